@@ -1,0 +1,3 @@
+"""Sparse Bayesian learning (classic and Kronecker-structured)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Linear DAG estimation (CoLiDE, DAGMA)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Clustering heterogeneous data (SDP K-means, iLA-SDP)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Robust PCA and robust matrix completion."""
+
+__all__ = []

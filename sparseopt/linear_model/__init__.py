@@ -1,0 +1,4 @@
+"""Sparse regression estimators (penalised least squares) over compiled CD kernels."""
+from .lasso import ElasticNet, Lasso
+
+__all__ = ["ElasticNet", "Lasso"]

@@ -1,0 +1,3 @@
+"""Sparse linear regression under local differential privacy."""
+
+__all__ = []

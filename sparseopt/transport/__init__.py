@@ -1,0 +1,3 @@
+"""Entropic optimal transport (Sinkhorn, Sinkhorn-Newton-Sparse)."""
+
+__all__ = []
