@@ -2,6 +2,7 @@
 
 scikit-learn-compatible estimators over compiled solvers. Subpackages:
 
+- ``semi_supervised``: label propagation on graphs (block coordinate descent)
 - ``linear_model``: sparse regression (Lasso, elastic net, nonconvex penalties)
 - ``optimize``: solvers shared across fields (working-set CD, block CD)
 - ``privacy``, ``bayes``, ``decomposition``, ``causal``, ``transport``, ``cluster``
@@ -13,7 +14,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "linear_model", "optimize", "privacy", "bayes", "decomposition", "causal",
-    "transport", "cluster", "datasets", "metrics", "utils", "__version__",
+    "transport", "cluster", "semi_supervised", "datasets", "metrics", "utils", "__version__",
 ]
 
 

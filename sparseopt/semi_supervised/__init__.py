@@ -1,0 +1,3 @@
+"""Graph-based semi-supervised learning (label propagation by block coordinate descent)."""
+
+__all__ = []
