@@ -1,0 +1,1 @@
+"""asv benchmarks of sparseopt: one module per solver family (``bench_<field>.py``)."""

@@ -1,0 +1,32 @@
+"""Shared asv conventions (as scikit-learn's asv suite).
+
+Benchmarks subclass :class:`Benchmark`; BLAS is limited to one thread so that
+timings are attributable to the algorithm, and data are seeded in
+``setup_cache``. Unavailable anchors or backends raise ``NotImplementedError``
+in ``setup``, which asv reports as skipped.
+"""
+import timeit
+
+from threadpoolctl import threadpool_limits
+
+
+class Benchmark:
+    timer = timeit.default_timer
+    processes = 1
+    timeout = 500
+    number = 1
+    repeat = (1, 3, 30)
+    warmup_time = 0.1
+
+    def __init__(self):
+        self._limits = threadpool_limits(limits=1)
+
+
+def require(module_name):
+    """Import an optional anchor or backend, or mark the benchmark as skipped."""
+    import importlib
+
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise NotImplementedError(f"{module_name} is not installed") from exc

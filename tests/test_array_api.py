@@ -1,0 +1,150 @@
+"""Array-API helpers: namespaces, devices and explicit host round-trips.
+
+Runs over NumPy, array-api-strict on both of its devices (the fake
+``device1`` refuses implicit NumPy conversion, so it catches hidden
+round-trips) and torch on the CPU.
+"""
+import numpy as np
+import pytest
+import sklearn
+
+from sparseopt.linear_model import Lasso
+from sparseopt.utils._array_api import (
+    from_numpy,
+    get_namespace,
+    get_namespace_and_device,
+    move_to,
+    same_namespace_and_device,
+    to_numpy,
+)
+
+
+def _namespaces():
+    out = [pytest.param(("numpy", None), id="numpy")]
+    try:
+        import array_api_strict  # noqa: F401
+
+        out += [pytest.param(("array_api_strict", "CPU_DEVICE"), id="strict-cpu"),
+                pytest.param(("array_api_strict", "device1"), id="strict-device1")]
+    except ImportError:
+        out += [pytest.param(None, marks=pytest.mark.skip(reason="array-api-strict not installed"))]
+    try:
+        import torch  # noqa: F401
+
+        out += [pytest.param(("torch", "cpu"), id="torch-cpu")]
+    except ImportError:
+        out += [pytest.param(None, marks=pytest.mark.skip(reason="torch not installed"))]
+    return out
+
+
+@pytest.fixture(params=_namespaces())
+def namespace(request):
+    name, device = request.param
+    if name == "numpy":
+        import numpy as xp
+
+        return xp, None
+    if name == "array_api_strict":
+        import array_api_strict as xp
+
+        return xp, xp.Device(device)
+    import torch as xp
+
+    return xp, xp.device(device)
+
+
+def _make(xp, device, values):
+    if device is None:
+        return np.asarray(values)
+    return xp.asarray(values, device=device)
+
+
+def test_dispatch_off_gives_numpy(namespace):
+    xp, device = namespace
+    x = _make(xp, device, [1.0, 2.0])
+    ns, is_api = get_namespace(x)
+    assert not is_api and "numpy" in ns.__name__
+
+
+def test_dispatch_on_follows_input(namespace):
+    xp, device = namespace
+    x = _make(xp, device, [1.0, 2.0])
+    with sklearn.config_context(array_api_dispatch=True):
+        ns, is_api, dev = get_namespace_and_device(x)
+    if device is None:
+        assert not is_api
+    else:
+        assert is_api and dev == device
+
+
+def test_round_trip_preserves_values_namespace_and_device(namespace):
+    xp, device = namespace
+    x = _make(xp, device, [1.5, -2.0, 3.25])
+    host = to_numpy(x)
+    assert isinstance(host, np.ndarray)
+    np.testing.assert_array_equal(host, [1.5, -2.0, 3.25])
+    with sklearn.config_context(array_api_dispatch=True):
+        ns, is_api, dev = get_namespace_and_device(x)
+        back = from_numpy(host * 2, ns, dev if is_api else None)
+        ns_back, _, dev_back = get_namespace_and_device(back)
+    assert ns_back.__name__ == ns.__name__
+    if is_api:
+        assert dev_back == device
+    np.testing.assert_array_equal(to_numpy(back), [3.0, -4.0, 6.5])
+
+
+def test_strict_device1_refuses_implicit_numpy_conversion():
+    xp = pytest.importorskip("array_api_strict")
+    x = xp.asarray([1.0, 2.0], device=xp.Device("device1"))
+    with pytest.raises((RuntimeError, ValueError, TypeError)):
+        np.asarray(x)
+    np.testing.assert_array_equal(to_numpy(x), [1.0, 2.0])  # the explicit path works
+
+
+def test_mixed_namespaces_raise():
+    torch = pytest.importorskip("torch")
+    xp = pytest.importorskip("array_api_strict")
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="different array namespaces"):
+            get_namespace(torch.ones(2, dtype=torch.float64), xp.ones(2))
+
+
+def test_mixed_devices_raise():
+    xp = pytest.importorskip("array_api_strict")
+    a = xp.ones(2, device=xp.Device("CPU_DEVICE"))
+    b = xp.ones(2, device=xp.Device("device1"))
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="different devices"):
+            get_namespace_and_device(a, b)
+        with pytest.raises(ValueError, match="same namespace and device"):
+            same_namespace_and_device(a, b, "Est.predict()")
+
+
+def test_move_to(namespace):
+    xp, device = namespace
+    x = np.arange(3.0)
+    with sklearn.config_context(array_api_dispatch=True):
+        ns, is_api, dev = get_namespace_and_device(_make(xp, device, [0.0]))
+        moved = move_to(x, ns, dev)
+        np.testing.assert_array_equal(to_numpy(moved), x)
+        assert get_namespace(moved)[0].__name__ == ns.__name__
+
+
+def test_host_roundtrip_estimator_follows_x(namespace):
+    """Lasso's compiled kernel runs on a host copy; results come back to X's device."""
+    xp, device = namespace
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 5))
+    y = X[:, 0] - 2 * X[:, 3]
+    ref = Lasso(alpha=0.01, tol=1e-10).fit(X, y)
+    assert sklearn.utils.get_tags(ref).array_api_host_roundtrip
+    X_xp, y_xp = _make(xp, device, X), _make(xp, device, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = Lasso(alpha=0.01, tol=1e-10).fit(X_xp, y_xp)
+        pred = est.predict(X_xp)
+        ns, _, dev = get_namespace_and_device(pred)
+    assert ns.__name__ == get_namespace_and_device(X_xp)[0].__name__ or device is None
+    if device is not None:
+        assert dev == device
+    np.testing.assert_allclose(to_numpy(est.coef_), ref.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(pred), ref.predict(X), rtol=1e-10, atol=1e-10)
