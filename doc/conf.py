@@ -51,7 +51,7 @@ _SUBPACKAGES = ["linear_model", "optimize", "semi_supervised", "privacy", "bayes
                 "decomposition", "causal", "transport", "cluster", "datasets", "metrics", "utils"]
 
 
-def _write_api_reference(app):
+def _write_api_reference():
     """Write api.rst: one autosummary table per subpackage, from ``__all__``."""
     import importlib
 
@@ -77,6 +77,5 @@ def _write_api_reference(app):
         target.write_text(text)
 
 
-def setup(app):
-    # before autosummary (priority 500) reads api.rst
-    app.connect("builder-inited", _write_api_reference, priority=100)
+# written at import time: Sphinx lists the source files before any event fires
+_write_api_reference()

@@ -143,8 +143,9 @@ def test_host_roundtrip_estimator_follows_x(namespace):
         est = Lasso(alpha=0.01, tol=1e-10).fit(X_xp, y_xp)
         pred = est.predict(X_xp)
         ns, _, dev = get_namespace_and_device(pred)
-    assert ns.__name__ == get_namespace_and_device(X_xp)[0].__name__ or device is None
-    if device is not None:
-        assert dev == device
+        ns_x, _, dev_x = get_namespace_and_device(X_xp)
+        ns_coef, _, dev_coef = get_namespace_and_device(est.coef_)
+    assert ns.__name__ == ns_x.__name__ == ns_coef.__name__
+    assert dev == dev_x == dev_coef
     np.testing.assert_allclose(to_numpy(est.coef_), ref.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(to_numpy(pred), ref.predict(X), rtol=1e-10, atol=1e-10)
