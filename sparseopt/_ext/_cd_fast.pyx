@@ -1,19 +1,37 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Coordinate-descent kernels for (1/2n)||y - Xw||^2 + l1 ||w||_1 + l2/2 ||w||^2.
+"""Coordinate-descent kernels for penalised least squares and logistic regression.
 
 Kernels only: they take arrays, scalars and buffers, update ``w`` and the
-residual in place and know nothing about estimators. float32 and float64 are
-both compiled (fused ``floating``); the loops release the GIL.
+residual (or ``Xw``) in place and know nothing about estimators. float32 and
+float64 are both compiled (fused ``floating``); the loops release the GIL.
+
+Every scalar penalty's prox is inlined here and selected by an integer id
+(``PENALTY_*`` below, the same table as
+``sparseopt.linear_model._penalties.PENALTIES``). Per-coordinate strengths
+``lam[j]`` (0 = unpenalised) and shape parameters ``gamma[j]`` (MCP gamma,
+SCAD a, log-sum epsilon) are arrays so that weighted penalties (CEL0 as a
+weighted MCP, feature weights) cost nothing extra.
 
 Residual convention: ``R = y - X w`` for dense X. For CSC X with implicit
 centring (never densified) the residual is stored as ``R = R_s + c * v`` where
 ``v`` is the row-scaling vector (ones, or sqrt(sample_weight)); see
-``enet_cd_epochs_sparse``.
+``cd_epochs_sparse``.
 """
 cimport cython
 from cython cimport floating
-from libc.math cimport fabs, sqrt
-from scipy.linalg.cython_blas cimport ddot, sdot, daxpy, saxpy
+from libc.math cimport fabs, sqrt, cos, acos, acosh, cosh, log, exp, pow, M_PI
+from scipy.linalg.cython_blas cimport ddot, sdot, daxpy, saxpy, dnrm2, snrm2
+
+import numpy as np
+
+# penalty ids (one switch in _prox; keep in sync with linear_model/_penalties.py)
+PENALTY_L1 = 0          # lam|t| + l2 t^2/2   (elastic net when l2 > 0)
+PENALTY_MCP = 1         # lam|t| - t^2/(2 gamma) on |t| <= gamma lam, gamma lam^2/2 beyond
+PENALTY_SCAD = 2        # gamma = a
+PENALTY_L_HALF = 3      # lam |t|^(1/2)
+PENALTY_L_TWO_THIRDS = 4  # lam |t|^(2/3)
+PENALTY_LOG_SUM = 5     # lam log(1 + |t|/gamma)
+PENALTY_L0 = 6          # lam 1{t != 0}
 
 
 cdef inline floating _dot(int n, const floating* x, const floating* y) noexcept nogil:
@@ -41,33 +59,160 @@ cdef inline floating soft_threshold(floating z, floating threshold) noexcept nog
     return 0.
 
 
-cdef inline floating _enet_prox(floating z, floating lipschitz, floating l1,
-                                floating l2, bint positive) noexcept nogil:
-    # prox of (l1|t| + l2 t^2/2) / L at z: ST(z, l1/L) / (1 + l2/L)
-    cdef floating out
+cdef inline double _sign(double z) noexcept nogil:
+    return 1. if z > 0 else (-1. if z < 0 else 0.)
+
+
+cdef inline double _penalty_value(int kind, double t, double lam, double gamma) noexcept nogil:
+    """p(t) for the scalar penalties (l2 part of the elastic net excluded)."""
+    cdef double a = fabs(t)
+    if kind == 0:
+        return lam * a
+    if kind == 1:
+        if a <= gamma * lam:
+            return lam * a - a * a / (2. * gamma)
+        return gamma * lam * lam / 2.
+    if kind == 2:
+        if a <= lam:
+            return lam * a
+        if a <= gamma * lam:
+            return (2. * gamma * lam * a - a * a - lam * lam) / (2. * (gamma - 1.))
+        return lam * lam * (gamma + 1.) / 2.
+    if kind == 3:
+        return lam * sqrt(a)
+    if kind == 4:
+        return lam * pow(a, 2. / 3.)
+    if kind == 5:
+        return lam * log(1. + a / gamma)
+    if kind == 6:
+        return lam if a != 0. else 0.
+    return 0.
+
+
+cdef inline double _obj1d(int kind, double x, double z, double step, double lam,
+                          double gamma) noexcept nogil:
+    return 0.5 * (x - z) * (x - z) + step * _penalty_value(kind, x, lam, gamma)
+
+
+cdef inline double _best(int kind, double z, double step, double lam, double gamma,
+                         double c1, double c2, double c3, int n_cand) noexcept nogil:
+    """Candidate with the smallest 1-d objective; x = 0 wins ties (spec: ties return 0)."""
+    cdef double best = 0., best_obj = _obj1d(kind, 0., z, step, lam, gamma), o
+    o = _obj1d(kind, c1, z, step, lam, gamma)
+    if o < best_obj:
+        best, best_obj = c1, o
+    if n_cand > 1:
+        o = _obj1d(kind, c2, z, step, lam, gamma)
+        if o < best_obj:
+            best, best_obj = c2, o
+    if n_cand > 2:
+        o = _obj1d(kind, c3, z, step, lam, gamma)
+        if o < best_obj:
+            best, best_obj = c3, o
+    return best
+
+
+cdef inline double _prox(int kind, double z, double step, double lam, double gamma,
+                         double l2, bint positive) noexcept nogil:
+    """argmin_x 0.5 (x - z)^2 + step * p(x)  (spec section 2), x >= 0 if ``positive``.
+
+    The penalties are even and non-decreasing in |x|, so the positive prox is
+    the plain prox for z > 0 and 0 otherwise.
+    """
+    cdef double a = fabs(z), s = _sign(z), mu = step * lam, x, phi, nu, A, disc
     if positive and z <= 0:
         return 0.
-    out = soft_threshold(z, l1 / lipschitz) / (1. + l2 / lipschitz)
+    if lam == 0.:
+        return z / (1. + step * l2) if kind == 0 else z
+    if kind == 0:  # soft threshold, ridge shrinkage
+        return soft_threshold(z, mu) / (1. + step * l2)
+    if kind == 1:  # MCP; firm threshold when gamma > step, else piecewise concave
+        if gamma > step:
+            if a <= gamma * lam:
+                return soft_threshold(z, mu) / (1. - step / gamma)
+            return z
+        if a > gamma * lam:
+            return _best(kind, z, step, lam, gamma, s * gamma * lam, z, 0., 2)
+        return _best(kind, z, step, lam, gamma, s * gamma * lam, 0., 0., 1)
+    if kind == 2:  # SCAD (gamma = a)
+        if gamma > 1. + step:
+            if a <= lam * (1. + step):
+                return soft_threshold(z, mu)
+            if a <= gamma * lam:
+                return ((gamma - 1.) * z - s * step * gamma * lam) / (gamma - 1. - step)
+            return z
+        x = soft_threshold(z, mu)
+        if fabs(x) > lam:
+            x = s * lam
+        if a > gamma * lam:
+            return _best(kind, z, step, lam, gamma, x, s * gamma * lam, z, 3)
+        return _best(kind, z, step, lam, gamma, x, s * gamma * lam, 0., 2)
+    if kind == 3:  # half thresholding (Xu et al. 2012) for 0.5(x-z)^2 + mu|x|^(1/2)
+        if a <= 1.5 * pow(mu, 2. / 3.):
+            return 0.
+        phi = acos((mu / 4.) * pow(a / 3., -1.5))
+        x = (2. / 3.) * z * (1. + cos(2. * M_PI / 3. - (2. / 3.) * phi))
+        return _best(kind, z, step, lam, gamma, x, 0., 0., 1)
+    if kind == 4:  # two-thirds thresholding (Cao, Sun & Xu 2013), nu = 2 mu
+        if a <= 2. * pow(2. * mu / 3., 0.75):
+            return 0.
+        nu = 2. * mu
+        phi = acosh(27. * z * z / (16. * pow(nu, 1.5)))
+        A = (2. / sqrt(3.)) * pow(nu, 0.25) * sqrt(cosh(phi / 3.))
+        disc = 2. * a / A - A * A
+        if disc < 0.:
+            disc = 0.
+        x = (A + sqrt(disc)) / 2.
+        x = s * x * x * x
+        return _best(kind, z, step, lam, gamma, x, 0., 0., 1)
+    if kind == 5:  # log-sum: larger root of the stationarity quadratic, vs 0
+        disc = (a + gamma) * (a + gamma) - 4. * mu
+        if disc < 0.:
+            return 0.
+        x = 0.5 * ((a - gamma) + sqrt(disc))
+        if x <= 0.:
+            return 0.
+        return _best(kind, z, step, lam, gamma, s * x, 0., 0., 1)
+    if kind == 6:  # hard threshold
+        if a > sqrt(2. * mu):
+            return z
+        return 0.
+    return z
+
+
+def prox_scalar(int kind, double[::1] z, double[::1] step, double[::1] lam,
+                double[::1] gamma, double l2=0., bint positive=False):
+    """Elementwise prox ``argmin_x 0.5 (x - z_i)^2 + step_i p_i(x)`` (testing, Python side)."""
+    cdef Py_ssize_t i, n = z.shape[0]
+    out = np.empty(n)
+    cdef double[::1] o = out
+    with nogil:
+        for i in range(n):
+            o[i] = _prox(kind, z[i], step[i], lam[i], gamma[i], l2, positive)
     return out
 
 
-def soft_threshold_inplace(floating[::1] z, floating threshold):
-    """Replace ``z`` by ``sign(z) * max(|z| - threshold, 0)`` elementwise."""
+def penalty_value(int kind, double[::1] t, double[::1] lam, double[::1] gamma):
+    """Sum over i of p_i(t_i) (the l2 part of the elastic net excluded)."""
     cdef Py_ssize_t i
+    cdef double total = 0.
     with nogil:
-        for i in range(z.shape[0]):
-            z[i] = soft_threshold(z[i], threshold)
+        for i in range(t.shape[0]):
+            total += _penalty_value(kind, t[i], lam[i], gamma[i])
+    return total
 
 
-def enet_cd_epochs_dense(const floating[::1, :] X, floating[::1] w,
-                         floating[::1] R, const floating[::1] lipschitz,
-                         const int[::1] working_set, floating l1, floating l2,
-                         bint positive, int n_epochs):
+# ------------------------------------------------------------- least squares, dense
+def cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::1] R,
+                    const floating[::1] lipschitz, const int[::1] working_set,
+                    int kind, const floating[::1] lam, const floating[::1] gamma,
+                    floating l2, bint positive, int n_epochs):
     """Run ``n_epochs`` cyclic CD epochs over ``working_set`` (dense, Fortran X).
 
     ``lipschitz[j] = ||x_j||^2 / n``; coordinates with zero Lipschitz constant
-    are skipped (their coefficient stays 0). Updates ``w`` and ``R = y - Xw``
-    in place. Returns the largest absolute coefficient change of the last epoch.
+    are skipped. Update (spec section 1): ``w_j <- prox_{p_j/L_j}(w_j +
+    x_j^T R / (n L_j))``, ``R <- R - x_j dw``. Returns the largest absolute
+    coefficient change of the last epoch.
     """
     cdef int n_samples = X.shape[0]
     cdef Py_ssize_t epoch, k, j
@@ -82,9 +227,9 @@ def enet_cd_epochs_dense(const floating[::1, :] X, floating[::1] w,
                     continue
                 w_old = w[j]
                 grad = _dot(n_samples, &X[0, j], &R[0]) * inv_n
-                w_new = _enet_prox(w_old + grad / lipschitz[j], lipschitz[j], l1, l2, positive)
+                w_new = <floating> _prox(kind, w_old + grad / lipschitz[j], 1. / lipschitz[j],
+                                         lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
-                    # R <- R - x_j (w_new - w_old)
                     _axpy(n_samples, w_old - w_new, &X[0, j], &R[0])
                     w[j] = w_new
                     if fabs(w_new - w_old) > max_change:
@@ -92,13 +237,46 @@ def enet_cd_epochs_dense(const floating[::1, :] X, floating[::1] w,
     return max_change
 
 
-def enet_cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
-                          const int[::1] indptr, const floating[::1] X_mean,
-                          const floating[::1] Xv, floating vv,
-                          floating[::1] w, floating[::1] R_s, floating[::1] state,
-                          const floating[::1] lipschitz, const int[::1] working_set,
-                          floating l1, floating l2, bint positive, int n_samples,
-                          int n_epochs):
+# ------------------------------------------------------------- least squares, Gram
+def cd_epochs_gram(const floating[::1, :] G, floating[::1] w, floating[::1] XtR,
+                   const floating[::1] lipschitz, const int[::1] working_set,
+                   int kind, const floating[::1] lam, const floating[::1] gamma,
+                   floating l2, bint positive, int n_samples, int n_epochs):
+    """CD epochs on the Gram matrix ``G = X^T X`` (n >> p), keeping ``XtR = X^T R``.
+
+    Same update as ``cd_epochs_dense`` with ``x_j^T R`` read from ``XtR`` and
+    ``XtR <- XtR - G[:, j] dw`` (cost O(p) per update instead of O(n)).
+    """
+    cdef int p = G.shape[0]
+    cdef Py_ssize_t epoch, k, j
+    cdef floating w_old, w_new, max_change = 0.
+    cdef floating inv_n = 1. / n_samples
+    with nogil:
+        for epoch in range(n_epochs):
+            max_change = 0.
+            for k in range(working_set.shape[0]):
+                j = working_set[k]
+                if lipschitz[j] == 0.:
+                    continue
+                w_old = w[j]
+                w_new = <floating> _prox(kind, w_old + XtR[j] * inv_n / lipschitz[j],
+                                         1. / lipschitz[j], lam[j], gamma[j], l2, positive)
+                if w_new != w_old:
+                    _axpy(p, w_old - w_new, &G[0, j], &XtR[0])
+                    w[j] = w_new
+                    if fabs(w_new - w_old) > max_change:
+                        max_change = fabs(w_new - w_old)
+    return max_change
+
+
+# ------------------------------------------------------------- least squares, CSC
+def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
+                     const int[::1] indptr, const floating[::1] X_mean,
+                     const floating[::1] Xv, floating vv,
+                     floating[::1] w, floating[::1] R_s, floating[::1] state,
+                     const floating[::1] lipschitz, const int[::1] working_set,
+                     int kind, const floating[::1] lam, const floating[::1] gamma,
+                     floating l2, bint positive, int n_samples, int n_epochs):
     """CD epochs on CSC X, centred implicitly by ``X_mean`` (zeros: no centring).
 
     The design seen by the solver is ``X_c = X - v X_mean^T`` where ``v`` is the
@@ -124,7 +302,8 @@ def enet_cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
                 # x_c^T R = x^T R_s + c x^T v - mean_j (v^T R_s + c v^T v)
                 grad = (xr + c * Xv[j] - X_mean[j] * (vR + c * vv)) * inv_n
                 w_old = w[j]
-                w_new = _enet_prox(w_old + grad / lipschitz[j], lipschitz[j], l1, l2, positive)
+                w_new = <floating> _prox(kind, w_old + grad / lipschitz[j], 1. / lipschitz[j],
+                                         lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
                     for p in range(indptr[j], indptr[j + 1]):
@@ -137,3 +316,166 @@ def enet_cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
     state[0] = c
     state[1] = vR
     return max_change
+
+
+# ------------------------------------------------------------- logistic loss
+cdef inline floating _logistic_grad_coef(floating y, floating xw) noexcept nogil:
+    # d/d(xw) log(1 + exp(-y xw)) = -y / (1 + exp(y xw))
+    return -y / (1. + exp(y * xw))
+
+
+def cd_epochs_logistic_dense(const floating[::1, :] X, const floating[::1] y,
+                             const floating[::1] sample_weight, floating[::1] w, floating[::1] Xw,
+                             const floating[::1] lipschitz, const int[::1] working_set,
+                             int kind, const floating[::1] lam, const floating[::1] gamma,
+                             floating l2, bint positive, int n_epochs):
+    """CD epochs for ``(1/n) sum s_i log(1 + exp(-y_i x_i^T w)) + sum p_j(w_j)``, y in {-1, 1}.
+
+    ``s`` = ``sample_weight``; ``lipschitz[j] = sum_i s_i x_ij^2 / (4 n)``; ``Xw`` is kept current.
+    """
+    cdef int n_samples = X.shape[0]
+    cdef Py_ssize_t epoch, k, j, i
+    cdef floating w_old, w_new, grad, max_change = 0.
+    cdef floating inv_n = 1. / n_samples
+    with nogil:
+        for epoch in range(n_epochs):
+            max_change = 0.
+            for k in range(working_set.shape[0]):
+                j = working_set[k]
+                if lipschitz[j] == 0.:
+                    continue
+                grad = 0.
+                for i in range(n_samples):
+                    grad = grad + sample_weight[i] * X[i, j] * _logistic_grad_coef(y[i], Xw[i])
+                grad = grad * inv_n
+                w_old = w[j]
+                w_new = <floating> _prox(kind, w_old - grad / lipschitz[j], 1. / lipschitz[j],
+                                         lam[j], gamma[j], l2, positive)
+                if w_new != w_old:
+                    _axpy(n_samples, w_new - w_old, &X[0, j], &Xw[0])
+                    w[j] = w_new
+                    if fabs(w_new - w_old) > max_change:
+                        max_change = fabs(w_new - w_old)
+    return max_change
+
+
+def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
+                              const int[::1] indptr, const floating[::1] y,
+                              const floating[::1] sample_weight, floating[::1] w, floating[::1] Xw,
+                              const floating[::1] lipschitz, const int[::1] working_set,
+                              int kind, const floating[::1] lam, const floating[::1] gamma,
+                              floating l2, bint positive, int n_samples, int n_epochs):
+    """Logistic CD epochs on CSC X (uncentred; O(nnz_j) per update)."""
+    cdef Py_ssize_t epoch, k, j, p
+    cdef floating w_old, w_new, grad, delta, max_change = 0.
+    cdef floating inv_n = 1. / n_samples
+    with nogil:
+        for epoch in range(n_epochs):
+            max_change = 0.
+            for k in range(working_set.shape[0]):
+                j = working_set[k]
+                if lipschitz[j] == 0.:
+                    continue
+                grad = 0.
+                for p in range(indptr[j], indptr[j + 1]):
+                    grad = grad + sample_weight[indices[p]] * data[p] * _logistic_grad_coef(
+                        y[indices[p]], Xw[indices[p]])
+                grad = grad * inv_n
+                w_old = w[j]
+                w_new = <floating> _prox(kind, w_old - grad / lipschitz[j], 1. / lipschitz[j],
+                                         lam[j], gamma[j], l2, positive)
+                if w_new != w_old:
+                    delta = w_new - w_old
+                    for p in range(indptr[j], indptr[j + 1]):
+                        Xw[indices[p]] += delta * data[p]
+                    w[j] = w_new
+                    if fabs(delta) > max_change:
+                        max_change = fabs(delta)
+    return max_change
+
+
+# ------------------------------------------------------------- group lasso, dense
+def group_cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::1] R,
+                          const int[::1] group_ptr, const int[::1] group_features,
+                          const floating[::1] group_lipschitz, const int[::1] working_set,
+                          const floating[::1] group_lam, floating[::1] buffer, int n_epochs):
+    """Block CD epochs for ``sum_g lam_g ||w_g||_2`` (spec section 2, group row).
+
+    Group g holds features ``group_features[group_ptr[g]:group_ptr[g+1]]``;
+    ``group_lipschitz[g] = ||X_g||_2^2 / n``. Update: ``z = w_g + X_g^T R/(n L_g)``,
+    ``w_g <- (1 - lam_g/(L_g ||z||))_+ z``. ``buffer`` holds the group's new block.
+    """
+    cdef int n_samples = X.shape[0]
+    cdef Py_ssize_t epoch, k, g, i, j, start, stop
+    cdef floating L, norm, scale, delta, max_change = 0.
+    cdef floating inv_n = 1. / n_samples
+    with nogil:
+        for epoch in range(n_epochs):
+            max_change = 0.
+            for k in range(working_set.shape[0]):
+                g = working_set[k]
+                L = group_lipschitz[g]
+                if L == 0.:
+                    continue
+                start = group_ptr[g]
+                stop = group_ptr[g + 1]
+                norm = 0.
+                for i in range(start, stop):
+                    j = group_features[i]
+                    buffer[i - start] = w[j] + _dot(n_samples, &X[0, j], &R[0]) * inv_n / L
+                    norm = norm + buffer[i - start] * buffer[i - start]
+                norm = sqrt(norm)
+                scale = 0.
+                if norm > group_lam[g] / L:
+                    scale = 1. - group_lam[g] / (L * norm)
+                for i in range(start, stop):
+                    j = group_features[i]
+                    delta = scale * buffer[i - start] - w[j]
+                    if delta != 0.:
+                        _axpy(n_samples, -delta, &X[0, j], &R[0])
+                        w[j] = w[j] + delta
+                        if fabs(delta) > max_change:
+                            max_change = fabs(delta)
+    return max_change
+
+
+# ------------------------------------------------------------- gradients on a subset
+def xtr_subset_dense(const floating[::1, :] X, const floating[::1] R, const int[::1] cols,
+                     floating[::1] out):
+    """``out[k] = x_{cols[k]}^T R`` without copying the columns."""
+    cdef int n_samples = X.shape[0]
+    cdef Py_ssize_t k
+    with nogil:
+        for k in range(cols.shape[0]):
+            out[k] = _dot(n_samples, &X[0, cols[k]], &R[0])
+
+
+def xtr_subset_sparse(const floating[::1] data, const int[::1] indices,
+                      const int[::1] indptr, const floating[::1] X_mean,
+                      const floating[::1] Xv, floating vv, const floating[::1] R_s,
+                      const floating[::1] state, const int[::1] cols, floating[::1] out):
+    """``out[k] = x_c^T R`` for centred CSC columns, with ``R = R_s + c v`` (see above)."""
+    cdef Py_ssize_t k, j, p
+    cdef floating xr, c = state[0], vR = state[1]
+    with nogil:
+        for k in range(cols.shape[0]):
+            j = cols[k]
+            xr = 0.
+            for p in range(indptr[j], indptr[j + 1]):
+                xr = xr + data[p] * R_s[indices[p]]
+            out[k] = xr + c * Xv[j] - X_mean[j] * (vR + c * vv)
+
+
+def xtr_subset_sparse_plain(const floating[::1] data, const int[::1] indices,
+                            const int[::1] indptr, const floating[::1] R,
+                            const int[::1] cols, floating[::1] out):
+    """``out[k] = x_{cols[k]}^T R`` for (uncentred) CSC columns."""
+    cdef Py_ssize_t k, j, p
+    cdef floating xr
+    with nogil:
+        for k in range(cols.shape[0]):
+            j = cols[k]
+            xr = 0.
+            for p in range(indptr[j], indptr[j + 1]):
+                xr = xr + data[p] * R[indices[p]]
+            out[k] = xr

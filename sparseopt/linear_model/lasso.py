@@ -147,20 +147,29 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         X_solver, y_solver, X_offset, y_offset, row_scale = preprocess_data(
             X, y, fit_intercept=self.fit_intercept, sample_weight=sample_weight)
 
+        preconditioner = getattr(self, "preconditioner", None)
         w_init = None
-        if self.warm_start and hasattr(self, "coef_"):
+        if self.warm_start and hasattr(self, "coef_") and preconditioner is None:
             w_init = to_numpy(self.coef_).astype(X.dtype)
             if w_init.shape != (X.shape[1],):
                 w_init = None
+        X_mean = X_offset if sp.issparse(X) else None
+        P = None
+        if preconditioner is not None:
+            # fit on X P, return P w (spec section 7); the gap certifies the transformed problem
+            P = _resolve_preconditioner(preconditioner, X_solver, X_mean, row_scale)
+            X_solver, X_mean = _apply_preconditioner(X_solver, X_mean, P)
         l1 = self.alpha * self.l1_ratio
         l2 = self.alpha * (1.0 - self.l1_ratio)
         result = enet_working_set_cd(
             X_solver, y_solver, l1, l2, w_init=w_init,
-            X_mean=X_offset if sp.issparse(X) else None,
-            row_scale=row_scale if sp.issparse(X) else None,
+            X_mean=X_mean if sp.issparse(X_solver) else None,
+            row_scale=row_scale if sp.issparse(X_solver) else None,
             positive=self.positive, max_iter=self.max_iter, max_epochs=self.max_epochs,
             tol=self.tol, p0=self.p0, verbose=self.verbose)
         coef = result.coef
+        if P is not None:
+            coef = np.asarray(P * coef if P.ndim == 1 else P @ coef, dtype=X.dtype).ravel()
         intercept = X.dtype.type(y_offset - X_offset @ coef) if self.fit_intercept else X.dtype.type(0)
         check_finite_result(type(self).__name__, coef, np.asarray(intercept))
         if not result.converged:
@@ -182,6 +191,52 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return mark_host_roundtrip(tags)
+
+
+def _resolve_preconditioner(preconditioner, X, X_mean=None, row_scale=None):
+    """The matrix P (or a 1-d diagonal) for ``preconditioner`` on the centred design."""
+    n, p = X.shape
+    if callable(preconditioner):
+        P = preconditioner(X)
+    elif isinstance(preconditioner, str):
+        from ..optimize.working_set_cd import column_sq_norms
+
+        if preconditioner == "standardize":
+            norms = np.sqrt(column_sq_norms(X, X_mean, row_scale) / n)
+            return np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1), 1.0)
+        if preconditioner == "whiten":
+            Xd = X.toarray() - (0 if X_mean is None else np.outer(
+                np.ones(n) if row_scale is None else row_scale, X_mean)) if sp.issparse(X) else X
+            cov = Xd.T @ Xd / n
+            ridge = 1e-3 * np.trace(cov) / p if p else 0.0
+            vals, vecs = np.linalg.eigh(cov + ridge * np.eye(p))
+            return (vecs / np.sqrt(np.maximum(vals, ridge))) @ vecs.T
+        raise ValueError(f"preconditioner must be None, 'standardize', 'whiten', an array or a "
+                         f"callable, got {preconditioner!r}.")
+    else:
+        P = preconditioner
+    P = np.asarray(P.toarray() if sp.issparse(P) else P, dtype=float)
+    if P.ndim == 1 and P.shape == (p,):
+        return P
+    if P.shape != (p, p):
+        raise ValueError(f"preconditioner must have shape ({p}, {p}) (or ({p},) for a "
+                         f"diagonal), got {P.shape}.")
+    if not np.all(np.isfinite(P)):
+        raise ValueError("preconditioner contains NaN or inf.")
+    return P
+
+
+def _apply_preconditioner(X, X_mean, P):
+    """``X P`` (and the implicit centring ``X_mean P``); a diagonal keeps CSC X sparse."""
+    dtype = X.dtype
+    if P.ndim == 1:
+        if sp.issparse(X):
+            return sp.csc_matrix(X @ sp.diags(P.astype(dtype))), X_mean * P
+        return np.asfortranarray(X * P.astype(dtype)), X_mean
+    if sp.issparse(X):
+        X = X.toarray() - (0 if X_mean is None else X_mean)  # a full P densifies anyway
+        X_mean = None
+    return np.asfortranarray(X @ P.astype(dtype)), X_mean
 
 
 class Lasso(ElasticNet):
@@ -206,6 +261,14 @@ class Lasso(ElasticNet):
     positive : bool, default=False
     p0 : int, default=10
     verbose : int, default=0
+    preconditioner : None, "standardize", "whiten", array or callable, default=None
+        Fit the Lasso on ``X P`` and return ``coef_ = P w`` (spec section 7). An
+        array is ``P`` (shape (p, p), or (p,) for a diagonal), a callable maps the
+        centred X to ``P``. ``"standardize"``: ``P = diag(1 / ||x_j||_n)``;
+        ``"whiten"``: ``P = (X^T X / n + eps I)^(-1/2)``. These are heuristics, not
+        the (unpublished) construction of Chandrasekaran, Meka & Stavropoulos
+        (2025). ``dual_gap_`` certifies the transformed problem; warm starts are
+        ignored when a preconditioner is set.
 
     Attributes
     ----------
@@ -229,11 +292,14 @@ class Lasso(ElasticNet):
     ([0.85, 0.0], 0.15)
     """
 
-    _parameter_constraints = {k: v for k, v in ElasticNet._parameter_constraints.items()
-                              if k != "l1_ratio"}
+    _parameter_constraints = {**{k: v for k, v in ElasticNet._parameter_constraints.items()
+                                 if k != "l1_ratio"},
+                              "preconditioner": [None, str, "array-like", "callable"]}
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=50, max_epochs=50_000,
-                 tol=1e-4, warm_start=False, positive=False, p0=10, verbose=0):
+                 tol=1e-4, warm_start=False, positive=False, p0=10, verbose=0,
+                 preconditioner=None):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
                          max_iter=max_iter, max_epochs=max_epochs, tol=tol,
                          warm_start=warm_start, positive=positive, p0=p0, verbose=verbose)
+        self.preconditioner = preconditioner

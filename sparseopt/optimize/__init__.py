@@ -1,5 +1,27 @@
-"""Solvers shared across fields, each returning a :class:`SolverResult`."""
-from ._result import SolverResult
-from .working_set_cd import enet_duality_gap, enet_working_set_cd
+"""Solvers shared across fields, each returning a :class:`SolverResult`.
 
-__all__ = ["SolverResult", "enet_working_set_cd", "enet_duality_gap"]
+* working-set coordinate descent for sparse regression (``working_set_cd``),
+* block coordinate descent with greedy rules (``BlockCoordinateDescent``) and
+  its smooth objectives / separable penalties.
+"""
+from ._bcd_objectives import graph_quadratic, least_squares, logistic, softmax_regression
+from ._bcd_penalties import SeparablePenalty, box, l1_penalty, nonnegative, nonnegative_l1
+from ._result import SolverResult
+from .bcd import BCDResult, BlockCoordinateDescent, block_coordinate_descent
+from .working_set_cd import (
+    duality_gap,
+    enet_duality_gap,
+    enet_working_set_cd,
+    prox_gradient,
+    working_set_cd,
+)
+
+__all__ = [
+    "SolverResult",
+    # working-set coordinate descent
+    "working_set_cd", "enet_working_set_cd", "prox_gradient", "duality_gap", "enet_duality_gap",
+    # block coordinate descent
+    "BlockCoordinateDescent", "BCDResult", "block_coordinate_descent", "least_squares",
+    "logistic", "softmax_regression", "graph_quadratic", "SeparablePenalty", "l1_penalty",
+    "nonnegative", "nonnegative_l1", "box",
+]

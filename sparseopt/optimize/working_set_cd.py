@@ -1,13 +1,27 @@
-"""Working-set coordinate descent for the elastic net, certified by the duality gap.
+"""Working-set coordinate descent for sparse regression, certified (celer / skglm style).
 
-Solves ``min_w (1/2n)||y - Xw||^2 + l1 ||w||_1 + (l2/2) ||w||^2`` (the Lasso
-when ``l2 = 0``) on dense or CSC designs. The outer loop (celer / skglm style)
-computes a dual point and the duality gap, ranks features by their distance to
-the dual constraint, and runs compiled CD epochs (``sparseopt._ext._cd_fast``)
-on a growing working set until the inner gap is below a fraction of the outer
-one.
+Solves ``min_w f(w) + sum_j p_j(w_j)`` where ``f`` is a datafit
+(``sparseopt.optimize._datafits``: least squares ``(1/2n)||y - Xw||^2`` or the
+logistic loss) and ``p`` a penalty (``sparseopt.optimize._penalties``: L1,
+elastic net, MCP, SCAD, l_1/2, l_2/3, log-sum, CEL0, L0, group lasso), on
+dense, CSC or Gram designs. The numeric loops are the compiled kernels of
+``sparseopt._ext._cd_fast`` where every scalar prox is inlined.
 
-Stopping criterion (scikit-learn / celer): ``n * gap <= tol * ||y||^2``.
+Outer loop (spec section 4): certificate -> Gap Safe screening -> rank
+features -> working set -> inner CD epochs with Anderson extrapolation until
+the inner certificate is below 0.3 x the outer one.
+
+Certificates:
+
+* convex penalties with the quadratic datafit (L1, elastic net, group lasso):
+  the duality gap, stopping when ``n * gap <= tol * ||y||^2`` (scikit-learn /
+  celer's relative criterion); ``certificate`` is the gap in 1/n units;
+* every other case: the largest KKT violation ``max_j dist(-grad_j f, d p_j(w_j))``
+  (fixed-point residual for l_q and L0), stopping when it is ``<= tol``.
+
+Non-separable penalties (SEF, WGSEF) and the combinations without a CD kernel
+(group penalties with logistic loss or sparse X) go to :func:`prox_gradient`
+(FISTA with restarts), certified by the proximal fixed-point residual.
 """
 from __future__ import annotations
 
@@ -15,37 +29,123 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
+from ._datafits import Logistic, Quadratic
+from ._penalties import L1, ElasticNetPenalty
 from ._result import SolverResult
 
-__all__ = ["enet_working_set_cd", "enet_duality_gap"]
+__all__ = ["working_set_cd", "prox_gradient", "enet_working_set_cd", "enet_duality_gap",
+           "duality_gap", "column_sq_norms"]
+
+ANDERSON_K = 5          # skglm / spec: extrapolate every 5 epochs from the last 5 iterates
+DUAL_EXTRAPOLATION_K = 5
+INNER_FRACTION = 0.3    # inner certificate target, relative to the outer one (celer)
 
 
+# ----------------------------------------------------------------------- designs
 class _DenseDesign:
-    """Fortran-ordered dense design; residual R = y - Xw stored directly."""
+    """Fortran-ordered dense X. State: ``R = y - Xw`` (quadratic) or ``Xw`` (logistic)."""
 
-    def __init__(self, X):
+    kind = "dense"
+
+    def __init__(self, X, y, datafit):
         self.X = np.asfortranarray(X)
-        self.shape = X.shape
+        self.y = y
         self.n_samples, self.n_features = X.shape
-        self.col_sq_norms = np.einsum("ij,ij->j", self.X, self.X)
+        self.datafit = datafit
+        self.quadratic = isinstance(datafit, Quadratic)
+        if self.quadratic:
+            self.col_sq_norms = np.einsum("ij,ij->j", self.X, self.X)
+        else:
+            self.sw = datafit.weights(self.n_samples, X.dtype)
+            self.col_sq_norms = np.einsum("ij,ij,i->j", self.X, self.X, self.sw)
 
-    def matvec(self, w):
-        return self.X @ w
-
-    def rmatvec(self, r, cols=None):
-        return (self.X.T @ r) if cols is None else self.X[:, cols].T @ r
-
-    def init_residual(self, y, w):
-        self.R = y - self.X @ w if np.any(w) else y.copy()
+    def init_state(self, w):
+        Xw = self.X @ w if np.any(w) else np.zeros(self.n_samples, self.X.dtype)
+        self.state = (self.y - Xw) if self.quadratic else Xw
+        self.state = np.ascontiguousarray(self.state, dtype=self.X.dtype)
 
     def residual(self):
-        return self.R
+        return self.state
 
-    def epochs(self, w, lipschitz, ws, l1, l2, positive, n_epochs):
-        return _cd_fast.enet_cd_epochs_dense(self.X, w, self.R, lipschitz, ws, l1, l2,
-                                             positive, n_epochs)
+    def Xw(self):
+        return self.y - self.state if self.quadratic else self.state
+
+    def rmatvec(self, v, cols=None):
+        if cols is None:
+            return self.X.T @ v
+        out = np.empty(cols.size, self.X.dtype)
+        _cd_fast.xtr_subset_dense(self.X, np.ascontiguousarray(v, self.X.dtype), cols, out)
+        return out
+
+    def neg_grad(self, cols=None):
+        """-grad f restricted to ``cols`` (all features when None)."""
+        n = self.n_samples
+        if self.quadratic:
+            return self.rmatvec(self.state, cols) / n
+        return -self.rmatvec(self.datafit.raw_gradient(self.y, self.state).astype(self.X.dtype),
+                             cols)
+
+    def datafit_value(self):
+        return self.datafit.value(self.y, self.Xw())
+
+    def get_state(self):
+        return self.state.copy()
+
+    def set_state(self, s):
+        self.state[:] = s
+
+    def epochs(self, w, lipschitz, ws, kernel, n_epochs):
+        kind, lam, gamma, l2, positive = kernel
+        if self.quadratic:
+            return _cd_fast.cd_epochs_dense(self.X, w, self.state, lipschitz, ws, kind, lam,
+                                            gamma, l2, positive, n_epochs)
+        return _cd_fast.cd_epochs_logistic_dense(self.X, self.y, self.sw, w, self.state, lipschitz, ws,
+                                                 kind, lam, gamma, l2, positive, n_epochs)
+
+    def group_epochs(self, w, penalty, group_lipschitz, ws, lam_g, n_epochs):
+        buf = np.empty(int(np.max(np.diff(penalty.group_ptr))), self.X.dtype)
+        return _cd_fast.group_cd_epochs_dense(self.X, w, self.state, penalty.group_ptr,
+                                              penalty.group_features, group_lipschitz, ws,
+                                              lam_g, buf, n_epochs)
+
+
+class _GramDesign(_DenseDesign):
+    """n >> p least squares: CD on ``G = X^T X`` keeping ``X^T R`` current (spec section 4)."""
+
+    kind = "gram"
+
+    def __init__(self, X, y, datafit, gram=None):
+        super().__init__(X, y, datafit)
+        self.G = np.asfortranarray(self.X.T @ self.X if gram is None else gram, dtype=X.dtype)
+        self.Xty = self.X.T @ y
+
+    def init_state(self, w):
+        self.state = np.ascontiguousarray(self.Xty - self.G @ w, dtype=self.X.dtype)  # X^T R
+        self.w_ref = w
+
+    def residual(self):
+        return self.y - self.X @ self.w_ref
+
+    def Xw(self):
+        return self.X @ self.w_ref
+
+    def neg_grad(self, cols=None):
+        return (self.state if cols is None else self.state[cols]) / self.n_samples
+
+    def datafit_value(self):
+        # ||R||^2 = ||y||^2 - w^T X^T y - w^T X^T R  (since G w = X^T y - X^T R): O(p)
+        w = self.w_ref
+        return (float(self.y @ self.y) - float(w @ self.Xty) - float(w @ self.state)) \
+            / (2 * self.n_samples)
+
+    def epochs(self, w, lipschitz, ws, kernel, n_epochs):
+        kind, lam, gamma, l2, positive = kernel
+        self.w_ref = w
+        return _cd_fast.cd_epochs_gram(self.G, w, self.state, lipschitz, ws, kind, lam, gamma,
+                                       l2, positive, self.n_samples, n_epochs)
 
 
 class _SparseDesign:
@@ -53,13 +153,18 @@ class _SparseDesign:
 
     ``v`` is the row-scaling vector (ones, or sqrt of sample weights already
     applied to the rows of X). Residual ``R = R_s + c v`` (see the kernel).
+    Logistic loss: uncentred X, state ``Xw``.
     """
 
-    def __init__(self, X, X_mean=None, v=None):
+    kind = "sparse"
+
+    def __init__(self, X, y, datafit, X_mean=None, v=None):
         X = sp.csc_matrix(X)
         X.sort_indices()
         self.X = X
-        self.shape = X.shape
+        self.y = y
+        self.datafit = datafit
+        self.quadratic = isinstance(datafit, Quadratic)
         self.n_samples, self.n_features = X.shape
         dtype = X.dtype
         self.data = np.ascontiguousarray(X.data, dtype=dtype)
@@ -68,8 +173,12 @@ class _SparseDesign:
         self.v = np.ones(self.n_samples, dtype) if v is None else np.asarray(v, dtype)
         self.X_mean = np.zeros(self.n_features, dtype) if X_mean is None else np.asarray(X_mean, dtype)
         self.Xv = np.asarray(X.T @ self.v, dtype=dtype)
-        self.vv = float(self.v @ self.v)
-        sq = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+        self.vv = dtype.type(self.v @ self.v)
+        if not self.quadratic:
+            self.sw = datafit.weights(self.n_samples, dtype)
+            sq = np.asarray(X.multiply(X).T @ self.sw).ravel()
+        else:
+            sq = np.asarray(X.multiply(X).sum(axis=0)).ravel()
         self.col_sq_norms = (sq - 2 * self.X_mean * self.Xv + self.X_mean ** 2 * self.vv).astype(dtype)
         np.maximum(self.col_sq_norms, 0, out=self.col_sq_norms)
 
@@ -79,75 +188,219 @@ class _SparseDesign:
     def rmatvec(self, r, cols=None):
         if cols is None:
             return self.X.T @ r - self.X_mean * (self.v @ r)
-        return self.X[:, cols].T @ r - self.X_mean[cols] * (self.v @ r)
+        out = np.empty(cols.size, self.X.dtype)
+        _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean, self.Xv,
+                                   self.vv, np.ascontiguousarray(r, self.X.dtype),
+                                   np.array([0, self.v @ r], self.X.dtype), cols, out)
+        return out
 
-    def init_residual(self, y, w):
-        self.R_s = y - self.X @ w
-        self.state = np.array([self.X_mean @ w, self.v @ self.R_s], dtype=y.dtype)
+    def init_state(self, w):
+        dtype = self.X.dtype
+        if self.quadratic:
+            self.R_s = np.ascontiguousarray(self.y - self.X @ w, dtype=dtype)
+            self.cstate = np.array([self.X_mean @ w, self.v @ self.R_s], dtype=dtype)
+        else:
+            self.Xw_ = np.ascontiguousarray(self.X @ w, dtype=dtype)
 
     def residual(self):
-        return self.R_s + self.state[0] * self.v
+        return self.R_s + self.cstate[0] * self.v
 
-    def epochs(self, w, lipschitz, ws, l1, l2, positive, n_epochs):
-        return _cd_fast.enet_cd_epochs_sparse(
-            self.data, self.indices, self.indptr, self.X_mean, self.Xv, self.X.dtype.type(self.vv),
-            w, self.R_s, self.state, lipschitz, ws, l1, l2, positive, self.n_samples, n_epochs)
+    def Xw(self):
+        return self.y - self.residual() if self.quadratic else self.Xw_
+
+    def neg_grad(self, cols=None):
+        n = self.n_samples
+        if self.quadratic:
+            if cols is None:
+                return self.rmatvec(self.residual()) / n
+            out = np.empty(cols.size, self.X.dtype)
+            _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean,
+                                       self.Xv, self.vv, self.R_s, self.cstate, cols, out)
+            return out / n
+        raw = self.datafit.raw_gradient(self.y, self.Xw_).astype(self.X.dtype)
+        if cols is None:
+            return -(self.X.T @ raw)
+        out = np.empty(cols.size, self.X.dtype)
+        _cd_fast.xtr_subset_sparse_plain(self.data, self.indices, self.indptr, raw, cols, out)
+        return -out
+
+    def datafit_value(self):
+        return self.datafit.value(self.y, self.Xw())
+
+    def get_state(self):
+        return (self.R_s.copy(), self.cstate.copy()) if self.quadratic else self.Xw_.copy()
+
+    def set_state(self, s):
+        if self.quadratic:
+            self.R_s[:] = s[0]
+            self.cstate[:] = s[1]
+        else:
+            self.Xw_[:] = s
+
+    def epochs(self, w, lipschitz, ws, kernel, n_epochs):
+        kind, lam, gamma, l2, positive = kernel
+        if self.quadratic:
+            return _cd_fast.cd_epochs_sparse(
+                self.data, self.indices, self.indptr, self.X_mean, self.Xv, self.vv, w,
+                self.R_s, self.cstate, lipschitz, ws, kind, lam, gamma, l2, positive,
+                self.n_samples, n_epochs)
+        return _cd_fast.cd_epochs_logistic_sparse(
+            self.data, self.indices, self.indptr, self.y, self.sw, w, self.Xw_, lipschitz, ws, kind,
+            lam, gamma, l2, positive, self.n_samples, n_epochs)
 
 
-def _dual_scaling(XtR_tilde, l1, n_samples, positive):
-    """Scale s in (0, 1] making s * R_tilde dual feasible."""
-    worst = np.max(XtR_tilde) if positive else np.max(np.abs(XtR_tilde))
-    if l1 <= 0 or worst <= n_samples * l1:
-        return 1.0
-    return n_samples * l1 / worst
+def _combine_states(states, c):
+    if isinstance(states[0], tuple):
+        return tuple(sum(ck * s[i] for ck, s in zip(c, states)) for i in range(2))
+    return sum(ck * s for ck, s in zip(c, states))
+
+
+def _extrapolation_weights(iterates):
+    """Anderson / celer weights: with U the consecutive differences, (U^T U) z = 1, c = z / 1^T z."""
+    U = np.diff(np.asarray(iterates, dtype=np.float64), axis=0)
+    try:
+        z = np.linalg.solve(U @ U.T, np.ones(U.shape[0]))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(z)) or z.sum() == 0:
+        return None
+    return z / z.sum()
+
+
+# ----------------------------------------------------------------------- duality gap
+def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None):
+    """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso (spec section 3).
+
+    The dual point is ``s * R_tilde`` rescaled to feasibility, ``R_tilde`` the
+    augmented residual ``[R; -sqrt(n l2) w]`` (elastic net = Lasso on an
+    augmented design). ``R_dual``/``XtR_dual`` give another candidate dual
+    point (e.g. extrapolated residuals, l2 = 0 only).
+
+    Returns
+    -------
+    gap, primal, dual, s : float
+    """
+    n = n_samples
+    l2 = float(getattr(penalty, "l2", 0.0))
+    lam = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
+    R_norm2 = float(R @ R)
+    w_norm2 = float(w @ w)
+    primal = R_norm2 / (2 * n) + penalty.value(w)
+    if R_dual is None:
+        R_dual, XtR_dual, wd2 = R, XtR, w_norm2
+    else:
+        wd2 = 0.0
+    Rd2 = float(R_dual @ R_dual)
+    v = XtR_dual - n * l2 * w if R_dual is R else XtR_dual
+    worst = penalty.dual_norm_positive(v) if positive else penalty.dual_norm(v)
+    s = 1.0 if (lam <= 0 or worst <= n * lam) else n * lam / worst
+    dual = (2 * s * float(y @ R_dual) - s * s * (Rd2 + n * l2 * wd2)) / (2 * n)
+    return max(primal - dual, 0.0), primal, dual, s
 
 
 def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
     """Duality gap of the elastic net at ``w`` (1/n units, scikit-learn's ``dual_gap_``).
 
-    The elastic net is the Lasso on ``[X; sqrt(n l2) I]``, ``[y; 0]``; the dual
-    point is the rescaled augmented residual (spec section 3). Works for any
-    ``X`` supporting ``@`` (dense, sparse) and for anchors' coefficients, so
-    that every solver is certified with the same formula.
+    ``(1/2n)||y - Xw||^2 + l1 ||w||_1 + (l2/2)||w||^2``. Works for any ``X``
+    supporting ``@`` (dense, sparse) and for anchors' coefficients, so that
+    every solver is certified with the same formula.
 
     Returns
     -------
     gap : float
     primal : float
     dual : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import enet_duality_gap
+    >>> X = np.eye(3); y = np.array([1.0, 0.0, 0.0])
+    >>> gap, primal, dual = enet_duality_gap(X, y, np.zeros(3), l1=1.0)
+    >>> round(gap, 12)
+    0.0
     """
     n = X.shape[0]
+    w = np.asarray(w, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
     if R is None:
-        R = y - X @ w
+        R = y - np.asarray(X @ w).ravel()
     if XtR is None:
-        XtR = X.T @ R
-    XtR_tilde = XtR - n * l2 * w
-    s = _dual_scaling(XtR_tilde, l1, n, positive)
-    R_norm2 = float(R @ R)
-    w_norm2 = float(w @ w)
-    primal = R_norm2 / (2 * n) + l1 * float(np.abs(w).sum()) + 0.5 * l2 * w_norm2
-    dual = (2 * s * float(y @ R) - s * s * (R_norm2 + n * l2 * w_norm2)) / (2 * n)
-    return max(primal - dual, 0.0), primal, dual
+        XtR = np.asarray(X.T @ R).ravel()
+    pen = _enet_penalty(l1, l2)
+    gap, primal, dual, _ = duality_gap(y, w, pen, np.asarray(R, np.float64),
+                                       np.asarray(XtR, np.float64), n, positive)
+    return gap, primal, dual
 
 
-def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale=None,
-                        positive=False, max_iter=50, max_epochs=50_000, tol=1e-4, p0=10,
-                        check_every=10, verbose=0):
-    """Solve the elastic net by working-set coordinate descent.
+def _enet_penalty(l1, l2):
+    if l2 == 0:
+        return L1(l1)
+    alpha = l1 + l2
+    return ElasticNetPenalty(alpha, l1_ratio=l1 / alpha)
+
+
+def column_sq_norms(X, X_mean=None, row_scale=None):
+    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design."""
+    if not sp.issparse(X):
+        return np.einsum("ij,ij->j", X, X)
+    sq = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+    if X_mean is None:
+        return sq
+    v = np.ones(X.shape[0]) if row_scale is None else np.asarray(row_scale, dtype=float)
+    Xv = np.asarray(X.T @ v).ravel()
+    return np.maximum(sq - 2 * X_mean * Xv + X_mean ** 2 * float(v @ v), 0)
+
+
+def _centred_operator(X, X_mean, row_scale):
+    """LinearOperator for ``X - v X_mean^T`` (CSC X, never densified)."""
+    X = sp.csc_matrix(X, dtype=np.float64)
+    v = np.ones(X.shape[0]) if row_scale is None else np.asarray(row_scale, dtype=np.float64)
+    m = np.asarray(X_mean, dtype=np.float64)
+
+    def matvec(w):
+        w = np.ravel(w)
+        return X @ w - v * (m @ w)
+
+    def rmatvec(r):
+        r = np.ravel(r)
+        return X.T @ r - m * (v @ r)
+
+    return spla.LinearOperator(X.shape, matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
+
+
+# ----------------------------------------------------------------------- the solver
+def _spectral_sq(X):
+    """||X||_2^2 (largest singular value squared)."""
+    if min(X.shape) <= 2 or (isinstance(X, np.ndarray) and min(X.shape) < 200):
+        dense = X.toarray() if sp.issparse(X) else (X @ np.eye(X.shape[1]) if not
+                                                     isinstance(X, np.ndarray) else X)
+        return float(np.linalg.norm(dense, 2) ** 2)
+    s = spla.svds(X if isinstance(X, spla.LinearOperator) else X.astype(np.float64), k=1,
+                  return_singular_vectors=False, random_state=0)
+    return float(s[0] ** 2)
+
+
+def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row_scale=None,
+                   positive=False, max_iter=50, max_epochs=50_000, tol=1e-4, p0=10,
+                   check_every=10, screening=True, anderson=True, dual_extrapolation=True,
+                   gram="auto", gram_matrix=None, verbose=0):
+    """Minimise ``datafit(y, Xw) + penalty(w)`` by working-set coordinate descent.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features) or CSC sparse matrix
-        Design, float64 or float32 (kept). Dense X is used in Fortran order
-        (copied if needed; the caller's array is never modified).
+        Design, float64 or float32 (kept). Never modified (dense X is used in
+        Fortran order, copied if needed).
     y : ndarray of shape (n_samples,)
-        Target, same dtype as ``X``.
-    l1, l2 : float
-        Penalty weights: ``l1 ||w||_1 + (l2/2)||w||^2``.
+        Target (``{-1, 1}`` for the logistic datafit).
+    penalty : penalty object
+        From :mod:`sparseopt.optimize._penalties` (``make_penalty``).
+    datafit : Quadratic or Logistic, default=Quadratic()
     w_init : ndarray, optional
         Warm start (copied).
     X_mean, row_scale : ndarray, optional
-        Sparse X only: implicit centring ``X - row_scale X_mean^T``.
+        Sparse X, least squares only: implicit centring ``X - row_scale X_mean^T``.
     positive : bool
         Constrain ``w >= 0``.
     max_iter : int
@@ -155,19 +408,363 @@ def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale
     max_epochs : int
         Maximum CD epochs per working-set subproblem.
     tol : float
-        Stop when ``n * gap <= tol * ||y||^2``.
+        Duality gap: stop when ``n * gap <= tol * ||y||^2``. KKT: stop when the
+        largest violation is ``<= tol``.
     p0 : int
         Initial working-set size.
     check_every : int
-        Epochs between inner gap evaluations.
+        Epochs between inner certificate evaluations.
+    screening : bool
+        Gap Safe screening (convex penalties with a gap).
+    anderson : bool
+        Anderson extrapolation of the primal iterates, accepted only when the
+        objective decreases.
+    dual_extrapolation : bool
+        Also try a dual point from extrapolated residuals (Lasso / group lasso).
+    gram : {"auto", True, False}
+        CD on ``X^T X`` (dense least squares, n >> p). "auto": when
+        ``n_samples > 2 n_features`` and ``n_features <= 2000`` (float64 only).
+    gram_matrix : ndarray, optional
+        Precomputed ``X^T X`` (paths reuse it).
     verbose : int
-        Print the gap at each outer iteration when > 0.
 
     Returns
     -------
     SolverResult
-        ``x``/``coef``, ``n_iter``, ``n_epochs``, ``converged``, ``certificate``
-        (the duality gap, 1/n units), ``residual``, ``history``.
+        ``x``/``coef``, ``n_iter``, ``n_epochs``, ``converged``, ``certificate``,
+        ``certificate_name`` ("duality gap" or "KKT violation"), ``objective``,
+        ``history``, ``n_screened``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import working_set_cd
+    >>> from sparseopt.optimize._penalties import MCP
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 20)); y = 3 * X[:, 0] + 0.1 * rng.standard_normal(50)
+    >>> res = working_set_cd(X, y, MCP(alpha=0.1, gamma=3.0), tol=1e-8)
+    >>> res.converged, np.flatnonzero(res.coef).tolist()
+    (True, [0])
+    """
+    start = time.perf_counter()
+    datafit = Quadratic() if datafit is None else datafit
+    quadratic = isinstance(datafit, Quadratic)
+    dtype = X.dtype
+    n, p = X.shape
+    if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
+        if sp.issparse(X) and X_mean is not None and quadratic and np.any(X_mean):
+            X = _centred_operator(X, X_mean, row_scale)
+        return prox_gradient(X, y, penalty, datafit, w_init=w_init, positive=positive,
+                             max_iter=max_iter * 100, tol=tol, verbose=verbose)
+    y = np.ascontiguousarray(y, dtype=dtype)
+    if sp.issparse(X):
+        design = _SparseDesign(X, y, datafit, X_mean if quadratic else None,
+                               row_scale if quadratic else None)
+    else:
+        use_gram = (gram is True or (gram == "auto" and n > 2 * p and p <= 2000
+                                     and dtype == np.float64)) and quadratic \
+            and not penalty.grouped
+        design = _GramDesign(X, y, datafit, gram_matrix) if use_gram else _DenseDesign(X, y, datafit)
+    w = np.zeros(p, dtype) if w_init is None else np.array(w_init, dtype=dtype, copy=True)
+    lipschitz = np.ascontiguousarray(datafit.lipschitz(design.col_sq_norms, n), dtype=dtype)
+    grouped = penalty.grouped
+    if grouped:
+        if not hasattr(penalty, "group_ptr"):
+            penalty.bind(p)
+        n_units = penalty.n_groups
+        unit_sq_norms = _group_spectral_sq(design, penalty)  # ||X_g||_2^2
+        group_lipschitz = np.ascontiguousarray(unit_sq_norms / n, dtype=dtype)
+        lam_g = np.ascontiguousarray(penalty.alpha * penalty.gw, dtype=dtype)
+        unit_of = penalty.feature_group
+    else:
+        n_units = p
+        unit_sq_norms = design.col_sq_norms.astype(np.float64)
+        kernel = penalty.kernel_arrays(p, dtype) + (bool(positive),)
+        kernel = (kernel[0], np.ascontiguousarray(kernel[1]), np.ascontiguousarray(kernel[2]),
+                  kernel[3], kernel[4])
+    use_gap = quadratic and penalty.has_gap
+    y_norm2 = float(y @ y)
+    threshold = tol * y_norm2 if use_gap else tol
+    l2 = float(getattr(penalty, "l2", 0.0))
+    lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
+    # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
+    unit_norms = np.sqrt(unit_sq_norms + n * l2)
+    screened = np.zeros(n_units, dtype=bool)
+    unpenalised = _unpenalised_units(penalty, n_units)
+    design.init_state(w)
+
+    def objective():
+        return design.datafit_value() + penalty.value(w)
+
+    def unit_features(units):
+        if not grouped:
+            return units.astype(np.int32)
+        return np.concatenate([penalty.group_features[penalty.group_ptr[g]:penalty.group_ptr[g + 1]]
+                               for g in units]).astype(np.int32)
+
+    def run_epochs(ws_units, ws_feats, n_ep):
+        if grouped:
+            return design.group_epochs(w, penalty, group_lipschitz, ws_units, lam_g, n_ep)
+        return design.epochs(w, lipschitz, ws_units, kernel, n_ep)
+
+    history = []
+    converged, crit, n_epochs_total, n_iter = False, np.inf, 0, 0
+    certificate = np.inf
+    stored_residuals = []  # residuals at inner checks (dual extrapolation)
+    ws_size = p0
+    prev_crit = np.inf
+    for n_iter in range(1, max_iter + 1):
+        neg_grad = design.neg_grad()  # X^T R / n for least squares
+        if use_gap:
+            R = design.residual().astype(np.float64)
+            XtR = neg_grad.astype(np.float64) * n
+            w64 = w.astype(np.float64)
+            gap, primal, dual, s = duality_gap(y, w64, penalty, R, XtR, n, positive)
+            XtR_tilde_theta = s * (XtR - n * l2 * w64) / (n * lam1) if lam1 > 0 else XtR * 0
+            if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K:
+                c = _extrapolation_weights(stored_residuals[-DUAL_EXTRAPOLATION_K:])
+                if c is not None:
+                    R_acc = sum(ck * r for ck, r in zip(c, stored_residuals[-DUAL_EXTRAPOLATION_K:]))
+                    XtR_acc = np.asarray(design.rmatvec(R_acc.astype(dtype)), np.float64) \
+                        if design.kind != "gram" else None
+                    if XtR_acc is not None:
+                        gap2, _, dual2, s2 = duality_gap(y, w64, penalty, R, XtR, n, positive,
+                                                         R_dual=R_acc, XtR_dual=XtR_acc)
+                        if gap2 < gap:
+                            gap, dual, s = gap2, dual2, s2
+                            XtR_tilde_theta = s2 * XtR_acc / (n * lam1)
+            stored_residuals = []
+            crit, certificate = n * gap, gap
+        else:
+            grad = -neg_grad.astype(np.float64)
+            kkt = penalty.subdiff_distance(w.astype(np.float64), grad,
+                                           lipschitz.astype(np.float64), positive) \
+                if not grouped else penalty.subdiff_distance(w.astype(np.float64), grad)
+            crit = certificate = float(np.max(kkt)) if kkt.size else 0.0
+            primal = objective()
+        history.append({"iter": n_iter, "certificate": certificate, "objective": primal,
+                        "time": time.perf_counter() - start, "epochs": n_epochs_total,
+                        "ws_size": ws_size, "n_screened": int(screened.sum())})
+        if verbose:
+            print(f"[working_set_cd] iter {n_iter:3d}  objective {primal:.8e}  "
+                  f"certificate {certificate:.3e}  ws {ws_size}  screened {int(screened.sum())}")
+        if not np.isfinite(crit):
+            raise FloatingPointError(f"working_set_cd: non-finite certificate ({crit}) at outer "
+                                     f"iteration {n_iter}; the data or the penalty are not finite.")
+        if crit <= threshold:
+            converged = True
+            break
+        support_units = penalty.support(w)
+        if use_gap:
+            corr = penalty.unit_dual(XtR_tilde_theta)  # |x_j^T theta| / w_j, <= 1
+            if screening:
+                radius = np.sqrt(2 * gap / n) / lam1 if lam1 > 0 else np.inf
+                weights_u = penalty.gw if grouped else penalty._w(p)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    bound = corr + radius * unit_norms / np.where(weights_u > 0, weights_u, 1)
+                new = (bound < 1) & ~unpenalised
+                new[support_units] = False  # only zero units are dropped (their w is 0 already)
+                screened |= new
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = np.where(unit_norms > 0, (1 - corr) / unit_norms, np.inf)
+        else:
+            score = -kkt
+        score = score.astype(np.float64)
+        score[unpenalised] = -np.inf
+        score[support_units] = -np.inf
+        score[screened] = np.inf
+        n_candidates = int(n_units - screened.sum())
+        ws_size = min(max(p0, 2 * support_units.size, int(np.sum(unpenalised))), n_candidates)
+        ws_size = max(ws_size, 1)
+        if ws_size < n_units:
+            ws_units = np.sort(np.argpartition(score, ws_size - 1)[:ws_size]).astype(np.int32)
+        else:
+            ws_units = np.arange(n_units, dtype=np.int32)
+        ws_feats = unit_features(ws_units)
+        inner_threshold = INNER_FRACTION * crit
+        epochs_done = 0
+        iterates, states = [], []
+        stalled = False
+        while epochs_done < max_epochs and not stalled:
+            for _ in range(check_every):
+                # an epoch that moves no coefficient is a fixed point of CD: more epochs
+                # cannot lower the certificate (it is at the rounding floor)
+                stalled = run_epochs(ws_units, ws_feats, 1) == 0
+                epochs_done += 1
+                if stalled:
+                    break
+                if anderson:
+                    iterates.append(w[ws_feats].astype(np.float64))
+                    states.append(design.get_state())
+                    if len(iterates) == ANDERSON_K:
+                        _anderson_step(w, ws_feats, iterates, states, design, objective)
+                        iterates, states = [], []
+            # inner certificate on the working set
+            ng_ws = design.neg_grad(ws_feats).astype(np.float64)
+            if use_gap:
+                R = design.residual().astype(np.float64)
+                XtR_full = np.zeros(p)
+                XtR_full[ws_feats] = ng_ws * n
+                if dual_extrapolation and l2 == 0:
+                    stored_residuals.append(R.copy())
+                    stored_residuals = stored_residuals[-DUAL_EXTRAPOLATION_K:]
+                w64 = w.astype(np.float64)
+                inner_gap, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive)
+                if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold:
+                    c = _extrapolation_weights(stored_residuals)
+                    if c is not None:
+                        R_acc = sum(ck * r for ck, r in zip(c, stored_residuals))
+                        XtR_acc = np.zeros(p)
+                        XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats) \
+                            if design.kind != "gram" else ng_ws * n
+                        g2, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
+                                                  R_dual=R_acc, XtR_dual=XtR_acc)
+                        inner_gap = min(inner_gap, g2)
+                inner_crit = n * inner_gap
+            else:
+                grad_full = np.zeros(p)
+                grad_full[ws_feats] = -ng_ws
+                w64 = w.astype(np.float64)
+                if grouped:
+                    inner_kkt = penalty.subdiff_distance(w64, grad_full)[ws_units]
+                else:
+                    inner_kkt = penalty.subdiff_distance(
+                        w64, grad_full, lipschitz.astype(np.float64), positive)[ws_feats]
+                inner_crit = float(np.max(inner_kkt)) if inner_kkt.size else 0.0
+            if inner_crit <= inner_threshold:
+                break
+        n_epochs_total += epochs_done
+        if stalled and epochs_done == 1 and crit >= prev_crit:
+            break  # CD cannot move and the certificate did not improve: stop, unconverged
+        prev_crit = crit
+    if not converged and use_gap is False:
+        primal = objective()
+    coef = w
+    return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
+                        converged=converged, certificate=float(certificate),
+                        certificate_name="duality gap" if use_gap else "KKT violation",
+                        tol=tol, objective=float(objective()), history=history,
+                        n_screened=int(screened.sum()), design=design.kind,
+                        time=time.perf_counter() - start)
+
+
+def _unpenalised_units(penalty, n_units):
+    if penalty.grouped:
+        return penalty.gw == 0
+    _, lam, _, _ = penalty.kernel_arrays(n_units, np.dtype(np.float64))
+    return lam == 0
+
+
+def _group_spectral_sq(design, penalty):
+    out = np.empty(penalty.n_groups)
+    for g in range(penalty.n_groups):
+        cols = penalty.group_features[penalty.group_ptr[g]:penalty.group_ptr[g + 1]]
+        Xg = design.X[:, cols]
+        out[g] = np.linalg.norm(np.asarray(Xg, dtype=np.float64), 2) ** 2 if cols.size > 1 \
+            else float(design.col_sq_norms[cols[0]])
+    return out
+
+
+def _anderson_step(w, ws_feats, iterates, states, design, objective):
+    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases."""
+    c = _extrapolation_weights(iterates)
+    if c is None:
+        return False
+    w_e = sum(ck * it for ck, it in zip(c, iterates[1:]))
+    state_e = _combine_states(states[1:], c)
+    current_obj = objective()
+    w_cur = w[ws_feats].copy()
+    state_cur = design.get_state()
+    w[ws_feats] = w_e
+    design.set_state(state_e)
+    if objective() < current_obj:
+        return True
+    w[ws_feats] = w_cur
+    design.set_state(state_cur)
+    return False
+
+
+# ----------------------------------------------------------------------- prox gradient
+def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, max_iter=5000,
+                  tol=1e-4, verbose=0):
+    """FISTA with adaptive restart for penalties without a CD kernel (SEF, WGSEF, ...).
+
+    Step ``1/L`` with ``L`` the global Lipschitz constant of the datafit
+    gradient. Nonconvex penalties use plain proximal gradient (monotone).
+    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import prox_gradient
+    >>> from sparseopt.optimize._penalties import SEF
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 10)); y = X[:, 0] - X[:, 1]
+    >>> res = prox_gradient(X, y, SEF(alpha=0.01, k=2), tol=1e-8)
+    >>> bool(res.converged)
+    True
+    """
+    start = time.perf_counter()
+    datafit = Quadratic() if datafit is None else datafit
+    dtype = X.dtype
+    n, p = X.shape
+    if isinstance(X, spla.LinearOperator):
+        Xd = X
+    else:
+        Xd = X.astype(np.float64) if not sp.issparse(X) else sp.csc_matrix(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if getattr(penalty, "grouped", False) and not hasattr(penalty, "group_ptr"):
+        penalty.bind(p)
+    L = datafit.global_lipschitz(_spectral_sq(Xd), n) * 1.0001
+    L = L if L > 0 else 1.0
+    step = 1.0 / L
+    w = np.zeros(p) if w_init is None else np.array(w_init, dtype=np.float64)
+
+    def grad(v):
+        return np.asarray(Xd.T @ datafit.raw_gradient(y, np.asarray(Xd @ v).ravel())).ravel()
+
+    def F(v):
+        return datafit.value(y, np.asarray(Xd @ v).ravel()) + penalty.value(v)
+
+    z, t, F_old = w.copy(), 1.0, F(w)
+    accelerate = penalty.is_convex
+    converged, crit, it = False, np.inf, 0
+    history = []
+    for it in range(1, max_iter + 1):
+        w_new = penalty.prox(z - step * grad(z), step, positive)
+        F_new = F(w_new)
+        if accelerate and F_new > F_old:  # adaptive restart (O'Donoghue & Candes)
+            z, t = w.copy(), 1.0
+            w_new = penalty.prox(z - step * grad(z), step, positive)
+            F_new = F(w_new)
+        if accelerate:
+            t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
+            z = w_new + ((t - 1) / t_new) * (w_new - w)
+            t = t_new
+        else:
+            z = w_new
+        w, F_old = w_new, F_new
+        if it % 10 == 0 or it == max_iter:
+            crit = L * float(np.max(np.abs(w - penalty.prox(w - step * grad(w), step, positive)))) \
+                if p else 0.0
+            history.append({"iter": it, "certificate": crit, "objective": F_new,
+                            "time": time.perf_counter() - start})
+            if verbose:
+                print(f"[prox_gradient] iter {it:5d}  objective {F_new:.8e}  residual {crit:.3e}")
+            if crit <= tol:
+                converged = True
+                break
+    coef = w.astype(dtype)
+    return SolverResult(x=coef, coef=coef, n_iter=it, n_epochs=it, converged=converged,
+                        certificate=float(crit), certificate_name="prox fixed-point residual",
+                        tol=tol, objective=float(F_old), history=history, n_screened=0,
+                        design="prox_gradient", time=time.perf_counter() - start)
+
+
+def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale=None,
+                        positive=False, max_iter=50, max_epochs=50_000, tol=1e-4, p0=10,
+                        check_every=10, verbose=0, **kwargs):
+    """Elastic net ``(1/2n)||y - Xw||^2 + l1 ||w||_1 + (l2/2)||w||^2`` by :func:`working_set_cd`.
 
     Examples
     --------
@@ -179,72 +776,10 @@ def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale
     >>> res.converged, int(np.flatnonzero(res.coef)[0])
     (True, 0)
     """
-    start = time.perf_counter()
-    dtype = X.dtype
-    if sp.issparse(X):
-        design = _SparseDesign(X, X_mean, row_scale)
-    else:
-        design = _DenseDesign(X)
-    n, p = design.n_samples, design.n_features
-    y = np.ascontiguousarray(y, dtype=dtype)
-    w = np.zeros(p, dtype) if w_init is None else np.array(w_init, dtype=dtype, copy=True)
-    lipschitz = (design.col_sq_norms / n).astype(dtype)
-    l1_, l2_ = dtype.type(l1), dtype.type(l2)
-    y_norm2 = float(y @ y)
-    threshold = tol * y_norm2
-    design.init_residual(y, w)
-    # an unpenalised-only feature never enters the dual constraint
-    col_norms = np.sqrt(design.col_sq_norms + n * l2)
-    history = []
-    converged, gap, n_epochs_total = False, np.inf, 0
-    ws_size = p0
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        R = design.residual()
-        XtR = design.rmatvec(R)
-        gap, primal, dual = enet_duality_gap(design, y, w, l1, l2, positive, R=R, XtR=XtR)
-        history.append({"iter": n_iter, "gap": gap, "primal": primal,
-                        "time": time.perf_counter() - start, "epochs": n_epochs_total})
-        if verbose:
-            print(f"[enet_working_set_cd] iter {n_iter:3d}  primal {primal:.6e}  gap {gap:.3e}  "
-                  f"ws {ws_size}")
-        if n * gap <= threshold:
-            converged = True
-            break
-        # rank features by distance to the dual constraint boundary (spec section 4)
-        XtR_tilde = XtR - n * l2 * w
-        s = _dual_scaling(XtR_tilde, l1, n, positive)
-        corr = s * (XtR_tilde if positive else np.abs(XtR_tilde)) / (n * l1) if l1 > 0 else np.ones(p)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score = np.where(col_norms > 0, (1 - corr) / col_norms, np.inf)
-        support = np.flatnonzero(w)
-        score[support] = -np.inf
-        ws_size = min(max(p0, 2 * support.size, ws_size if n_iter > 1 else p0), p)
-        ws = np.sort(np.argpartition(score, ws_size - 1)[:ws_size]).astype(np.int32) \
-            if ws_size < p else np.arange(p, dtype=np.int32)
-        inner_threshold = 0.3 * n * gap
-        epochs_done = 0
-        while epochs_done < max_epochs:
-            design.epochs(w, lipschitz, ws, l1_, l2_, positive, check_every)
-            epochs_done += check_every
-            R = design.residual()
-            XtR_ws = design.rmatvec(R, ws)
-            inner_gap, _, _ = enet_duality_gap(_Restricted(design, ws), y, w[ws], l1, l2,
-                                               positive, R=R, XtR=XtR_ws)
-            if n * inner_gap <= inner_threshold:
-                break
-        n_epochs_total += epochs_done
-        ws_size = min(2 * ws_size, p)
-    coef = w
-    R = design.residual()
-    return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
-                        converged=converged, certificate=gap, certificate_name="duality gap",
-                        tol=tol, residual=R, history=history,
-                        time=time.perf_counter() - start)
+    return working_set_cd(X, y, _enet_penalty(l1, l2), Quadratic(), w_init=w_init, X_mean=X_mean,
+                          row_scale=row_scale, positive=positive, max_iter=max_iter,
+                          max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
+                          verbose=verbose, **kwargs)
 
 
-class _Restricted:
-    """Shape-only view used by ``enet_duality_gap`` on a working set."""
-
-    def __init__(self, design, ws):
-        self.shape = (design.n_samples, ws.size)
+_ = Logistic  # re-exported through _datafits

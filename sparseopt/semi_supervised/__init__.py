@@ -1,3 +1,4 @@
 """Graph-based semi-supervised learning (label propagation by block coordinate descent)."""
+from .label_propagation import LabelPropagation
 
-__all__ = []
+__all__ = ["LabelPropagation"]

@@ -1,0 +1,420 @@
+"""Regularisation paths and cross-validation for every registered penalty.
+
+``sparse_path`` solves a decreasing geometric grid of ``alpha`` warm-starting
+the coefficients (spec section 6); ``LassoCV`` / ``SparseLinearRegressionCV``
+run one path per fold in parallel (joblib ``n_jobs``), pick the alpha with the
+smallest mean held-out MSE and refit on all the data.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import check_cv
+
+from ..optimize._datafits import Quadratic
+from ..optimize._penalties import L1, LHalf, LTwoThirds, L0, SEF
+from ..optimize.working_set_cd import column_sq_norms, working_set_cd
+from ..utils._array_api import to_numpy
+from ..utils.validation import (
+    Interval,
+    check_sample_weight,
+    check_X_y,
+    validate_params,
+    warn_not_converged,
+)
+from ._base import LinearPredictorMixin, preprocess_data
+from .lasso import Lasso
+from .sparse_regression import _COMMON_CONSTRAINTS, SparseLinearRegression, _PenalizedBase
+
+__all__ = ["sparse_path", "LassoCV", "SparseLinearRegressionCV"]
+
+# penalties for which w = 0 is always a local minimiser: anchor the grid at the L1 value
+_NO_ALPHA_MAX = (LHalf, LTwoThirds, L0, SEF)
+
+
+def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None):
+    n = X.shape[0]
+    if sp.issparse(X) and X_mean is not None:
+        v = np.ones(n) if row_scale is None else row_scale
+        Xty = np.asarray(X.T @ y).ravel() - X_mean * float(v @ y)
+    else:
+        Xty = np.asarray(X.T @ y).ravel()
+    neg_grad0 = Xty / n
+    if isinstance(penalty_template, _NO_ALPHA_MAX) or getattr(penalty_template, "name", "") == "l0":
+        return float(np.max(np.abs(neg_grad0)))
+    if getattr(penalty_template, "cel0_lambda", None) is not None:
+        # lam_j = a_j sqrt(2 lam) >= |x_j^T y| / n  <=>  lam >= max_j (|x_j^T y|/(n a_j))^2 / 2
+        a = np.sqrt(column_sq_norms(X, X_mean, row_scale) / n)
+        ok = a > 0
+        return float(np.max((np.abs(neg_grad0[ok]) / a[ok]) ** 2) / 2) if np.any(ok) else 0.0
+    return float(penalty_template.alpha_max(neg_grad0))
+
+
+def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_scale=None,
+                tol=1e-4, max_iter=50, max_epochs=50_000, p0=10, positive=False, verbose=0,
+                **penalty_params):
+    """Solutions along a decreasing grid of ``alpha``, warm-started.
+
+    The objective is least squares ``(1/2n)||y - Xw||^2 + penalty`` with no
+    intercept (centre ``X`` and ``y`` first, or pass ``X_mean`` for sparse X).
+
+    Parameters
+    ----------
+    X : {ndarray, CSC matrix} of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    penalty : str or penalty object, default="l1"
+        A registered name (see :class:`SparseLinearRegression`) or an object from
+        :mod:`sparseopt.optimize._penalties` (its ``alpha`` is replaced).
+    alphas : int or array-like, default=100
+        Number of alphas on the geometric grid ``alpha_max -> eps alpha_max``,
+        or the values themselves (sorted decreasingly).
+    eps : float, default=1e-3
+    X_mean, row_scale : ndarray, optional
+        Implicit centring of sparse X.
+    tol, max_iter, max_epochs, p0, positive, verbose
+        Passed to :func:`sparseopt.optimize.working_set_cd` at every alpha.
+    **penalty_params
+        ``gamma``, ``l1_ratio``, ``log_eps`` (log-sum offset), ``k``, ``groups``,
+        ``weights``... as :class:`SparseLinearRegression`.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    certificates : ndarray of shape (n_alphas,)
+        Duality gap (1/n units) or KKT violation at each alpha.
+    info : dict
+        ``n_iter``, ``converged`` per alpha, ``certificate_name``, ``alpha_max``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.linear_model import sparse_path
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 30)); y = X[:, 0] - 2 * X[:, 1]
+    >>> alphas, coefs, gaps, info = sparse_path(X, y, alphas=5, tol=1e-8)
+    >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
+    ((30, 5), True)
+    """
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    y = np.asarray(y, dtype=dtype)
+    n, p = X.shape
+    if isinstance(penalty, str):
+        params = dict(penalty_params)
+        if "log_eps" in params:  # the log-sum offset (``eps`` is the grid ratio here)
+            params["eps"] = params.pop("log_eps")
+        est = SparseLinearRegression(penalty=penalty, alpha=1.0,
+                                     **{k: v for k, v in params.items()
+                                        if k in SparseLinearRegression._parameter_constraints})
+        template = est._build_penalty(p, column_sq_norms(X, X_mean, row_scale) / n)
+    else:
+        template = penalty
+    alpha_max = _alpha_max(template, X, y, X_mean, row_scale)
+    if isinstance(alphas, numbers.Integral):
+        alphas = np.geomspace(alpha_max, alpha_max * eps, int(alphas)) if alpha_max > 0 \
+            else np.zeros(int(alphas))
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    coefs = np.zeros((p, alphas.size), dtype=dtype)
+    certificates = np.zeros(alphas.size)
+    n_iters, converged = [], []
+    w = np.zeros(p, dtype)
+    gram = None
+    if not sp.issparse(X) and n > 2 * p and p <= 2000 and dtype == np.float64:
+        gram = np.asfortranarray(X.T @ X)  # computed once for the whole path
+    name = "duality gap"
+    for i, alpha in enumerate(alphas):
+        pen = _with_alpha(template, alpha)
+        res = working_set_cd(X, y, pen, Quadratic(), w_init=w, X_mean=X_mean, row_scale=row_scale,
+                             positive=positive, max_iter=max_iter, max_epochs=max_epochs,
+                             tol=tol, p0=p0, gram_matrix=gram, verbose=verbose)
+        w = np.asarray(res.coef, dtype=dtype)
+        coefs[:, i] = w
+        certificates[i] = res.certificate
+        n_iters.append(res.n_iter)
+        converged.append(res.converged)
+        name = res.certificate_name
+    return alphas, coefs, certificates, {"n_iter": n_iters, "converged": converged,
+                                         "certificate_name": name, "alpha_max": alpha_max}
+
+
+def _with_alpha(template, alpha):
+    if getattr(template, "cel0_lambda", None) is not None:
+        pen = template.with_alpha(1.0)
+        ratio = np.sqrt(alpha / template.cel0_lambda) if template.cel0_lambda > 0 else 0.0
+        pen.weights = np.asarray(template.weights) * ratio
+        pen.cel0_lambda = alpha
+        return pen
+    return template.with_alpha(alpha)
+
+
+def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs):
+    """Path on the training fold, held-out MSE at every alpha."""
+    X_tr, y_tr = X[train], y[train]
+    sw = None if sample_weight is None else sample_weight[train] * (train.size / sample_weight[train].sum())
+    X_s, y_s, X_off, y_off, row_scale = preprocess_data(X_tr, y_tr, fit_intercept=fit_intercept,
+                                                        sample_weight=sw)
+    sparse = sp.issparse(X_tr)
+    _, coefs, _, _ = sparse_path(X_s, y_s, alphas=alphas, X_mean=X_off if sparse else None,
+                                 row_scale=row_scale if sparse else None, **path_kwargs)
+    intercepts = y_off - X_off @ coefs
+    pred = np.asarray(X[test] @ coefs) + intercepts
+    return np.mean((pred - y[test][:, None]) ** 2, axis=0)
+
+
+class _CVMixin:
+    """Shared fit of the CV estimators: folds in parallel, best alpha, refit."""
+
+    def _fit_cv(self, X, y, sample_weight, make_final, path_kwargs):
+        validate_params(self)
+        X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True)
+        X = sp.csc_matrix(X) if sp.issparse(X) else to_numpy(X)
+        y = np.asarray(to_numpy(y), dtype=X.dtype)
+        # the grid comes from the full data so that every fold shares it
+        X_s, y_s, X_off, _, row_scale = preprocess_data(X, y, fit_intercept=self.fit_intercept)
+        sparse = sp.issparse(X)
+        if isinstance(self.alphas, numbers.Integral):
+            template_alphas = self._grid(X_s, y_s, X_off if sparse else None, path_kwargs)
+        else:
+            template_alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
+        cv = check_cv(self.cv)
+        folds = list(cv.split(X, y))
+        sw = check_sample_weight(to_numpy(sample_weight), X)
+        mse = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, template_alphas,
+                               path_kwargs) for train, test in folds)
+        self.mse_path_ = np.column_stack(mse)
+        self.alphas_ = template_alphas
+        best = int(np.argmin(self.mse_path_.mean(axis=1)))
+        self.alpha_ = float(template_alphas[best])
+        final = make_final(self.alpha_).fit(X, y, sample_weight=sw)
+        self.coef_ = final.coef_
+        self.intercept_ = final.intercept_
+        self.n_iter_ = final.n_iter_
+        self.estimator_ = final
+        self.dual_gap_ = getattr(final, "dual_gap_", None)
+        return self
+
+    def _grid(self, X_s, y_s, X_mean, path_kwargs):
+        n, p = X_s.shape
+        kw = dict(self._penalty_kwargs())
+        if "log_eps" in kw:
+            kw["eps"] = kw.pop("log_eps")
+        template = SparseLinearRegression(**kw)._build_penalty(
+            p, column_sq_norms(X_s, X_mean) / n)
+        alpha_max = _alpha_max(template, X_s, y_s, X_mean)
+        return np.geomspace(alpha_max, alpha_max * self.eps, int(self.alphas)) if alpha_max > 0 \
+            else np.full(int(self.alphas), 1e-12)
+
+
+class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
+    """Lasso with alpha chosen by cross-validation (one warm-started path per fold).
+
+    Parameters
+    ----------
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max``.
+    alphas : int or array-like, default=100
+        Grid size (geometric from ``alpha_max``) or the grid itself.
+    fit_intercept : bool, default=True
+    max_iter : int, default=50
+    tol : float, default=1e-4
+    cv : int, CV splitter or iterable, optional
+        scikit-learn's ``cv`` (5-fold by default).
+    n_jobs : int, optional
+        Folds run in parallel with joblib.
+    positive : bool, default=False
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    alpha_ : float
+    alphas_ : ndarray of shape (n_alphas,)
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+    coef_, intercept_, n_iter_, dual_gap_
+    estimator_ : Lasso
+        The refit on all the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.linear_model import LassoCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 20)); y = X[:, 0] + 0.1 * rng.standard_normal(80)
+    >>> reg = LassoCV(alphas=10, cv=3).fit(X, y)
+    >>> int(np.argmax(np.abs(reg.coef_)))
+    0
+    """
+
+    _parameter_constraints = {
+        "eps": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "cv": [Interval(numbers.Integral, 2, None, closed="left"), object, None],
+        "n_jobs": [numbers.Integral, None],
+        "positive": ["boolean"],
+        "verbose": ["verbose"],
+    }
+    _test_params = {"alphas": 5, "cv": 3, "tol": 1e-6}
+    _expected_failed_checks = {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "Repeating rows changes the cross-validation folds, hence the selected alpha; "
+            "scikit-learn's LassoCV has the same property."),
+        "check_sample_weight_equivalence_on_sparse_data": (
+            "Repeating rows changes the cross-validation folds, hence the selected alpha; "
+            "scikit-learn's LassoCV has the same property."),
+    }
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=50, tol=1e-4,
+                 cv=None, n_jobs=None, positive=False, verbose=0):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.verbose = verbose
+
+    def _penalty_kwargs(self):
+        return {"penalty": "l1"}
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path on each fold, choose ``alpha_``, refit a :class:`Lasso`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self : object
+        """
+        kwargs = {"penalty": "l1", "tol": self.tol, "max_iter": self.max_iter,
+                  "positive": self.positive}
+        return self._fit_cv(X, y, sample_weight, lambda a: Lasso(
+            alpha=a, fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol,
+            positive=self.positive), kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class SparseLinearRegressionCV(_CVMixin, LinearPredictorMixin, _PenalizedBase):
+    """:class:`SparseLinearRegression` with alpha chosen by cross-validation.
+
+    Parameters
+    ----------
+    penalty : str, default="l1"
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` (for l_q, L0 and SEF the grid is anchored at the
+        L1 ``alpha_max``).
+    alphas : int or array-like, default=30
+    cv : int, CV splitter or iterable, optional
+    n_jobs : int, optional
+    gamma, l1_ratio, log_eps, k, nonconvex, groups, group_weights, weights, fit_intercept, \
+max_iter, tol, positive, verbose
+        As :class:`SparseLinearRegression` (``log_eps`` is its ``eps``).
+
+    Attributes
+    ----------
+    alpha_, alphas_, mse_path_, coef_, intercept_, n_iter_, estimator_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.linear_model import SparseLinearRegressionCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 20)); y = 2 * X[:, 3] + 0.1 * rng.standard_normal(80)
+    >>> reg = SparseLinearRegressionCV(penalty="mcp", alphas=8, cv=3).fit(X, y)
+    >>> int(np.argmax(np.abs(reg.coef_))), reg.mse_path_.shape
+    (3, (8, 3))
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in _COMMON_CONSTRAINTS.items()
+           if k not in ("alpha", "eps", "warm_start", "max_epochs", "p0")},
+        "eps": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "log_eps": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "cv": [Interval(numbers.Integral, 2, None, closed="left"), object, None],
+        "n_jobs": [numbers.Integral, None],
+    }
+    _test_params = [{"alphas": 5, "cv": 3, "tol": 1e-6},
+                    {"penalty": "mcp", "alphas": 5, "cv": 3, "tol": 1e-6}]
+    _expected_failed_checks = LassoCV._expected_failed_checks
+
+    def __init__(self, penalty="l1", *, eps=1e-3, alphas=30, cv=None, n_jobs=None, gamma=None,
+                 l1_ratio=0.5, log_eps=1.0, k=1, nonconvex=False, groups=None,
+                 group_weights=None, weights=None, fit_intercept=True, max_iter=50, tol=1e-4,
+                 positive=False, verbose=0):
+        self.penalty = penalty
+        self.eps = eps
+        self.alphas = alphas
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.gamma = gamma
+        self.l1_ratio = l1_ratio
+        self.log_eps = log_eps
+        self.k = k
+        self.nonconvex = nonconvex
+        self.groups = groups
+        self.group_weights = group_weights
+        self.weights = weights
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.positive = positive
+        self.verbose = verbose
+
+    def _penalty_kwargs(self):
+        return {"penalty": self.penalty, "gamma": self.gamma, "l1_ratio": self.l1_ratio,
+                "log_eps": self.log_eps, "k": self.k, "nonconvex": self.nonconvex,
+                "groups": self.groups, "group_weights": self.group_weights,
+                "weights": self.weights}
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path on each fold, choose ``alpha_``, refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self : object
+        """
+        pk = self._penalty_kwargs()
+        kwargs = {**pk, "tol": self.tol, "max_iter": self.max_iter, "positive": self.positive}
+
+        final_kw = dict(pk)
+        final_kw["eps"] = final_kw.pop("log_eps")
+
+        def make_final(alpha):
+            return SparseLinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
+                                          max_iter=self.max_iter, tol=self.tol,
+                                          positive=self.positive, **final_kw)
+
+        return self._fit_cv(X, y, sample_weight, make_final, kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.array_api_support = False  # the CV loop runs on NumPy arrays
+        return tags
+
+
+_ = warn_not_converged  # refits warn through their own estimator

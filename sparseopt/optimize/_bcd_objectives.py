@@ -1,0 +1,425 @@
+"""Smooth parts ``f`` of block coordinate descent, each keeping its gradient current.
+
+Every objective implements one small protocol used by ``bcd.py``:
+
+``n_coords``, ``coord_lipschitz`` (L_i), ``start(x, full_gradient)``,
+``value()``, ``gradient()`` (the full gradient, kept current when
+``full_gradient=True``), ``block_gradient(b)``, ``apply(b, delta)`` (x_b +=
+delta, updating the gradient incrementally, spec section 8),
+``trial_change(b, d)`` (f(x + U_b d) - f(x) without moving), ``hessian_bound(b)``
+(H_b, spec section 1 table), ``hessian(b)`` (exact block Hessian),
+``bound_matvec(idx, vals)`` (H d for a sparse d, used by IHT) and
+``gershgorin()`` (row sums of |H|, a diagonal bound for every block).
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit, logsumexp, softmax
+
+from .._ext import _bcd_numba as _k
+
+__all__ = ["LinearModelObjective", "QuadraticObjective", "least_squares", "logistic",
+           "softmax_regression", "graph_quadratic"]
+
+
+# ----------------------------------------------------------------------------- losses
+class _SquaredLoss:
+    """loss(z, y) = 1/2 (z - y)^2 ; curvature bound 1."""
+
+    curvature = 1.0
+    exact_bound = True  # the bound H_b equals the Hessian
+
+    def __init__(self, y):
+        self.y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+        self.n_outputs = 1
+
+    def value(self, z, rows=None):
+        y = self.y if rows is None else self.y[rows]
+        return 0.5 * float(np.sum((z - y) ** 2))
+
+    def derivative(self, z, rows=None):
+        return z - (self.y if rows is None else self.y[rows])
+
+    def curvature_weights(self, z):
+        return None  # constant Hessian
+
+    def class_mixing(self):
+        return None
+
+
+class _LogisticLoss:
+    """loss(z, y) = log(1 + exp(-y z)), y in {-1, +1}; curvature bound 1/4."""
+
+    curvature = 0.25
+    exact_bound = False
+
+    def __init__(self, y):
+        self.y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+        self.n_outputs = 1
+
+    def value(self, z, rows=None):
+        y = self.y if rows is None else self.y[rows]
+        return float(np.sum(np.logaddexp(0.0, -y * z)))
+
+    def derivative(self, z, rows=None):
+        y = self.y if rows is None else self.y[rows]
+        return -y * expit(-y * z)
+
+    def curvature_weights(self, z):
+        s = expit(z)
+        return s * (1.0 - s)
+
+    def class_mixing(self):
+        return None
+
+
+class _SoftmaxLoss:
+    """Multinomial logistic loss; Böhning bound 1/2 (I - 11^T/K) (spec section 1)."""
+
+    curvature = 0.5
+    exact_bound = False
+
+    def __init__(self, labels, n_classes):
+        labels = np.asarray(labels, dtype=np.int64)
+        self.n_outputs = int(n_classes)
+        self.Y = np.zeros((labels.size, self.n_outputs))
+        self.Y[np.arange(labels.size), labels] = 1.0
+
+    def value(self, z, rows=None):
+        Y = self.Y if rows is None else self.Y[rows]
+        return float(np.sum(logsumexp(z, axis=1)) - np.sum(z * Y))
+
+    def derivative(self, z, rows=None):
+        Y = self.Y if rows is None else self.Y[rows]
+        return softmax(z, axis=1) - Y
+
+    def curvature_weights(self, z):
+        return softmax(z, axis=1)
+
+    def class_mixing(self):
+        K = self.n_outputs
+        return np.eye(K) - np.ones((K, K)) / K
+
+
+# ------------------------------------------------------------------------- objectives
+class LinearModelObjective:
+    """``f(W) = sum_i loss(a_i^T W, y_i)`` for a design ``A`` (n x p) and W of shape (p, K).
+
+    The coordinates are ``c = j * K + k``. The state keeps ``z = A W`` and
+    ``loss'(z)``; with ``full_gradient`` it also keeps ``g = A^T loss'(z)``
+    current: by the Gram matrix (``g += G[:, b] delta``, least squares with
+    ``p <= gram_max_features``) or by the touched rows (``g += A[rows]^T
+    delta loss'``, cost of the rows the block touches).
+
+    Parameters
+    ----------
+    A : ndarray or sparse matrix of shape (n, p)
+        Design (copied to CSC and CSR float64; dense input is stored sparse).
+    loss : loss object
+        One of the private losses (use the factories below).
+    gram_max_features : int
+        Use the Gram form for least squares when ``p`` is at most this.
+    """
+
+    def __init__(self, A, loss, *, gram_max_features=4000):
+        self.A = sp.csc_matrix(A, dtype=np.float64)
+        self.A.sort_indices()
+        self.A_csr = self.A.tocsr()
+        self.A_csr.sort_indices()
+        self.loss = loss
+        self.n_samples, self.n_features = self.A.shape
+        self.K = loss.n_outputs
+        self.n_coords = self.n_features * self.K
+        self.col_sq_norms = np.asarray(self.A.multiply(self.A).sum(axis=0)).ravel()
+        self.coord_lipschitz = np.repeat(loss.curvature * self.col_sq_norms, self.K)
+        if self.K > 1:  # Böhning: diagonal of 1/2 (I - 11^T/K) is (1 - 1/K)/2
+            self.coord_lipschitz = self.coord_lipschitz * (1.0 - 1.0 / self.K)
+        self._use_gram = isinstance(loss, _SquaredLoss) and self.n_features <= gram_max_features
+        self._gram = None
+        self._mark = np.zeros(self.n_samples, dtype=np.int8)
+        self._rows = np.empty(self.n_samples, dtype=np.int64)
+        self._z_work = np.zeros((self.n_samples, self.K))
+        self._global_L = None
+
+    # -- state
+    def start(self, x, full_gradient):
+        self.W = np.array(x, dtype=np.float64).reshape(self.n_features, self.K)
+        self.z = np.ascontiguousarray(self.A_csr @ self.W)
+        self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
+        self.full_gradient = bool(full_gradient)
+        if self.full_gradient:
+            self.g = np.ascontiguousarray(self.A_csr.T @ self.dl).reshape(self.n_features, self.K)
+            if self._use_gram and self._gram is None:
+                self._gram = np.ascontiguousarray((self.A.T @ self.A).toarray())
+        return self
+
+    @property
+    def x(self):
+        return self.W.ravel()
+
+    def value(self):
+        return self.loss.value(self.z)
+
+    def gradient(self):
+        if self.full_gradient:
+            return self.g.ravel()
+        return np.asarray(self.A_csr.T @ self.dl).ravel()
+
+    def block_gradient(self, b):
+        if self.full_gradient:
+            return self.g.ravel()[b]
+        out = np.empty(b.size)
+        _k.block_rmatvec(self.A.indptr, self.A.indices, self.A.data, b, self.K, self.dl, out)
+        return out
+
+    def apply(self, b, delta):
+        """x_b += delta, with z, loss'(z) and (optionally) g updated incrementally."""
+        self.W.ravel()[b] += delta
+        nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
+                              self.z, self._mark, self._rows, 0)
+        rows = self._rows[:nt]
+        if self.full_gradient and self._gram is not None:
+            # Gram form: g += G[:, b] delta; loss'(z) is not needed (recomputed by start)
+            self._mark[rows] = 0
+            _k.gram_update(self._gram, b, delta, self.g[:, 0])
+            return
+        new_dl = self.loss.derivative(self.z[rows], rows)
+        ddl = np.ascontiguousarray(new_dl - self.dl[rows])
+        self.dl[rows] = new_dl
+        if self.full_gradient:
+            _k.backward_rows(self.A_csr.indptr, self.A_csr.indices, self.A_csr.data, rows, nt,
+                             ddl, self._mark, self.g)
+        else:
+            self._mark[rows] = 0
+
+    def trial_change(self, b, d):
+        """f(x + U_b d) - f(x), evaluated on the rows the block touches."""
+        if self.loss.exact_bound:
+            g_b = self.block_gradient(b)
+            return float(g_b @ d + 0.5 * d @ (self.hessian_bound(b) @ d))
+        cols = np.unique(b // self.K)
+        rows = np.unique(self.A[:, cols].indices)
+        z_rows = self.z[rows].copy()
+        before = self.loss.value(z_rows, rows)
+        dz = self._block_columns(b, rows)
+        z_rows += dz @ self._class_scatter(b, d)
+        return self.loss.value(z_rows, rows) - before
+
+    # -- curvature
+    def _block_columns(self, b, rows=None):
+        cols = b // self.K
+        M = self.A[:, cols]
+        if rows is not None:
+            M = M[rows]
+        return M.toarray()
+
+    def _class_scatter(self, b, d):
+        """(m, K) matrix mapping block steps to changes of z's K columns."""
+        S = np.zeros((b.size, self.K))
+        S[np.arange(b.size), b % self.K] = d
+        return S
+
+    def _class_mask(self, b):
+        mix = self.loss.class_mixing()
+        if mix is None:
+            return 1.0
+        ks = b % self.K
+        return mix[np.ix_(ks, ks)]
+
+    def hessian_bound(self, b):
+        """H_b of the spec's table: c A_b^T A_b (times 1/2 (I - 11^T/K) for softmax)."""
+        if self._gram is not None:
+            G = np.empty((b.size, b.size))
+            _k.gather_block(self._gram, b, G)
+        else:
+            Ab = self._block_columns(b)
+            G = Ab.T @ Ab
+        return self.loss.curvature * G * self._class_mask(b) if self.K > 1 else \
+            self.loss.curvature * G
+
+    def hessian(self, b):
+        """Exact block Hessian at the current point."""
+        if self.loss.exact_bound:
+            return self.hessian_bound(b)
+        Ab = self._block_columns(b)
+        w = self.loss.curvature_weights(self.z)
+        if self.K == 1:
+            return Ab.T @ (w * Ab)
+        P = w[:, b % self.K]  # p_{i,k_t}
+        AP = Ab * P
+        same = (b % self.K)[:, None] == (b % self.K)[None, :]
+        return (AP.T @ Ab) * same - AP.T @ AP
+
+    def bound_matvec(self, idx, vals):
+        """H d for d supported on ``idx`` (global matrix bound, for IHT)."""
+        if self._gram is not None:
+            return vals @ self._gram[idx]  # G symmetric: rows are contiguous
+        # H d = c A^T (A D M): forward on the columns of idx, backward on touched rows
+        z = self._z_work
+        nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, idx,
+                              np.ascontiguousarray(vals, dtype=np.float64), self.K, z,
+                              self._mark, self._rows, 0)
+        rows = self._rows[:nt]
+        Z = z[rows]
+        z[rows] = 0.0
+        mix = self.loss.class_mixing()
+        if mix is not None:
+            Z = Z @ mix
+        out = np.zeros((self.n_features, self.K))
+        _k.backward_rows(self.A_csr.indptr, self.A_csr.indices, self.A_csr.data, rows, nt,
+                         np.ascontiguousarray(self.loss.curvature * Z), self._mark, out)
+        return out.ravel()
+
+    def global_lipschitz(self):
+        """lambda_max of the global bound (power iteration on A^T A)."""
+        if self._global_L is None:
+            from scipy.sparse.linalg import svds
+
+            if min(self.A.shape) <= 2:
+                s = np.linalg.norm(self.A.toarray(), 2)
+            else:
+                s = svds(self.A, k=1, return_singular_vectors=False, random_state=0)[0]
+            # lambda_max(I - 11^T/K) = 1, so the softmax bound is also curvature * s^2
+            self._global_L = self.loss.curvature * float(s) ** 2
+        return self._global_L
+
+    def gershgorin(self):
+        """d_i = sum_j |H_ij| over the full row of the bound (valid for every block)."""
+        absA = abs(self.A)
+        rows = np.asarray(absA.T @ (absA @ np.ones(self.n_features))).ravel()
+        d = self.loss.curvature * rows
+        if self.K > 1:  # row sums of |1/2 (I - 11^T/K)| = 1/2 * 2 (K-1)/K
+            d = np.repeat(d * 2.0 * (self.K - 1) / self.K, self.K)
+        return d
+
+
+class QuadraticObjective:
+    """``f(x) = 1/2 x^T Q x - c^T x`` with ``Q`` sparse symmetric PSD; g = Qx - c kept current.
+
+    The graph of ``Q`` (its off-diagonal pattern) is used by the forest
+    partitions and message passing (spec section 5).
+    """
+
+    def __init__(self, Q, c):
+        Q = sp.csr_matrix(Q, dtype=np.float64)
+        Q.sum_duplicates()
+        Q.sort_indices()
+        if abs(Q - Q.T).max() > 1e-10 * max(abs(Q).max(), 1.0):
+            raise ValueError("QuadraticObjective needs a symmetric Q.")
+        self.Q = Q
+        self.c = np.asarray(c, dtype=np.float64).ravel()
+        self.n_coords = Q.shape[0]
+        if self.c.shape != (self.n_coords,):
+            raise ValueError(f"c has shape {self.c.shape}, expected ({self.n_coords},).")
+        self.coord_lipschitz = Q.diagonal().copy()
+        self._global_L = None
+
+    def start(self, x, full_gradient=True):
+        self.x = np.array(x, dtype=np.float64).ravel()
+        self.g = np.asarray(self.Q @ self.x - self.c)
+        return self
+
+    def value(self):
+        # f = 1/2 x^T (g + c) - c^T x = 1/2 x^T (g - c)
+        return 0.5 * float(self.x @ (self.g - self.c))
+
+    def gradient(self):
+        return self.g
+
+    def block_gradient(self, b):
+        return self.g[b]
+
+    def apply(self, b, delta):
+        self.x[b] += delta
+        _k.sym_update_gradient(self.Q.indptr, self.Q.indices, self.Q.data, b, delta, self.g)
+
+    def trial_change(self, b, d):
+        return float(self.g[b] @ d + 0.5 * d @ (self.hessian_bound(b) @ d))
+
+    def hessian_bound(self, b):
+        return self.Q[b][:, b].toarray()
+
+    hessian = hessian_bound
+
+    def bound_matvec(self, idx, vals):
+        out = np.zeros(self.n_coords)
+        _k.sym_update_gradient(self.Q.indptr, self.Q.indices, self.Q.data, idx, vals, out)
+        return out
+
+    def global_lipschitz(self):
+        if self._global_L is None:
+            from scipy.sparse.linalg import eigsh
+
+            if self.n_coords <= 3:
+                self._global_L = float(np.linalg.eigvalsh(self.Q.toarray())[-1])
+            else:
+                self._global_L = float(eigsh(self.Q, k=1, which="LA",
+                                             return_eigenvectors=False,
+                                             v0=np.ones(self.n_coords))[0])
+        return self._global_L
+
+    def gershgorin(self):
+        return np.asarray(abs(self.Q).sum(axis=1)).ravel()
+
+
+# -------------------------------------------------------------------------- factories
+def least_squares(A, y, **kwargs):
+    """``f(x) = 1/2 ||A x - y||^2`` (L_i = ||a_i||^2, H_b = A_b^T A_b).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import least_squares
+    >>> f = least_squares(np.eye(2), [1.0, 2.0]).start(np.zeros(2), True)
+    >>> f.value(), f.gradient().tolist()
+    (2.5, [-1.0, -2.0])
+    """
+    return LinearModelObjective(A, _SquaredLoss(y), **kwargs)
+
+
+def logistic(A, y, **kwargs):
+    """``f(x) = sum_i log(1 + exp(-y_i a_i^T x))`` with labels ``y`` in {-1, +1}.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import logistic
+    >>> f = logistic(np.eye(2), [1.0, -1.0]).start(np.zeros(2), True)
+    >>> round(f.value(), 4)
+    1.3863
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if not np.all(np.isin(y, (-1.0, 1.0))):
+        raise ValueError("logistic labels must be -1 or +1.")
+    return LinearModelObjective(A, _LogisticLoss(y), **kwargs)
+
+
+def softmax_regression(A, labels, n_classes=None, **kwargs):
+    """Multinomial logistic loss of ``W`` (p x K), coordinates ``j * K + k``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import softmax_regression
+    >>> f = softmax_regression(np.eye(3), [0, 1, 2]).start(np.zeros(9), True)
+    >>> round(f.value(), 4)  # 3 log 3
+    3.2958
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    K = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    return LinearModelObjective(A, _SoftmaxLoss(labels, K), **kwargs)
+
+
+def graph_quadratic(Q, c):
+    """``f(x) = 1/2 x^T Q x - c^T x`` for a sparse SPD ``Q`` (label propagation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import graph_quadratic
+    >>> f = graph_quadratic(np.array([[2.0, -1.0], [-1.0, 2.0]]), [1.0, 0.0])
+    >>> f.start(np.zeros(2)).gradient().tolist()
+    [-1.0, 0.0]
+    """
+    return QuadraticObjective(Q, c)
