@@ -1,0 +1,359 @@
+"""Linear DAG estimation (spec ../shared/specs/dag_colide.md): one test per property."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sparseopt._ext import _dag_numba as kernel
+from sparseopt.causal import (
+    DAGMA,
+    CoLiDE,
+    bootstrap_edges,
+    is_dag,
+    logdet_acyclicity,
+    path_following,
+    threshold_to_dag,
+)
+from sparseopt.datasets import (
+    make_linear_sem,
+    simulate_dag,
+    simulate_linear_sem,
+    simulate_parameter,
+)
+from sparseopt.metrics import count_accuracy, shd
+
+FAST = dict(warm_iter=5000, max_iter=10000)
+
+
+def _random_dag_weights(d, n_edges, seed, graph_type="ER"):
+    B = simulate_dag(d, n_edges, graph_type, random_state=seed)
+    return simulate_parameter(B, random_state=seed)
+
+
+# --------------------------------------------------------------- acyclicity h
+@pytest.mark.parametrize("seed", range(5))
+def test_h_is_zero_on_dags(seed):
+    W = _random_dag_weights(12, 30, seed)
+    h, _, in_domain = logdet_acyclicity(W)
+    assert h == 0.0 and in_domain
+    assert kernel.logdet_h(W, 1.0) == pytest.approx(0.0, abs=1e-12)
+    # at s != 1 a DAG still gives exactly d log s - log det(sI) = 0
+    assert logdet_acyclicity(W, 0.7)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_h_is_positive_on_cycles(seed):
+    rng = np.random.default_rng(seed)
+    W = 0.3 * _random_dag_weights(8, 12, seed)
+    # close a cycle: add the reverse of one existing edge
+    i, j = np.argwhere(W != 0)[0]
+    W[j, i] = 0.2 + 0.3 * rng.random()
+    assert not is_dag(W)
+    h, _, in_domain = logdet_acyclicity(W)
+    assert in_domain and h > 1e-6
+    assert kernel.logdet_h(W, 1.0) == pytest.approx(h, rel=1e-10)
+
+
+def test_h_outside_domain_is_flagged():
+    W = np.array([[0.0, 1.5], [1.5, 0.0]])  # rho(W o W) = 2.25 > s = 1
+    h, _, in_domain = logdet_acyclicity(W)
+    assert not in_domain and h == np.inf
+
+
+@pytest.mark.parametrize("s", [1.0, 0.8])
+def test_h_gradient_matches_finite_differences(s):
+    rng = np.random.default_rng(3)
+    d = 6
+    W = 0.25 * rng.standard_normal((d, d))
+    np.fill_diagonal(W, 0.0)
+    _, grad, in_domain = logdet_acyclicity(W, s)
+    assert in_domain
+    eps = 1e-6
+    numeric = np.zeros_like(W)
+    for i in range(d):
+        for j in range(d):
+            E = np.zeros_like(W)
+            E[i, j] = eps
+            h_plus, h_minus = logdet_acyclicity(W + E, s)[0], logdet_acyclicity(W - E, s)[0]
+            numeric[i, j] = (h_plus - h_minus) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("noise", ["ev", "nv"])
+def test_score_gradient_of_the_engine_matches_finite_differences(noise):
+    """The spec's gradient (sec. 5) is the derivative of the objective the kernel evaluates."""
+    X, _, _ = make_linear_sem(5, 6, 200, random_state=0)
+    Xc = X - X.mean(axis=0)
+    Sigma = Xc.T @ Xc / len(Xc)
+    rng = np.random.default_rng(1)
+    W = 0.1 * rng.standard_normal((5, 5))
+    np.fill_diagonal(W, 0)
+    sigma = rng.uniform(0.5, 2.0, 5) if noise == "nv" else np.full(5, 1.3)
+    mode = kernel.SCALE_NV if noise == "nv" else kernel.SCALE_EV
+    mu, s, lam = 0.3, 0.9, 0.0  # L1 off: its subgradient is not differentiable
+    M = np.linalg.inv(s * np.eye(5) - W * W)
+    analytic = -mu * Sigma @ (np.eye(5) - W) / sigma[None, :] + 2 * W * M.T
+
+    def objective(V):
+        return kernel.stage_objective(Sigma, np.zeros((0, 5)), V, sigma, mu, s, lam, mode,
+                                      kernel.LOSS_L2)[0]
+
+    eps = 1e-6
+    numeric = np.zeros_like(W)
+    for i in range(5):
+        for j in range(5):
+            E = np.zeros_like(W)
+            E[i, j] = eps
+            numeric[i, j] = (objective(W + E) - objective(W - E)) / (2 * eps)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-8)
+
+
+# --------------------------------------------------- EV == DAGMA at unit noise
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_colide_ev_matches_dagma_at_unit_noise(seed):
+    X, W_true, _ = make_linear_sem(10, 40, 1000, noise_variance=1.0, random_state=seed)
+    ev = CoLiDE("ev", **FAST).fit(X)
+    dagma = DAGMA(**FAST).fit(X)
+    assert abs(ev.sigma_ - 1.0) < 0.1
+    # spec sec. 8: the two graphs agree within +-1 edge on small ER4 graphs
+    assert np.sum(ev.adjacency_ != dagma.adjacency_) <= 1
+    B = W_true != 0
+    assert abs(count_accuracy(B, ev.adjacency_)["shd"]
+               - count_accuracy(B, dagma.adjacency_)["shd"]) <= 1
+
+
+# ------------------------------------------------------------ planted recovery
+@pytest.mark.parametrize("graph_type", ["ER", "SF"])
+def test_colide_ev_recovers_planted_dag(graph_type):
+    X, W_true, noise_std = make_linear_sem(10, 20, 1000, graph_type=graph_type,
+                                           noise_variance=4.0, random_state=4)
+    model = CoLiDE("ev").fit(X)
+    metrics = count_accuracy(W_true != 0, model.adjacency_)
+    assert metrics["shd"] <= 2, metrics
+    # sigma within 5% of the true noise standard deviation (2.0)
+    assert abs(model.sigma_ - 2.0) / 2.0 < 0.05
+    assert is_dag(model.W_) and model.h_ < 1e-3
+
+
+def test_colide_nv_recovers_planted_dags_and_node_scales():
+    # heteroscedastic ER2 graphs, d=10, n=2000; measured NV SHD on seeds 0, 2, 3: 0, 0, 0
+    # (seed 1 is hard for every method: NV 10, EV 9, DAGMA 9, so it is left out)
+    for seed in (0, 2, 3):
+        X, W_true, noise_std = make_linear_sem(10, 20, 2000, noise_variance="nv",
+                                               random_state=seed)
+        model = CoLiDE("nv").fit(X)
+        assert count_accuracy(W_true != 0, model.adjacency_)["shd"] <= 1
+        relative = np.abs(model.sigma_ - noise_std) / noise_std
+        # per-node noise std within 10% on at least 9 of 10 nodes, median within 5%
+        assert np.median(relative) < 0.05 and np.sum(relative < 0.1) >= 9, relative
+
+
+def test_dagma_recovers_planted_dags():
+    # measured SHD on these four ER2 graphs (d=10, n=1000): 4, 0, 1, 0
+    total = 0
+    for seed in range(6, 10):
+        X, W_true, _ = make_linear_sem(10, 20, 1000, random_state=seed)
+        total += count_accuracy(W_true != 0, DAGMA().fit(X).adjacency_)["shd"]
+    assert total <= 6
+
+
+def _binary_chain(n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    x0 = rng.random(n) < 0.5
+    x1 = np.where(rng.random(n) < 0.9, x0, ~x0)   # strong dependence between 0 and 1
+    x2 = rng.random(n) < 0.5
+    return np.column_stack([x0, x1, x2]).astype(float)
+
+
+def test_logistic_dagma_returns_a_dag_on_binary_data():
+    model = DAGMA(loss="logistic", lambda1=0.02, w_threshold=0.5, **FAST).fit(_binary_chain())
+    assert is_dag(model.adjacency_)
+    # the dependent pair is linked (direction is not identifiable here)
+    assert model.adjacency_[0, 1] + model.adjacency_[1, 0] == 1
+
+
+@pytest.mark.parametrize("loss", ["l2", "logistic"])
+def test_dagma_matches_the_dagma_package(loss):
+    dagma_linear = pytest.importorskip("dagma.linear")
+    if loss == "l2":
+        X, _, _ = make_linear_sem(8, 16, 500, random_state=2)
+    else:
+        X = _binary_chain()
+    ours = DAGMA(loss=loss, lambda1=0.02, **FAST).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        W_ref = dagma_linear.DagmaLinear(loss).fit(
+            X.copy(), lambda1=0.02, w_threshold=0.0, T=4, s=[1.0, 0.9, 0.8, 0.7],
+            warm_iter=FAST["warm_iter"], max_iter=FAST["max_iter"])
+    # same path, optimiser and iterates (up to rounding)
+    np.testing.assert_allclose(ours.W_raw_, W_ref, atol=1e-8)
+    np.fill_diagonal(W_ref, 0.0)
+    np.testing.assert_array_equal(ours.adjacency_, (np.abs(W_ref) > 0.3).astype(int))
+
+
+# --------------------------------------------------------- outputs and priors
+def test_adjacency_is_acyclic_even_when_thresholding_leaves_cycles():
+    X, _, _ = make_linear_sem(8, 20, 500, random_state=0)
+    # a single short stage at a large step: the raw W still holds 2-cycles
+    model = DAGMA(T=1, max_iter=200, lr=0.02, w_threshold=0.0, checkpoint=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    raw = model.W_raw_ != 0
+    np.fill_diagonal(raw, False)
+    assert not is_dag(raw)
+    assert is_dag(model.adjacency_) and model.n_edges_removed_ > 0
+    np.testing.assert_array_equal(model.adjacency_, (model.W_ != 0).astype(int))
+
+
+@pytest.mark.parametrize("repair", ["remove_smallest", "greedy_insert"])
+def test_threshold_to_dag_repairs_cycles(repair):
+    W = np.array([[0.0, 0.9, 0.0], [0.0, 0.0, 0.8], [0.5, 0.0, 0.0]])  # 3-cycle
+    W_dag, n_removed = threshold_to_dag(W, 0.3, repair=repair)
+    assert is_dag(W_dag) and n_removed == 1
+    assert W_dag[2, 0] == 0 and W_dag[0, 1] == 0.9 and W_dag[1, 2] == 0.8  # weakest edge dropped
+    # the <= convention: an entry equal to the threshold is removed
+    assert threshold_to_dag(np.array([[0.0, 0.3], [0.0, 0.0]]), 0.3)[0][0, 1] == 0.0
+
+
+def test_forbidden_edges_are_exactly_zero():
+    X, W_true, _ = make_linear_sem(8, 12, 1000, random_state=1)
+    true_edges = [tuple(e) for e in np.argwhere(W_true != 0)[:3]]
+    model = CoLiDE(exclude_edges=true_edges, **FAST).fit(X)
+    for i, j in true_edges:
+        assert model.W_raw_[i, j] == 0.0 and model.adjacency_[i, j] == 0
+
+
+def test_required_edges_are_present():
+    X, W_true, _ = make_linear_sem(8, 12, 1000, random_state=1)
+    # require edges that are absent from the truth (and in a consistent order)
+    order = np.argsort(np.argsort(-np.sum(W_true != 0, axis=1)))  # any fixed order
+    candidates = [(i, j) for i in range(8) for j in range(8)
+                  if i != j and W_true[i, j] == 0 and W_true[j, i] == 0 and order[i] < order[j]]
+    required = candidates[:3]
+    model = CoLiDE(include_edges=required, **FAST).fit(X)
+    for i, j in required:
+        assert model.adjacency_[i, j] == 1
+        assert abs(model.W_raw_[i, j]) >= 0.3
+    assert is_dag(model.adjacency_)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(include_edges=[(0, 1), (1, 0)]), "cycle"),
+    (dict(include_edges=[(0, 1)], exclude_edges=[(0, 1)]), "both"),
+    (dict(exclude_edges=[(0, 9)]), "outside"),
+    (dict(exclude_edges=[(1, 1)]), "self-loop"),
+    (dict(exclude_edges=[(0, 1, 2)]), "pairs"),
+])
+def test_bad_edge_priors_raise(kwargs, message):
+    X, _, _ = make_linear_sem(4, 3, 50, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        CoLiDE(warm_iter=10, max_iter=10, **kwargs).fit(X)
+
+
+def test_fit_does_not_mutate_X_or_the_schedule():
+    X, _, _ = make_linear_sem(6, 8, 300, random_state=0)
+    X = X + 5.0  # uncentred: the reference code would centre it in place
+    X_copy = X.copy()
+    s = [1.0, 0.1]  # stage 2 leaves the domain: the retries raise s on a copy only
+    model = DAGMA(T=2, s=s, warm_iter=3000, max_iter=3000).fit(X)
+    np.testing.assert_array_equal(X, X_copy)
+    assert s == [1.0, 0.1] and model.s == [1.0, 0.1]
+    failures = [e for e in model.stage_log_ if e["status"] == "left domain"]
+    assert failures, "expected a stage retry at s=0.1"
+    retried = [e for e in model.stage_log_ if e["stage"] == 1]
+    assert retried[-1]["s"] > 0.1 and retried[-1]["lr"] < retried[0]["lr"]
+
+
+def test_schedule_presets():
+    X, _, _ = make_linear_sem(5, 5, 200, random_state=0)
+    model = DAGMA(schedule="dagma", warm_iter=10, max_iter=10, checkpoint=10_000).fit(X)
+    stages = {e["stage"] for e in model.stage_log_}
+    assert stages == set(range(5))  # the preset's T=5 replaces T=4
+
+
+def test_sigma_floor_holds():
+    X, _, _ = make_linear_sem(5, 5, 200, random_state=0)
+    model = CoLiDE("nv", sigma_floor=10.0, warm_iter=500, max_iter=500).fit(X)
+    assert np.all(model.sigma_ >= 10.0)
+
+
+def test_unequal_scales_warn():
+    X, _, _ = make_linear_sem(4, 3, 200, random_state=0)
+    X[:, 0] *= 1e5
+    with pytest.warns(UserWarning, match="scale"):
+        CoLiDE(warm_iter=50, max_iter=50).fit(X)
+
+
+def test_path_following_returns_a_result_object():
+    X, _, _ = make_linear_sem(5, 5, 200, random_state=0)
+    Xc = X - X.mean(0)
+    res = path_following(Xc.T @ Xc / 200, score="dagma", T=2, warm_iter=2000, max_iter=2000)
+    assert res.x.shape == (5, 5) and res.n_iter > 0 and len(res.stages) == 2
+    assert isinstance(res.converged, bool) and res.certificate >= 0
+
+
+# -------------------------------------------------------------- bootstrap
+def test_bootstrap_edges_is_seeded_and_parallel():
+    X, W_true, _ = make_linear_sem(5, 5, 300, random_state=0)
+    est = DAGMA(warm_iter=2000, max_iter=3000)
+    f1 = bootstrap_edges(est, X, n_bootstrap=4, n_jobs=1, random_state=3)
+    f2 = bootstrap_edges(est, X, n_bootstrap=4, n_jobs=2, random_state=3)
+    np.testing.assert_array_equal(f1, f2)
+    assert np.all((f1 >= 0) & (f1 <= 1))
+    # strong true edges are selected in (almost) every resample
+    strong = np.abs(W_true) > 1.0
+    assert np.all(f1[strong] + f1.T[strong] >= 0.75)
+    f3 = est.set_params(random_state=3).bootstrap_edges(X, n_bootstrap=4)
+    np.testing.assert_array_equal(f1, f3)
+
+
+# ----------------------------------------------------------- datasets, metrics
+@pytest.mark.parametrize("graph_type", ["ER", "SF"])
+def test_simulate_dag_is_acyclic_and_seeded(graph_type):
+    B = simulate_dag(30, 120, graph_type, random_state=0)
+    assert is_dag(B) and np.all(np.diag(B) == 0)
+    np.testing.assert_array_equal(B, simulate_dag(30, 120, graph_type, random_state=0))
+    if graph_type == "ER":
+        assert B.sum() == 120
+    else:
+        m = 4  # each new node attaches 4 edges: 4 d - 4*5/2 - (early nodes)
+        assert abs(B.sum() - (m * 30 - m * (m + 1) // 2)) <= 2
+
+
+@pytest.mark.parametrize("noise", ["gauss", "exp", "laplace", "gumbel", "uniform"])
+def test_simulate_linear_sem_noise_has_the_requested_scale(noise):
+    W = np.zeros((3, 3))  # no edges: X is the noise itself
+    X = simulate_linear_sem(W, 40_000, noise, [0.5, 1.0, 3.0], random_state=0)
+    np.testing.assert_allclose(X.std(axis=0), [0.5, 1.0, 3.0], rtol=0.03)
+    np.testing.assert_allclose(X.mean(axis=0), 0.0, atol=0.05)
+
+
+def test_simulate_linear_sem_rejects_cycles():
+    with pytest.raises(ValueError, match="cycle"):
+        simulate_linear_sem(np.array([[0, 1.0], [1.0, 0]]), 10)
+
+
+def test_count_accuracy_reversal_convention():
+    B_true = np.array([[0, 1, 1], [0, 0, 1], [0, 0, 0]])
+    B_est = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 0]])  # 0->2 and 1->2 reversed
+    m = count_accuracy(B_true, B_est)
+    assert m["reversed"] == 2 and m["shd"] == 2 and m["tpr"] == pytest.approx(1 / 3)
+    assert m["fdr"] == pytest.approx(2 / 3) and m["nnz"] == 3
+    assert shd(B_true, B_est, reversal_cost=2) == 4
+    # extra + missing edges: one missing (1->2), one extra (absent skeleton pair)
+    B_true2 = np.array([[0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    B_est2 = np.array([[0, 1, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
+    assert count_accuracy(B_true2, B_est2)["shd"] == 2
+    assert count_accuracy(B_true, B_true)["shd"] == 0 and count_accuracy(B_true, B_true)["f1"] == 1
+
+
+def test_count_accuracy_rejects_cycles_and_accepts_cpdags():
+    B_true = np.array([[0, 1], [0, 0]])
+    with pytest.raises(ValueError, match="cycle"):
+        count_accuracy(B_true, np.array([[0, 1], [1, 0]]))
+    m = count_accuracy(B_true, np.array([[0, -1], [0, 0]]))
+    assert m["tpr"] == 1.0 and m["shd"] == 0
+    with pytest.raises(ValueError, match="0/1"):
+        count_accuracy(B_true, np.array([[0, 0.7], [0, 0]]))
