@@ -76,7 +76,8 @@ def make_kronecker_sparse_recovery(measurements=(8, 12, 15), n_atoms=(15, 15, 15
             raise ValueError(f"factor sizes must be positive ints, got {measurements}, {n_atoms}")
     validate_params({"sparsity": sparsity, "snr_db": snr_db},
                     {"sparsity": [Interval(numbers.Integral, 1, min(n_atoms), closed="both")],
-                     "snr_db": [Interval(numbers.Real, None, None, closed="neither")]})
+                     "snr_db": [Interval(numbers.Real, None, None, closed="neither")]},
+                    owner="make_kronecker_sparse_recovery")
     rng = check_random_state(random_state)
 
     def gauss(*shape):

@@ -72,7 +72,8 @@ def make_heterogeneous_mixture(n_samples=150, n_features=5, n_clusters=3, *, sep
          "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
          "separation": [Interval(numbers.Real, 0, None, closed="left")],
          "covariance": [StrOptions({"shape", "scale", "isotropic"})],
-         "rho": [Interval(numbers.Real, -1, 1, closed="neither")]})
+         "rho": [Interval(numbers.Real, -1, 1, closed="neither")]},
+        owner="make_heterogeneous_mixture")
     if n_features < n_clusters - 1:
         raise ValueError(f"n_features={n_features} must be >= n_clusters - 1 = {n_clusters - 1}")
     if n_samples < n_clusters:

@@ -52,7 +52,8 @@ def make_ldp_regression(n_samples=10_000, n_features=10, n_informative=3, *, noi
          "n_informative": [Interval(numbers.Integral, 1, n_features, closed="both")],
          "noise": [Interval(numbers.Real, 0, None, closed="left")],
          "design": [StrOptions({"uniform", "rademacher"})],
-         "l1_radius": [Interval(numbers.Real, 0, None, closed="neither")]})
+         "l1_radius": [Interval(numbers.Real, 0, None, closed="neither")]},
+        owner="make_ldp_regression")
     rng = check_random_state(random_state)
     if design == "uniform":
         X = rng.uniform(-1.0, 1.0, size=(n_samples, n_features))

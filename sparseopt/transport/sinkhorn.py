@@ -396,7 +396,7 @@ def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter
     """
     validate_params(dict(method=method, tol=tol, max_iter=max_iter, warmup_iter=warmup_iter,
                          sparsity=sparsity, cg_rtol=cg_rtol, verbose=verbose, warn=warn),
-                    _PARAMS)
+                    _PARAMS, owner="sinkhorn")
     xp, a, b, M = _check_problem(a, b, M, reg)
     reg = float(reg)
     if max_iter is None:

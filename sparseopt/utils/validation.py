@@ -135,7 +135,7 @@ def _describe(constraint):
     return str(constraint)
 
 
-def validate_params(estimator, constraints=None):
+def validate_params(estimator, constraints=None, *, owner=None):
     """Check every parameter of ``estimator`` against its declared constraints.
 
     Parameters
@@ -145,6 +145,9 @@ def validate_params(estimator, constraints=None):
         class's ``_parameter_constraints``) or a plain ``{name: value}`` dict.
     constraints : dict, optional
         ``{name: [constraint, ...]}``; defaults to the class attribute.
+    owner : str, optional
+        Name used in the error message (default: the class name, or
+        ``"function"`` for a dict); functional APIs pass their own name.
 
     Raises
     ------
@@ -152,11 +155,12 @@ def validate_params(estimator, constraints=None):
         Naming the parameter, the accepted values and the value received.
     """
     if isinstance(estimator, dict):
-        params, owner = estimator, "function"
+        params, default_owner = estimator, "function"
     else:
-        params, owner = estimator.get_params(deep=False), type(estimator).__name__
+        params, default_owner = estimator.get_params(deep=False), type(estimator).__name__
         if constraints is None:
             constraints = getattr(type(estimator), "_parameter_constraints", {})
+    owner = default_owner if owner is None else owner
     for name, allowed in constraints.items():
         if name not in params:
             continue
@@ -257,11 +261,20 @@ def check_finite_result(name, *arrays):
     Called at the end of every ``fit`` so that no non-finite value leaves a
     solver silently.
     """
+    from array_api_compat import array_namespace
+
     for a in arrays:
         if a is None:
             continue
-        values = a.data if sp.issparse(a) else np.asarray(a)
-        if values.size and not np.all(np.isfinite(values)):
+        if sp.issparse(a):
+            finite = bool(np.all(np.isfinite(a.data)))
+        elif isinstance(a, (np.ndarray, np.generic, float, int, list, tuple)):
+            finite = bool(np.all(np.isfinite(np.asarray(a))))
+        else:  # an array of another namespace: check it where it lives (no host copy)
+            xp = array_namespace(a)
+            finite = bool(xp.all(xp.isfinite(a))) if xp.isdtype(
+                a.dtype, ("real floating", "complex floating")) else True
+        if not finite:
             raise FloatingPointError(
                 f"{name} produced non-finite values (NaN or inf); the problem may be "
                 "badly scaled or the solver diverged. Try standardising X or a larger "
