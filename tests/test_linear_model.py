@@ -12,7 +12,7 @@ from sparseopt.linear_model import (ElasticNet, Lasso, LassoCV, MCPRegression, S
                                     SparseLinearRegression, SparseLinearRegressionCV,
                                     SparseLogisticRegression, sparse_path)
 from sparseopt.optimize import enet_duality_gap, working_set_cd
-from sparseopt.optimize._penalties import L1, MCP, GroupLasso
+from sparseopt.optimize._penalties import L1
 
 sklm = pytest.importorskip("sklearn.linear_model")
 

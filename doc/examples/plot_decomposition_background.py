@@ -15,7 +15,6 @@ generator's ground truth in the titles (never the residual alone).
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from sparseopt.datasets import make_synthetic_video
 from sparseopt.decomposition import RobustPCA

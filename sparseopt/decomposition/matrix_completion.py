@@ -18,16 +18,15 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator
 
 from ..optimize import SolverResult
+from ._base import LowRankTransformerMixin, flip_signs
 from ._svd import _lanczos_svd
 from ..utils._array_api import (
     from_numpy,
     get_namespace_and_device,
     mark_host_roundtrip,
-    same_namespace_and_device,
     to_numpy,
 )
 from ..utils.validation import (
@@ -205,7 +204,7 @@ def altmin_completion(X, mask, rank, *, solver="iterative", max_iter=100, tol=1e
                         residual_history=history, n_cg=n_cg, observed_fraction=p)
 
 
-class RobustMatrixCompletion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     """Complete a low-rank matrix from a subset of its entries by alternating minimisation.
 
     Finds ``L = U V^T`` of rank ``rank`` minimising
@@ -357,8 +356,7 @@ class RobustMatrixCompletion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         keep = s > s[0] * max(X_host.shape) * np.finfo(X_host.dtype).eps if s.size and s[0] > 0 \
             else np.zeros(s.shape, dtype=bool)
         Vt, s = Vt[keep], s[keep]
-        signs = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
-        Vt = Vt * np.where(signs == 0, 1.0, signs)[:, None]
+        Vt = flip_signs(np, Vt)
         self.low_rank_ = from_numpy(L.astype(X_host.dtype, copy=False), xp, device)
         self.components_ = from_numpy(Vt.astype(X_host.dtype, copy=False), xp, device)
         self.singular_values_ = from_numpy(s.astype(X_host.dtype, copy=False), xp, device)
@@ -368,26 +366,6 @@ class RobustMatrixCompletion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.residual_history_ = list(result.residual_history)
         self.observed_fraction_ = float(result.observed_fraction)
         return self
-
-    @property
-    def _n_features_out(self):
-        return self.rank_
-
-    def transform(self, X):
-        """Project ``X`` onto ``components_``: ``X @ components_.T``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        X_new : array of shape (n_samples, r)
-        """
-        check_is_fitted(self)
-        same_namespace_and_device(self.components_, X, f"{type(self).__name__}.transform()")
-        X = check_X(self, X, reset=False)
-        return X @ self.components_.T
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

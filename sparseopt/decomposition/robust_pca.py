@@ -5,12 +5,10 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.base import BaseEstimator
 
-from ..utils._array_api import get_namespace_and_device, move_to, same_namespace_and_device
+from ..utils._array_api import get_namespace_and_device, move_to
 from ..utils.validation import (
-    FLOAT_DTYPES,
     Interval,
     StrOptions,
     check_finite_result,
@@ -18,6 +16,7 @@ from ..utils.validation import (
     validate_params,
     warn_not_converged,
 )
+from ._base import LowRankTransformerMixin, flip_signs
 from ._accaltproj import accaltproj, recovery_suspicion
 from ._ialm import pcp_ialm
 
@@ -26,18 +25,6 @@ __all__ = ["RobustPCA", "RecoveryWarning"]
 
 class RecoveryWarning(UserWarning):
     """A fit met its residual criterion but its diagnostics say ``L`` is likely wrong."""
-
-
-def _flip_signs(xp, Vt, device):
-    """Make the largest-magnitude entry of each row positive (deterministic signs)."""
-    if Vt.shape[0] == 0:
-        return Vt
-    idx = xp.argmax(xp.abs(Vt), axis=1)
-    cols = xp.arange(Vt.shape[1], device=device)
-    onehot = cols[None, :] == idx[:, None]
-    signs = xp.sign(xp.sum(xp.where(onehot, Vt, xp.zeros_like(Vt)), axis=1))
-    signs = xp.where(signs == 0, xp.ones_like(signs), signs)
-    return Vt * signs[:, None]
 
 
 def _check_mask(mask, X, xp, device):
@@ -57,7 +44,7 @@ def _check_mask(mask, X, xp, device):
     return mask
 
 
-class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class RobustPCA(LowRankTransformerMixin, BaseEstimator):
     """Robust PCA: split ``X`` into a low-rank ``L`` plus a sparse ``S``.
 
     ``method="ialm"`` solves Principal Component Pursuit (Candès, Li, Ma &
@@ -294,7 +281,7 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Vt = result["Vt"]
         self.low_rank_ = L
         self.sparse_ = S
-        self.components_ = _flip_signs(xp, Vt, device)
+        self.components_ = flip_signs(xp, Vt, device)
         self.singular_values_ = result["s"]
         self.rank_ = int(Vt.shape[0])
         self.n_iter_ = int(result["n_iter"])
@@ -307,48 +294,6 @@ class RobustPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.method_ = method
         self.lam_ = result.get("lam")
         return self
-
-    @property
-    def _n_features_out(self):
-        return self.rank_
-
-    def transform(self, X):
-        """Project ``X`` onto ``components_``: ``X @ components_.T``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        X_new : array of shape (n_samples, r)
-        """
-        check_is_fitted(self)
-        same_namespace_and_device(self.components_, X, f"{type(self).__name__}.transform()")
-        X = check_X(self, X, reset=False)
-        return X @ self.components_.T
-
-    def inverse_transform(self, X):
-        """Map scores back to feature space: ``X @ components_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, r)
-
-        Returns
-        -------
-        X_original : array of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        same_namespace_and_device(self.components_, X,
-                                  f"{type(self).__name__}.inverse_transform()")
-        xp, is_api, _ = get_namespace_and_device(X)
-        X = check_array(X, dtype=(xp.float64, xp.float32) if is_api else FLOAT_DTYPES,
-                        ensure_min_features=0, input_name="X")
-        if X.shape[1] != self.rank_:
-            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} has "
-                             f"rank_={self.rank_} components.")
-        return X @ self.components_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

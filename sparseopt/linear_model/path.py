@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import check_cv
 
 from ..optimize._datafits import Quadratic
-from ..optimize._penalties import L1, LHalf, LTwoThirds, L0, SEF
+from ..optimize._penalties import LHalf, LTwoThirds, L0, SEF
 from ..optimize.working_set_cd import column_sq_norms, working_set_cd
 from ..utils._array_api import to_numpy
 from ..utils.validation import (

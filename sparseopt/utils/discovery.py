@@ -42,8 +42,6 @@ _TYPE_TO_MIXIN = {
 
 
 def _public_subpackages():
-    import sparseopt
-
     for name in _SUBPACKAGES:
         try:
             yield importlib.import_module(f"sparseopt.{name}")
