@@ -261,7 +261,8 @@ _PARAMS = {
     "method": [StrOptions({"sinkhorn", "log", "sns"})],
     "tol": [Interval(numbers.Real, 0, None, closed="left")],
     "max_iter": [Interval(numbers.Integral, 0, None, closed="left"), None],
-    "warmup_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+    "warmup_iter": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
+    "warmup_tol": [Interval(numbers.Real, 0, None, closed="neither")],
     "sparsity": [Interval(numbers.Real, 0, None, closed="neither")],
     "cg_rtol": [Interval(numbers.Real, 0, 1, closed="neither")],
     "verbose": ["verbose"],
@@ -297,8 +298,8 @@ def _solve_one(xp, a, b, M, reg, method, options):
                 seconds=time.perf_counter() - t0)
 
 
-def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter=20,
-             sparsity=10.0, cg_rtol=1e-10, verbose=False, warn=True):
+def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter="auto",
+             warmup_tol=3e-2, sparsity=10.0, cg_rtol=1e-10, verbose=False, warn=True):
     r"""Entropic optimal transport with Sinkhorn, log-domain Sinkhorn or Sinkhorn-Newton-Sparse.
 
     Solves, as POT's ``ot.sinkhorn`` (same argument order and meaning),
@@ -332,9 +333,15 @@ def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter
         Cap on the main stage: Sinkhorn sweeps for ``"sinkhorn"``/``"log"``
         (default 1000, POT's ``numItermax``), Newton steps for ``"sns"``
         (default 100).
-    warmup_iter : int, default=20
-        Sinkhorn sweeps before the first Newton step (``"sns"`` only). Use
-        a few hundred for problems with non-unique optima (l1 costs).
+    warmup_iter : int or "auto", default="auto"
+        Sinkhorn sweeps before the first Newton step (``"sns"`` only).
+        ``"auto"``: sweep until the l1 marginal error is at most
+        ``warmup_tol`` (at most 5000 sweeps), which adapts the warm-up to the
+        problem (about 20 sweeps on random assignment, a few hundred on grid
+        densities and l1 costs; see the user guide). An int gives a fixed
+        count (the spec's default is 20).
+    warmup_tol : float, default=3e-2
+        Marginal error ending an ``"auto"`` warm-up.
     sparsity : float, default=10.0
         Plan entries kept in the sparsified Hessian, per row: the
         ``ceil(sparsity * max(n, m))`` largest entries of ``P`` are kept
@@ -395,6 +402,7 @@ def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter
     True
     """
     validate_params(dict(method=method, tol=tol, max_iter=max_iter, warmup_iter=warmup_iter,
+                         warmup_tol=warmup_tol,
                          sparsity=sparsity, cg_rtol=cg_rtol, verbose=verbose, warn=warn),
                     _PARAMS, owner="sinkhorn")
     xp, a, b, M = _check_problem(a, b, M, reg)
@@ -403,7 +411,7 @@ def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter
         max_iter = _DEFAULT_MAX_ITER[method]
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose)
     if method == "sns":
-        options.update(warmup_iter=warmup_iter, sparsity=sparsity, cg_rtol=cg_rtol)
+        options.update(warmup_iter=warmup_iter, warmup_tol=warmup_tol, sparsity=sparsity, cg_rtol=cg_rtol)
     if M.ndim == 2:
         parts = [_solve_one(xp, a, b, M, reg, method, options)]
     else:

@@ -61,8 +61,11 @@ class SinkhornTransport(TransformerMixin, BaseEstimator):
     max_iter : int, default=None
         Cap on Sinkhorn sweeps (``"sinkhorn"``/``"log"``, default 1000) or
         Newton steps (``"sns"``, default 100).
-    warmup_iter : int, default=20
-        Sinkhorn sweeps before Newton steps (``"sns"``).
+    warmup_iter : int or "auto", default="auto"
+        Sinkhorn sweeps before Newton steps (``"sns"``); ``"auto"`` sweeps
+        until the marginal error is at most ``warmup_tol``.
+    warmup_tol : float, default=3e-2
+        Marginal error ending an ``"auto"`` warm-up.
     sparsity : float, default=10.0
         Plan entries kept per row in the sparsified Hessian (``"sns"``).
     verbose : int, default=0
@@ -132,14 +135,16 @@ class SinkhornTransport(TransformerMixin, BaseEstimator):
         "norm": [StrOptions({"max", "median"}), None],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "warmup_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "warmup_iter": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "warmup_tol": [Interval(numbers.Real, 0, None, closed="neither")],
         "sparsity": [Interval(numbers.Real, 0, None, closed="neither")],
         "verbose": ["verbose"],
     }
     _test_params = {"reg": 0.05, "norm": "max"}
 
     def __init__(self, reg=1.0, *, method="sns", metric="sqeuclidean", norm=None, tol=1e-9,
-                 max_iter=None, warmup_iter=20, sparsity=10.0, verbose=0):
+                 max_iter=None, warmup_iter="auto", warmup_tol=3e-2, sparsity=10.0,
+                 verbose=0):
         self.reg = reg
         self.method = method
         self.metric = metric
@@ -147,6 +152,7 @@ class SinkhornTransport(TransformerMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.warmup_iter = warmup_iter
+        self.warmup_tol = warmup_tol
         self.sparsity = sparsity
         self.verbose = verbose
 
@@ -196,6 +202,7 @@ class SinkhornTransport(TransformerMixin, BaseEstimator):
             M = M / scale
         result = sinkhorn([], [], M, float(self.reg), method=self.method, tol=self.tol,
                           max_iter=self.max_iter, warmup_iter=self.warmup_iter,
+                          warmup_tol=self.warmup_tol,
                           sparsity=self.sparsity, verbose=self.verbose, warn=False)
         check_finite_result(type(self).__name__, *(np.asarray([float(xp.sum(result[k]))])
                                                    for k in ("plan", "f", "g")))

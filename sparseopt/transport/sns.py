@@ -12,7 +12,8 @@ dual (the spec's Lyapunov function up to a constant) is
 with gradient ``(a - P1, b - P^T 1)`` and Hessian
 ``-(1/reg) [[diag(P1), P], [P^T, diag(P^T 1)]]``.
 
-Stage 1 runs ``warmup_iter`` Sinkhorn sweeps; stage 2 repeats
+Stage 1 runs Sinkhorn sweeps (``warmup_iter`` of them, or until the
+marginal error is at most ``warmup_tol``); stage 2 repeats
 ``newton_direction`` (top-k sparsified Hessian, exact diagonal, shift,
 preconditioned CG) and ``_line_search`` (Armijo with a round-off slack,
 non-finite trials rejected), falling back to one Sinkhorn sweep when no
@@ -280,7 +281,11 @@ def _line_search(backend, state, df, dg, slope, trial_slot):
     return None, 0.0
 
 
-def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, sparsity,
+#: cap on the sweeps of an ``warmup_iter="auto"`` warm-up
+AUTO_WARMUP_MAX_SWEEPS = 5000
+
+
+def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warmup_tol, sparsity,
                            cg_rtol, history, verbose, t0):
     """Stage 1 (Sinkhorn warm-up) and stage 2 (sparse Newton) on one problem.
 
@@ -296,7 +301,12 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, spar
     f = xp.zeros(n, dtype=M.dtype, device=device)
     g = xp.zeros(m, dtype=M.dtype, device=device)
 
-    f, g, n_sweeps = backend.warmup(f, g, warmup_iter, tol, history, verbose, t0, log_a, log_b)
+    if warmup_iter == "auto":  # sweep until the marginal error is below warmup_tol
+        sweeps, warmup_stop = AUTO_WARMUP_MAX_SWEEPS, max(tol, warmup_tol)
+    else:
+        sweeps, warmup_stop = warmup_iter, tol
+    f, g, n_sweeps = backend.warmup(f, g, sweeps, warmup_stop, history, verbose, t0, log_a,
+                                    log_b)
     keep = min(math.ceil(sparsity * max(n, m)), n * m)
     state = backend.evaluate(f, g, 0)
     n_newton = n_fallback = consecutive_fallbacks = 0
