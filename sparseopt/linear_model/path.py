@@ -127,11 +127,12 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     if not sp.issparse(X) and n > 2 * p and p <= 2000 and dtype == np.float64:
         gram = np.asfortranarray(X.T @ X)  # computed once for the whole path
     name = "duality gap"
+    cache = {}  # design preprocessing shared by every alpha
     for i, alpha in enumerate(alphas):
         pen = _with_alpha(template, alpha)
         res = working_set_cd(X, y, pen, Quadratic(), w_init=w, X_mean=X_mean, row_scale=row_scale,
                              positive=positive, max_iter=max_iter, max_epochs=max_epochs,
-                             tol=tol, p0=p0, gram_matrix=gram, verbose=verbose)
+                             tol=tol, p0=p0, gram_matrix=gram, cache=cache, verbose=verbose)
         w = np.asarray(res.coef, dtype=dtype)
         coefs[:, i] = w
         certificates[i] = res.certificate

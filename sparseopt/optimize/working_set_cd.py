@@ -158,43 +158,61 @@ class _SparseDesign:
 
     kind = "sparse"
 
-    def __init__(self, X, y, datafit, X_mean=None, v=None):
-        X = sp.csc_matrix(X)
-        X.sort_indices()
-        self.X = X
+    def __init__(self, X, y, datafit, X_mean=None, v=None, cache=None):
         self.y = y
         self.datafit = datafit
         self.quadratic = isinstance(datafit, Quadratic)
-        self.n_samples, self.n_features = X.shape
+        static = None if cache is None else cache.get("sparse_design")
+        if static is None:
+            static = self._prepare(X, datafit, self.quadratic, X_mean, v)
+            if cache is not None:  # a path reuses it at every alpha
+                cache["sparse_design"] = static
+        self.__dict__.update(static)
+        self.n_samples, self.n_features = self.X.shape
+
+    @staticmethod
+    def _prepare(X, datafit, quadratic, X_mean, v):
+        """Everything that depends on X only (not on y or the penalty)."""
+        X = sp.csc_matrix(X)
+        X.sort_indices()
+        n, p = X.shape
         dtype = X.dtype
-        self.data = np.ascontiguousarray(X.data, dtype=dtype)
-        self.indices = np.ascontiguousarray(X.indices, dtype=np.int32)
-        self.indptr = np.ascontiguousarray(X.indptr, dtype=np.int32)
-        self.v = np.ones(self.n_samples, dtype) if v is None else np.asarray(v, dtype)
-        self.X_mean = np.zeros(self.n_features, dtype) if X_mean is None else np.asarray(X_mean, dtype)
-        self.Xv = np.asarray(X.T @ self.v, dtype=dtype)
-        self.vv = dtype.type(self.v @ self.v)
-        if not self.quadratic:
-            self.sw = datafit.weights(self.n_samples, dtype)
-            sq = np.asarray(X.multiply(X).T @ self.sw).ravel()
+        out = dict(X=X, XT=X.T, data=np.ascontiguousarray(X.data, dtype=dtype),
+                   indices=np.ascontiguousarray(X.indices, dtype=np.int32),
+                   indptr=np.ascontiguousarray(X.indptr, dtype=np.int32))
+        v = np.ones(n, dtype) if v is None else np.asarray(v, dtype)
+        X_mean = np.zeros(p, dtype) if X_mean is None else np.asarray(X_mean, dtype)
+        Xv = np.asarray(out["XT"] @ v, dtype=dtype)
+        vv = dtype.type(v @ v)
+        if not quadratic:
+            out["sw"] = datafit.weights(n, dtype)
+            sq = _sparse_col_sq(X, out["sw"])
         else:
-            sq = np.asarray(X.multiply(X).sum(axis=0)).ravel()
-        self.col_sq_norms = (sq - 2 * self.X_mean * self.Xv + self.X_mean ** 2 * self.vv).astype(dtype)
-        np.maximum(self.col_sq_norms, 0, out=self.col_sq_norms)
+            sq = _sparse_col_sq(X)
+        col_sq_norms = (sq - 2 * X_mean * Xv + X_mean ** 2 * vv).astype(dtype)
+        np.maximum(col_sq_norms, 0, out=col_sq_norms)
+        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms)
+        return out
 
     def matvec(self, w):
         return self.X @ w - self.v * (self.X_mean @ w)
 
     def rmatvec(self, r, cols=None):
         if cols is None:
-            return self.X.T @ r - self.X_mean * (self.v @ r)
+            return self.XT @ r - self.X_mean * (self.v @ r)
         out = np.empty(cols.size, self.X.dtype)
         _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean, self.Xv,
                                    self.vv, np.ascontiguousarray(r, self.X.dtype),
                                    np.array([0, self.v @ r], self.X.dtype), cols, out)
         return out
 
-    def init_state(self, w):
+    def init_state(self, w, state=None):
+        if state is not None:  # the state of the same w on this design (see get_state)
+            if self.quadratic:
+                self.R_s, self.cstate = state[0].copy(), state[1].copy()
+            else:
+                self.Xw_ = state.copy()
+            return
         dtype = self.X.dtype
         if self.quadratic:
             self.R_s = np.ascontiguousarray(self.y - self.X @ w, dtype=dtype)
@@ -219,7 +237,7 @@ class _SparseDesign:
             return out / n
         raw = self.datafit.raw_gradient(self.y, self.Xw_).astype(self.X.dtype)
         if cols is None:
-            return -(self.X.T @ raw)
+            return -(self.XT @ raw)
         out = np.empty(cols.size, self.X.dtype)
         _cd_fast.xtr_subset_sparse_plain(self.data, self.indices, self.indptr, raw, cols, out)
         return -out
@@ -340,11 +358,21 @@ def _enet_penalty(l1, l2):
     return ElasticNetPenalty(alpha, l1_ratio=l1 / alpha)
 
 
+def _sparse_col_sq(X, row_weights=None):
+    """``sum_i w_i X_ij^2`` per column of a sparse X, without forming ``X.multiply(X)``."""
+    X = sp.csc_matrix(X)
+    vals = X.data.astype(np.float64) ** 2
+    if row_weights is not None:
+        vals *= np.asarray(row_weights, dtype=np.float64)[X.indices]
+    cols = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+    return np.bincount(cols, weights=vals, minlength=X.shape[1])
+
+
 def column_sq_norms(X, X_mean=None, row_scale=None):
     """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design."""
     if not sp.issparse(X):
         return np.einsum("ij,ij->j", X, X)
-    sq = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+    sq = _sparse_col_sq(X)
     if X_mean is None:
         return sq
     v = np.ones(X.shape[0]) if row_scale is None else np.asarray(row_scale, dtype=float)
@@ -384,7 +412,7 @@ def _spectral_sq(X):
 def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row_scale=None,
                    positive=False, max_iter=50, max_epochs=50_000, tol=1e-4, p0=10,
                    check_every=10, screening=True, anderson=True, dual_extrapolation=True,
-                   gram="auto", gram_matrix=None, verbose=0):
+                   gram="auto", gram_matrix=None, cache=None, verbose=0):
     """Minimise ``datafit(y, Xw) + penalty(w)`` by working-set coordinate descent.
 
     Parameters
@@ -426,6 +454,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         ``n_samples > 2 n_features`` and ``n_features <= 2000`` (float64 only).
     gram_matrix : ndarray, optional
         Precomputed ``X^T X`` (paths reuse it).
+    cache : dict, optional
+        Paths pass the same (initially empty) dict at every alpha of one
+        design: what depends on ``X`` only (sorted CSC, its transpose, column
+        norms, centring terms of a sparse design) is computed once.
     verbose : int
 
     Returns
@@ -459,7 +491,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     y = np.ascontiguousarray(y, dtype=dtype)
     if sp.issparse(X):
         design = _SparseDesign(X, y, datafit, X_mean if quadratic else None,
-                               row_scale if quadratic else None)
+                               row_scale if quadratic else None, cache=cache)
     else:
         use_gram = (gram is True or (gram == "auto" and n > 2 * p and p <= 2000
                                      and dtype == np.float64)) and quadratic \
@@ -491,7 +523,12 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     unit_norms = np.sqrt(unit_sq_norms + n * l2)
     screened = np.zeros(n_units, dtype=bool)
     unpenalised = _unpenalised_units(penalty, n_units)
-    design.init_state(w)
+    last = None if cache is None else cache.get("last_state")
+    if design.kind == "sparse" and last is not None and last[0].shape == w.shape \
+            and last[0].dtype == w.dtype and np.array_equal(last[0], w):
+        design.init_state(w, state=last[1])  # the previous alpha's residual, no X @ w pass
+    else:
+        design.init_state(w)
 
     def objective():
         return design.datafit_value() + penalty.value(w)
@@ -513,8 +550,17 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     stored_residuals = []  # residuals at inner checks (dual extrapolation)
     ws_size = p0
     prev_crit = np.inf
+    reuse_grad = None
+    if design.kind == "sparse" and last is not None and len(last) > 2 \
+            and np.array_equal(last[2], w):
+        reuse_grad = last[3]  # the previous alpha's last full gradient, at this very w
+    grad_at = None
     for n_iter in range(1, max_iter + 1):
-        neg_grad = design.neg_grad()  # X^T R / n for least squares
+        if reuse_grad is not None:
+            neg_grad, reuse_grad = reuse_grad, None
+        else:
+            neg_grad = design.neg_grad()  # X^T R / n for least squares
+        grad_at = w.copy() if cache is not None else None
         if use_gap:
             R = design.residual().astype(np.float64)
             XtR = neg_grad.astype(np.float64) * n
@@ -640,6 +686,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     if not converged and use_gap is False:
         primal = objective()
     coef = w
+    if cache is not None and design.kind == "sparse":
+        cache["last_state"] = (w.copy(), design.get_state(), grad_at, neg_grad)
     return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
                         converged=converged, certificate=float(certificate),
                         certificate_name="duality gap" if use_gap else "KKT violation",

@@ -85,13 +85,14 @@ class _CompiledBackend:
     def evaluate(self, f, g, slot):
         plan = self.plans[slot]
         _kernels.plan_exponent(f, g, self.M, 1.0 / self.reg, EXP_FLOOR, plan)
-        with np.errstate(over="ignore"):  # overflowing trials are rejected by the caller
+        # overflowing trials (inf or nan dual / error) are rejected by the caller
+        with np.errstate(over="ignore", invalid="ignore"):
             np.exp(plan, out=plan)
-        row, col = plan.sum(axis=1), plan.sum(axis=0)
-        fa = np.where(self.a > 0, f, 0.0)  # zero-mass bins carry f = -inf
-        gb = np.where(self.b > 0, g, 0.0)
-        dual = float(self.a @ fa + self.b @ gb - self.reg * (row.sum() - self.mass))
-        err = float(np.abs(row - self.a).sum() + np.abs(col - self.b).sum())
+            row, col = plan.sum(axis=1), plan.sum(axis=0)
+            fa = np.where(self.a > 0, f, 0.0)  # zero-mass bins carry f = -inf
+            gb = np.where(self.b > 0, g, 0.0)
+            dual = float(self.a @ fa + self.b @ gb - self.reg * (row.sum() - self.mass))
+            err = float(np.abs(row - self.a).sum() + np.abs(col - self.b).sum())
         return _State(f=f, g=g, plan=plan, row=row, col=col, dual=dual, err=err, slot=slot)
 
     def newton_direction(self, state, keep, shift, cg_rtol):
