@@ -224,7 +224,8 @@ def greedy_forest(indptr, indices, order, max_size, uf, in_block, out_block):
 def prox_newton_cd(H, g, x, lower, upper, l1, d, max_sweeps, tol):
     """Inner CD for ``min_d g^T d + 1/2 d^T H d + sum_i psi_i(x_i + d_i)`` (spec section 4).
 
-    ``psi_i = l1 |.| + indicator[lower_i, upper_i]``. ``d`` holds the warm
+    ``psi_i = l1_i |.| + indicator[lower_i, upper_i]`` (``l1`` one weight per
+    coordinate). ``d`` holds the warm
     start on entry and the solution on exit. Returns the sweeps run.
     """
     m = g.shape[0]
@@ -238,7 +239,7 @@ def prox_newton_cd(H, g, x, lower, upper, l1, d, max_sweeps, tol):
             # minimise the 1-D model in u = x_i + d_i: Newton point, then prox
             z = x[i] + d[i] - (g[i] + Hd[i]) / hii
             # soft threshold, then clip: prox of l1|.| + box in 1-D
-            thr = l1 / hii
+            thr = l1[i] / hii
             if z > thr:
                 u = z - thr
             elif z < -thr:

@@ -15,6 +15,32 @@ from ..utils._array_api import (
 from ..utils.validation import check_X
 
 
+def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
+                       row_scale=None):
+    """The one dispatch point of the sparse linear estimators' ``fit``.
+
+    ``est.solver == "cd"`` (or no ``solver``): working-set coordinate descent
+    with the estimator's ``max_iter``, ``max_epochs``, ``tol``, ``p0``,
+    ``verbose``; a :class:`~sparseopt.optimize.BlockCoordinateDescent`
+    instance: :func:`sparseopt.optimize._bcd_glm.bcd_linear_model` (a fresh
+    copy of it, so the estimator's parameter is never modified).
+    """
+    from sklearn.base import clone
+
+    from ..optimize._bcd_glm import bcd_linear_model
+    from ..optimize.working_set_cd import working_set_cd
+
+    solver = getattr(est, "solver", "cd")
+    if isinstance(solver, str):
+        return working_set_cd(X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
+                              row_scale=row_scale, positive=est.positive,
+                              max_iter=est.max_iter, max_epochs=est.max_epochs, tol=est.tol,
+                              p0=est.p0, verbose=est.verbose)
+    return bcd_linear_model(X, y, penalty, datafit, clone(solver), w_init=w_init,
+                            X_mean=X_mean, row_scale=row_scale, positive=est.positive,
+                            tol=est.tol)
+
+
 def preprocess_data(X, y, *, fit_intercept, sample_weight=None):
     """Centre and row-weight (X, y) without touching the caller's arrays.
 

@@ -7,17 +7,20 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from ..optimize.working_set_cd import enet_working_set_cd
+from ..optimize._datafits import Quadratic
+from ..optimize.bcd import BlockCoordinateDescent
+from ..optimize.working_set_cd import _enet_penalty
 from ..utils._array_api import from_numpy, get_namespace_and_device, mark_host_roundtrip, to_numpy
 from ..utils.validation import (
     Interval,
+    StrOptions,
     check_finite_result,
     check_sample_weight,
     check_X_y,
     validate_params,
     warn_not_converged,
 )
-from ._base import LinearPredictorMixin, preprocess_data
+from ._base import LinearPredictorMixin, preprocess_data, solve_linear_model
 
 __all__ = ["ElasticNet", "Lasso"]
 
@@ -54,6 +57,14 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         Initial working-set size.
     verbose : int, default=0
         Print the duality gap at each outer iteration.
+    solver : "cd" or BlockCoordinateDescent, default="cd"
+        ``"cd"``: working-set coordinate descent (``max_iter``,
+        ``max_epochs`` and ``p0`` apply). A
+        :class:`~sparseopt.optimize.BlockCoordinateDescent` instance solves
+        the same problem by block coordinate descent (its own ``max_iter``
+        and ``tol`` control the run; the ridge part is least squares on the
+        augmented design); ``tol`` is then checked on the reported duality
+        gap and a ``ConvergenceWarning`` says when it is not reached.
 
     Attributes
     ----------
@@ -104,12 +115,13 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         "positive": ["boolean"],
         "p0": [Interval(numbers.Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
+        "solver": [StrOptions({"cd"}), BlockCoordinateDescent],
     }
     _test_params = {"tol": 1e-6}
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=50,
                  max_epochs=50_000, tol=1e-4, warm_start=False, positive=False, p0=10,
-                 verbose=0):
+                 verbose=0, solver="cd"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -120,6 +132,7 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         self.positive = positive
         self.p0 = p0
         self.verbose = verbose
+        self.solver = solver
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -161,12 +174,10 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
             X_solver, X_mean = _apply_preconditioner(X_solver, X_mean, P)
         l1 = self.alpha * self.l1_ratio
         l2 = self.alpha * (1.0 - self.l1_ratio)
-        result = enet_working_set_cd(
-            X_solver, y_solver, l1, l2, w_init=w_init,
+        result = solve_linear_model(
+            self, X_solver, y_solver, _enet_penalty(l1, l2), Quadratic(), w_init=w_init,
             X_mean=X_mean if sp.issparse(X_solver) else None,
-            row_scale=row_scale if sp.issparse(X_solver) else None,
-            positive=self.positive, max_iter=self.max_iter, max_epochs=self.max_epochs,
-            tol=self.tol, p0=self.p0, verbose=self.verbose)
+            row_scale=row_scale if sp.issparse(X_solver) else None)
         coef = result.coef
         if P is not None:
             coef = np.asarray(P * coef if P.ndim == 1 else P @ coef, dtype=X.dtype).ravel()
@@ -261,6 +272,8 @@ class Lasso(ElasticNet):
     positive : bool, default=False
     p0 : int, default=10
     verbose : int, default=0
+    solver : "cd" or BlockCoordinateDescent, default="cd"
+        As :class:`ElasticNet`.
     preconditioner : None, "standardize", "whiten", array or callable, default=None
         Fit the Lasso on ``X P`` and return ``coef_ = P w`` (spec section 7). An
         array is ``P`` (shape (p, p), or (p,) for a diagonal), a callable maps the
@@ -297,9 +310,10 @@ class Lasso(ElasticNet):
                               "preconditioner": [None, str, "array-like", "callable"]}
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=50, max_epochs=50_000,
-                 tol=1e-4, warm_start=False, positive=False, p0=10, verbose=0,
+                 tol=1e-4, warm_start=False, positive=False, p0=10, verbose=0, solver="cd",
                  preconditioner=None):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
                          max_iter=max_iter, max_epochs=max_epochs, tol=tol,
-                         warm_start=warm_start, positive=positive, p0=p0, verbose=verbose)
+                         warm_start=warm_start, positive=positive, p0=p0, verbose=verbose,
+                         solver=solver)
         self.preconditioner = preconditioner

@@ -16,7 +16,8 @@ from sklearn.utils.multiclass import type_of_target
 
 from ..optimize._datafits import Logistic, Quadratic
 from ..optimize._penalties import PENALTIES, make_penalty
-from ..optimize.working_set_cd import column_sq_norms, working_set_cd
+from ..optimize.bcd import BlockCoordinateDescent
+from ..optimize.working_set_cd import column_sq_norms
 from ..utils._array_api import (
     from_numpy,
     get_namespace_and_device,
@@ -34,7 +35,7 @@ from ..utils.validation import (
     validate_params,
     warn_not_converged,
 )
-from ._base import LinearPredictorMixin, preprocess_data
+from ._base import LinearPredictorMixin, preprocess_data, solve_linear_model
 
 __all__ = ["SparseLinearRegression", "MCPRegression", "SCADRegression",
            "SparseLogisticRegression"]
@@ -58,6 +59,7 @@ _COMMON_CONSTRAINTS = {
     "positive": ["boolean"],
     "p0": [Interval(numbers.Integral, 1, None, closed="left")],
     "verbose": ["verbose"],
+    "solver": [StrOptions({"cd"}), BlockCoordinateDescent],
 }
 
 _DEFAULT_GAMMA = {"mcp": 3.0, "scad": 3.7}
@@ -80,7 +82,7 @@ class _PenalizedBase(BaseEstimator):
     def __init__(self, penalty="l1", alpha=1.0, *, gamma=None, l1_ratio=0.5, eps=1.0, k=1,
                  nonconvex=False, groups=None, group_weights=None, weights=None,
                  fit_intercept=True, max_iter=50, max_epochs=50_000, tol=1e-4,
-                 warm_start=False, positive=False, p0=10, verbose=0):
+                 warm_start=False, positive=False, p0=10, verbose=0, solver="cd"):
         self.penalty = penalty
         self.alpha = alpha
         self.gamma = gamma
@@ -99,6 +101,7 @@ class _PenalizedBase(BaseEstimator):
         self.positive = positive
         self.p0 = p0
         self.verbose = verbose
+        self.solver = solver
 
     def _build_penalty(self, n_features, col_sq_norms_over_n, n_free=0):
         """Penalty on ``n_features`` coefficients followed by ``n_free`` unpenalised ones."""
@@ -193,6 +196,14 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
     p0 : int, default=10
         Initial working-set size.
     verbose : int, default=0
+    solver : "cd" or BlockCoordinateDescent, default="cd"
+        ``"cd"``: working-set coordinate descent. A
+        :class:`~sparseopt.optimize.BlockCoordinateDescent` instance (for the
+        ``"l1"`` and ``"elasticnet"`` penalties; ``ValueError`` otherwise)
+        solves the same problem by block coordinate descent; its own
+        ``max_iter`` / ``tol`` control the run, and ``tol`` is checked on the
+        reported certificate (``ConvergenceWarning`` when not reached). With
+        the logistic loss: ``"l1"`` only, no ``sample_weight``.
 
     Attributes
     ----------
@@ -266,11 +277,10 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         col_sq = column_sq_norms(X_solver, X_offset if sparse else None,
                                  row_scale if sparse else None)
         penalty = self._build_penalty(p, col_sq / n)
-        result = working_set_cd(
-            X_solver, y_solver, penalty, Quadratic(), w_init=self._warm_start_coef(p, X.dtype),
-            X_mean=X_offset if sparse else None, row_scale=row_scale if sparse else None,
-            positive=self.positive, max_iter=self.max_iter, max_epochs=self.max_epochs,
-            tol=self.tol, p0=self.p0, verbose=self.verbose)
+        result = solve_linear_model(
+            self, X_solver, y_solver, penalty, Quadratic(),
+            w_init=self._warm_start_coef(p, X.dtype), X_mean=X_offset if sparse else None,
+            row_scale=row_scale if sparse else None)
         coef = np.asarray(result.coef, dtype=X.dtype)
         intercept = X.dtype.type(y_offset - X_offset @ coef) if self.fit_intercept \
             else X.dtype.type(0)
@@ -342,6 +352,7 @@ class MCPRegression(SparseLinearRegression):
     # the penalty and its unused parameters are fixed for this class (not constructor params)
     penalty = "mcp"
     l1_ratio, eps, k, nonconvex, groups, group_weights, weights = 0.5, 1.0, 1, False, None, None, None
+    solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
 
 
 class SCADRegression(SparseLinearRegression):
@@ -389,6 +400,7 @@ class SCADRegression(SparseLinearRegression):
     # the penalty and its unused parameters are fixed for this class (not constructor params)
     penalty = "scad"
     l1_ratio, eps, k, nonconvex, groups, group_weights, weights = 0.5, 1.0, 1, False, None, None, None
+    solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
 
 
 class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
@@ -405,7 +417,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
     gamma, l1_ratio, eps, k, nonconvex, groups, group_weights, weights
         Penalty parameters, as :class:`SparseLinearRegression`.
     fit_intercept : bool, default=True
-    max_iter, max_epochs, tol, warm_start, positive, p0, verbose
+    max_iter, max_epochs, tol, warm_start, positive, p0, verbose, solver
         Solver parameters; ``tol`` bounds the largest KKT violation.
 
     Attributes
@@ -479,10 +491,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
             prev = np.concatenate([to_numpy(self.coef_).ravel(),
                                    np.atleast_1d(to_numpy(self.intercept_))[:n_free]])
             w_init = prev.astype(dtype) if prev.shape == (p + n_free,) else None
-        result = working_set_cd(X_aug, y_pm, penalty, Logistic(sw), w_init=w_init,
-                                positive=self.positive, max_iter=self.max_iter,
-                                max_epochs=self.max_epochs, tol=self.tol, p0=self.p0,
-                                verbose=self.verbose)
+        result = solve_linear_model(self, X_aug, y_pm, penalty, Logistic(sw), w_init=w_init)
         w = np.asarray(result.coef, dtype=dtype)
         coef = w[:p][None, :]
         intercept = np.array([w[p] if n_free else 0.0], dtype=dtype)

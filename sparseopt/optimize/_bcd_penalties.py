@@ -15,12 +15,13 @@ __all__ = ["SeparablePenalty", "no_penalty", "l1_penalty", "nonnegative", "box",
 
 
 class SeparablePenalty:
-    """``psi(x) = alpha ||x||_1 + indicator(lower <= x <= upper)``.
+    """``psi(x) = sum_i alpha_i |x_i| + indicator(lower <= x <= upper)``.
 
     Parameters
     ----------
-    alpha : float
-        L1 weight, ``>= 0``.
+    alpha : float or ndarray
+        L1 weight, ``>= 0``: one for every coordinate, or one per coordinate
+        (0 leaves a coordinate unpenalised, e.g. an intercept).
     lower, upper : float or ndarray
         Bounds (``-inf`` / ``inf`` for none); ``lower <= 0 <= upper`` is
         required so that 0 is feasible.
@@ -35,14 +36,21 @@ class SeparablePenalty:
     """
 
     def __init__(self, alpha=0.0, lower=-np.inf, upper=np.inf):
-        if not alpha >= 0:
-            raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
-        self.alpha = float(alpha)
+        if np.ndim(alpha) == 0:
+            if not alpha >= 0:
+                raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
+            alpha = float(alpha)
+        else:
+            alpha = np.ascontiguousarray(alpha, dtype=np.float64).ravel()
+            if not np.all(alpha >= 0):  # also rejects NaN
+                raise ValueError("alpha must be >= 0 for every coordinate.")
+        self.alpha = alpha
         self.lower = lower
         self.upper = upper
         if np.any(np.asarray(lower) > 0) or np.any(np.asarray(upper) < 0):
             raise ValueError("bounds must contain 0 (lower <= 0 <= upper).")
-        self._smooth = self.alpha == 0 and bool(np.all(np.isneginf(lower))) and bool(
+        self._has_l1 = bool(np.any(self.alpha > 0))
+        self._smooth = not self._has_l1 and bool(np.all(np.isneginf(lower))) and bool(
             np.all(np.isposinf(upper)))
         self._bounded = not (bool(np.all(np.isneginf(lower))) and bool(np.all(np.isposinf(upper))))
 
@@ -56,6 +64,15 @@ class SeparablePenalty:
         hi = self.upper if np.ndim(self.upper) == 0 else np.asarray(self.upper, float)[idx]
         return lo, hi
 
+    def alpha_at(self, idx=slice(None)):
+        """The L1 weight(s) of the coordinates ``idx`` (a scalar when uniform)."""
+        return self.alpha if np.ndim(self.alpha) == 0 else self.alpha[idx]
+
+    def l1_weights(self, idx, size):
+        """Contiguous per-coordinate L1 weights of ``idx`` (for compiled kernels)."""
+        return np.ascontiguousarray(np.broadcast_to(self.alpha_at(idx), (size,)),
+                                    dtype=np.float64)
+
     def bounds(self, idx, size):
         """Contiguous (lower, upper) arrays for the coordinates ``idx``."""
         lo, hi = self._bounds(idx, size)
@@ -67,12 +84,12 @@ class SeparablePenalty:
             lo, hi = self._bounds(slice(None), x.size)
             if np.any(x < lo - 1e-12) or np.any(x > hi + 1e-12):
                 return np.inf
-        return self.alpha * float(np.abs(x).sum())
+        return float(np.sum(self.alpha * np.abs(x)))
 
     def prox(self, z, step, idx=slice(None)):
         """``argmin_u psi(u) + (u - z)^2 / (2 step)`` elementwise (``step`` scalar or array)."""
-        if self.alpha > 0:
-            u = np.sign(z) * np.maximum(np.abs(z) - self.alpha * step, 0.0)
+        if self._has_l1:
+            u = np.sign(z) * np.maximum(np.abs(z) - self.alpha_at(idx) * step, 0.0)
         else:
             u = z
         if not self._bounded:
@@ -87,7 +104,7 @@ class SeparablePenalty:
     def model_decrease(self, x, g, curvature, idx=slice(None)):
         """``-s_i`` where ``s_i = min_d g d + c/2 d^2 + psi(x + d) - psi(x)`` (GS-q score, >= 0)."""
         d = self.step(x, g, curvature, idx)
-        s = g * d + 0.5 * curvature * d * d + self.alpha * (np.abs(x + d) - np.abs(x))
+        s = g * d + 0.5 * curvature * d * d + self.alpha_at(idx) * (np.abs(x + d) - np.abs(x))
         return np.maximum(-s, 0.0)
 
     def residual(self, x, g, curvature, idx=slice(None)):
@@ -101,8 +118,8 @@ class SeparablePenalty:
             mask = (x <= lo) | (x >= hi)
         else:
             mask = np.zeros(x.shape, dtype=bool)
-        if self.alpha > 0:
-            mask |= x == 0
+        if self._has_l1:
+            mask |= (np.asarray(self.alpha_at(idx)) > 0) & (x == 0)
         return mask
 
 

@@ -35,7 +35,8 @@ def _prox_newton_direction(state, H, g_b, b):
     lower, upper = state.penalty.bounds(b, b.size)
     d = np.zeros(b.size)
     _k.prox_newton_cd(np.ascontiguousarray(H), np.ascontiguousarray(g_b),
-                      np.ascontiguousarray(state.x[b]), lower, upper, state.penalty.alpha, d,
+                      np.ascontiguousarray(state.x[b]), lower, upper,
+                      state.penalty.l1_weights(b, b.size), d,
                       state.inner_max_sweeps, 1e-14 * (1.0 + np.abs(state.x[b]).max()))
     return d
 
@@ -106,16 +107,16 @@ class Newton:
         else:
             d = _prox_newton_direction(state, H, g_b, b)
         psi = state.penalty
-        alpha = psi.alpha
+        alpha = psi.alpha_at(b)
         # predicted decrease of the (prox-)Newton model, negative for a descent direction
-        slope = g_b @ d + alpha * (np.abs(x_b + d).sum() - np.abs(x_b).sum())
+        slope = g_b @ d + np.sum(alpha * (np.abs(x_b + d) - np.abs(x_b)))
         if slope >= 0:  # rounding-level direction: the 1/L_b prox step still makes progress
             return Gradient()(state, b, block_id)
         t = 1.0
         for _ in range(40):
             step = t * d
-            change = state.objective.trial_change(b, step) + alpha * (
-                np.abs(x_b + step).sum() - np.abs(x_b).sum())
+            change = state.objective.trial_change(b, step) + np.sum(alpha * (
+                np.abs(x_b + step) - np.abs(x_b)))
             if change <= self.armijo * t * slope or _below_roundoff(state, change):
                 return step
             t *= 0.5
@@ -138,7 +139,8 @@ class TwoMetric:
         if np.any(lower != 0.0) or np.any(np.isfinite(upper)):
             raise ValueError("update='two_metric' handles x >= 0 (nonnegative or "
                              "nonnegative_l1 penalties) only.")
-        g_b = state.objective.block_gradient(b) + psi.alpha  # psi = alpha x on x >= 0
+        alpha = psi.alpha_at(b)
+        g_b = state.objective.block_gradient(b) + alpha  # psi = alpha x on x >= 0
         x_b = state.x[b]
         H = state.block_bound(b, block_id)
         eps = min(1e-12 * (1.0 + np.abs(x_b).max()), 1e-8)
@@ -152,7 +154,7 @@ class TwoMetric:
         t = 1.0
         for _ in range(40):
             step = np.maximum(x_b + t * d, 0.0) - x_b
-            change = state.objective.trial_change(b, step) + psi.alpha * step.sum()
+            change = state.objective.trial_change(b, step) + np.sum(alpha * step)
             # projected Armijo: free part along d, bound part along the projected step
             predicted = g_b[free] @ step[free] + g_b[at_bound] @ step[at_bound]
             if change <= self.armijo * predicted or _below_roundoff(state, change):

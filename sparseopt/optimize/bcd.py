@@ -378,7 +378,7 @@ class BlockCoordinateDescent:
         -------
         BCDResult
         """
-        validate_params(self.get_params(), self._parameter_constraints)
+        validate_params(self)
         penalty = SeparablePenalty() if penalty is None else penalty
         self._check_combination(objective, penalty)
         t_setup = time.perf_counter()
