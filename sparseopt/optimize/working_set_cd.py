@@ -507,7 +507,6 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         unit_sq_norms = _group_spectral_sq(design, penalty)  # ||X_g||_2^2
         group_lipschitz = np.ascontiguousarray(unit_sq_norms / n, dtype=dtype)
         lam_g = np.ascontiguousarray(penalty.alpha * penalty.gw, dtype=dtype)
-        unit_of = penalty.feature_group
     else:
         n_units = p
         unit_sq_norms = design.col_sq_norms.astype(np.float64)
@@ -565,7 +564,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             R = design.residual().astype(np.float64)
             XtR = neg_grad.astype(np.float64) * n
             w64 = w.astype(np.float64)
-            gap, primal, dual, s = duality_gap(y, w64, penalty, R, XtR, n, positive)
+            gap, primal, _, s = duality_gap(y, w64, penalty, R, XtR, n, positive)
             XtR_tilde_theta = s * (XtR - n * l2 * w64) / (n * lam1) if lam1 > 0 else XtR * 0
             if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K:
                 c = _extrapolation_weights(stored_residuals[-DUAL_EXTRAPOLATION_K:])
@@ -574,10 +573,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     XtR_acc = np.asarray(design.rmatvec(R_acc.astype(dtype)), np.float64) \
                         if design.kind != "gram" else None
                     if XtR_acc is not None:
-                        gap2, _, dual2, s2 = duality_gap(y, w64, penalty, R, XtR, n, positive,
-                                                         R_dual=R_acc, XtR_dual=XtR_acc)
+                        gap2, _, _, s2 = duality_gap(y, w64, penalty, R, XtR, n, positive,
+                                                     R_dual=R_acc, XtR_dual=XtR_acc)
                         if gap2 < gap:
-                            gap, dual, s = gap2, dual2, s2
+                            gap, s = gap2, s2
                             XtR_tilde_theta = s2 * XtR_acc / (n * lam1)
             stored_residuals = []
             crit, certificate = n * gap, gap
