@@ -81,8 +81,8 @@ NOTES = """Notes: rel. error of L is ||L - L*||_F / ||L*||_F against the planted
 "residual converged" is each method's own stopping test and is no recovery certificate. \
 tensorly's `robust_pca` is tensor RPCA (ALM over the nuclear norms of the unfoldings, a full \
 SVD per unfolding per iteration) and stopped at its default 100 iterations before its own 1e-6 \
-tolerance; at n=2000 it was not run (about 8x its n=1000 cost, over an hour per problem on this \
-machine). "IALM full SVD" is sparseopt's IALM with `svd_solver="full"` (same iterates, a LAPACK \
+tolerance; at n=2000 it takes about 14 minutes per problem on this machine, so it is run by a \
+separate command (`--sizes 2000 --skip sparseopt:2000 IALM:2000 --append`). "IALM full SVD" is sparseopt's IALM with `svd_solver="full"` (same iterates, a LAPACK \
 SVD per iteration). The residual tolerance is relative to ||D||_F, which the U[-500,500] outliers \
 inflate about 20-fold, hence the tol=1e-9 rows.
 """
@@ -148,8 +148,8 @@ def main(argv=None):
     text = "\n".join([
         f"`{command.strip()}`",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs "
-        f"(loaded); BLAS limited to {args.threads} thread(s); one seeded run per row "
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, other benchmark jobs "
+        f"possibly running at the same time; BLAS limited to {args.threads} thread(s); one seeded run per row "
         "(compare ratios, not seconds).",
         "",
         header, *lines, "", NOTES])
