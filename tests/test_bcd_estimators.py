@@ -12,10 +12,11 @@ from sparseopt.linear_model import (
     ElasticNet,
     Lasso,
     MCPRegression,
+    SCADRegression,
     SparseLinearRegression,
     SparseLogisticRegression,
 )
-from sparseopt.optimize import BlockCoordinateDescent
+from sparseopt.optimize import BlockCoordinateDescent, SeparablePenalty, least_squares
 
 SOLVERS = {
     "gsq-matrix-variable": dict(partition="variable", selection="gsq", update="matrix",
@@ -46,8 +47,9 @@ def _assert_same_fit(a, b, atol=1e-6):
 @pytest.mark.parametrize("name", SOLVERS)
 @pytest.mark.parametrize("est", [Lasso(alpha=0.05), ElasticNet(alpha=0.05, l1_ratio=0.6),
                                  Lasso(alpha=0.05, positive=True),
+                                 ElasticNet(alpha=0.05, l1_ratio=0.6, positive=True),
                                  Lasso(alpha=0.05, fit_intercept=False)],
-                         ids=["lasso", "enet", "positive", "no-intercept"])
+                         ids=["lasso", "enet", "positive", "enet-positive", "no-intercept"])
 def test_bcd_solver_matches_working_set_cd_dense(name, est):
     X, y = _data()
     cd = clone(est).set_params(tol=1e-12).fit(X, y)
@@ -102,14 +104,16 @@ def test_unsupported_combinations_raise_clear_errors():
     X, y = _data()
     with pytest.raises(ValueError, match="'l1' and 'elasticnet'.*'mcp'"):
         SparseLinearRegression(penalty="mcp", solver=_bcd("gs-gradient-sorted")).fit(X, y)
-    yb = (y > 0).astype(int)
-    with pytest.raises(ValueError, match="sample_weight"):
-        SparseLogisticRegression(alpha=0.01, solver=_bcd("gs-gradient-sorted")).fit(
-            X, yb, sample_weight=np.linspace(0.5, 2, X.shape[0]))
+    with pytest.raises(ValueError, match="'l1' and 'elasticnet'.*'group_lasso'"):
+        SparseLinearRegression(penalty="group_lasso", groups=3,
+                               solver=_bcd("gs-gradient-sorted")).fit(X, y)
     with pytest.raises(ValueError, match="solver"):
         Lasso(solver="bcd").fit(X, y)
-    # nonconvex estimators keep their fixed solver (not a parameter)
+    # nonconvex estimators keep their fixed solver (not a parameter) and still fit
     assert "solver" not in MCPRegression().get_params()
+    assert "solver" not in SCADRegression().get_params()
+    for est in (MCPRegression(alpha=0.05), SCADRegression(alpha=0.05)):
+        np.testing.assert_array_equal(np.flatnonzero(est.fit(X, y).coef_), [0, 1, 2])
 
 
 def test_too_few_bcd_iterations_warn_and_report_the_gap():
@@ -140,3 +144,113 @@ def test_clone_get_set_params_and_grid_search_over_the_solver():
     before = bcd.get_params()
     Lasso(alpha=0.05, solver=bcd).fit(X, y)
     assert bcd.get_params() == before
+
+
+def _binary_data(n=120, p=10, seed=4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = (X[:, 0] - 2 * X[:, 1] + 0.3 + 0.5 * rng.standard_normal(n) > 0).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("name", ["gsq-matrix-variable", "cyclic-gradient-order"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csc"])
+def test_logistic_sample_weight_and_elastic_net_are_exact(name, penalty, sparse):
+    # sample weights (some zero) and the ridge part are solved exactly, not approximated
+    X, y = _binary_data()
+    sw = np.random.default_rng(5).uniform(0.0, 3.0, X.shape[0])
+    sw[:5] = 0.0
+    Xf = sp.csc_matrix(X) if sparse else X
+    est = SparseLogisticRegression(penalty=penalty, alpha=0.02, l1_ratio=0.5, tol=1e-10)
+    cd = clone(est).fit(Xf, y, sample_weight=sw)
+    bcd = clone(est).set_params(tol=1e-8, solver=_bcd(name)).fit(Xf, y, sample_weight=sw)
+    _assert_same_fit(bcd, cd)
+    assert bcd.converged_ and bcd.certificate_ <= 1e-8
+    np.testing.assert_allclose(bcd.objective_, cd.objective_, rtol=1e-10)
+    # the weights matter: an unweighted fit is far from the weighted one
+    assert np.abs(clone(bcd).fit(Xf, y).coef_ - bcd.coef_).max() > 1e-3
+
+
+def test_sparse_design_positive_with_intercept_and_feature_weights():
+    X, y = _data(80, 12, seed=6)
+    X[np.abs(X) < 0.7] = 0.0
+    Xs = sp.csc_matrix(X)
+    y = y + 3.0  # an intercept far from 0: the implicit centring must be exact
+    cd = Lasso(alpha=0.02, positive=True, tol=1e-12).fit(Xs, y)
+    bcd = Lasso(alpha=0.02, positive=True, tol=1e-10,
+                solver=_bcd("gsq-matrix-variable")).fit(Xs, y)
+    _assert_same_fit(bcd, cd)
+    assert np.all(bcd.coef_ >= 0) and bcd.converged_
+    weights = np.r_[np.zeros(3), np.ones(9)]  # first three features unpenalised
+    est = SparseLinearRegression(alpha=0.1, weights=weights, tol=1e-12)
+    cd = clone(est).fit(Xs, y)
+    bcd = clone(est).set_params(tol=1e-10, solver=_bcd("cyclic-gradient-order")).fit(Xs, y)
+    _assert_same_fit(bcd, cd)
+
+
+def test_float32_input_keeps_its_dtype():
+    X, y = _data()
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    cd = Lasso(alpha=0.05, tol=1e-6).fit(X32, y32)  # float32 CD: a float32-level tolerance
+    bcd = Lasso(alpha=0.05, tol=1e-8, solver=_bcd("gsq-matrix-variable")).fit(X32, y32)
+    assert bcd.coef_.dtype == np.float32 and bcd.converged_
+    np.testing.assert_allclose(bcd.coef_, cd.coef_, atol=1e-4)
+    clf = SparseLogisticRegression(alpha=0.02, solver=_bcd("gsq-matrix-variable")).fit(
+        X32, (y > 0).astype(int))
+    assert clf.coef_.dtype == np.float32 and clf.intercept_.dtype == np.float32
+
+
+def test_warm_start_and_verbose_pass_through(capsys):
+    X, y = _data()
+    est = Lasso(alpha=0.05, tol=1e-10, warm_start=True, verbose=1,
+                solver=_bcd("gsq-matrix-variable"))
+    est.fit(X, y)
+    out = capsys.readouterr().out
+    assert "bcd_linear_model" in out and "duality gap" in out
+    first = est.n_iter_
+    est.fit(X, y)  # restarted at the solution: (almost) nothing left to do
+    assert est.n_iter_ < first and est.converged_
+    assert est.solver.verbose == 0  # the parameter itself is not modified
+
+
+def test_per_coordinate_alpha_matches_scalar_and_leaves_zero_weights_free():
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((40, 6))
+    b = A @ np.array([1.0, 0, 0, -2.0, 0, 0.5]) + 2.0
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                    block_size=3, max_iter=5000, tol=1e-12)
+    scalar = solver.solve(least_squares(A, b), penalty=SeparablePenalty(alpha=3.0))
+    array = solver.solve(least_squares(A, b), penalty=SeparablePenalty(alpha=np.full(6, 3.0)))
+    np.testing.assert_allclose(array.x, scalar.x, atol=1e-10)
+    # alpha_j = 0 on an appended ones column: it becomes the (free) intercept
+    A1 = np.hstack([A, np.ones((40, 1))])
+    res = solver.solve(least_squares(A1, b), penalty=SeparablePenalty(alpha=np.r_[np.full(6, 3.0),
+                                                                                    0.0]))
+    cd = Lasso(alpha=3.0 / 40, tol=1e-12).fit(A, b)
+    np.testing.assert_allclose(res.x[:6], cd.coef_, atol=1e-7)
+    np.testing.assert_allclose(res.x[6], cd.intercept_, atol=1e-7)
+    with pytest.raises(ValueError, match="per-coordinate"):
+        solver.solve(least_squares(A, b), penalty=SeparablePenalty(alpha=np.ones(5)))
+    with pytest.raises(ValueError, match=">= 0"):
+        SeparablePenalty(alpha=np.r_[1.0, -1.0])
+
+
+def test_unpenalised_problems_match_closed_forms_and_are_not_falsely_certified():
+    # alpha = 0 (least squares) and l1_ratio = 0 (ridge): the rescaled dual point of the
+    # duality gap cannot certify unpenalised features, so BCD's own residual is required
+    X, y = _data()
+    n = X.shape[0]
+    Xc, yc = X - X.mean(0), y - y.mean()
+    solver = _bcd("gsq-matrix-variable")
+    ols = Lasso(alpha=0.0, tol=1e-10, solver=solver).fit(X, y)
+    np.testing.assert_allclose(ols.coef_, np.linalg.lstsq(Xc, yc, rcond=None)[0], atol=1e-8)
+    l2 = 0.3
+    ridge = ElasticNet(alpha=l2, l1_ratio=0.0, tol=1e-10, solver=solver).fit(X, y)
+    w_ridge = np.linalg.solve(Xc.T @ Xc / n + l2 * np.eye(X.shape[1]), Xc.T @ yc / n)
+    np.testing.assert_allclose(ridge.coef_, w_ridge, atol=1e-8)
+    short = Lasso(alpha=0.0, tol=1e-10, solver=BlockCoordinateDescent(
+        selection="cyclic", partition="order", block_size=1, max_iter=3))
+    with pytest.warns(ConvergenceWarning):
+        short.fit(X, y)
+    assert not short.converged_

@@ -23,7 +23,8 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     with the estimator's ``max_iter``, ``max_epochs``, ``tol``, ``p0``,
     ``verbose``; a :class:`~sparseopt.optimize.BlockCoordinateDescent`
     instance: :func:`sparseopt.optimize._bcd_glm.bcd_linear_model` (a fresh
-    copy of it, so the estimator's parameter is never modified).
+    copy of it, so the estimator's parameter is never modified; the
+    estimator's ``verbose`` is passed on when the solver's is 0).
     """
     from sklearn.base import clone
 
@@ -36,7 +37,10 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
                               row_scale=row_scale, positive=est.positive,
                               max_iter=est.max_iter, max_epochs=est.max_epochs, tol=est.tol,
                               p0=est.p0, verbose=est.verbose)
-    return bcd_linear_model(X, y, penalty, datafit, clone(solver), w_init=w_init,
+    solver = clone(solver)
+    if est.verbose and not solver.verbose:
+        solver.set_params(verbose=est.verbose)
+    return bcd_linear_model(X, y, penalty, datafit, solver, w_init=w_init,
                             X_mean=X_mean, row_scale=row_scale, positive=est.positive,
                             tol=est.tol)
 

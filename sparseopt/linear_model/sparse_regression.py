@@ -199,11 +199,16 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
     solver : "cd" or BlockCoordinateDescent, default="cd"
         ``"cd"``: working-set coordinate descent. A
         :class:`~sparseopt.optimize.BlockCoordinateDescent` instance (for the
-        ``"l1"`` and ``"elasticnet"`` penalties; ``ValueError`` otherwise)
-        solves the same problem by block coordinate descent; its own
-        ``max_iter`` / ``tol`` control the run, and ``tol`` is checked on the
-        reported certificate (``ConvergenceWarning`` when not reached). With
-        the logistic loss: ``"l1"`` only, no ``sample_weight``.
+        ``"l1"`` and ``"elasticnet"`` penalties, with ``weights`` and
+        ``positive``; ``ValueError`` for the others) solves the same problem
+        by block coordinate descent: its own ``max_iter`` and ``tol`` (a
+        prox-gradient fixed-point residual) control the run, the estimator's
+        ``tol`` is checked on the same certificate as with ``"cd"``
+        (``ConvergenceWarning`` when not reached), ``n_iter_`` counts BCD
+        iterations and ``verbose`` is passed on. The elastic net's ridge part
+        is least squares on the augmented design ``[X; sqrt(n l2) I]``.
+        Not a parameter of :class:`MCPRegression` / :class:`SCADRegression`
+        (nonconvex penalties).
 
     Attributes
     ----------
@@ -417,8 +422,15 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
     gamma, l1_ratio, eps, k, nonconvex, groups, group_weights, weights
         Penalty parameters, as :class:`SparseLinearRegression`.
     fit_intercept : bool, default=True
-    max_iter, max_epochs, tol, warm_start, positive, p0, verbose, solver
+    max_iter, max_epochs, tol, warm_start, positive, p0, verbose
         Solver parameters; ``tol`` bounds the largest KKT violation.
+    solver : "cd" or BlockCoordinateDescent, default="cd"
+        As :class:`SparseLinearRegression` (``"l1"`` and ``"elasticnet"``).
+        With a ``BlockCoordinateDescent`` instance the logistic loss is
+        summed over samples (times ``n``, so ``alpha`` means the same) and
+        ``sample_weight`` is supported exactly by rescaling the rows; the
+        intercept is a coordinate with L1 weight 0 (the elastic net's ridge
+        part covers it, as with ``"cd"``).
 
     Attributes
     ----------

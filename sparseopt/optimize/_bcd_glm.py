@@ -17,13 +17,23 @@ implicitly centred sparse design (``X_mean``) gets one unpenalised extra
 column ``v`` (the row scaling, ones without sample weights): minimising over
 its coefficient projects the residual off ``v``, which is exactly the
 centring (``y`` is already centred).
+
+The logistic loss with sample weights ``s_i`` and/or a ridge part is solved
+exactly with one loss over stacked rows (:class:`_WeightedLogisticRidgeLoss`):
+the logistic rows of the design are scaled by ``sqrt(s_i) / 2`` so that their
+curvature bound is 1 (the block bounds ``H_b`` are then ``A_b^T S A_b / 4``,
+the same as the unweighted ``logistic`` objective's when ``s = 1``), followed
+by the ridge rows ``sqrt(n l2) I`` with the squared loss (``penalty.value``
+of the elastic net puts ``l2 / 2 ||w||^2`` on every coordinate, the intercept
+column included, and so does this).
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
-from ._bcd_objectives import least_squares, logistic
+from ._bcd_objectives import LinearModelObjective, least_squares, logistic
 from ._bcd_penalties import SeparablePenalty
 from ._datafits import Quadratic
 from ._penalties import L1
@@ -31,6 +41,56 @@ from ._result import SolverResult
 from .working_set_cd import duality_gap
 
 __all__ = ["bcd_linear_model"]
+
+
+def _column(a):
+    return np.ascontiguousarray(a, dtype=np.float64).reshape(-1, 1)
+
+
+class _WeightedLogisticRidgeLoss:
+    """Loss of :class:`LinearModelObjective` over stacked rows (see the module docstring).
+
+    Rows ``i < n``: ``s_i log(1 + exp(-y_i z_i / r_i))`` with ``r_i = sqrt(s_i) / 2``
+    (``z = A' w`` with the scaled rows ``r_i a_i``, so ``z_i / r_i = a_i^T w``;
+    rows with ``s_i = 0`` are zero rows and contribute nothing). Rows ``i >= n``:
+    ``1/2 z_i^2`` (ridge). Every second derivative is at most 1 (``curvature``).
+    """
+
+    curvature = 1.0
+    exact_bound = False
+    n_outputs = 1
+
+    def __init__(self, y, sample_weight, n_ridge):
+        y = np.asarray(y, dtype=np.float64)
+        s = np.asarray(sample_weight, dtype=np.float64)
+        n = y.size
+        r = np.sqrt(s) / 2.0
+        self.scale = r  # row scaling of the logistic part of the design
+        self.is_log = _column(np.r_[np.ones(n), np.zeros(n_ridge)]) > 0
+        self.y = _column(np.r_[y, np.ones(n_ridge)])
+        self.s = _column(np.r_[s, np.ones(n_ridge)])
+        self.r = _column(np.r_[np.where(r > 0, r, 1.0), np.ones(n_ridge)])
+
+    def _rows(self, rows):
+        sel = slice(None) if rows is None else rows
+        return self.is_log[sel], self.y[sel], self.s[sel], self.r[sel]
+
+    def value(self, z, rows=None):
+        lg, y, s, r = self._rows(rows)
+        v = np.where(lg, s * np.logaddexp(0.0, -y * z / r), 0.5 * z * z)
+        return float(np.sum(v))
+
+    def derivative(self, z, rows=None):
+        lg, y, s, r = self._rows(rows)
+        return np.where(lg, -(s / r) * y * expit(-y * z / r), z)
+
+    def curvature_weights(self, z):
+        lg, _, s, r = self._rows(None)
+        p = expit(z / r)
+        return np.where(lg, (s / (r * r)) * p * (1.0 - p), 1.0)
+
+    def class_mixing(self):
+        return None
 
 
 def _l1_l2(penalty, n_features):
@@ -44,6 +104,10 @@ def _l1_l2(penalty, n_features):
     return np.asarray(lam, dtype=np.float64), float(getattr(penalty, "l2", 0.0))
 
 
+def _stack_rows(A, B, sparse):
+    return sp.vstack([A, B], format="csc") if sparse else np.vstack([A, B])
+
+
 def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None,
                      row_scale=None, positive=False, tol=1e-4):
     """Solve ``datafit + penalty`` with ``solver`` (a BlockCoordinateDescent).
@@ -52,33 +116,41 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
         The design the estimator prepared (centred dense, or CSC with
-        ``X_mean`` for implicit centring).
+        ``X_mean`` for implicit centring; with an intercept column for the
+        logistic loss).
     y : ndarray of shape (n_samples,)
         Target (``{-1, 1}`` for the logistic datafit).
     penalty : L1 or ElasticNetPenalty
         From :mod:`sparseopt.optimize._penalties` (per-feature weights kept;
         weight 0 leaves a feature, e.g. an intercept column, unpenalised).
+        Any other penalty raises ``ValueError``.
     datafit : Quadratic or Logistic
-        Logistic with non-uniform sample weights is not supported (BCD's
-        logistic objective is unweighted): ``ValueError``.
+        The logistic datafit's ``sample_weight`` is supported exactly (the
+        rows are rescaled, see the module docstring); least-squares weights
+        are already folded into ``X`` and ``y`` by the estimators.
     solver : BlockCoordinateDescent
         Its ``max_iter`` / ``tol`` (a prox-gradient fixed-point residual)
-        control the run.
+        control the run; ``verbose`` prints its progress.
     w_init : ndarray, optional
+        Warm start (projected on ``w >= 0`` when ``positive``).
     X_mean, row_scale : ndarray, optional
         Implicit centring of a sparse least-squares design.
     positive : bool
+        Constrain the coefficients (not the centring coefficient) to ``>= 0``.
     tol : float
         The estimator's tolerance, checked on the reported certificate: the
         relative duality gap ``n gap <= tol ||y||^2`` (least squares, as
-        :func:`working_set_cd`) or the largest KKT violation (logistic).
+        :func:`working_set_cd`) or the largest KKT violation (logistic). The
+        gap does not certify unpenalised features (``lam_j = 0``); when there
+        are some, least squares also needs ``solver``'s own convergence.
 
     Returns
     -------
     SolverResult
-        ``coef``, ``n_iter`` (BCD iterations), ``converged`` (the estimator's
-        criterion), ``certificate``, ``certificate_name``, ``objective``,
-        ``bcd`` (the solver's own result).
+        ``coef`` (in ``X``'s floating dtype; BCD runs in float64), ``n_iter``
+        (BCD iterations), ``converged`` (the estimator's criterion),
+        ``certificate``, ``certificate_name``, ``objective``, ``bcd`` (the
+        solver's own result).
 
     Examples
     --------
@@ -96,6 +168,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     (True, [0])
     """
     n, p = X.shape
+    out_dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
     quadratic = isinstance(datafit, Quadratic)
     lam, l2 = _l1_l2(penalty, p)
     y64 = np.asarray(y, dtype=np.float64)
@@ -114,18 +187,21 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
             if extra:
                 ridge = sp.hstack([ridge, sp.csc_matrix((p, 1))], format="csc")
-            A = sp.vstack([A, ridge], format="csc") if sparse else np.vstack([A, ridge])
+            A = _stack_rows(A, ridge, sparse)
             target = np.r_[y64, np.zeros(p)]
         objective = least_squares(A, target)
     else:
         weights = getattr(datafit, "sample_weight", None)
-        if weights is not None and not np.allclose(weights, np.mean(weights)):
-            raise ValueError("solver=BlockCoordinateDescent does not support sample_weight "
-                             "with the logistic loss; use solver='cd'.")
-        if l2 > 0:
-            raise ValueError("solver=BlockCoordinateDescent supports the logistic loss with "
-                             "the 'l1' penalty only; use solver='cd' for the elastic net.")
-        objective = logistic(A, y64)
+        if weights is None and l2 == 0:
+            objective = logistic(A, y64)
+        else:
+            s = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+            loss = _WeightedLogisticRidgeLoss(y64, s, p if l2 > 0 else 0)
+            A = sp.diags(loss.scale) @ A if sparse else loss.scale[:, None] * A
+            if l2 > 0:
+                ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+                A = _stack_rows(A, ridge, sparse)
+            objective = LinearModelObjective(A, loss)
     n_coords = p + extra
     if np.all(alpha == alpha[0]):
         alpha = float(alpha[0])
@@ -148,20 +224,28 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         XtR = np.asarray(X.T @ R, dtype=np.float64).ravel()
         gap, primal, _, _ = duality_gap(y64, w, penalty, R, XtR, n, positive)
         converged = n * gap <= tol * float(y64 @ y64)
+        if np.any(lam == 0):
+            # the rescaled dual point of duality_gap says nothing about unpenalised
+            # features (lam_j = 0, e.g. alpha = 0 or l1_ratio = 0): require BCD's own
+            # fixed-point residual on top of the gap
+            converged = converged and bool(result.converged)
         certificate, name, value = gap, "duality gap", primal
     else:
+        # the KKT violation working_set_cd reports for the logistic datafit
         Xw = np.asarray(X @ w, dtype=np.float64).ravel()
         grad = np.asarray(X.T @ datafit.raw_gradient(y64, Xw), dtype=np.float64).ravel()
-        col_sq = (np.asarray(A.multiply(A).sum(axis=0)).ravel() if sparse
-                  else np.einsum("ij,ij->j", A, A))
-        lipschitz = datafit.lipschitz(col_sq, n)
-        kkt = penalty.subdiff_distance(w, grad, lipschitz, positive)
+        s = datafit.weights(n)
+        X64 = sp.csc_matrix(X, dtype=np.float64) if sparse else np.asarray(X, dtype=np.float64)
+        col_sq = (np.asarray(X64.multiply(X64).T @ s).ravel() if sparse
+                  else np.einsum("ij,ij,i->j", X64, X64, s))
+        kkt = penalty.subdiff_distance(w, grad, datafit.lipschitz(col_sq, n), positive)
         certificate = float(np.max(kkt)) if kkt.size else 0.0
         converged = certificate <= tol
         name = "KKT violation"
         value = datafit.value(y64, Xw) + penalty.value(w)
     if solver.verbose:
         print(f"[bcd_linear_model] {result.n_iter} BCD iterations, {name} {certificate:.3e}")
-    return SolverResult(x=w, coef=w, n_iter=int(result.n_iter), converged=bool(converged),
+    coef = w.astype(out_dtype, copy=False)
+    return SolverResult(x=coef, coef=coef, n_iter=int(result.n_iter), converged=bool(converged),
                         certificate=float(certificate), certificate_name=name, tol=tol,
                         objective=float(value), bcd=result)

@@ -337,6 +337,9 @@ class BlockCoordinateDescent:
         return f"BlockCoordinateDescent({args})"
 
     def _check_combination(self, objective, penalty):
+        if np.ndim(penalty.alpha) and np.size(penalty.alpha) != objective.n_coords:
+            raise ValueError(f"penalty.alpha has {np.size(penalty.alpha)} per-coordinate "
+                             f"weights for {objective.n_coords} coordinates.")
         variable = self.partition == "variable"
         if self.selection in ("greedy_tree", "random_tree") and not variable:
             raise ValueError(f"selection={self.selection!r} builds variable forest blocks; "
