@@ -263,3 +263,25 @@ def test_path_cache_reuses_sparse_design_without_changing_results():
         np.testing.assert_allclose(r_c.coef, r_n.coef, atol=1e-6)
         w_c, w_n = r_c.coef, r_n.coef
     assert "sparse_design" in cache and "last_state" in cache
+
+
+def test_no_l1_part_is_certified_by_the_smooth_dual_not_by_w_equal_0():
+    # alpha=0 / l1_ratio=0 used to return w = 0 with a zero "gap" (the rescaled dual point
+    # of the L1 case is not feasible without an L1 part)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 15))
+    y = X @ rng.standard_normal(15) + 0.1 * rng.standard_normal(60)
+    with pytest.warns(UserWarning, match="alpha=0"):
+        ols = Lasso(alpha=0.0, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(ols.coef_, sklm.LinearRegression().fit(X, y).coef_, atol=1e-8)
+    enet = ElasticNet(alpha=0.1, l1_ratio=0.0, tol=1e-12).fit(X, y)
+    ridge = sklm.Ridge(alpha=0.1 * 60).fit(X, y)
+    np.testing.assert_allclose(enet.coef_, ridge.coef_, atol=1e-5)
+    assert enet.converged_ and enet.dual_gap_ < 1e-10
+    # at w = 0 the certificates are positive (exact suboptimality for least squares)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    gap_ridge = enet_duality_gap(Xc, yc, np.zeros(15), l1=0.0, l2=0.1)[0]
+    gap_ls = enet_duality_gap(Xc, yc, np.zeros(15), l1=0.0, l2=0.0)[0]
+    w_ls = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    exact = (yc @ yc - (yc - Xc @ w_ls) @ (yc - Xc @ w_ls)) / (2 * 60)
+    assert gap_ridge > 1.0 and gap_ls == pytest.approx(exact, rel=1e-10)

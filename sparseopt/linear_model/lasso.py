@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -181,6 +182,11 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
             X_solver, X_mean = _apply_preconditioner(X_solver, X_mean, P)
         l1 = self.alpha * self.l1_ratio
         l2 = self.alpha * (1.0 - self.l1_ratio)
+        if self.alpha == 0:
+            warnings.warn(f"{type(self).__name__} with alpha=0 is ordinary least squares; "
+                          "consider sklearn.linear_model.LinearRegression (the certificate "
+                          "reported in dual_gap_ is then the largest KKT violation).",
+                          UserWarning, stacklevel=2)
         result = solve_linear_model(
             self, X_solver, y_solver, _enet_penalty(l1, l2), Quadratic(), w_init=w_init,
             X_mean=X_mean if sp.issparse(X_solver) else None,

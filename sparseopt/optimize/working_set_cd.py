@@ -304,6 +304,16 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     R_norm2 = float(R @ R)
     w_norm2 = float(w @ w)
     primal = R_norm2 / (2 * n) + penalty.value(w)
+    if lam <= 0:
+        # no L1 part: the rescaled augmented residual is not dual feasible (the
+        # constraint is X~^T theta = 0), so use the smooth problem's own dual
+        if l2 > 0:  # ridge: Fenchel dual at theta = R / n, always feasible
+            u = np.maximum(XtR, 0.0) if positive else XtR  # conjugate of l2/2 ||.||^2 (+ w >= 0)
+            dual = (float(y @ R) - 0.5 * R_norm2 - 0.5 * float(u @ u) / (n * l2)) / n
+            return max(primal - dual, 0.0), primal, dual, 1.0
+        # plain least squares: no dual point can be built from R alone (callers with X use
+        # the exact suboptimality, see enet_duality_gap; working_set_cd uses the KKT test)
+        return np.inf, primal, -np.inf, 1.0
     if R_dual is None:
         R_dual, XtR_dual, wd2 = R, XtR, w_norm2
     else:
@@ -346,9 +356,28 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
     if XtR is None:
         XtR = np.asarray(X.T @ R).ravel()
     pen = _enet_penalty(l1, l2)
-    gap, primal, dual, _ = duality_gap(y, w, pen, np.asarray(R, np.float64),
-                                       np.asarray(XtR, np.float64), n, positive)
+    R = np.asarray(R, np.float64)
+    if l1 <= 0 and l2 <= 0:  # least squares: P(w) - P* = ||P_X R||^2 / (2n) exactly
+        gap = _least_squares_suboptimality(X, R, positive)
+        primal = float(R @ R) / (2 * n)
+        return gap, primal, primal - gap
+    gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n, positive)
     return gap, primal, dual
+
+
+def _least_squares_suboptimality(X, R, positive=False):
+    """``(1/2n)||y - Xw||^2 - min`` from the residual ``R`` (least-squares solve on X)."""
+    n = X.shape[0]
+    # with positive=True this is the unconstrained suboptimality, an upper bound of the
+    # constrained one (the constrained minimum is not below the unconstrained one)
+    if sp.issparse(X):
+        from scipy.sparse.linalg import lsqr
+
+        PR = X @ lsqr(X, R, atol=1e-14, btol=1e-14, iter_lim=10 * X.shape[1])[0]
+    else:
+        PR = X @ np.linalg.lstsq(X, R, rcond=None)[0]
+    PR = np.asarray(PR, dtype=np.float64).ravel()
+    return float(PR @ PR) / (2 * n)
 
 
 def _enet_penalty(l1, l2):
@@ -513,11 +542,12 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         kernel = penalty.kernel_arrays(p, dtype) + (bool(positive),)
         kernel = (kernel[0], np.ascontiguousarray(kernel[1]), np.ascontiguousarray(kernel[2]),
                   kernel[3], kernel[4])
-    use_gap = quadratic and penalty.has_gap
-    y_norm2 = float(y @ y)
-    threshold = tol * y_norm2 if use_gap else tol
     l2 = float(getattr(penalty, "l2", 0.0))
     lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
+    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT
+    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0)
+    y_norm2 = float(y @ y)
+    threshold = tol * y_norm2 if use_gap else tol
     # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
     unit_norms = np.sqrt(unit_sq_norms + n * l2)
     screened = np.zeros(n_units, dtype=bool)
