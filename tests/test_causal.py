@@ -61,6 +61,92 @@ def test_h_outside_domain_is_flagged():
     assert not in_domain and h == np.inf
 
 
+def _kernel_domain_inverse(W, s):
+    """The compiled kernel's one elimination: (M, log det) with M = (sI - W o W)^-1."""
+    d = W.shape[0]
+    AT, C, R, P, alpha, beta = kernel.domain_workspace(d)
+    logdet = kernel.domain_inverse(np.ascontiguousarray(W, dtype=np.float64), s, AT, C, R, P,
+                                   alpha, beta)
+    return AT[:d, :d].T.copy(), logdet
+
+
+@pytest.mark.parametrize("d", [3, 7, 20, 33, 50, 130])
+def test_kernel_inverse_matches_lapack_inside_the_domain(d):
+    """Block Gauss-Jordan without pivoting == LAPACK inverse and slogdet, for every block
+    size and padding (d not a multiple of the block)."""
+    rng = np.random.default_rng(d)
+    W = rng.uniform(-1, 1, (d, d)) * (rng.random((d, d)) < 4 / d)
+    s = 1.0
+    # scale into the domain: rho(W o W) = 0.8 s
+    W *= np.sqrt(0.8 * s / max(np.max(np.abs(np.linalg.eigvals(W * W))), 1e-12))
+    A = s * np.eye(d) - W * W
+    M, logdet = _kernel_domain_inverse(W, s)
+    np.testing.assert_allclose(M, np.linalg.inv(A), rtol=1e-10, atol=1e-12)
+    assert logdet == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-10, abs=1e-12)
+    assert M.min() >= 0.0  # an M-matrix has a non-negative inverse
+
+
+def test_rank_b_update_matches_numpy():
+    """The in-place rank-b update of the elimination (BLAS dgemm through numba's wrapper when
+    available, the public np.dot otherwise) is A -= C @ R."""
+    rng = np.random.default_rng(0)
+    A, C, R = rng.standard_normal((16, 16)), rng.standard_normal((16, 4)), rng.standard_normal((4, 16))
+    expected = A - C @ R
+    alpha, beta = np.full(1, -1.0), np.ones(1)
+    kernel._subtract_product(A, C, R, alpha, beta)
+    np.testing.assert_allclose(A, expected, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kernel_h_is_zero_on_dags(seed):
+    W = _random_dag_weights(40, 160, seed)
+    _, logdet = _kernel_domain_inverse(W, 1.0)
+    assert logdet == pytest.approx(0.0, abs=1e-12)
+
+
+def test_kernel_domain_guard_catches_what_the_determinant_misses():
+    """Two disjoint 2-cycles with rho(W o W) = 1.44 > s: det(sI - W o W) > 0 (two negative
+    factors), so a sign-of-determinant test passes, but the matrix is not an M-matrix. The
+    kernel's unpivoted elimination meets a non-positive pivot and reports -inf."""
+    W = np.zeros((4, 4))
+    W[0, 1] = W[1, 0] = W[2, 3] = W[3, 2] = 1.2
+    A = np.eye(4) - W * W
+    sign, _ = np.linalg.slogdet(A)
+    assert sign > 0 and np.linalg.inv(A).min() < 0  # the determinant alone is fooled
+    assert kernel.logdet_h(W, 1.0) < np.inf           # ... and so is the slogdet-based value
+    assert _kernel_domain_inverse(W, 1.0)[1] == -np.inf
+    assert not logdet_acyclicity(W)[2]
+    # just inside the domain (rho = 0.98) the guard passes
+    assert np.isfinite(_kernel_domain_inverse(W * np.sqrt(0.98 / 1.44), 1.0)[1])
+
+
+def test_kernel_stage_leaving_the_domain_backtracks_or_fails():
+    """A stage started outside the domain fails at once; one pushed out later backtracks."""
+    d = 4
+    Sigma = np.eye(d)
+    args = (np.zeros((0, d)),)
+    W = np.zeros((d, d))
+    W[0, 1] = W[1, 0] = 1.2  # rho(W o W) = 1.44 > s = 1
+    status, n_it, *_ = kernel.adam_stage(
+        Sigma, *args, W.copy(), np.ones(d), np.zeros(d), np.ones((d, d)), np.zeros((d, d)), 0.0,
+        1.0, 1.0, 3e-4, 0.0, 100, 10, 0.0, 0.99, 0.999, 1e-8, 1e-6, kernel.SCALE_FIXED,
+        kernel.LOSS_L2, False)
+    assert status == kernel.STAGE_DOMAIN_FAIL and n_it == 1
+    # huge steps on strongly coupled data leave the domain on the way: the kernel
+    # undoes the step and halves lr (counted in n_backtracks), and ends inside the domain
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, d))
+    X[:, 1] = X[:, 0] + 0.1 * rng.standard_normal(500)
+    Sigma = X.T @ X / 500
+    W_out = np.zeros((d, d))  # Adam moves every entry by about lr = 0.5 per step
+    status, n_it, lr, obj, rel, n_back = kernel.adam_stage(
+        Sigma, *args, W_out, np.ones(d), np.zeros(d), np.ones((d, d)), np.zeros((d, d)), 0.0,
+        10.0, 1.0, 0.5, 0.0, 200, 50, 0.0, 0.99, 0.999, 1e-8, 1e-6, kernel.SCALE_FIXED,
+        kernel.LOSS_L2, False)
+    assert n_back > 0 and lr < 0.5
+    assert np.isfinite(_kernel_domain_inverse(W_out, 1.0)[1])
+
+
 @pytest.mark.parametrize("s", [1.0, 0.8])
 def test_h_gradient_matches_finite_differences(s):
     rng = np.random.default_rng(3)

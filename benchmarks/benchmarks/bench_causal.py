@@ -3,6 +3,8 @@
 A shortened path (T = 4 stages of 2000 Adam iterations, early stop off) keeps
 each timing under a few seconds while exercising the same per-iteration work as
 a full fit: one (sI - W o W) inverse, one Sigma @ W product and one Adam step.
+``DAGDomainInverse`` times that inverse alone: the kernel's block Gauss-Jordan
+(which also gives log det and the domain test) against LAPACK getrf + getri.
 """
 from .common import Benchmark, require
 
@@ -48,6 +50,35 @@ class DAGShortPath(Benchmark):
                                                max_iter=2000)
             else:
                 self.est.fit(self.X)
+
+
+class DAGDomainInverse(Benchmark):
+    """One (sI - W o W)^-1 at a mid-path W: block Gauss-Jordan vs LAPACK (numpy)."""
+
+    params = ([50, 100, 200], ["block-gauss-jordan", "lapack"])
+    param_names = ["d", "method"]
+
+    def setup(self, d, method):
+        import numpy as np
+
+        from sparseopt._ext import _dag_numba as kernel
+
+        _, W_true = _data(d)
+        W = W_true + 0.5 * W_true.T  # a cyclic W, scaled into the domain: rho(W o W) = 0.5
+        rho = np.max(np.abs(np.linalg.eigvals(W * W)))
+        self.W = np.ascontiguousarray(W * np.sqrt(0.5 / rho))
+        self.A = np.eye(d) - self.W * self.W
+        self.kernel = kernel
+        self.work = kernel.domain_workspace(d)
+        kernel.domain_inverse(self.W, 1.0, *self.work)  # compile outside the timing
+
+    def time_inverse(self, d, method):
+        import numpy as np
+
+        if method == "lapack":
+            np.linalg.inv(self.A)
+        else:
+            self.kernel.domain_inverse(self.W, 1.0, *self.work)
 
 
 class DAGRecovery(Benchmark):
