@@ -64,16 +64,15 @@ def test_h_outside_domain_is_flagged():
 def _kernel_domain_inverse(W, s):
     """The compiled kernel's one elimination: (M, log det) with M = (sI - W o W)^-1."""
     d = W.shape[0]
-    AT, C, R, P, alpha, beta = kernel.domain_workspace(d)
-    logdet = kernel.domain_inverse(np.ascontiguousarray(W, dtype=np.float64), s, AT, C, R, P,
-                                   alpha, beta)
-    return AT[:d, :d].T.copy(), logdet
+    work = kernel.domain_workspace(d)
+    logdet = kernel.domain_inverse(np.ascontiguousarray(W, dtype=np.float64), s, *work)
+    return work[0].T.copy(), logdet
 
 
-@pytest.mark.parametrize("d", [3, 7, 20, 33, 50, 130])
+@pytest.mark.parametrize("d", [3, 7, 20, 24, 25, 33, 50, 97, 130])
 def test_kernel_inverse_matches_lapack_inside_the_domain(d):
-    """Block Gauss-Jordan without pivoting == LAPACK inverse and slogdet, for every block
-    size and padding (d not a multiple of the block)."""
+    """Recursive block elimination without pivoting == LAPACK inverse and slogdet, at the
+    scalar base case (d <= 24), one level and several (odd halves included)."""
     rng = np.random.default_rng(d)
     W = rng.uniform(-1, 1, (d, d)) * (rng.random((d, d)) < 4 / d)
     s = 1.0
@@ -86,15 +85,17 @@ def test_kernel_inverse_matches_lapack_inside_the_domain(d):
     assert M.min() >= 0.0  # an M-matrix has a non-negative inverse
 
 
-def test_rank_b_update_matches_numpy():
-    """The in-place rank-b update of the elimination (BLAS dgemm through numba's wrapper when
-    available, the public np.dot otherwise) is A -= C @ R."""
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_gemm_on_views_matches_numpy(beta):
+    """The in-place product of the recursive inverse (BLAS dgemm through numba's wrapper when
+    available, the public np.dot otherwise) is C = alpha A B + beta C on strided sub-blocks."""
     rng = np.random.default_rng(0)
-    A, C, R = rng.standard_normal((16, 16)), rng.standard_normal((16, 4)), rng.standard_normal((4, 16))
-    expected = A - C @ R
-    alpha, beta = np.full(1, -1.0), np.ones(1)
-    kernel._subtract_product(A, C, R, alpha, beta)
-    np.testing.assert_allclose(A, expected, rtol=1e-13, atol=1e-13)
+    big = rng.standard_normal((3, 20, 20))
+    A, B, C = big[0, 2:9, 1:5], big[1, 3:7, 4:15], big[2, 5:12, 6:17]
+    expected = -1.5 * A @ B + beta * C
+    kernel._gemm(-1.5, A, B, beta, C, np.empty(2))
+    np.testing.assert_allclose(big[2, 5:12, 6:17], expected, rtol=1e-13, atol=1e-13)
+    assert np.array_equal(big[2, :5], np.random.default_rng(0).standard_normal((3, 20, 20))[2, :5])
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -3,7 +3,7 @@
 A shortened path (T = 4 stages of 2000 Adam iterations, early stop off) keeps
 each timing under a few seconds while exercising the same per-iteration work as
 a full fit: one (sI - W o W) inverse, one Sigma @ W product and one Adam step.
-``DAGDomainInverse`` times that inverse alone: the kernel's block Gauss-Jordan
+``DAGDomainInverse`` times that inverse alone: the kernel's recursive block elimination
 (which also gives log det and the domain test) against LAPACK getrf + getri.
 """
 from .common import Benchmark, require
@@ -53,7 +53,7 @@ class DAGShortPath(Benchmark):
 
 
 class DAGDomainInverse(Benchmark):
-    """One (sI - W o W)^-1 at a mid-path W: block Gauss-Jordan vs LAPACK (numpy)."""
+    """One (sI - W o W)^-1 at a mid-path W: recursive block elimination vs LAPACK (numpy)."""
 
     params = ([50, 100, 200], ["block-gauss-jordan", "lapack"])
     param_names = ["d", "method"]

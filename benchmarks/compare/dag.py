@@ -220,10 +220,10 @@ def profile(ds, n_rep=2000):
     from sparseopt._ext import _dag_numba as K
 
     @njit
-    def t_block(W, s, AT, C, R, P, al, be, n):
+    def t_block(W, s, AT, work, scalars, n):
         acc = 0.0
         for _ in range(n):
-            acc += K.domain_inverse(W, s, AT, C, R, P, al, be)
+            acc += K.domain_inverse(W, s, AT, work, scalars)
         return acc
 
     @njit
@@ -295,14 +295,14 @@ def profile(ds, n_rep=2000):
         with threadpool_limits(1):
             K.adam_stage(Sigma, X0, W, sig, floor, free, req, *stage, 2000, 2000, 0.0, 0.99,
                          0.999, 1e-8, 1e-16, 0, 0, False)
-            AT, C, R, P, al, be = K.domain_workspace(d)
-            K.domain_inverse(W, 1.0, AT, C, R, P, al, be)
+            AT, work, scalars = K.domain_workspace(d)
+            K.domain_inverse(W, 1.0, AT, work, scalars)
             Pd = np.empty((d, d))
             K._l2_residual_products(Sigma, W, Pd)
             zeros = [np.zeros((d, d)) for _ in range(3)]  # m, v, step
             row = {"d": d}
-            row["inverse, block Gauss-Jordan (gives h, grad h, domain test)"] = best_of(
-                t_block, W, 1.0, AT, C, R, P, al, be, n=n)
+            row["inverse, recursive block elimination (gives h, grad h, domain test)"] = best_of(
+                t_block, W, 1.0, AT, work, scalars, n=n)
             row["inverse, LAPACK getrf + getri (previous kernel)"] = best_of(t_lapack, W, 1.0, n=n)
             row["slogdet, LAPACK getrf (checkpoint objective only)"] = best_of(
                 t_slogdet, W, 1.0, n=n)
@@ -328,7 +328,7 @@ def profile(ds, n_rep=2000):
 def profile_table(rows):
     parts = [k for k in rows[0] if k != "d"]
     lines = ["Microseconds per call, best of 3, one BLAS thread, DAGMA score at a mid-path "
-             "iterate. One iteration = block Gauss-Jordan inverse + domain check + loss "
+             "iterate. One iteration = recursive block-elimination inverse + domain check + loss "
              "gradient + Adam update (+ the objective every 1000 iterations); the LAPACK and "
              "slogdet rows are what the inverse replaced.", "",
              "| part | " + " | ".join(f"d = {r['d']}" for r in rows) + " |",

@@ -9,15 +9,16 @@ driver (retries, schedule, thresholding) is
 
 Per iteration the O(d^3) work is one inverse ``M = (sI - W o W)^-1`` and one
 product ``Sigma @ W`` (BLAS) that serves the score gradient and the scale
-update. The inverse is a block Gauss-Jordan elimination *without pivoting*
-(``domain_inverse``): ``sI - W o W`` is a Z-matrix, and a Z-matrix is a
+update. The inverse is a recursive 2 x 2 block elimination *without
+pivoting* (``domain_inverse``): ``sI - W o W`` is a Z-matrix, and a Z-matrix is a
 nonsingular M-matrix exactly when all its leading principal minors are
 positive, i.e. when every pivot of the unpivoted elimination is positive. So
 the one elimination gives the domain test (pivots), ``log det`` (sum of log
 pivots, hence ``h_s``) and the inverse (for the gradient of ``h_s`` and the
-reference codes' ``M >= 0`` test); almost all of its flops are rank-``b``
-updates done by BLAS ``dgemm``, which at d = 50..200 is 2-3x faster than
-LAPACK ``getrf`` + ``getri`` (measured; see ``benchmarks/results/dag.md``).
+reference codes' ``M >= 0`` test); almost all of its flops are Schur-complement
+products done by BLAS ``dgemm`` on half-size blocks, 1.7-2x faster than
+LAPACK ``getrf`` + ``getri`` at d = 50..200 (measured; see
+``benchmarks/results/dag.md``).
 The inverse is computed transposed so that the gradient loop reads it
 row by row. The work buffers of the iteration are allocated once per stage.
 """
@@ -32,19 +33,30 @@ try:  # numba's (private) wrapper of BLAS dgemm: C = alpha op(A) op(B) + beta C,
     _NO_TRANS = ord("N")
 
     @njit(cache=True)
-    def _subtract_product(A, C, R, alpha, beta):
-        """A -= C @ R in place, as the column-major product A^T -= R^T C^T (one dgemm)."""
-        D = A.shape[0]
-        b = R.shape[0]
-        _dgemm(_KIND_D, _NO_TRANS, _NO_TRANS, D, D, b, alpha.ctypes, R.ctypes, D, C.ctypes, b,
-               beta.ctypes, A.ctypes, D)
+    def _gemm(alpha, A, B, beta, C, scalars):
+        """C = alpha A B + beta C in place, for row-major views with unit column stride.
+
+        A row-major view with row stride ``ld`` is the column-major transpose,
+        so this is the column-major product ``C^T = alpha B^T A^T + beta C^T``
+        (one dgemm, no copy). ``scalars`` is a (2,) buffer for alpha and beta.
+        """
+        m, k = A.shape
+        n = B.shape[1]
+        scalars[0] = alpha
+        scalars[1] = beta
+        _dgemm(_KIND_D, _NO_TRANS, _NO_TRANS, n, m, k, scalars[0:1].ctypes, B.ctypes,
+               B.strides[0] // 8, A.ctypes, A.strides[0] // 8, scalars[1:2].ctypes, C.ctypes,
+               C.strides[0] // 8)
 
     HAVE_INPLACE_GEMM = True
 except (ImportError, AttributeError):  # pragma: no cover - a numba without the private wrapper
     @njit(cache=True)
-    def _subtract_product(A, C, R, alpha, beta):
-        """A -= C @ R (numba's public np.dot allocates the product)."""
-        A -= np.dot(C, R)
+    def _gemm(alpha, A, B, beta, C, scalars):
+        """C = alpha A B + beta C (numba's public np.dot, which allocates the product)."""
+        prod = np.dot(np.ascontiguousarray(A), np.ascontiguousarray(B))
+        for i in range(C.shape[0]):
+            for j in range(C.shape[1]):
+                C[i, j] = alpha * prod[i, j] + (beta * C[i, j] if beta != 0.0 else 0.0)
 
     HAVE_INPLACE_GEMM = False
 
@@ -62,107 +74,127 @@ SCALE_NV = 2     # CoLiDE-NV: one sigma per node
 LOSS_L2 = 0
 LOSS_LOGISTIC = 1
 
-
-@njit(cache=True)
-def inverse_block_size(d):
-    """Block size of :func:`domain_inverse` (measured best on this code: 4, 8, 16)."""
-    return 4 if d <= 32 else (8 if d <= 128 else 16)
+# order at or below which the inverse is a plain scalar Gauss-Jordan sweep (measured:
+# 16-24 are equally good at d = 50..200; at d <= 24 no recursion at all)
+_BASE = 24
 
 
 @njit(cache=True)
 def domain_workspace(d):
-    """Work buffers of :func:`domain_inverse` for a (d, d) W: (AT, C, R, P, alpha, beta)."""
-    b = inverse_block_size(d)
-    D = -(-d // b) * b  # padded with an identity block to a multiple of b
-    return (np.empty((D, D)), np.empty((D, b)), np.empty((b, D)), np.empty((b, b)),
-            np.full(1, -1.0), np.ones(1))
+    """Work buffers of :func:`domain_inverse` for a (d, d) W: (AT, work)."""
+    levels = 1
+    n = d
+    while n > _BASE:
+        n -= n // 2  # the larger half
+        levels += 1
+    return np.empty((d, d)), np.empty((levels, 2, d, d)), np.empty(2)
 
 
 @njit(cache=True, error_model="numpy")
-def _invert_diagonal_block(Ak, k0, b, P):
-    """P = inverse of the block Ak[:, k0:k0+b] by scalar Gauss-Jordan; returns log det or -inf."""
-    for i in range(b):
-        for j in range(b):
-            P[i, j] = Ak[i, k0 + j]
+def _gauss_jordan(A):
+    """In-place inverse of A (a view) by scalar Gauss-Jordan without pivoting.
+
+    Returns ``log det A``, or ``-inf`` as soon as a pivot is ``<= 0`` (or NaN).
+    """
+    n = A.shape[0]
     logdet = 0.0
-    for k in range(b):
-        p = P[k, k]
+    for k in range(n):
+        p = A[k, k]
         if not p > 0.0:  # also catches NaN
             return -np.inf
         logdet += np.log(p)
         ip = 1.0 / p
-        for j in range(b):
-            P[k, j] *= ip
-        P[k, k] = ip
-        for i in range(b):
+        for j in range(n):
+            A[k, j] *= ip
+        A[k, k] = ip
+        for i in range(n):  # 2-d indexing here is 3x faster than row views (measured)
             if i != k:
-                f = P[i, k]
+                f = A[i, k]
                 if f != 0.0:
-                    for j in range(b):
-                        P[i, j] -= f * P[k, j]
-                    P[i, k] = -f * ip
+                    for j in range(n):
+                        A[i, j] -= f * A[k, j]
+                    A[i, k] = -f * ip
     return logdet
 
 
 @njit(cache=True)
-def _block_gauss_jordan(A, C, R, P, alpha, beta):
-    """In-place inverse of the (D, D) Z-matrix A by block Gauss-Jordan without pivoting.
+def _recursive_inverse(A, work, scalars):
+    """In-place inverse of the Z-matrix A by recursive 2 x 2 block elimination without pivoting.
 
-    D must be a multiple of the block size ``b = P.shape[0]``. Returns
-    ``log det A``, or ``-inf`` as soon as a pivot is ``<= 0`` (A is then not a
-    nonsingular M-matrix and its content is garbage).
+    With ``A = [[A11, A12], [A21, A22]]``, ``X = A11^-1`` and the Schur
+    complement ``S = A22 - A21 X A12``: ``A^-1 = [[X + X A12 S^-1 A21 X,
+    -X A12 S^-1], [-S^-1 A21 X, S^-1]]`` and ``log det A = log det A11 +
+    log det S``. The pivots met on the way are those of the unpivoted
+    elimination of A, so ``-inf`` (a pivot ``<= 0``) is the exact M-matrix
+    test. All O(n^3) work is five dgemm per split. The recursion runs on an
+    explicit stack (numba cannot cache self-recursive functions).
     """
-    D = A.shape[0]
-    b = P.shape[0]
-    nb = D // b
-    A3 = A.reshape(nb, b, D)
+    if A.shape[0] <= _BASE:
+        return _gauss_jordan(A)
+    # stack of (offset, order, level, phase); phase 0: invert A11, 1: Schur complement and
+    # invert it, 2: assemble the inverse
+    stack = np.empty((64, 4), dtype=np.int64)
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = 0, A.shape[0], 0, 0
+    top = 1
     logdet = 0.0
-    for kb in range(nb):
-        k0 = kb * b
-        Ak = A3[kb]  # the k-th block row, C-contiguous
-        ld = _invert_diagonal_block(Ak, k0, b, P)
-        if ld == -np.inf:
-            return -np.inf
-        logdet += ld
-        np.dot(P, Ak, R)  # R = P^-1 A[k rows, :], then its k block becomes P^-1
-        for i in range(b):
-            for j in range(b):
-                R[i, k0 + j] = P[i, j]
-        # C = the k block column of the other rows; zero it in A
-        for i in range(D):
-            for j in range(b):
-                C[i, j] = A[i, k0 + j]
-                A[i, k0 + j] = 0.0
-        for i in range(b):
-            for j in range(b):
-                C[k0 + i, j] = 0.0
-        _subtract_product(A, C, R, alpha, beta)  # A -= C R
-        for i in range(b):
-            for j in range(D):
-                Ak[i, j] = R[i, j]
+    while top > 0:
+        top -= 1
+        r0, n, level, phase = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        if n <= _BASE:
+            # a contiguous copy (the slot work[level, 1] is free at a leaf) lets the
+            # scalar sweep vectorise; the block of A is a strided view
+            block = A[r0:r0 + n, r0:r0 + n]
+            buf = work[level, 1].ravel()[:n * n].reshape((n, n))
+            buf[:, :] = block
+            ld = _gauss_jordan(buf)
+            if ld == -np.inf:
+                return ld
+            block[:, :] = buf
+            logdet += ld
+            continue
+        k = n // 2
+        n2 = n - k
+        A11 = A[r0:r0 + k, r0:r0 + k]
+        A12 = A[r0:r0 + k, r0 + k:r0 + n]
+        A21 = A[r0 + k:r0 + n, r0:r0 + k]
+        A22 = A[r0 + k:r0 + n, r0 + k:r0 + n]
+        T = work[level, 0, :n2, :k]
+        if phase == 0:  # then invert A11 in place (A11 <- X)
+            stack[top, 3] = 1
+            stack[top + 1, 0], stack[top + 1, 1] = r0, k
+            stack[top + 1, 2], stack[top + 1, 3] = level + 1, 0
+            top += 2
+        elif phase == 1:  # A22 <- S = A22 - A21 X A12, then invert it (A22 <- S^-1)
+            _gemm(1.0, A21, A11, 0.0, T, scalars)  # T = A21 X
+            _gemm(-1.0, T, A12, 1.0, A22, scalars)
+            stack[top, 3] = 2
+            stack[top + 1, 0], stack[top + 1, 1] = r0 + k, n2
+            stack[top + 1, 2], stack[top + 1, 3] = level + 1, 0
+            top += 2
+        else:
+            U = work[level, 1, :k, :n2]
+            _gemm(1.0, A11, A12, 0.0, U, scalars)  # U = X A12
+            _gemm(-1.0, U, A22, 0.0, A12, scalars)  # A12 <- -U S^-1
+            _gemm(-1.0, A12, T, 1.0, A11, scalars)  # A11 <- X + U S^-1 T
+            _gemm(-1.0, A22, T, 0.0, A21, scalars)  # A21 <- -S^-1 T
     return logdet
 
 
 @njit(cache=True)
-def domain_inverse(W, s, AT, C, R, P, alpha, beta):
-    """AT[:d, :d] = ((sI - W o W)^-1)^T; returns log det(sI - W o W), -inf outside the domain.
+def domain_inverse(W, s, AT, work, scalars):
+    """AT = ((sI - W o W)^-1)^T; returns log det(sI - W o W), -inf outside the domain.
 
     ``-inf`` means a non-positive pivot, i.e. ``sI - W o W`` is not a
     nonsingular M-matrix (the exact domain test). Buffers from
     :func:`domain_workspace`.
     """
     d = W.shape[0]
-    D = AT.shape[0]
-    for i in range(D):
-        for j in range(D):
-            AT[i, j] = 0.0
     for i in range(d):
+        ATi = AT[i]
         for j in range(d):
-            AT[i, j] = -W[j, i] * W[j, i]
-        AT[i, i] += s
-    for i in range(d, D):
-        AT[i, i] = 1.0
-    return _block_gauss_jordan(AT, C, R, P, alpha, beta)
+            ATi[j] = -W[j, i] * W[j, i]
+        ATi[i] += s
+    return _recursive_inverse(AT, work, scalars)
 
 
 @njit(cache=True, fastmath=True)
@@ -345,7 +377,7 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
     status, n_iter, lr, objective, relative_change, n_backtracks
     """
     d = W.shape[0]
-    AT, C, Rb, Pb, alpha, beta = domain_workspace(d)
+    AT, work, scalars = domain_workspace(d)
     P = np.empty((d, d))
     R = np.empty(d)
     m = np.zeros((d, d))
@@ -360,7 +392,7 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
     it = 0
     for it in range(1, max_iter + 1):
         # AT[:d, :d] = M^T, M = (sI - W o W)^-1; logdet = -inf on a non-positive pivot
-        logdet = domain_inverse(W, s, AT, C, Rb, Pb, alpha, beta)
+        logdet = domain_inverse(W, s, AT, work, scalars)
         # Domain test (sec. 3): sI - W o W must stay a nonsingular M-matrix, i.e. M >= 0.
         while logdet == -np.inf or _min_entry(AT, d) < -domain_tol:
             if it == 1 or s <= 0.9:
@@ -377,7 +409,7 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
                 for j in range(d):
                     W[i, j] = (W_prev[i, j] - lr * step[i, j]) * free_mask[i, j]
             _project_required(W, required_mask, required_floor, step)
-            logdet = domain_inverse(W, s, AT, C, Rb, Pb, alpha, beta)
+            logdet = domain_inverse(W, s, AT, work, scalars)
 
         if loss_code == LOSS_L2:
             _l2_residual_products(Sigma, W, P)
