@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.datasets import (make_correlated_regression, make_random_support_regression,
@@ -192,6 +193,29 @@ def test_float32_and_sparse_agree(problem):
     d = Lasso(alpha=0.1, tol=1e-12).fit(X, y)
     assert c.coef_.dtype == np.float32
     np.testing.assert_allclose(c.coef_, d.coef_, atol=1e-3)
+
+
+@pytest.mark.parametrize("case", ["scad-sparse", "logistic-l1", "logistic-mcp"])
+def test_tolerance_below_the_rounding_floor_stops_early_and_warns(case):
+    """float32 data with tol=1e-10: the certificate stalls at float32 rounding; the solver
+    stops on stagnation with a ConvergenceWarning instead of running its whole budget of
+    max_iter outer iterations of up to 50,000 epochs (50-90 s on this 60 x 15 problem before)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 15)).astype(np.float32)
+    y = (X[:, :3] @ np.ones(3) + 0.1 * rng.standard_normal(60)).astype(np.float32)
+    if case == "scad-sparse":
+        est, Xin, yin = SCADRegression(alpha=0.01, tol=1e-10), sp.csc_matrix(X), y
+    else:
+        est = SparseLogisticRegression(penalty=case.split("-")[1], alpha=0.01, tol=1e-10)
+        # label noise: not separable, so the MCP problem has a finite minimiser
+        Xin, yin = X, (y + 2 * rng.standard_normal(60) > 0).astype(np.float32)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(Xin, yin)
+    assert est.coef_.dtype == np.float32 and np.all(np.isfinite(est.coef_))
+    assert est.n_iter_ < est.max_iter  # stopped on stagnation, not on the budget
+    # the stalled fit is still a float32-accurate solution: the float64 fit agrees
+    ref = clone(est).set_params(tol=1e-8).fit(Xin.astype(np.float64), yin.astype(np.float64))
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-3)
 
 
 # ----------------------------------------------------------------- CV and preconditioner
