@@ -198,14 +198,15 @@ def domain_inverse(W, s, AT, work, scalars):
 
 
 @njit(cache=True, fastmath=True)
-def _min_entry(M, d):
-    """Smallest entry of M[:d, :d]; fastmath and per-row selects let the reduction vectorise
+def _min_entry(M):
+    """Smallest entry of M; fastmath and per-row selects let the reduction vectorise
     (M is NaN-free: a NaN pivot already fails the domain test in :func:`domain_inverse`)."""
+    d = M.shape[0]
     out = np.inf
     for i in range(d):
         Mi = M[i]
         row_min = np.inf
-        for j in range(d):
+        for j in range(M.shape[1]):
             x = Mi[j]
             row_min = x if x < row_min else row_min
         out = row_min if row_min < out else out
@@ -326,7 +327,7 @@ def _adam_step(W, MT, P, m, v, step, W_prev, free_mask, scaled_mu, mu_lambda, be
                inv_bias1, inv_bias2, eps, lr):
     """Gradient ``2 W o M^T - P diag(scaled_mu) + mu_lambda sign(W)`` and one Adam step, in place.
 
-    ``MT`` holds ``M^T`` in its top-left (d, d) block, read row by row; the
+    ``MT`` holds ``M^T``, read row by row; the
     previous W and the step are kept for backtracking.
     """
     d = W.shape[0]
@@ -391,10 +392,10 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
     n_backtracks = 0
     it = 0
     for it in range(1, max_iter + 1):
-        # AT[:d, :d] = M^T, M = (sI - W o W)^-1; logdet = -inf on a non-positive pivot
+        # AT = M^T, M = (sI - W o W)^-1; logdet = -inf on a non-positive pivot
         logdet = domain_inverse(W, s, AT, work, scalars)
         # Domain test (sec. 3): sI - W o W must stay a nonsingular M-matrix, i.e. M >= 0.
-        while logdet == -np.inf or _min_entry(AT, d) < -domain_tol:
+        while logdet == -np.inf or _min_entry(AT) < -domain_tol:
             if it == 1 or s <= 0.9:
                 return STAGE_DOMAIN_FAIL, it, lr, obj, rel, n_backtracks
             # undo the last step, halve lr, retake it (DAGMA's backtracking)

@@ -477,8 +477,9 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         Duality gap: stop when ``n * gap <= tol * ||y||^2``. KKT: stop when the
         largest violation is ``<= tol``. A tolerance below what the working
         precision allows (``tol=1e-10`` on float32 data, say) is not chased
-        for ``max_iter * max_epochs`` epochs: when the certificate has not
-        dropped by 0.1% over 20 inner checks and 3 outer iterations, the
+        for ``max_iter * max_epochs`` epochs: when over 50 inner checks the
+        certificate has not dropped by 0.1% and the objective has not moved by
+        more than 1000 machine epsilons, in 3 outer iterations in a row, the
         solver stops, unconverged (the estimators then warn).
     p0 : int
         Initial working-set size.
@@ -593,6 +594,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     ws_size = p0
     prev_crit = np.inf
     best_crit, outer_stalls = np.inf, 0
+    obj_floor = STALL_EPS * float(np.finfo(dtype).eps)
     reuse_grad = None
     if design.kind == "sparse" and last is not None and len(last) > 2 \
             and np.array_equal(last[2], w):
@@ -675,7 +677,6 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         iterates, states = [], []
         stalled = False
         best_inner, checks_without_progress, obj_ref = np.inf, 0, np.inf
-        obj_floor = STALL_EPS * float(np.finfo(dtype).eps)
         while epochs_done < max_epochs and not stalled:
             for _ in range(check_every):
                 # an epoch that moves no coefficient is a fixed point of CD: more epochs
