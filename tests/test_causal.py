@@ -121,6 +121,26 @@ def test_kernel_domain_guard_catches_what_the_determinant_misses():
     assert np.isfinite(_kernel_domain_inverse(W * np.sqrt(0.98 / 1.44), 1.0)[1])
 
 
+@pytest.mark.parametrize("d", [7, 31])
+@pytest.mark.parametrize("pair", ["first two", "across a pivot pair", "apart", "last two",
+                                  "first and last"])
+def test_kernel_domain_test_fails_at_any_pivot_position(d, pair):
+    """One 2-cycle i <-> j with w^2 = 1.44 > s on a weak DAG background: the first non-positive
+    pivot of the unpivoted elimination is at position j, whether j is the first or second pivot
+    of the leaf sweep's 2 x 2 pivot blocks, the odd last pivot (d = 7), or in a recursion leaf
+    (d = 31 splits into leaves of 15 and 16). With w^2 = 0.81 the same matrix is in the domain."""
+    i, j = {"first two": (0, 1), "across a pivot pair": (1, 2), "apart": (2, 5),
+            "last two": (d - 2, d - 1), "first and last": (0, d - 1)}[pair]
+    W = 0.1 * np.triu(np.random.default_rng(d).uniform(-1, 1, (d, d)), 1)
+    W[i, j], W[j, i] = 1.2, 1.2
+    assert _kernel_domain_inverse(W, 1.0)[1] == -np.inf
+    W[i, j], W[j, i] = 0.9, 0.9
+    A = np.eye(d) - W * W
+    M, logdet = _kernel_domain_inverse(W, 1.0)
+    assert logdet == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(M, np.linalg.inv(A), rtol=1e-10, atol=1e-12)
+
+
 def test_kernel_stage_leaving_the_domain_backtracks_or_fails():
     """A stage started outside the domain fails at once; one pushed out later backtracks."""
     d = 4
