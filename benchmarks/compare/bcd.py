@@ -338,8 +338,8 @@ def main(argv=None):
               f"(separable: A has full row rank, the infimum is not attained); a long "
               f"greedy prox-Newton run for L1. {iters} iterations per run unless stated. "
               f"Seconds = selection + update time of the solver (Numba kernels, Python "
-              f"loop), single BLAS thread, on a 2-core machine shared with other "
-              f"jobs; total script time {total:.0f} s.\n\n"
+              f"loop), single BLAS thread, on an otherwise idle 2-core machine; "
+              f"total script time {total:.0f} s.\n\n"
               "| group | problem | partition/selection/update | (F - f*)/(F0 - f*) | "
               "seconds | sel/upd s | iters to 1e-6 | s to 1e-6 | ratio vs first row |\n"
               "|---|---|---|---|---|---|---|---|---|\n")

@@ -99,8 +99,8 @@ def main(argv=None):
         f"`{cmd}`", "",
         (f"Dense {n} x {p} AR(1) design (rho = 0.5), 10 true nonzeros, alpha = alpha_max / 20, "
          f"estimator tol = 1e-8 on the relative duality gap for every solver. Seconds: best of "
-         f"{args.repeat} `fit` calls, one BLAS thread, on a loaded 2-core machine shared with "
-         f"other jobs (total script time {total:.0f} s). Ratio = seconds / cd seconds; "
+         f"{args.repeat} `fit` calls, one BLAS thread, on an otherwise idle 2-core machine "
+         f"(total script time {total:.0f} s). Ratio = seconds / cd seconds; "
          "max |coef - coef_cd| compares with the cd fit."), "",
         ("| solver | seconds | ratio vs cd | iterations | n gap / ‖y_c‖² | converged "
          "| nonzeros | max abs(coef - coef_cd) |"),
