@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _sections import replace_section
 from threadpoolctl import threadpool_limits
 
 from sparseopt.datasets import make_correlated_regression, make_sparse_design_regression
@@ -99,9 +100,13 @@ def time_solver(fn, X, y, alphas, repeat):
     return best, gap, tol
 
 
+def _mcp_objective(X, y, w, alpha, gamma=3.0):
+    """(1/2n) ||y - X w||^2 + MCP penalty: the objective both solvers minimise."""
+    return np.sum((y - X @ w) ** 2) / (2 * X.shape[0]) + MCP(alpha, gamma).value(w)
+
+
 def mcp_path(X, y, alphas, solver):
     """MCP path (gamma = 3), KKT tol 1e-6; returns time and final objectives."""
-    n = X.shape[0]
     t0 = time.perf_counter()
     out = []
     if solver == "sparseopt":
@@ -118,7 +123,7 @@ def mcp_path(X, y, alphas, solver):
             est.fit(X, y)
             out.append(est.coef_.copy())
     elapsed = time.perf_counter() - t0
-    objs = [np.sum((y - X @ w) ** 2) / (2 * n) + MCP(a, 3.0).value(w) for a, w in zip(alphas, out)]
+    objs = [_mcp_objective(X, y, w, a) for a, w in zip(alphas, out)]
     return elapsed, np.array(objs)
 
 
@@ -195,7 +200,7 @@ def mcp_stationarity(n_seeds):
     for seed in range(n_seeds):
         X, y = make_correlated_regression(1000, 5000, n_informative=20, rho=0.6,
                                           random_state=seed)[:2]
-        n, alphas = X.shape[0], _grid(X, y)
+        alphas = _grid(X, y)
         with threadpool_limits(1), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _, obj_so = mcp_path(X, y, alphas, "sparseopt")
@@ -205,10 +210,10 @@ def mcp_stationarity(n_seeds):
             for a, o_so in zip(alphas, obj_so):
                 est.alpha = a
                 w_sk = est.fit(X, y).coef_.copy()
-                o_sk = np.sum((y - X @ w_sk) ** 2) / (2 * n) + MCP(a, 3.0).value(w_sk)
+                o_sk = _mcp_objective(X, y, w_sk, a)
                 w_re = working_set_cd(X, y, MCP(a, 3.0), w_init=w_sk.copy(), tol=1e-6,
                                       max_iter=100).coef
-                o_re = np.sum((y - X @ w_re) ** 2) / (2 * n) + MCP(a, 3.0).value(w_re)
+                o_re = _mcp_objective(X, y, w_re, a)
                 rel.append((o_so - o_sk) / o_sk)
                 changes.append(abs(o_re - o_sk) / o_sk)
                 moves.append(float(np.max(np.abs(w_re - w_sk))))
@@ -241,14 +246,7 @@ def epoch_breakdown(repeats=5):
 def _write_section(key, lines):
     """Insert or replace one marked section of the results file (the file's other parts stay)."""
     out = Path(__file__).resolve().parents[1] / "results" / "sparse_regression.md"
-    text = out.read_text() if out.exists() else ""
-    block = f"<!-- section: {key} -->\n" + "\n".join(lines) + f"\n<!-- end: {key} -->\n"
-    begin, end = text.find(f"<!-- section: {key} -->"), text.find(f"<!-- end: {key} -->")
-    if begin >= 0 and end >= 0:
-        text = text[:begin] + block + text[end + len(f"<!-- end: {key} -->") + 1:]
-    else:
-        text = text + "\n" + block
-    out.write_text(text)
+    replace_section(out, key, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
