@@ -1,4 +1,5 @@
-"""Build the compiled kernels in sparseopt/_ext (Cython, fused float32/float64)."""
+"""Build the compiled kernels in sparseopt/_ext (Cython, fused float32/float64; hand-written C
+in sparseopt/_ext/src, compiled into the extension of the same name)."""
 from pathlib import Path
 
 import numpy as np
@@ -6,12 +7,14 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 EXT_DIR = Path("sparseopt") / "_ext"
+# C sources compiled with a Cython module (its stem -> sources)
+C_SOURCES = {"_gauss_jordan": [str(EXT_DIR / "src" / "gauss_jordan.c")]}
 
 extensions = [
     Extension(
         f"sparseopt._ext.{pyx.stem}",
-        [str(pyx)],
-        include_dirs=[np.get_include()],
+        [str(pyx), *C_SOURCES.get(pyx.stem, [])],
+        include_dirs=[np.get_include(), str(EXT_DIR)],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
         extra_compile_args=["-O3"],
     )

@@ -6,6 +6,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt._ext import _dag_numba as kernel
+from sparseopt._ext import _gauss_jordan
 from sparseopt.causal import (
     DAGMA,
     CoLiDE,
@@ -85,6 +86,44 @@ def test_kernel_inverse_matches_lapack_inside_the_domain(d):
     np.testing.assert_allclose(M, np.linalg.inv(A), rtol=1e-10, atol=1e-12)
     assert logdet == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-10, abs=1e-12)
     assert M.min() >= 0.0  # an M-matrix has a non-negative inverse
+
+
+@pytest.mark.parametrize("portable", [False, True])
+@pytest.mark.parametrize("n, nc", [(1, 1), (1, 4), (2, 2), (3, 3), (3, 4), (5, 8), (8, 8),
+                                   (13, 13), (13, 16), (50, 52), (64, 64), (61, 68)])
+def test_c_gauss_jordan_sweep_matches_lapack(n, nc, portable):
+    """The C sweep, on its AVX2/FMA path (row length a multiple of 4, when the CPU has them)
+    and on the portable one: inverse and log det equal LAPACK's, padding columns stay zero,
+    odd orders and the last one-to-three rows of the four-row update included."""
+    rng = np.random.default_rng(n * 100 + nc)
+    W = rng.uniform(-1, 1, (n, n)) * (rng.random((n, n)) < 0.5)
+    np.fill_diagonal(W, 0.0)
+    rho = max(np.max(np.abs(np.linalg.eigvals(W * W))), 1e-12)
+    A = np.eye(n) - W * W * (0.9 / rho)
+    buf = np.zeros((n, nc))
+    buf[:, :n] = A
+    logdet = _gauss_jordan.gauss_jordan(buf, portable=portable)
+    np.testing.assert_allclose(buf[:, :n], np.linalg.inv(A), rtol=1e-10, atol=1e-12)
+    assert logdet == pytest.approx(np.linalg.slogdet(A)[1], rel=1e-10, abs=1e-12)
+    assert not buf[:, n:].any()
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_c_gauss_jordan_sweep_stops_at_a_non_positive_pivot(portable):
+    W = np.zeros((8, 8))
+    W[5, 6] = W[6, 5] = 1.2  # a 2-cycle with w^2 > 1: the pivot at position 6 is < 0
+    buf = np.eye(8) - W * W
+    assert _gauss_jordan.gauss_jordan(buf, portable=portable) == -np.inf
+    buf = np.eye(8)
+    buf[3, 3] = np.nan
+    assert _gauss_jordan.gauss_jordan(buf, portable=portable) == -np.inf
+
+
+def test_c_gauss_jordan_wrapper_checks_shapes():
+    assert isinstance(_gauss_jordan.has_avx2(), bool)
+    with pytest.raises(ValueError, match="at least as many columns"):
+        _gauss_jordan.gauss_jordan(np.eye(4)[:, :3].copy())
+    assert _gauss_jordan.gauss_jordan(np.zeros((0, 4))) == 0.0
 
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])

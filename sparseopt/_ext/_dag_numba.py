@@ -9,21 +9,32 @@ driver (retries, schedule, thresholding) is
 
 Per iteration the O(d^3) work is one inverse ``M = (sI - W o W)^-1`` and one
 product ``Sigma @ W`` (BLAS) that serves the score gradient and the scale
-update. The inverse is a recursive 2 x 2 block elimination *without
-pivoting* (``domain_inverse``): ``sI - W o W`` is a Z-matrix, and a Z-matrix is a
-nonsingular M-matrix exactly when all its leading principal minors are
-positive, i.e. when every pivot of the unpivoted elimination is positive. So
-the one elimination gives the domain test (pivots), ``log det`` (sum of log
-pivots, hence ``h_s``) and the inverse (for the gradient of ``h_s`` and the
-reference codes' ``M >= 0`` test); almost all of its flops are Schur-complement
-products done by BLAS ``dgemm`` on half-size blocks, 1.7-2x faster than
-LAPACK ``getrf`` + ``getri`` at d = 50..200 (measured; see
-``benchmarks/results/dag.md``).
+update. The inverse is an elimination *without pivoting* (``domain_inverse``):
+``sI - W o W`` is a Z-matrix, and a Z-matrix is a nonsingular M-matrix exactly
+when all its leading principal minors are positive, i.e. when every pivot of
+the unpivoted elimination is positive. So the one elimination gives the domain
+test (pivots), ``log det`` (sum of log pivots, hence ``h_s``) and the inverse
+(for the gradient of ``h_s`` and the reference codes' ``M >= 0`` test). Up to
+order 64 it is one Gauss-Jordan sweep, two pivots at a time, in C
+(``src/gauss_jordan.c``: AVX2/FMA row updates where the CPU has them, called
+from the compiled loop by its symbol); above, a recursive 2 x 2 block
+elimination whose Schur-complement products are BLAS ``dgemm`` on half-size
+blocks, with such sweeps at the leaves. 1.8-3.3x faster than LAPACK ``getrf`` +
+``getri`` at d = 50..200 (measured; see ``benchmarks/results/dag.md``).
 The inverse is computed transposed so that the gradient loop reads it
 row by row. The work buffers of the iteration are allocated once per stage.
 """
+import llvmlite.binding as _llvm
 import numpy as np
 from numba import njit, types
+
+from sparseopt._ext import _gauss_jordan as _gj
+
+# the C sweep, called from compiled code by its symbol (resolved when cached code is loaded)
+_llvm.add_symbol("sparseopt_gauss_jordan", _gj.address())
+_c_gauss_jordan = types.ExternalFunction(
+    "sparseopt_gauss_jordan",
+    types.float64(types.voidptr, types.int64, types.int64, types.voidptr, types.voidptr))
 
 try:  # numba's (private) wrapper of BLAS dgemm: C = alpha op(A) op(B) + beta C, column-major
     from numba.np.linalg import _BLAS
@@ -75,9 +86,9 @@ LOSS_L2 = 0
 LOSS_LOGISTIC = 1
 
 # order at or below which the inverse is one Gauss-Jordan sweep over a zero-padded buffer
-# (measured, domain_inverse with row length rounded up to a multiple of 4: at d = 50 the
-# sweep takes 12.8 us against 18.6 us for the recursion with leaves of order <= 24;
-# at d = 100 / 200, 79.4 / 486.6 us with leaves <= 64 against 86.9 / 498.5)
+# (measured, domain_inverse with row length rounded up to a multiple of 4 and the C sweep:
+# d = 50: 11.7 us, against 16.4 us for the recursion with leaves <= 32; d = 100 / 200:
+# 77.5 / 479 us with leaves <= 64, against 83 / 506 us with leaves <= 100 or 128)
 _BASE = 64
 
 
@@ -105,81 +116,26 @@ def domain_workspace(d):
     return np.zeros((d, dp)), np.zeros((levels, 2, d, dp)), np.empty(2)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True)
 def _gauss_jordan(A, R):
     """In-place inverse of A[:, :n] by Gauss-Jordan without pivoting, two pivots at a time.
 
-    Each step inverts the next 2 x 2 diagonal block (its two pivots are those
-    of the scalar elimination: ``a`` and ``e - c b / a``), writes the two
-    transformed rows to ``R`` (a (2, >= n) buffer) and subtracts their rank-2
-    combination from every other row: one pass over A per two pivots, 1.4-1.8x
-    faster than the one-pivot sweep at n = 12..25 (measured). A is (n, n') with
-    n' >= n: the columns past n are zero padding (they stay zero) and the row
-    loops run over all n', which lets them vectorise without a scalar tail.
-    Returns ``log det A[:, :n]``, or ``-inf`` as soon as a pivot is ``<= 0`` (or NaN).
+    The sweep is C (``src/gauss_jordan.c``, called by its symbol): each step
+    inverts the next 2 x 2 diagonal block (its two pivots are those of the
+    scalar elimination: ``a`` and ``e - c b / a``), writes the two transformed
+    rows to ``R[0]``, ``R[1]`` and subtracts their rank-2 combination from every
+    other row, four rows per pass with AVX2/FMA where the CPU has them. A is a
+    C-contiguous (n, n') array with n' >= n; the columns past n are zero
+    padding (they stay zero; with n' a multiple of 4 the row loops have no
+    scalar tail). Returns ``log det A[:, :n]``, or ``-inf`` as soon as a pivot
+    is ``<= 0`` (or NaN).
     """
-    n = A.shape[0]
-    nc = A.shape[1]
-    r1 = R[0]
-    r2 = R[1]
-    logdet = 0.0
-    k = 0
-    while k + 1 < n:
-        a = A[k, k]
-        b = A[k, k + 1]
-        c = A[k + 1, k]
-        e = A[k + 1, k + 1]
-        if not a > 0.0:  # also catches NaN
-            return -np.inf
-        p2 = e - c * (b / a)
-        if not p2 > 0.0:
-            return -np.inf
-        logdet += np.log(a) + np.log(p2)
-        det = a * p2
-        i00 = e / det
-        i01 = -b / det
-        i10 = -c / det
-        i11 = a / det
-        for j in range(nc):
-            x = A[k, j]
-            y = A[k + 1, j]
-            r1[j] = i00 * x + i01 * y
-            r2[j] = i10 * x + i11 * y
-        # the pivot columns of the two rows become the 2 x 2 inverse (in-place Gauss-Jordan)
-        r1[k] = i00
-        r1[k + 1] = i01
-        r2[k] = i10
-        r2[k + 1] = i11
-        for j in range(nc):
-            A[k, j] = r1[j]
-            A[k + 1, j] = r2[j]
-        for i in range(n):
-            if i != k and i != k + 1:
-                f1 = A[i, k]
-                f2 = A[i, k + 1]
-                if f1 != 0.0 or f2 != 0.0:
-                    A[i, k] = 0.0
-                    A[i, k + 1] = 0.0
-                    for j in range(nc):
-                        A[i, j] -= f1 * r1[j] + f2 * r2[j]
-        k += 2
-    if k < n:  # odd order: the last pivot alone
-        p = A[k, k]
-        if not p > 0.0:
-            return -np.inf
-        logdet += np.log(p)
-        ip = 1.0 / p
-        for j in range(nc):
-            A[k, j] *= ip
-        A[k, k] = ip
-        for i in range(n):
-            if i != k:
-                f = A[i, k]
-                if f != 0.0:
-                    A[i, k] = 0.0
-                    for j in range(nc):
-                        A[i, j] -= f * A[k, j]
-    return logdet
+    n, nc = A.shape
+    if A.strides[0] != 8 * nc or A.strides[1] != 8 or R.shape[1] < nc or R.strides[1] != 8:
+        raise ValueError("_gauss_jordan: A must be C-contiguous and R rows as long as A's")
+    if n == 0:
+        return 0.0
+    return _c_gauss_jordan(A.ctypes, n, nc, R[0].ctypes, R[1].ctypes)
 
 
 @njit(cache=True)
