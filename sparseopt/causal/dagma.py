@@ -86,9 +86,10 @@ class DAGMA(_LinearDAGBase):
     15000 iterations at d = 8). The inverse is computed by a different
     elimination than the package's LAPACK call, so the last bits differ; over
     ~1e5 Adam iterations (whose L1 term is the sign of W) such differences can
-    grow into a different path at larger d (in the benchmark: one of 18 graphs
-    at d = 50 differs by one edge; at d = 100 a 1e-10 perturbation of the data
-    alone moves either implementation's SHD by 9-15 edges; see the user guide).
+    grow into a different path (in the benchmark: one of 18 graphs at d = 50
+    differs by one edge; a 1e-10 perturbation of the data alone moves either
+    implementation's SHD by a few edges at d = 100 and between 2 and 16 on one
+    d = 20 graph; see the user guide).
 
     Examples
     --------
