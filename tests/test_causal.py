@@ -128,15 +128,31 @@ def test_c_gauss_jordan_wrapper_checks_shapes():
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 def test_gemm_on_views_matches_numpy(beta):
-    """The in-place product of the recursive inverse (BLAS dgemm through numba's wrapper when
-    available, the public np.dot otherwise) is C = alpha A B + beta C on strided sub-blocks."""
+    """The in-place product of the recursive inverse (scipy's BLAS dgemm, called by symbol
+    through ``_blas.dgemm_rowmajor``) is C = alpha A B + beta C on strided sub-blocks, and
+    leaves the rest of C's array untouched."""
     rng = np.random.default_rng(0)
     big = rng.standard_normal((3, 20, 20))
     A, B, C = big[0, 2:9, 1:5], big[1, 3:7, 4:15], big[2, 5:12, 6:17]
     expected = -1.5 * A @ B + beta * C
-    kernel._gemm(-1.5, A, B, beta, C, np.empty(2))
+    kernel._gemm(-1.5, A, B, beta, C)
     np.testing.assert_allclose(big[2, 5:12, 6:17], expected, rtol=1e-13, atol=1e-13)
-    assert np.array_equal(big[2, :5], np.random.default_rng(0).standard_normal((3, 20, 20))[2, :5])
+    untouched = np.random.default_rng(0).standard_normal((3, 20, 20))[2]
+    assert np.array_equal(big[2, :5], untouched[:5])
+    assert np.array_equal(big[2, 5:12, :6], untouched[5:12, :6])
+
+
+def test_gemm_edge_cases():
+    C = np.full((3, 2), 2.0)
+    kernel._gemm(1.0, np.zeros((3, 0)), np.zeros((0, 2)), 0.5, C)  # k = 0: C = beta C
+    np.testing.assert_array_equal(C, 1.0)
+    C = np.full((3, 2), np.nan)
+    kernel._gemm(1.0, np.ones((3, 4)), np.ones((4, 2)), 0.0, C)  # beta = 0 ignores C
+    np.testing.assert_array_equal(C, 4.0)
+    with pytest.raises(ValueError, match="unit column strides"):
+        kernel._gemm(1.0, np.ones((3, 8))[:, ::2], np.ones((4, 2)), 0.0, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="shapes must agree"):
+        kernel._gemm(1.0, np.ones((3, 4)), np.ones((5, 2)), 0.0, np.zeros((3, 2)))
 
 
 @pytest.mark.parametrize("seed", range(3))

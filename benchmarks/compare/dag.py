@@ -254,10 +254,10 @@ def profile(ds, n_rep=2000):
     from sparseopt._ext import _dag_numba as K
 
     @njit
-    def t_block(W, s, AT, work, scalars, n):
+    def t_block(W, s, AT, work, n):
         acc = 0.0
         for _ in range(n):
-            acc += K.domain_inverse(W, s, AT, work, scalars)
+            acc += K.domain_inverse(W, s, AT, work)
         return acc
 
     @njit
@@ -329,14 +329,14 @@ def profile(ds, n_rep=2000):
         with threadpool_limits(1):
             K.adam_stage(Sigma, X0, W, sig, floor, free, req, *stage, 2000, 2000, 0.0, 0.99,
                          0.999, 1e-8, 1e-16, 0, 0, False)
-            AT, work, scalars = K.domain_workspace(d)
-            K.domain_inverse(W, 1.0, AT, work, scalars)
+            AT, work = K.domain_workspace(d)
+            K.domain_inverse(W, 1.0, AT, work)
             Pd = np.empty((d, d))
             K._l2_residual_products(Sigma, W, Pd)
             zeros = [np.zeros((d, d)) for _ in range(3)]  # m, v, step
             row = {"d": d}
             row["inverse, unpivoted Gauss-Jordan / block elimination (gives h, grad h, "
-                "domain test)"] = best_of(t_block, W, 1.0, AT, work, scalars, n=n)
+                "domain test)"] = best_of(t_block, W, 1.0, AT, work, n=n)
             row["inverse, LAPACK getrf + getri (previous kernel)"] = best_of(t_lapack, W, 1.0, n=n)
             row["slogdet, LAPACK getrf (checkpoint objective only)"] = best_of(
                 t_slogdet, W, 1.0, n=n)

@@ -28,48 +28,39 @@ import llvmlite.binding as _llvm
 import numpy as np
 from numba import njit, types
 
-from sparseopt._ext import _gauss_jordan as _gj
+from sparseopt._ext import _blas, _gauss_jordan
 
-# the C sweep, called from compiled code by its symbol (resolved when cached code is loaded)
-_llvm.add_symbol("sparseopt_gauss_jordan", _gj.address())
+# C functions called from compiled code by their symbols (resolved when cached code is loaded):
+# the Gauss-Jordan sweep and an in-place row-major dgemm on strided views (scipy's BLAS)
+_llvm.add_symbol("sparseopt_gauss_jordan", _gauss_jordan.address())
 _c_gauss_jordan = types.ExternalFunction(
     "sparseopt_gauss_jordan",
     types.float64(types.voidptr, types.int64, types.int64, types.voidptr, types.voidptr))
+_llvm.add_symbol("sparseopt_dgemm_rowmajor", _blas.address_dgemm_rowmajor())
+_c_dgemm_rowmajor = types.ExternalFunction(
+    "sparseopt_dgemm_rowmajor",
+    types.void(types.int64, types.int64, types.int64, types.float64, types.voidptr, types.int64,
+               types.voidptr, types.int64, types.float64, types.voidptr, types.int64))
 
-try:  # numba's (private) wrapper of BLAS dgemm: C = alpha op(A) op(B) + beta C, column-major
-    from numba.np.linalg import _BLAS
 
-    _dgemm = _BLAS().numba_xxgemm(types.float64)
-    _KIND_D = ord("d")
-    _NO_TRANS = ord("N")
+@njit(cache=True)
+def _unit_columns(X):
+    """Whether the view's columns are adjacent (the stride only matters with >= 2 columns)."""
+    return X.shape[0] == 0 or X.shape[1] <= 1 or X.strides[1] == 8
 
-    @njit(cache=True)
-    def _gemm(alpha, A, B, beta, C, scalars):
-        """C = alpha A B + beta C in place, for row-major views with unit column stride.
 
-        A row-major view with row stride ``ld`` is the column-major transpose,
-        so this is the column-major product ``C^T = alpha B^T A^T + beta C^T``
-        (one dgemm, no copy). ``scalars`` is a (2,) buffer for alpha and beta.
-        """
-        m, k = A.shape
-        n = B.shape[1]
-        scalars[0] = alpha
-        scalars[1] = beta
-        _dgemm(_KIND_D, _NO_TRANS, _NO_TRANS, n, m, k, scalars[0:1].ctypes, B.ctypes,
-               B.strides[0] // 8, A.ctypes, A.strides[0] // 8, scalars[1:2].ctypes, C.ctypes,
-               C.strides[0] // 8)
+@njit(cache=True)
+def _gemm(alpha, A, B, beta, C):
+    """C = alpha A B + beta C in place, for row-major views with unit column stride
+    (one BLAS dgemm on the views, no copy; ``_blas.dgemm_rowmajor``)."""
+    m, k = A.shape
+    n = B.shape[1]
+    if (B.shape[0] != k or C.shape[0] != m or C.shape[1] != n or not _unit_columns(A)
+            or not _unit_columns(B) or not _unit_columns(C)):
+        raise ValueError("_gemm: shapes must agree and the views need unit column strides")
+    _c_dgemm_rowmajor(m, n, k, alpha, A.ctypes, A.strides[0] // 8, B.ctypes, B.strides[0] // 8,
+                      beta, C.ctypes, C.strides[0] // 8)
 
-    HAVE_INPLACE_GEMM = True
-except (ImportError, AttributeError):  # pragma: no cover - a numba without the private wrapper
-    @njit(cache=True)
-    def _gemm(alpha, A, B, beta, C, scalars):
-        """C = alpha A B + beta C (numba's public np.dot, which allocates the product)."""
-        prod = np.dot(np.ascontiguousarray(A), np.ascontiguousarray(B))
-        for i in range(C.shape[0]):
-            for j in range(C.shape[1]):
-                C[i, j] = alpha * prod[i, j] + (beta * C[i, j] if beta != 0.0 else 0.0)
-
-    HAVE_INPLACE_GEMM = False
 
 # status codes returned by adam_stage
 STAGE_MAX_ITER = 0      # iteration budget used up
@@ -102,7 +93,7 @@ def _padded(n):
 
 @njit(cache=True)
 def domain_workspace(d):
-    """Work buffers of :func:`domain_inverse` for a (d, d) W: (AT, work, scalars).
+    """Work buffers of :func:`domain_inverse` for a (d, d) W: (AT, work).
 
     ``AT`` is (d, d') with d' = d rounded up to a multiple of 4; its first d
     columns hold the result, the others are zero padding.
@@ -113,7 +104,7 @@ def domain_workspace(d):
         n -= n // 2  # the larger half
         levels += 1
     dp = _padded(d)
-    return np.zeros((d, dp)), np.zeros((levels, 2, d, dp)), np.empty(2)
+    return np.zeros((d, dp)), np.zeros((levels, 2, d, dp))
 
 
 @njit(cache=True)
@@ -139,7 +130,7 @@ def _gauss_jordan(A, R):
 
 
 @njit(cache=True)
-def _recursive_inverse(A, work, scalars):
+def _recursive_inverse(A, work):
     """In-place inverse of the Z-matrix A by recursive 2 x 2 block elimination without pivoting.
 
     With ``A = [[A11, A12], [A21, A22]]``, ``X = A11^-1`` and the Schur
@@ -186,25 +177,25 @@ def _recursive_inverse(A, work, scalars):
             stack[top + 1, 2], stack[top + 1, 3] = level + 1, 0
             top += 2
         elif phase == 1:  # A22 <- S = A22 - A21 X A12, then invert it (A22 <- S^-1)
-            _gemm(1.0, A21, A11, 0.0, T, scalars)  # T = A21 X
-            _gemm(-1.0, T, A12, 1.0, A22, scalars)
+            _gemm(1.0, A21, A11, 0.0, T)  # T = A21 X
+            _gemm(-1.0, T, A12, 1.0, A22)
             stack[top, 3] = 2
             stack[top + 1, 0], stack[top + 1, 1] = r0 + k, n2
             stack[top + 1, 2], stack[top + 1, 3] = level + 1, 0
             top += 2
         else:
             U = work[level, 1, :k, :n2]
-            _gemm(1.0, A11, A12, 0.0, U, scalars)  # U = X A12
-            _gemm(-1.0, U, A22, 0.0, A12, scalars)  # A12 <- -U S^-1
+            _gemm(1.0, A11, A12, 0.0, U)  # U = X A12
+            _gemm(-1.0, U, A22, 0.0, A12)  # A12 <- -U S^-1
             # [A11; A21] <- [X; 0] - [A12; A22] T (one dgemm on the two column blocks),
             # i.e. A11 <- X + U S^-1 T and A21 <- -S^-1 T
             A21[:, :] = 0.0
-            _gemm(-1.0, A[r0:r0 + n, r0 + k:r0 + n], T, 1.0, A[r0:r0 + n, r0:r0 + k], scalars)
+            _gemm(-1.0, A[r0:r0 + n, r0 + k:r0 + n], T, 1.0, A[r0:r0 + n, r0:r0 + k])
     return logdet
 
 
 @njit(cache=True)
-def domain_inverse(W, s, AT, work, scalars):
+def domain_inverse(W, s, AT, work):
     """AT[:, :d] = ((sI - W o W)^-1)^T; returns log det(sI - W o W), -inf outside the domain.
 
     ``-inf`` means a non-positive pivot, i.e. ``sI - W o W`` is not a
@@ -221,7 +212,7 @@ def domain_inverse(W, s, AT, work, scalars):
             ATi[j] = 0.0
     if d <= _BASE:  # one sweep over the padded buffer
         return _gauss_jordan(AT, work[0, 0])
-    return _recursive_inverse(AT[:, :d], work, scalars)
+    return _recursive_inverse(AT[:, :d], work)
 
 
 @njit(cache=True, fastmath=True)
@@ -406,7 +397,7 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
     status, n_iter, lr, objective, relative_change, n_backtracks
     """
     d = W.shape[0]
-    AT, work, scalars = domain_workspace(d)
+    AT, work = domain_workspace(d)
     P = np.empty((d, d))
     R = np.empty(d)
     m = np.zeros((d, d))
@@ -421,7 +412,7 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
     it = 0
     for it in range(1, max_iter + 1):
         # AT = M^T, M = (sI - W o W)^-1; logdet = -inf on a non-positive pivot
-        logdet = domain_inverse(W, s, AT, work, scalars)
+        logdet = domain_inverse(W, s, AT, work)
         # Domain test (sec. 3): sI - W o W must stay a nonsingular M-matrix, i.e. M >= 0.
         while logdet == -np.inf or _min_entry(AT) < -domain_tol:
             if it == 1 or s <= 0.9:
@@ -438,7 +429,7 @@ def adam_stage(Sigma, X, W, sigma, sigma_floor, free_mask, required_mask, requir
                 for j in range(d):
                     W[i, j] = (W_prev[i, j] - lr * step[i, j]) * free_mask[i, j]
             _project_required(W, required_mask, required_floor, step)
-            logdet = domain_inverse(W, s, AT, work, scalars)
+            logdet = domain_inverse(W, s, AT, work)
 
         if loss_code == LOSS_L2:
             _l2_residual_products(Sigma, W, P)
