@@ -19,8 +19,8 @@ order 64 it is one Gauss-Jordan sweep, two pivots at a time, in C
 (``src/gauss_jordan.c``: AVX2/FMA row updates where the CPU has them, called
 from the compiled loop by its symbol); above, a recursive 2 x 2 block
 elimination whose Schur-complement products are BLAS ``dgemm`` on half-size
-blocks, with such sweeps at the leaves. 1.8-4.5x faster than LAPACK ``getrf`` +
-``getri`` at d = 50..200 (measured; see ``benchmarks/results/dag.md``).
+blocks, with such sweeps at the leaves. 1.8-4.1x faster than LAPACK ``getrf`` +
+``getri`` at d = 20..200 (measured; see ``benchmarks/results/dag.md``).
 The inverse is computed transposed so that the gradient loop reads it
 row by row. The work buffers of the iteration are allocated once per stage.
 """
