@@ -3,6 +3,8 @@
 The numba kernels call the C function directly (its address is registered with
 llvmlite under its C name, see ``_dag_numba``); :func:`gauss_jordan` is for tests.
 """
+import numpy as np
+
 from libc.stdint cimport int64_t, uintptr_t
 
 
@@ -35,7 +37,7 @@ def gauss_jordan(double[:, ::1] A, bint portable=False):
         raise ValueError(f"A must have at least as many columns as rows, got ({n}, {nc})")
     if n == 0:
         return 0.0
-    cdef double[:, ::1] R = __import__("numpy").zeros((2, nc))
+    cdef double[:, ::1] R = np.zeros((2, nc))
     if portable:
         return sparseopt_gauss_jordan_portable(&A[0, 0], n, nc, &R[0, 0], &R[1, 0])
     return sparseopt_gauss_jordan(&A[0, 0], n, nc, &R[0, 0], &R[1, 0])
