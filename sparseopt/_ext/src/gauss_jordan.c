@@ -25,19 +25,24 @@
 typedef void (*row_update_fn)(double *A, int64_t n, int64_t nc, int64_t k,
                               const double *r1, const double *r2);
 
-/* rows i != k, k + 1:  A[i, :] -= A[i, k] r1 + A[i, k + 1] r2, with A[i, k], A[i, k + 1] zeroed
-   first (the in-place Gauss-Jordan trick: the pivot columns become the inverse's columns) */
+/* one row ai != k, k + 1:  ai -= ai[k] r1 + ai[k + 1] r2, with ai[k], ai[k + 1] zeroed first (the
+   in-place Gauss-Jordan trick: the pivot columns become the inverse's columns). Always inlined,
+   so that inside update_avx2 it is compiled for AVX2 too. */
+static inline __attribute__((always_inline)) void update_row(double *ai, int64_t nc, int64_t k,
+                                                             const double *r1, const double *r2)
+{
+    const double f1 = ai[k], f2 = ai[k + 1];
+    ai[k] = 0.0;
+    ai[k + 1] = 0.0;
+    for (int64_t j = 0; j < nc; j++) ai[j] -= f1 * r1[j] + f2 * r2[j];
+}
+
+/* every row but k, k + 1 */
 static void update_portable(double *A, int64_t n, int64_t nc, int64_t k,
                             const double *r1, const double *r2)
 {
-    for (int64_t i = 0; i < n; i++) {
-        if (i == k || i == k + 1) continue;
-        double *ai = A + i * nc;
-        const double f1 = ai[k], f2 = ai[k + 1];
-        ai[k] = 0.0;
-        ai[k + 1] = 0.0;
-        for (int64_t j = 0; j < nc; j++) ai[j] -= f1 * r1[j] + f2 * r2[j];
-    }
+    for (int64_t i = 0; i < n; i++)
+        if (i != k && i != k + 1) update_row(A + i * nc, nc, k, r1, r2);
 }
 
 #ifdef SPARSEOPT_X86
@@ -76,18 +81,7 @@ static void update_avx2(double *A, int64_t n, int64_t nc, int64_t k,
                 _mm256_storeu_pd(a3 + j, v3);
             }
         } else {  /* the last one to three rows */
-            for (int q = 0; q < cnt; q++) {
-                double *ai = A + rows[q] * nc;
-                const __m256d f = _mm256_set1_pd(ai[k]), g = _mm256_set1_pd(ai[k + 1]);
-                ai[k] = 0.0;
-                ai[k + 1] = 0.0;
-                for (int64_t j = 0; j < nc; j += 4) {
-                    __m256d v = _mm256_loadu_pd(ai + j);
-                    v = _mm256_fnmadd_pd(f, _mm256_loadu_pd(r1 + j), v);
-                    v = _mm256_fnmadd_pd(g, _mm256_loadu_pd(r2 + j), v);
-                    _mm256_storeu_pd(ai + j, v);
-                }
-            }
+            for (int q = 0; q < cnt; q++) update_row(A + rows[q] * nc, nc, k, r1, r2);
         }
         cnt = 0;
     }
