@@ -322,6 +322,89 @@ def test_incremental_gradient_equals_recomputed_gradient(make):
     np.testing.assert_allclose(g_kept, fresh.gradient(), rtol=1e-9, atol=1e-9)
 
 
+def _objective(make, rng):
+    A = sp.random(40, 12, density=0.4, random_state=3, format="csc")
+    if make == "least_squares_gram":
+        return A, least_squares(A, rng.standard_normal(40))
+    if make == "least_squares_rows":
+        return A, least_squares(A, rng.standard_normal(40), gram_max_features=0)
+    if make == "logistic":
+        return A, logistic(A, np.sign(rng.standard_normal(40)))
+    return A, softmax_regression(A, rng.integers(0, 3, 40), 3)
+
+
+def _value_at(f, x):
+    fresh = type(f).__new__(type(f))
+    fresh.__dict__.update(f.__dict__)
+    return fresh.start(x, False).value()
+
+
+@pytest.mark.parametrize("make", ["least_squares_gram", "least_squares_rows", "logistic",
+                                  "softmax"])
+def test_block_curvature_and_trial_change_match_dense_references(make):
+    rng = np.random.default_rng(11)
+    A, f = _objective(make, rng)
+    K = f.K
+    x = rng.standard_normal(f.n_coords)
+    f.start(x, True)
+    Ad = A.toarray()
+    mix = f.loss.class_mixing()
+    blocks = [np.array([0, 3, 7]), np.array([5]), np.array([2, 4, 9, 11])]
+    if K > 1:
+        blocks = [np.array([0, 1, 5, 16]), np.array([35]), np.array([2, 4, 9, 11, 12, 30])]
+    for b in blocks:
+        Ab = Ad[:, b // K]
+        H = f.loss.curvature * Ab.T @ Ab
+        if mix is not None:
+            H = H * mix[np.ix_(b % K, b % K)]
+        np.testing.assert_allclose(f.hessian_bound(b), H, rtol=1e-12, atol=1e-12)
+        # the exact block Hessian: finite differences of the block gradient
+        eps = 1e-6
+        H_fd = np.empty((b.size, b.size))
+        for t in range(b.size):
+            xp, xm = x.copy(), x.copy()
+            xp[b[t]] += eps
+            xm[b[t]] -= eps
+            gp = f.__class__.__new__(f.__class__)
+            gp.__dict__.update(f.__dict__)
+            g_plus = gp.start(xp, True).gradient()[b].copy()
+            g_minus = gp.start(xm, True).gradient()[b].copy()
+            H_fd[:, t] = (g_plus - g_minus) / (2 * eps)
+        f.start(x, True)
+        np.testing.assert_allclose(f.hessian(b), H_fd, rtol=1e-5, atol=1e-6)
+        d = rng.standard_normal(b.size)
+        x_new = x.copy()
+        x_new[b] += d
+        expected = _value_at(f, x_new) - _value_at(f, x)
+        np.testing.assert_allclose(f.trial_change(b, d), expected, rtol=1e-10, atol=1e-10)
+        assert not f._mark.any() and not f._z_work.any()  # scratch buffers left clean
+    # all blocks of a fixed partition at once, zero-padded
+    block_index = np.full((3, 6), f.n_coords, dtype=np.int64)
+    for i, b in enumerate(blocks):
+        block_index[i, :b.size] = b
+    sizes = np.array([b.size for b in blocks], dtype=np.int64)
+    stacked = f.hessian_bounds(block_index, sizes)
+    for i, b in enumerate(blocks):
+        np.testing.assert_allclose(stacked[i, :b.size, :b.size], f.hessian_bound(b),
+                                   rtol=1e-12, atol=1e-14)
+        assert not stacked[i, b.size:].any() and not stacked[i, :, b.size:].any()
+
+
+def test_block_gram_kernel_with_weights_and_repeated_columns():
+    rng = np.random.default_rng(2)
+    A = sp.random(30, 8, density=0.5, random_state=2, format="csc")
+    cols = np.array([6, 1, 6, 3], dtype=np.int64)
+    w = rng.random(30)
+    work = np.zeros(30)
+    out = np.empty((4, 4))
+    kernels.block_gram(A.indptr, A.indices, A.data, cols, w, work, out)
+    Ab = A.toarray()[:, cols]
+    np.testing.assert_allclose(out, Ab.T @ (w[:, None] * Ab), rtol=1e-12)
+    kernels.block_gram(A.indptr, A.indices, A.data, cols, np.empty(0), work, out)
+    np.testing.assert_allclose(out, Ab.T @ Ab, rtol=1e-12)
+    assert not work.any()
+
+
 def _nonseparable_logistic(seed=8):
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((200, 6))

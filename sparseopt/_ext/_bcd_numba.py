@@ -17,6 +17,9 @@ __all__ = [
     "greedy_forest",
     "prox_newton_cd",
     "gather_block",
+    "block_gram",
+    "stacked_block_grams",
+    "stacked_gather",
     "gram_update",
     "cholesky_solve",
     "top_k_abs",
@@ -56,6 +59,15 @@ def backward_rows(indptr, indices, data, rows, n_touched, ddl, mark, g):
     update at the cost of the touched rows only. Clears ``mark``.
     """
     K = g.shape[1]
+    if K == 1:  # one output: a 1-D scatter runs ~1.8x faster than the K loop
+        g1 = g[:, 0]
+        for t in range(n_touched):
+            i = rows[t]
+            mark[i] = 0
+            c = ddl[t, 0]
+            for ptr in range(indptr[i], indptr[i + 1]):
+                g1[indices[ptr]] += data[ptr] * c
+        return
     for t in range(n_touched):
         i = rows[t]
         mark[i] = 0
@@ -270,6 +282,50 @@ def gather_block(G, block, out):
     for s in range(m):
         for t in range(m):
             out[s, t] = G[block[s], block[t]]
+
+
+@njit(cache=True)
+def block_gram(indptr, indices, data, cols, weights, work, out):
+    """``out = A[:, cols]^T diag(w) A[:, cols]`` from the CSC of A (small block).
+
+    ``weights`` of length 0 means unit weights. ``work`` is a zeroed buffer of
+    ``n_samples`` entries and is left zeroed. Repeated columns are allowed.
+    """
+    m = cols.shape[0]
+    unit = weights.shape[0] == 0
+    for s in range(m):
+        j = cols[s]
+        for ptr in range(indptr[j], indptr[j + 1]):
+            i = indices[ptr]
+            work[i] = data[ptr] if unit else data[ptr] * weights[i]
+        for t in range(s, m):
+            c = cols[t]
+            acc = 0.0
+            for ptr in range(indptr[c], indptr[c + 1]):
+                acc += work[indices[ptr]] * data[ptr]
+            out[s, t] = acc
+            out[t, s] = acc
+        for ptr in range(indptr[j], indptr[j + 1]):
+            work[indices[ptr]] = 0.0
+
+
+@njit(cache=True)
+def stacked_block_grams(indptr, indices, data, block_cols, sizes, work, out):
+    """``out[b, :s, :s] = A_b^T A_b`` for every block (rows of ``block_cols``, ``s = sizes[b]``).
+
+    ``out`` is zeroed by the caller, so the padding stays zero.
+    """
+    empty = np.empty(0)
+    for b in range(block_cols.shape[0]):
+        s = sizes[b]
+        block_gram(indptr, indices, data, block_cols[b, :s], empty, work, out[b, :s, :s])
+
+
+@njit(cache=True)
+def stacked_gather(G, block_index, sizes, out):
+    """``out[b, :s, :s] = G[block][:, block]`` for every block (dense symmetric G)."""
+    for b in range(block_index.shape[0]):
+        gather_block(G, block_index[b, :sizes[b]], out[b, :sizes[b], :sizes[b]])
 
 
 @njit(cache=True)

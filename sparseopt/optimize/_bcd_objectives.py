@@ -23,6 +23,9 @@ __all__ = ["LinearModelObjective", "QuadraticObjective", "least_squares", "logis
            "softmax_regression", "graph_quadratic"]
 
 
+_NO_WEIGHTS = np.empty(0)  # unit row weights of _k.block_gram
+
+
 # ----------------------------------------------------------------------------- losses
 class _SquaredLoss:
     """loss(z, y) = 1/2 (z - y)^2 ; curvature bound 1."""
@@ -140,6 +143,7 @@ class LinearModelObjective:
         self._mark = np.zeros(self.n_samples, dtype=np.int8)
         self._rows = np.empty(self.n_samples, dtype=np.int64)
         self._z_work = np.zeros((self.n_samples, self.K))
+        self._col_work = np.zeros(self.n_samples)  # scatter buffer of block_gram
         self._global_L = None
 
     # -- state
@@ -203,27 +207,21 @@ class LinearModelObjective:
         if self.loss.exact_bound:
             g_b = self.block_gradient(b)
             return float(g_b @ d + 0.5 * d @ (self.hessian_bound(b) @ d))
-        cols = np.unique(b // self.K)
-        rows = np.unique(self.A[:, cols].indices)
-        z_rows = self.z[rows].copy()
-        before = self.loss.value(z_rows, rows)
-        dz = self._block_columns(b, rows)
-        z_rows += dz @ self._class_scatter(b, d)
-        return self.loss.value(z_rows, rows) - before
+        # z changes on the rows the block touches only: dz = A[:, b] d on those rows
+        z = self._z_work
+        nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b,
+                              np.ascontiguousarray(d, dtype=np.float64), self.K, z,
+                              self._mark, self._rows, 0)
+        rows = self._rows[:nt]
+        dz = z[rows]
+        z[rows] = 0.0
+        self._mark[rows] = 0
+        z_rows = self.z[rows]
+        return self.loss.value(z_rows + dz, rows) - self.loss.value(z_rows, rows)
 
     # -- curvature
-    def _block_columns(self, b, rows=None):
-        cols = b // self.K
-        M = self.A[:, cols]
-        if rows is not None:
-            M = M[rows]
-        return M.toarray()
-
-    def _class_scatter(self, b, d):
-        """(m, K) matrix mapping block steps to changes of z's K columns."""
-        S = np.zeros((b.size, self.K))
-        S[np.arange(b.size), b % self.K] = d
-        return S
+    def _block_columns(self, b):
+        return self.A[:, b // self.K].toarray()
 
     def _class_mask(self, b):
         mix = self.loss.class_mixing()
@@ -234,23 +232,44 @@ class LinearModelObjective:
 
     def hessian_bound(self, b):
         """H_b of the spec's table: c A_b^T A_b (times 1/2 (I - 11^T/K) for softmax)."""
+        G = np.empty((b.size, b.size))
         if self._gram is not None:
-            G = np.empty((b.size, b.size))
             _k.gather_block(self._gram, b, G)
         else:
-            Ab = self._block_columns(b)
-            G = Ab.T @ Ab
+            _k.block_gram(self.A.indptr, self.A.indices, self.A.data, b // self.K, _NO_WEIGHTS,
+                          self._col_work, G)
         return self.loss.curvature * G * self._class_mask(b) if self.K > 1 else \
             self.loss.curvature * G
+
+    def hessian_bounds(self, block_index, sizes):
+        """H_b of many blocks at once: ``out[i, :s, :s]`` for the block ``block_index[i, :s]``.
+
+        ``block_index`` is the (n_blocks, m) table of a fixed partition, padded
+        beyond ``sizes[i]``; the padding of ``out`` is zero.
+        """
+        nb, m = block_index.shape
+        out = np.zeros((nb, m, m))
+        if self._gram is not None:
+            _k.stacked_gather(self._gram, block_index, sizes, out)
+        else:
+            _k.stacked_block_grams(self.A.indptr, self.A.indices, self.A.data,
+                                   block_index // self.K, sizes, self._col_work, out)
+        if self.K > 1:
+            ks = block_index % self.K
+            out *= self.loss.class_mixing()[ks[:, :, None], ks[:, None, :]]
+        return self.loss.curvature * out
 
     def hessian(self, b):
         """Exact block Hessian at the current point."""
         if self.loss.exact_bound:
             return self.hessian_bound(b)
-        Ab = self._block_columns(b)
         w = self.loss.curvature_weights(self.z)
         if self.K == 1:
-            return Ab.T @ (w * Ab)
+            H = np.empty((b.size, b.size))
+            _k.block_gram(self.A.indptr, self.A.indices, self.A.data, b,
+                          np.ascontiguousarray(w[:, 0]), self._col_work, H)
+            return H
+        Ab = self._block_columns(b)
         P = w[:, b % self.K]  # p_{i,k_t}
         AP = Ab * P
         same = (b % self.K)[:, None] == (b % self.K)[None, :]

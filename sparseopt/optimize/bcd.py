@@ -63,6 +63,9 @@ def _as_generator(random_state):
     return np.random.default_rng(random_state)
 
 
+_STACK_MAX = 256  # fixed blocks up to this order get their H_b in one (nb, m, m) array
+
+
 class _BCDState:
     """Everything the selection and update rules read (see ``_bcd_selection``)."""
 
@@ -83,8 +86,8 @@ class _BCDState:
         self.score_mask = None
         self._gsd_bound = gsd_bound
         self._gsd_diag = None
-        self._bound_cache = {}
-        self._pinv_cache = {}
+        self._bounds = None
+        self._pinvs = None
         self._stacked_pinv = None
         self._forest_buffers = None
 
@@ -122,15 +125,39 @@ class _BCDState:
         self.block_index = np.full((nb, m), self.n, dtype=np.int64)
         for i, b in enumerate(blocks):
             self.block_index[i, :b.size] = b
+        self.block_sizes = np.array([b.size for b in blocks], dtype=np.int64)
         self._block_L = None
         self._coord_block_L = None
+
+    @property
+    def bounds(self):
+        """H_b of every fixed block, in one call to the objective when it can."""
+        if self._bounds is None:
+            stacked = getattr(self.objective, "hessian_bounds", None)
+            if stacked is not None and self.block_index.shape[1] <= _STACK_MAX:
+                S = stacked(self.block_index, self.block_sizes)
+                self._bounds = [S[i, :s, :s] for i, s in enumerate(self.block_sizes)]
+            else:
+                self._bounds = [self.objective.hessian_bound(b) for b in self.blocks]
+        return self._bounds
+
+    def _by_size(self, matrices, fn):
+        """``[fn(M) for M in matrices]``, batched over the matrices of equal order."""
+        out = [None] * len(matrices)
+        orders = np.array([M.shape[0] for M in matrices])
+        for m in np.unique(orders):
+            idx = np.flatnonzero(orders == m)
+            res = fn(np.stack([matrices[i] for i in idx]))
+            for j, i in enumerate(idx):
+                out[i] = res[j]
+        return out
 
     @property
     def block_L(self):
         """L_b = lambda_max(H_b) of every fixed block (computed on first use)."""
         if self._block_L is None:
-            self._block_L = np.array([self._lambda_max(self.block_bound(b, i))
-                                      for i, b in enumerate(self.blocks)])
+            top = self._by_size(self.bounds, lambda H: np.linalg.eigvalsh(H)[:, -1])
+            self._block_L = np.maximum(np.array(top, dtype=np.float64), 1e-300)
         return self._block_L
 
     @property
@@ -142,36 +169,26 @@ class _BCDState:
                 self._coord_block_L[b] = self.block_L[i]
         return self._coord_block_L
 
-    @staticmethod
-    def _lambda_max(H):
-        if H.shape[0] == 1:
-            return max(float(H[0, 0]), 1e-300)
-        return max(float(np.linalg.eigvalsh(H)[-1]), 1e-300)
-
     def block_bound(self, b, block_id):
-        """H_b (cached for fixed blocks)."""
+        """H_b (all fixed blocks' computed together on first use)."""
         if block_id < 0:
             return self.objective.hessian_bound(b)
-        H = self._bound_cache.get(block_id)
-        if H is None:
-            H = self._bound_cache[block_id] = self.objective.hessian_bound(b)
-        return H
+        return self.bounds[block_id]
 
     def block_lipschitz(self, b, block_id):
         if block_id >= 0:
             return self.block_L[block_id]
         if b.size == 1:
             return self.L[b[0]]
-        return self._lambda_max(self.objective.hessian_bound(b))
+        return max(float(np.linalg.eigvalsh(self.objective.hessian_bound(b))[-1]), 1e-300)
 
     def bound_pinv(self, b, block_id):
         if block_id < 0:
             return np.linalg.pinv(self.objective.hessian_bound(b), hermitian=True)
-        P = self._pinv_cache.get(block_id)
-        if P is None:
-            P = self._pinv_cache[block_id] = np.linalg.pinv(self.block_bound(b, block_id),
-                                                             hermitian=True)
-        return P
+        if self._pinvs is None:
+            self._pinvs = self._by_size(self.bounds,
+                                        lambda H: np.linalg.pinv(H, hermitian=True))
+        return self._pinvs[block_id]
 
     def stacked_bound_pinv(self):
         """(nb, m, m) pseudo-inverses of every H_b, zero-padded (FB-GSQ scores)."""
