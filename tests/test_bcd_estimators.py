@@ -254,3 +254,30 @@ def test_unpenalised_problems_match_closed_forms_and_are_not_falsely_certified()
     with pytest.warns(ConvergenceWarning):
         short.fit(X, y)
     assert not short.converged_
+
+
+@pytest.mark.parametrize("est", [Lasso(alpha=0.05, fit_intercept=False),
+                                 SparseLogisticRegression(alpha=0.02)],
+                         ids=["lasso", "logistic"])
+def test_active_set_iter_marks_the_last_support_change(est):
+    X, y = _data(p=30, seed=3)
+    if isinstance(est, SparseLogisticRegression):
+        y = (y > np.median(y)).astype(int)
+    assert clone(est).fit(X, y).active_set_iter_ is None  # solver="cd" does not track it
+    solver = dict(partition="variable", selection="gsl", update="gradient", block_size=2,
+                  tol=0.0)
+
+    def support_after(k):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit = clone(est).set_params(solver=BlockCoordinateDescent(max_iter=k, **solver),
+                                        tol=1e-30).fit(X, y)
+        return np.flatnonzero(np.ravel(fit.coef_)), fit
+
+    final, fit = support_after(400)
+    k = fit.active_set_iter_
+    assert isinstance(k, int) and 0 < k < fit.n_iter_ == 400
+    # the same deterministic run stopped at k has the final support; one step earlier not
+    np.testing.assert_array_equal(support_after(k)[0], final)
+    assert not np.array_equal(support_after(k - 1)[0], final)
+    assert 0 < final.size < X.shape[1]

@@ -81,6 +81,10 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
     n_iter_ : int
         Outer working-set iterations run (block coordinate descent
         iterations with a ``BlockCoordinateDescent`` solver).
+    active_set_iter_ : int or None
+        With a ``BlockCoordinateDescent`` solver, the last BCD iteration at
+        which the set of coefficients at zero (or at the bound, with
+        ``positive``) changed; None with ``solver="cd"``.
     converged_ : bool
         Whether ``tol`` was reached (on the duality gap, for either solver).
     n_features_in_ : int
@@ -203,6 +207,7 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         self.intercept_ = from_numpy(np.asarray(intercept), xp, device) if is_api else float(intercept)
         self.dual_gap_ = float(result.certificate)
         self.n_iter_ = int(result.n_iter)
+        self.active_set_iter_ = result.get("active_set_iter")
         self.converged_ = bool(result.converged)
         return self
 
@@ -302,6 +307,10 @@ class Lasso(ElasticNet):
     intercept_ : float
     dual_gap_ : float
     n_iter_ : int
+    active_set_iter_ : int or None
+        With a ``BlockCoordinateDescent`` solver, the last BCD iteration at
+        which the set of coefficients at zero (or at the bound, with
+        ``positive``) changed; None with ``solver="cd"``.
     n_features_in_ : int
 
     See Also

@@ -215,6 +215,10 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     n_iter_ : int
+    active_set_iter_ : int or None
+        With a ``BlockCoordinateDescent`` solver, the last BCD iteration at
+        which the set of coefficients at zero (or at the bound, with
+        ``positive``) changed; None with ``solver="cd"``.
     converged_ : bool
     certificate_ : float
         The stopping quantity reached (``dual_gap_`` for convex penalties).
@@ -298,6 +302,7 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         self.intercept_ = from_numpy(np.asarray(intercept), xp, device) if is_api \
             else float(intercept)
         self.n_iter_ = int(result.n_iter)
+        self.active_set_iter_ = result.get("active_set_iter")
         self.converged_ = bool(result.converged)
         self.certificate_ = float(result.certificate)
         self.certificate_name_ = result.certificate_name
@@ -321,7 +326,7 @@ class MCPRegression(SparseLinearRegression):
 
     Attributes
     ----------
-    coef_, intercept_, n_iter_, converged_, certificate_, objective_
+    coef_, intercept_, n_iter_, active_set_iter_, converged_, certificate_, objective_
 
     Examples
     --------
@@ -372,7 +377,7 @@ class SCADRegression(SparseLinearRegression):
 
     Attributes
     ----------
-    coef_, intercept_, n_iter_, converged_, certificate_, objective_
+    coef_, intercept_, n_iter_, active_set_iter_, converged_, certificate_, objective_
 
     Examples
     --------
@@ -437,7 +442,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
     classes_ : ndarray of shape (2,)
     coef_ : ndarray of shape (1, n_features)
     intercept_ : ndarray of shape (1,)
-    n_iter_, converged_, certificate_, objective_, n_features_in_
+    n_iter_, active_set_iter_, converged_, certificate_, objective_, n_features_in_
 
     Examples
     --------
@@ -515,6 +520,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         self.coef_ = from_numpy(coef, xp, device) if is_api else coef
         self.intercept_ = from_numpy(intercept, xp, device) if is_api else intercept
         self.n_iter_ = int(result.n_iter)
+        self.active_set_iter_ = result.get("active_set_iter")
         self.converged_ = bool(result.converged)
         self.certificate_ = float(result.certificate)
         self.certificate_name_ = result.certificate_name

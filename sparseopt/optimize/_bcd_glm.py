@@ -149,8 +149,10 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     SolverResult
         ``coef`` (in ``X``'s floating dtype; BCD runs in float64), ``n_iter``
         (BCD iterations), ``converged`` (the estimator's criterion),
-        ``certificate``, ``certificate_name``, ``objective``, ``bcd`` (the
-        solver's own result).
+        ``certificate``, ``certificate_name``, ``objective``,
+        ``active_set_iter`` (the last BCD iteration at which the set of
+        coordinates at zero / at the bound changed), ``bcd`` (the solver's own
+        result).
 
     Examples
     --------
@@ -248,4 +250,5 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     coef = w.astype(out_dtype, copy=False)
     return SolverResult(x=coef, coef=coef, n_iter=int(result.n_iter), converged=bool(converged),
                         certificate=float(certificate), certificate_name=name, tol=tol,
-                        objective=float(value), bcd=result)
+                        objective=float(value), active_set_iter=result.active_set_iter,
+                        bcd=result)
