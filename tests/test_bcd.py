@@ -322,6 +322,25 @@ def test_incremental_gradient_equals_recomputed_gradient(make):
     np.testing.assert_allclose(g_kept, fresh.gradient(), rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("loss", ["least_squares", "logistic"])
+def test_block_gradients_without_the_full_gradient_stay_exact(loss):
+    # cyclic rules keep z and loss'(z) by increments only (no full gradient)
+    rng = np.random.default_rng(5)
+    A = sp.random(50, 20, density=0.3, random_state=5, format="csc")
+    y = rng.standard_normal(50)
+    f = least_squares(A, y) if loss == "least_squares" else logistic(A, np.sign(y))
+    res = BlockCoordinateDescent(partition="order", selection="cyclic", update="gradient",
+                                 block_size=3, max_iter=700, tol=0).solve(
+        f, rng.standard_normal(20))
+    assert not f.full_gradient
+    kept = f.block_gradient(np.arange(20))  # from the incrementally kept loss'(z)
+    z = A @ res.x
+    expected = A.T @ (z - y if loss == "least_squares" else -np.sign(y) / (1 + np.exp(
+        np.sign(y) * z)))
+    np.testing.assert_allclose(kept, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(f.gradient(), expected, rtol=1e-10, atol=1e-12)
+
+
 def _objective(make, rng):
     A = sp.random(40, 12, density=0.4, random_state=3, format="csc")
     if make == "least_squares_gram":

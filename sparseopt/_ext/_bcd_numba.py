@@ -10,6 +10,7 @@ from numba import njit
 
 __all__ = [
     "forward_block",
+    "forward_block_linear",
     "backward_rows",
     "block_rmatvec",
     "sym_update_gradient",
@@ -49,6 +50,23 @@ def forward_block(indptr, indices, data, block, delta, K, z, mark, rows, n_touch
                 rows[n_touched] = i
                 n_touched += 1
     return n_touched
+
+
+@njit(cache=True)
+def forward_block_linear(indptr, indices, data, block, delta, K, z, dl):
+    """``z[:, k] += A[:, j] * delta_t`` and the same change of ``dl`` (squared loss:
+    ``loss'(z) = z - y`` moves with ``z``), without recording the touched rows."""
+    for t in range(block.shape[0]):
+        d = delta[t]
+        if d == 0.0:
+            continue
+        j = block[t] // K
+        k = block[t] % K
+        for ptr in range(indptr[j], indptr[j + 1]):
+            i = indices[ptr]
+            step = data[ptr] * d
+            z[i, k] += step
+            dl[i, k] += step
 
 
 @njit(cache=True)

@@ -173,6 +173,8 @@ class LinearModelObjective:
     def gradient(self):
         if self.full_gradient:
             return self.g.ravel()
+        # an O(n) resync of loss'(z) first (the squared loss updates it by increments)
+        self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
         return np.asarray(self.A_csr.T @ self.dl).ravel()
 
     def block_gradient(self, b):
@@ -185,6 +187,11 @@ class LinearModelObjective:
     def apply(self, b, delta):
         """x_b += delta, with z, loss'(z) and (optionally) g updated incrementally."""
         self.W.ravel()[b] += delta
+        if not self.full_gradient and isinstance(self.loss, _SquaredLoss):
+            # loss'(z) = z - y moves with z: one pass, no touched-row bookkeeping
+            _k.forward_block_linear(self.A.indptr, self.A.indices, self.A.data, b,
+                                    delta, self.K, self.z, self.dl)
+            return
         nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
                               self.z, self._mark, self._rows, 0)
         rows = self._rows[:nt]

@@ -471,11 +471,13 @@ class BlockCoordinateDescent:
             t_upd += t2 - t1
             k += 1
             if not smooth:  # active-set monitoring (spec section 6)
-                new_active = penalty.active(objective.x)
-                if np.array_equal(new_active, active):
+                # only x_b moved, so only the block's part of the set can change
+                new_b = penalty.active(objective.x[b], b)
+                if np.array_equal(new_b, active[b]):
                     stable += 1
                 else:
-                    active, stable, active_set_iter = new_active, 0, k
+                    active[b] = new_b
+                    stable, active_set_iter = 0, k
                 if self.newton_after is not None:
                     switched = stable >= self.newton_after
                     if not switched:
