@@ -22,59 +22,33 @@ def _relative_gap(res, f_star):
 
 
 class LeastSquaresA:
-    """Problem A scaled to 500 x 1000, block size 5."""
+    """Problem A, block size 5, 500 iterations: scaled to 500 x 1000 (greedy rules keep
+    the gradient through the Gram matrix) and to 1000 x 5000 (no Gram matrix: through the
+    touched rows). The fixed partitions' block bounds are part of every solve."""
 
-    params = list(_CONFIGS)
-    param_names = ["config"]
-    timeout = 120
+    params = (list(_CONFIGS), ["500x1000", "1000x5000"])
+    param_names = ["config", "size"]
+    timeout = 180
 
-    def setup(self, config):
+    def setup(self, config, size):
         self._limits = threadpool_limits(1)
-        self.prob = make_bcd_least_squares(500, 1000, random_state=0)
+        n, p = map(int, size.split("x"))
+        self.prob = make_bcd_least_squares(n, p, random_state=0)
         self.solver = BlockCoordinateDescent(block_size=5, max_iter=500, tol=0.0,
                                              record_every=500, random_state=0,
                                              **_CONFIGS[config])
         self.solver.solve(self.prob.objective)  # compile kernels, build the Gram matrix
 
-    def teardown(self, config):
+    def teardown(self, config, size):
         self._limits.unregister()
 
-    def time_500_iterations(self, config):
+    def time_500_iterations(self, config, size):
         self.solver.solve(self.prob.objective)
 
-    def peakmem_500_iterations(self, config):
+    def peakmem_500_iterations(self, config, size):
         self.solver.solve(self.prob.objective)
 
-    def track_relative_gap(self, config):
-        return _relative_gap(self.solver.solve(self.prob.objective), self.prob.f_star)
-
-    track_relative_gap.unit = "relative gap"
-
-
-class LeastSquaresATouchedRows:
-    """Problem A at 1000 x 5000 (sparse, no Gram matrix): greedy rules keep the gradient
-    current through the touched rows; the fixed partition's 1000 block bounds are part
-    of each solve."""
-
-    params = list(_CONFIGS)
-    param_names = ["config"]
-    timeout = 180
-
-    def setup(self, config):
-        self._limits = threadpool_limits(1)
-        self.prob = make_bcd_least_squares(1000, 5000, random_state=0)
-        self.solver = BlockCoordinateDescent(block_size=5, max_iter=200, tol=0.0,
-                                             record_every=200, random_state=0,
-                                             **_CONFIGS[config])
-        self.solver.solve(self.prob.objective)  # compile kernels
-
-    def teardown(self, config):
-        self._limits.unregister()
-
-    def time_200_iterations(self, config):
-        self.solver.solve(self.prob.objective)
-
-    def track_relative_gap(self, config):
+    def track_relative_gap(self, config, size):
         return _relative_gap(self.solver.solve(self.prob.objective), self.prob.f_star)
 
     track_relative_gap.unit = "relative gap"

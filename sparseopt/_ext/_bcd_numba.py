@@ -10,7 +10,6 @@ from numba import njit
 
 __all__ = [
     "forward_block",
-    "forward_block_linear",
     "backward_rows",
     "block_rmatvec",
     "sym_update_gradient",
@@ -29,33 +28,17 @@ __all__ = [
 
 
 @njit(cache=True)
-def forward_block(indptr, indices, data, block, delta, K, z, mark, rows, n_touched):
+def forward_block(indptr, indices, data, block, delta, K, z, mark, rows, n_touched, dl):
     """``z[:, k] += A[:, j] * delta_t`` for each coordinate ``c_t = j*K + k`` of ``block``.
 
     Records the rows touched for the first time in ``rows[n_touched:]``
     (``mark[i]`` flags them) and returns the new count, so that the caller
-    recomputes the loss derivative on those rows only (spec section 8).
+    recomputes the loss derivative on those rows only (spec section 8); an
+    empty ``mark`` skips this bookkeeping. A non-empty ``dl`` receives the same
+    change as ``z`` (the squared loss: ``loss'(z) = z - y`` moves with ``z``).
     """
-    for t in range(block.shape[0]):
-        d = delta[t]
-        if d == 0.0:
-            continue
-        j = block[t] // K
-        k = block[t] % K
-        for ptr in range(indptr[j], indptr[j + 1]):
-            i = indices[ptr]
-            z[i, k] += data[ptr] * d
-            if mark[i] == 0:
-                mark[i] = 1
-                rows[n_touched] = i
-                n_touched += 1
-    return n_touched
-
-
-@njit(cache=True)
-def forward_block_linear(indptr, indices, data, block, delta, K, z, dl):
-    """``z[:, k] += A[:, j] * delta_t`` and the same change of ``dl`` (squared loss:
-    ``loss'(z) = z - y`` moves with ``z``), without recording the touched rows."""
+    track = mark.shape[0] > 0
+    linear = dl.shape[0] > 0
     for t in range(block.shape[0]):
         d = delta[t]
         if d == 0.0:
@@ -66,7 +49,13 @@ def forward_block_linear(indptr, indices, data, block, delta, K, z, dl):
             i = indices[ptr]
             step = data[ptr] * d
             z[i, k] += step
-            dl[i, k] += step
+            if linear:
+                dl[i, k] += step
+            if track and mark[i] == 0:
+                mark[i] = 1
+                rows[n_touched] = i
+                n_touched += 1
+    return n_touched
 
 
 @njit(cache=True)

@@ -24,7 +24,9 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     ``verbose``; a :class:`~sparseopt.optimize.BlockCoordinateDescent`
     instance: :func:`sparseopt.optimize._bcd_glm.bcd_linear_model` (a fresh
     copy of it, so the estimator's parameter is never modified; the
-    estimator's ``verbose`` is passed on when the solver's is 0).
+    estimator's ``verbose`` is passed on when the solver's is 0, and the
+    history, which the estimator does not keep, records the last iteration
+    only).
     """
     from sklearn.base import clone
 
@@ -40,6 +42,8 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     solver = clone(solver)
     if est.verbose and not solver.verbose:
         solver.set_params(verbose=est.verbose)
+    # the estimator keeps no per-iteration history: F is not evaluated every iteration
+    solver.set_params(record_every=max(1, solver.max_iter))
     return bcd_linear_model(X, y, penalty, datafit, solver, w_init=w_init,
                             X_mean=X_mean, row_scale=row_scale, positive=est.positive,
                             tol=est.tol)

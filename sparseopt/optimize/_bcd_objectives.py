@@ -24,6 +24,10 @@ __all__ = ["LinearModelObjective", "QuadraticObjective", "least_squares", "logis
 
 
 _NO_WEIGHTS = np.empty(0)  # unit row weights of _k.block_gram
+# "not used" arguments of _k.forward_block: no touched-row bookkeeping / no loss'(z) copy
+_NO_MARK = np.empty(0, dtype=np.int8)
+_NO_ROWS = np.empty(0, dtype=np.int64)
+_NO_DL = np.empty((0, 0))
 
 
 # ----------------------------------------------------------------------------- losses
@@ -189,11 +193,11 @@ class LinearModelObjective:
         self.W.ravel()[b] += delta
         if not self.full_gradient and isinstance(self.loss, _SquaredLoss):
             # loss'(z) = z - y moves with z: one pass, no touched-row bookkeeping
-            _k.forward_block_linear(self.A.indptr, self.A.indices, self.A.data, b,
-                                    delta, self.K, self.z, self.dl)
+            _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
+                             self.z, _NO_MARK, _NO_ROWS, 0, self.dl)
             return
         nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
-                              self.z, self._mark, self._rows, 0)
+                              self.z, self._mark, self._rows, 0, _NO_DL)
         rows = self._rows[:nt]
         if self.full_gradient and self._gram is not None:
             # Gram form: g += G[:, b] delta; loss'(z) is not needed (recomputed by start)
@@ -218,7 +222,7 @@ class LinearModelObjective:
         z = self._z_work
         nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b,
                               np.ascontiguousarray(d, dtype=np.float64), self.K, z,
-                              self._mark, self._rows, 0)
+                              self._mark, self._rows, 0, _NO_DL)
         rows = self._rows[:nt]
         dz = z[rows]
         z[rows] = 0.0
@@ -290,7 +294,7 @@ class LinearModelObjective:
         z = self._z_work
         nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, idx,
                               np.ascontiguousarray(vals, dtype=np.float64), self.K, z,
-                              self._mark, self._rows, 0)
+                              self._mark, self._rows, 0, _NO_DL)
         rows = self._rows[:nt]
         Z = z[rows]
         z[rows] = 0.0
