@@ -218,17 +218,25 @@ class LinearModelObjective:
         if self.loss.exact_bound:
             g_b = self.block_gradient(b)
             return float(g_b @ d + 0.5 * d @ (self.hessian_bound(b) @ d))
-        # z changes on the rows the block touches only: dz = A[:, b] d on those rows
+        rows, dz = self._column_change(b, d)  # z changes on these rows only
+        self._mark[rows] = 0
+        z_rows = self.z[rows]
+        return self.loss.value(z_rows + dz, rows) - self.loss.value(z_rows, rows)
+
+    def _column_change(self, idx, vals):
+        """``(rows, dz)``: the rows ``A[:, idx] vals`` touches and its (K-column) values there.
+
+        The scratch ``_z_work`` is left zeroed; the rows stay flagged in ``_mark``
+        (cleared by the caller or by ``backward_rows``).
+        """
         z = self._z_work
-        nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b,
-                              np.ascontiguousarray(d, dtype=np.float64), self.K, z,
+        nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, idx,
+                              np.ascontiguousarray(vals, dtype=np.float64), self.K, z,
                               self._mark, self._rows, 0, _NO_DL)
         rows = self._rows[:nt]
         dz = z[rows]
         z[rows] = 0.0
-        self._mark[rows] = 0
-        z_rows = self.z[rows]
-        return self.loss.value(z_rows + dz, rows) - self.loss.value(z_rows, rows)
+        return rows, dz
 
     # -- curvature
     def _block_columns(self, b):
@@ -291,19 +299,14 @@ class LinearModelObjective:
         if self._gram is not None:
             return vals @ self._gram[idx]  # G symmetric: rows are contiguous
         # H d = c A^T (A D M): forward on the columns of idx, backward on touched rows
-        z = self._z_work
-        nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, idx,
-                              np.ascontiguousarray(vals, dtype=np.float64), self.K, z,
-                              self._mark, self._rows, 0, _NO_DL)
-        rows = self._rows[:nt]
-        Z = z[rows]
-        z[rows] = 0.0
+        rows, Z = self._column_change(idx, vals)
         mix = self.loss.class_mixing()
         if mix is not None:
             Z = Z @ mix
         out = np.zeros((self.n_features, self.K))
-        _k.backward_rows(self.A_csr.indptr, self.A_csr.indices, self.A_csr.data, rows, nt,
-                         np.ascontiguousarray(self.loss.curvature * Z), self._mark, out)
+        _k.backward_rows(self.A_csr.indptr, self.A_csr.indices, self.A_csr.data, rows,
+                         rows.size, np.ascontiguousarray(self.loss.curvature * Z), self._mark,
+                         out)
         return out.ravel()
 
     def global_lipschitz(self):
