@@ -58,6 +58,7 @@ class _WeightedLogisticRidgeLoss:
 
     curvature = 1.0
     exact_bound = False
+    linear_derivative = False
     n_outputs = 1
 
     def __init__(self, y, sample_weight, n_ridge):

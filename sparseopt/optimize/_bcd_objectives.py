@@ -9,7 +9,9 @@ delta, updating the gradient incrementally, spec section 8),
 ``trial_change(b, d)`` (f(x + U_b d) - f(x) without moving), ``hessian_bound(b)``
 (H_b, spec section 1 table), ``hessian(b)`` (exact block Hessian),
 ``bound_matvec(idx, vals)`` (H d for a sparse d, used by IHT) and
-``gershgorin()`` (row sums of |H|, a diagonal bound for every block).
+``gershgorin()`` (row sums of |H|, a diagonal bound for every block); optionally
+``hessian_bounds(block_index, sizes)`` (the H_b of every block of a fixed
+partition in one call; the solver falls back to ``hessian_bound`` per block).
 """
 from __future__ import annotations
 
@@ -36,6 +38,9 @@ class _SquaredLoss:
 
     curvature = 1.0
     exact_bound = True  # the bound H_b equals the Hessian
+    # loss'(z) = z - y: a change of z passes unchanged to loss'(z), and the gradient is
+    # A^T A x - A^T y (Gram form of the full gradient, increments of loss'(z))
+    linear_derivative = True
 
     def __init__(self, y):
         self.y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
@@ -60,6 +65,7 @@ class _LogisticLoss:
 
     curvature = 0.25
     exact_bound = False
+    linear_derivative = False
 
     def __init__(self, y):
         self.y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
@@ -86,6 +92,7 @@ class _SoftmaxLoss:
 
     curvature = 0.5
     exact_bound = False
+    linear_derivative = False
 
     def __init__(self, labels, n_classes):
         labels = np.asarray(labels, dtype=np.int64)
@@ -142,7 +149,7 @@ class LinearModelObjective:
         self.coord_lipschitz = np.repeat(loss.curvature * self.col_sq_norms, self.K)
         if self.K > 1:  # Böhning: diagonal of 1/2 (I - 11^T/K) is (1 - 1/K)/2
             self.coord_lipschitz = self.coord_lipschitz * (1.0 - 1.0 / self.K)
-        self._use_gram = isinstance(loss, _SquaredLoss) and self.n_features <= gram_max_features
+        self._use_gram = loss.linear_derivative and self.n_features <= gram_max_features
         self._gram = None
         self._mark = np.zeros(self.n_samples, dtype=np.int8)
         self._rows = np.empty(self.n_samples, dtype=np.int64)
@@ -191,8 +198,8 @@ class LinearModelObjective:
     def apply(self, b, delta):
         """x_b += delta, with z, loss'(z) and (optionally) g updated incrementally."""
         self.W.ravel()[b] += delta
-        if not self.full_gradient and isinstance(self.loss, _SquaredLoss):
-            # loss'(z) = z - y moves with z: one pass, no touched-row bookkeeping
+        if not self.full_gradient and self.loss.linear_derivative:
+            # loss'(z) moves with z: one pass, no touched-row bookkeeping
             _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
                              self.z, _NO_MARK, _NO_ROWS, 0, self.dl)
             return
