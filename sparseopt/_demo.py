@@ -2,17 +2,27 @@
 
 Each field contributes a ``sparseopt/<field>/_demo.py`` whose ``demo()``
 returns rows ``{"problem", "estimator", "metric", "value", "seconds",
-"anchor", "anchor_value"}``; this module runs them and prints one table.
+"anchor", "anchor_value"}``; this module runs the fields one after the other
+and prints each field's rows as soon as they are ready, in at most 120
+columns (``wide=True``: one unwrapped table at the end). One-time Numba
+compilation (or loading of its on-disk cache) is measured separately, so that
+the fit times can be read for what they are.
 """
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 import traceback
+from contextlib import contextmanager
 
 from .utils.discovery import all_demos, all_estimators
 
 COLUMNS = ("field", "problem", "estimator", "metric", "value", "seconds", "anchor", "anchor_value")
+# narrow layout: (column, width); the anchor's description goes on its own line
+_NARROW = (("problem", 28), ("estimator", 28), ("metric", 24), ("value", 10), ("seconds", 8),
+           ("anchor_value", 12))
+MAX_WIDTH = 120
 
 
 def _fmt(value):
@@ -26,7 +36,7 @@ def _fmt(value):
 
 
 def format_table(rows):
-    """Render rows as a fixed-width text table."""
+    """Render rows as one fixed-width text table (the ``--wide`` layout)."""
     cells = [[_fmt(row.get(c)) for c in COLUMNS] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c)
               for i, c in enumerate(COLUMNS)]
@@ -36,21 +46,95 @@ def format_table(rows):
     return "\n".join([line, sep, *body])
 
 
-def run_demo(fields=None, out=print):
-    """Run the demos of ``fields`` (all by default); return ``(rows, n_failed)``."""
-    rows, failed = [], 0
-    demos = [(f, fn) for f, fn in all_demos() if fields is None or f in fields]
+def format_rows(rows):
+    """Render rows in at most 120 columns: long cells wrap, the anchor's name gets its own line."""
+    header = "  ".join(name.replace("_", " ").ljust(w) for name, w in _NARROW).rstrip()
+    lines = [header, "  ".join("-" * w for _, w in _NARROW)]
+    for row in rows:
+        wrapped = [textwrap.wrap(_fmt(row.get(name)), w, break_long_words=True) or ["-"]
+                   for name, w in _NARROW]
+        for k in range(max(len(c) for c in wrapped)):
+            lines.append("  ".join((c[k] if k < len(c) else "").ljust(w)
+                                   for c, (_, w) in zip(wrapped, _NARROW)).rstrip())
+        if row.get("anchor"):
+            lines.extend(textwrap.wrap(f"anchor: {row['anchor']}", MAX_WIDTH,
+                                       initial_indent="    ", subsequent_indent="      "))
+    return "\n".join(lines)
+
+
+@contextmanager
+def _compile_timer():
+    """Seconds spent in top-level Numba compilations (or cache loads) inside the block."""
+    total = [0.0]
+    try:
+        from numba.core import event
+    except ImportError:  # pragma: no cover - numba is a dependency
+        yield total
+        return
+
+    class _Listener(event.Listener):
+        depth, start = 0, 0.0
+
+        def on_start(self, ev):
+            if self.depth == 0:
+                self.start = time.perf_counter()
+            self.depth += 1
+
+        def on_end(self, ev):
+            self.depth -= 1
+            if self.depth == 0:
+                total[0] += time.perf_counter() - self.start
+
+    with event.install_listener("numba:compile", _Listener()):
+        yield total
+
+
+def demo_fields():
+    """Names of the fields that contribute a demo."""
+    return [field for field, _ in all_demos()]
+
+
+def run_demo(fields=None, out=print, wide=False):
+    """Run the demos of ``fields`` (all by default); return ``(rows, n_failed)``.
+
+    Raises
+    ------
+    ValueError
+        If a requested field has no demo; the message lists the valid fields.
+    """
+    available = all_demos()
+    valid = [f for f, _ in available]
+    if fields is not None:
+        unknown = [f for f in fields if f not in valid]
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; valid fields: {', '.join(valid)}")
+    demos = [(f, fn) for f, fn in available if fields is None or f in fields]
     out(f"sparseopt demo: {len(all_estimators())} registered estimators, "
         f"{len(demos)} capabilities with a demo")
+    rows, failed = [], 0
     for field, demo in demos:
         start = time.perf_counter()
-        try:
-            for row in demo():
-                rows.append({"field": field, **row})
-        except Exception:  # report and keep going: one broken field must not hide the rest
-            failed += 1
-            out(f"[{field}] demo failed:\n{traceback.format_exc()}")
-            rows.append({"field": field, "problem": "-", "estimator": "-", "metric": "FAILED",
-                         "value": None, "seconds": time.perf_counter() - start})
-    out(format_table(rows))
+        field_rows = []
+        with _compile_timer() as compile_seconds:
+            try:
+                for row in demo():
+                    field_rows.append({"field": field, **row})
+            except Exception:  # report and keep going: one broken field must not hide the rest
+                failed += 1
+                out(f"[{field}] demo failed:\n{traceback.format_exc()}")
+                field_rows.append({"field": field, "problem": "-", "estimator": "-",
+                                   "metric": "FAILED", "value": None,
+                                   "seconds": time.perf_counter() - start})
+        rows.extend(field_rows)
+        if wide:
+            continue
+        elapsed = time.perf_counter() - start
+        note = (f"; one-time Numba compilation {compile_seconds[0]:.1f} s of it, included in the "
+                "first fits' seconds (cached on disk for the next run)" if compile_seconds[0] >= 0.05
+                else "")
+        out("")
+        out(textwrap.fill(f"== {field}: {len(field_rows)} rows in {elapsed:.1f} s{note}", MAX_WIDTH))
+        out(format_rows(field_rows))
+    if wide:
+        out(format_table(rows))
     return rows, failed

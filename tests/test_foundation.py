@@ -65,13 +65,42 @@ def test_demo_runs_every_registered_capability_and_prints_a_table(capsys):
     assert rc == 0, out
     assert "problem" in out and "estimator" in out
     for field, _ in all_demos():
-        assert field in out
+        assert f"== {field}:" in out
+    # fits a terminal
+    assert max(len(line) for line in out.splitlines()) <= 120
+
+
+def test_demo_rejects_an_unknown_field_with_the_valid_list(capsys):
+    from sparseopt.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["demo", "--field", "nonexistent"])
+    err = capsys.readouterr().err
+    assert "nonexistent" in err
+    for field, _ in all_demos():
+        assert field in err
+
+
+def test_demo_wrapped_rows_keep_every_value():
+    from sparseopt._demo import format_rows
+
+    row = {"problem": "a problem whose description is much longer than its column",
+           "estimator": "Est(alpha=1)", "metric": "m", "value": 0.125, "seconds": 1.5,
+           "anchor": "the anchor library's long description " * 4, "anchor_value": 0.25}
+    text = format_rows([row])
+    assert max(len(line) for line in text.splitlines()) <= 120
+    flat = " ".join(text.split())
+    assert "longer than its column" in flat and "0.125" in flat and "0.25" in flat
 
 
 def test_demo_command_line_lists_estimators():
     out = subprocess.run([sys.executable, "-m", "sparseopt", "estimators"], capture_output=True,
                          text=True, check=True, cwd=ROOT).stdout
-    assert "Lasso" in out
+    lines = out.splitlines()
+    # public import path, then a one-line description
+    assert "sparseopt.linear_model.Lasso" in lines
+    described = lines[lines.index("sparseopt.linear_model.Lasso") + 1]
+    assert described.startswith("    ") and len(described.split()) >= 3
 
 
 def test_readme_commands_and_ci_agree():
