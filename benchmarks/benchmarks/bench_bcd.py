@@ -10,6 +10,8 @@ from threadpoolctl import threadpool_limits
 from sparseopt.datasets import make_bcd_lattice, make_bcd_least_squares, make_bcd_two_moons
 from sparseopt.optimize import BlockCoordinateDescent
 
+from .common import release_threads
+
 _CONFIGS = {
     "cyclic-gradient": dict(partition="sorted", selection="cyclic", update="gradient"),
     "gsl-gradient": dict(partition="variable", selection="gsl", update="gradient"),
@@ -40,7 +42,7 @@ class LeastSquaresA:
         self.solver.solve(self.prob.objective)  # compile kernels, build the Gram matrix
 
     def teardown(self, config, size):
-        self._limits.unregister()
+        release_threads(self)
 
     def time_500_iterations(self, config, size):
         self.solver.solve(self.prob.objective)
@@ -79,7 +81,7 @@ class LabelPropagationGraphs:
         self.solver.solve(self.prob.objective)
 
     def teardown(self, problem, blocks):
-        self._limits.unregister()
+        release_threads(self)
 
     def time_200_iterations(self, problem, blocks):
         self.solver.solve(self.prob.objective)

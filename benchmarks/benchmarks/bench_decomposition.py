@@ -13,6 +13,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from sparseopt.datasets import make_low_rank_sparse, make_matrix_completion  # noqa: E402
 
+from .common import release_threads  # noqa: E402
+
 BACKENDS = ["numpy", "array_api_strict", "torch-cpu"]
 OUTLIERS = {"mean": ("mean", 1.0), "large": ("uniform", 500.0)}
 
@@ -72,7 +74,7 @@ class RobustPCASuite:
         self._limits = threadpool_limits(1)
 
     def teardown(self, *args):
-        self._limits.restore_original_limits()
+        release_threads(self)
 
     def _fit(self):
         import sklearn
@@ -120,7 +122,7 @@ class MatrixCompletionSuite:
         self._limits = threadpool_limits(1)
 
     def teardown(self, *args):
-        self._limits.restore_original_limits()
+        release_threads(self)
 
     def _fit(self):
         from sparseopt.decomposition import RobustMatrixCompletion

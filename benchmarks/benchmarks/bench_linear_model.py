@@ -13,7 +13,7 @@ from sparseopt.datasets import make_correlated_regression
 from sparseopt.linear_model import sparse_path
 from sparseopt.optimize import enet_duality_gap
 
-from .common import require
+from .common import release_threads, require
 
 _SHAPES = {"a-100x10000": (100, 10_000), "b-1000x5000": (1000, 5000)}
 
@@ -38,7 +38,7 @@ class LassoPath:
             require({"celer": "celer", "skglm": "skglm", "sklearn": "sklearn"}[solver])
 
     def teardown(self, problem, solver):
-        self._limits.unregister()
+        release_threads(self)
 
     def time_path(self, problem, solver):
         _run_path(solver, self.X, self.y, self.alphas)
@@ -94,7 +94,7 @@ class EpochCost:
         self.r = self.design.residual().copy()
 
     def teardown(self):
-        self._limits.unregister()
+        release_threads(self)
 
     def time_cd_epoch(self):
         self.design.epochs(self.w, self.lip, self.ws, self.kernel, 1)

@@ -12,6 +12,8 @@ from threadpoolctl import threadpool_limits
 from sparseopt.datasets import make_grid_densities, make_random_assignment
 from sparseopt.transport import sinkhorn
 
+from .common import release_threads
+
 
 def _problem(name):
     if name == "random500":
@@ -68,7 +70,7 @@ class Sinkhorn:
         sinkhorn(*self.args, self.reg, **{**self.kw, "max_iter": 1})  # JIT outside timings
 
     def teardown(self, *params):
-        self._limits.unregister()
+        release_threads(self)
 
     def time_solve(self, *params):
         sinkhorn(*self.args, self.reg, **self.kw)

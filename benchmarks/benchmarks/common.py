@@ -30,3 +30,15 @@ def require(module_name):
         return importlib.import_module(module_name)
     except ImportError as exc:
         raise NotImplementedError(f"{module_name} is not installed") from exc
+
+
+def release_threads(bench):
+    """Undo ``threadpool_limits`` in ``teardown``; a no-op when ``setup`` skipped before setting it.
+
+    asv calls ``teardown`` even after ``setup`` raised ``NotImplementedError``
+    (a skipped parameter combination), so teardown must not assume setup ran.
+    """
+    limits = getattr(bench, "_limits", None)
+    if limits is not None:
+        limits.restore_original_limits()
+        bench._limits = None
