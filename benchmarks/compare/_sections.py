@@ -21,3 +21,41 @@ def replace_section(path, key, content, *, header=None):
     pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end) + "\n", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block
     path.write_text(text)
+
+
+def machine_stamp(libraries=("sparseopt", "numpy", "scipy", "scikit-learn")):
+    """One line naming the machine a fragment was measured on.
+
+    CPU model, logical cores, the BLAS thread limit in force, the 1/5/15-minute
+    load averages at the time of the call (a loaded machine inflates and spreads
+    timings: read ratios, not seconds) and the versions of ``libraries``.
+    """
+    import os
+    import platform
+    from importlib import metadata
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import numpy  # noqa: F401  (load the BLAS so that threadpoolctl sees it)
+        import scipy.linalg  # noqa: F401
+        from threadpoolctl import threadpool_info
+
+        threads = ", ".join(sorted({f"{i['internal_api']} {i['num_threads']} thread(s)"
+                                    for i in threadpool_info()})) or "no BLAS found"
+    except ImportError:  # pragma: no cover
+        threads = "BLAS threads unknown (threadpoolctl missing)"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    versions = []
+    for name in libraries:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} not installed")
+    return (f"Machine: {cpu}, {os.cpu_count()} logical cores; {threads}; load average {load} "
+            f"(1/5/15 min) when the run started; Python {platform.python_version()}, "
+            f"{', '.join(versions)}.")
