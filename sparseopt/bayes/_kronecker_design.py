@@ -5,7 +5,9 @@ from functools import reduce
 
 import numpy as np
 
-from ..utils._array_api import get_namespace_and_device, to_numpy
+import array_api_compat.numpy as np_compat
+
+from ..utils._array_api import to_numpy
 
 __all__ = ["KroneckerDesign"]
 
@@ -47,6 +49,31 @@ def multi_mode_product(xp, tensor, matrices):
     for mode, matrix in enumerate(matrices):
         tensor = mode_product(xp, tensor, matrix, mode)
     return tensor
+
+
+def _native_namespace(factors):
+    """Namespace and device of the factors themselves (NumPy for NumPy arrays and lists).
+
+    The design keeps its factors where they live; an estimator's ``fit``
+    converts it to NumPy when scikit-learn's ``array_api_dispatch`` is off.
+    """
+    import array_api_compat
+
+    arrays = [f for f in factors if array_api_compat.is_array_api_obj(f)
+              and not isinstance(f, np.ndarray)]
+    if not arrays:
+        return np_compat, False, "cpu"
+    try:
+        xp = array_api_compat.array_namespace(*arrays)
+    except TypeError as exc:
+        raise ValueError("KroneckerDesign: the factors use different array namespaces; pass "
+                         "arrays from one library.") from exc
+    devices = {str(array_api_compat.device(a)) for a in arrays}
+    if len(devices) > 1 or len(arrays) != len(factors):
+        raise ValueError("KroneckerDesign: the factors must share one array namespace and "
+                         f"device, got devices {sorted(devices)} and "
+                         f"{len(factors) - len(arrays)} NumPy/list factor(s).")
+    return xp, True, array_api_compat.device(arrays[0])
 
 
 class KroneckerDesign:
@@ -103,8 +130,7 @@ class KroneckerDesign:
             factors = tuple(factors[0])
         if not factors:
             raise ValueError("KroneckerDesign needs at least one factor matrix.")
-        xp, is_api, device = get_namespace_and_device(*[f for f in factors
-                                                        if not isinstance(f, (list, tuple))])
+        xp, is_api, device = _native_namespace(factors)
         checked = []
         for i, f in enumerate(factors):
             if not is_api:
@@ -180,6 +206,10 @@ class KroneckerDesign:
         xp = self._xp
         return float(reduce(lambda a, b: a * b,
                             [float(xp.sum(abs_squared(xp, f))) for f in self.factors]))
+
+    def to_numpy(self):
+        """The same design with NumPy factors (explicit host copy)."""
+        return KroneckerDesign(*[to_numpy(f) for f in self.factors])
 
     def toarray(self):
         """The dense matrix ``np.kron(A_1, ..., A_I)`` as a NumPy array (small problems only)."""

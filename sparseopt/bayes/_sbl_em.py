@@ -263,6 +263,9 @@ def sbl_em(xp, e_step, Y, *, m_step, noise_update, noise_variance, prune_thresho
         if learn_noise:
             sigma2 = max(float(noise_update(xp, post, gamma_tensor, sigma2, n_samples)), noise_floor)
         # pruning (relative thresholds, Sec. 5 of the spec): before the next E-step
+        if any(not float(xp.max(g)) > 0.0 for g in new_gammas):
+            # every variance of a mode vanished: the posterior mean is zero
+            return _empty_result(xp, Y, sizes, real_dtype, sigma2, n_iter, history)
         gammas = []
         for i, g in enumerate(new_gammas):
             keep = g > prune_threshold * xp.max(g)
@@ -289,6 +292,15 @@ def sbl_em(xp, e_step, Y, *, m_step, noise_update, noise_variance, prune_thresho
     return EMResult(coef=coef, gammas=full_gammas, masks=masks, noise_variance=sigma2,
                     n_iter=n_iter, converged=converged, certificate=change,
                     cost_history=history, posterior=post)
+
+
+def _empty_result(xp, Y, sizes, dtype, sigma2, n_iter, history):
+    device = _dev(Y)
+    return EMResult(coef=xp.zeros(tuple(sizes) + (Y.shape[1],), dtype=Y.dtype, device=device),
+                    gammas=[xp.zeros(n, dtype=dtype, device=device) for n in sizes],
+                    masks=[xp.zeros(n, dtype=xp.bool, device=device) for n in sizes],
+                    noise_variance=sigma2, n_iter=n_iter, converged=True, certificate=0.0,
+                    cost_history=history, posterior=None)
 
 
 def _full_gamma(xp, gammas, masks):

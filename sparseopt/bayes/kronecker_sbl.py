@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import (
+    dispatch_enabled,
     from_numpy,
     get_namespace_and_device,
     move_to,
@@ -385,6 +386,8 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
         validate_params(self)
         name = type(self).__name__
         if isinstance(X, KroneckerDesign):
+            if X._is_api and not dispatch_enabled():  # scikit-learn's rule: NumPy by default
+                X, y = X.to_numpy(), to_numpy(y)
             xp, device, factors, y = self._check_operator_data(X, y)
             shape = self._resolve_shape(X.shape[1], X.support_shape)
             e_step = KroneckerEStep(xp, factors)
@@ -394,9 +397,12 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
                 del self.feature_names_in_
         else:
             xp, is_api, device = get_namespace_and_device(X)
+            if is_api and y is not None:  # y follows X's namespace and device
+                y = move_to(y, xp, device)
             X, y = check_X_y(self, X, y, multi_output=True)
             if not is_api:
                 X = np.ascontiguousarray(X)
+            y = xp.astype(y, X.dtype)
             shape = self._resolve_shape(X.shape[1])
             e_step = DenseEStep(xp, X, shape)
             frobenius = float(xp.sum(X * X))
@@ -464,7 +470,9 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
             if X.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                                  f"expecting {self.n_features_in_} features as input.")
-            return X.matvec(coef)
+            if X._is_api and not dispatch_enabled():
+                X = X.to_numpy()
+            return X.matvec(move_to(coef, X._xp, X._device) if X._is_api else to_numpy(coef))
         same_namespace_and_device(self.coef_, X, f"{type(self).__name__}.predict()")
         xp, _, _ = get_namespace_and_device(X)
         X = check_X(self, X, reset=False)

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._array_api import get_namespace_and_device, same_namespace_and_device
+from ..utils._array_api import get_namespace_and_device, move_to, same_namespace_and_device
 from ..utils.validation import Interval, StrOptions, check_X, check_X_y, validate_params
 from ._base import SBLRegressorMixin, posterior_power
 from ._kronecker_design import abs_squared
@@ -189,9 +189,12 @@ class SparseBayesianRegression(SBLRegressorMixin, BaseEstimator):
         """
         validate_params(self)
         xp, is_api, device = get_namespace_and_device(X)
+        if is_api and y is not None:  # y follows X's namespace and device
+            y = move_to(y, xp, device)
         X, y = check_X_y(self, X, y, multi_output=True)
         if not is_api:
             X = np.ascontiguousarray(X)
+        y = xp.astype(y, X.dtype)
         Y, multi = self._as_columns(xp, y)
         if self.fit_intercept:
             X_offset, y_offset = xp.mean(X, axis=0), xp.mean(Y, axis=0)
@@ -216,7 +219,8 @@ class SparseBayesianRegression(SBLRegressorMixin, BaseEstimator):
             coef = self._store(xp, result, multi, name)
             self.gamma_ = result.gammas[0]
             self.active_ = result.masks[0]
-            self.sigma_ = result.posterior.covariance
+            self.sigma_ = (result.posterior.covariance if result.posterior is not None
+                           else xp.zeros((0, 0), dtype=X.dtype, device=device))
         if self.fit_intercept:
             coef2 = self.coef_ if multi else self.coef_[None, :]
             intercept = y_offset - xp.sum(coef2 * X_offset[None, :], axis=1)
