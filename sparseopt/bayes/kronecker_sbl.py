@@ -485,6 +485,7 @@ class _TrackMasks:
     def __init__(self, e_step):
         self.e_step, self.masks = e_step, None
         self.mode_sizes, self.n_samples = e_step.mode_sizes, e_step.n_samples
+        self.largest_dimension = e_step.largest_dimension
 
     def __call__(self, gammas, masks, sigma2, Y, covariance=False):
         self.masks = list(masks)
