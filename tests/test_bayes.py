@@ -18,7 +18,9 @@ from sklearn.linear_model import ARDRegression
 
 from sparseopt.bayes import KroneckerDesign, KroneckerSBL, SparseBayesianRegression
 from sparseopt.bayes._sbl_em import DenseEStep, KroneckerEStep
-from sparseopt.bayes.kronecker_sbl import am_m_step, m_step_cost, svd_m_step
+from sparseopt.bayes.kronecker_sbl import _am_m_step as am_m_step
+from sparseopt.bayes.kronecker_sbl import _m_step_cost as m_step_cost
+from sparseopt.bayes.kronecker_sbl import _svd_m_step as svd_m_step
 from sparseopt.datasets import (
     kronecker_matvec,
     make_irs_mimo_channel,

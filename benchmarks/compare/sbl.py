@@ -215,9 +215,10 @@ def main(argv=None):
         best_k = min(by["KroneckerSBL-SVD"], by["KroneckerSBL-AM"])
         worst_k = max(by["KroneckerSBL-SVD"], by["KroneckerSBL-AM"])
         base = min(by["SparseBayesianRegression (classic SBL)"], by["sklearn ARDRegression"])
+        outcome = ("both lower" if worst_k < base
+                   else "one lower" if best_k < base else "NOT lower")
         verdict.append(f"{snr} dB: best KroneckerSBL {best_k:.2e}, worst {worst_k:.2e}, best "
-                       f"of classic SBL/ARD {base:.2e} -> "
-                       f"{'both lower' if worst_k < base else ('one lower' if best_k < base else 'NOT lower')}")
+                       f"of classic SBL/ARD {base:.2e} -> {outcome}")
     lines += ["", "Goal check (mean NMSE, KroneckerSBL vs classic SBL / ARD at SNR >= 10 dB): "
               + "; ".join(verdict) + ".", "",
               f"**Run time at N >= 1024** (20 dB, {args.timing_trials} problems per size, mean "

@@ -30,7 +30,8 @@ def demo():
     except ImportError:  # pragma: no cover
         pass
     rows = []
-    cases = [("KroneckerSBL(solver='svd')", lambda: KroneckerSBL().fit(KroneckerDesign(*factors), y)),
+    cases = [("KroneckerSBL(solver='svd')",
+              lambda: KroneckerSBL().fit(KroneckerDesign(*factors), y)),
              ("KroneckerSBL(solver='am')",
               lambda: KroneckerSBL(solver="am").fit(KroneckerDesign(*factors), y)),
              ("SparseBayesianRegression",

@@ -34,7 +34,7 @@ def kron_vectors(xp, vectors):
 
 
 def scatter_axis(xp, values, mask, axis):
-    """Place ``values`` (compressed along ``axis``) at the True entries of ``mask``, zeros elsewhere."""
+    """Put ``values`` (compressed along ``axis``) at the True entries of ``mask``, 0 elsewhere."""
     position = xp.cumulative_sum(xp.astype(mask, xp.int64)) - 1
     position = xp.where(position < 0, xp.zeros_like(position), position)
     taken = xp.take(values, position, axis=axis)
@@ -95,7 +95,7 @@ class DenseEStep:
         n_targets = Y.shape[1]
         AH = conj_transpose(xp, A)
         cov = None
-        if n < M:  # primal: Sigma_x = Gamma^1/2 (I + sigma^-2 Gamma^1/2 A^H A Gamma^1/2)^-1 Gamma^1/2
+        if n < M:  # primal: Sigma_x = R (I + sigma^-2 R A^H A R)^-1 R, R = Gamma^1/2
             root = xp.sqrt(gamma)
             B = (root[:, None] * (AH @ A) * root[None, :]) / sigma2
             B = B + xp.eye(n, dtype=B.dtype, device=_dev(B))
@@ -208,7 +208,7 @@ def effective_dof(xp, post, gamma):
 
 
 def noise_em(xp, post, gamma, sigma2, n_samples):
-    """EM noise update (spec Sec. 4): ``[||y - A mu||^2 + sigma^2 dof] / M``."""
+    """EM noise update (Wipf & Rao 2004): ``[||y - A mu||^2 + sigma^2 dof] / M``."""
     return (post.residual_sq + sigma2 * effective_dof(xp, post, gamma)) / n_samples
 
 
@@ -287,8 +287,9 @@ def _sbl_em(xp, e_step, Y, *, m_step, noise_update, noise_variance, prune_thresh
         gamma_tensor = kron_vectors(xp, gammas)
         new_gammas = m_step(post, gammas)
         if learn_noise:
-            sigma2 = max(float(noise_update(xp, post, gamma_tensor, sigma2, n_samples)), noise_floor)
-        # pruning (relative thresholds, Sec. 5 of the spec): before the next E-step
+            sigma2 = max(float(noise_update(xp, post, gamma_tensor, sigma2, n_samples)),
+                         noise_floor)
+        # relative pruning thresholds (scale-free), applied before the next E-step
         if any(not float(xp.max(g)) > 0.0 for g in new_gammas):
             # every variance of a mode vanished: the posterior mean is zero
             return _empty_result(xp, Y, sizes, real_dtype, sigma2, n_iter, history)
@@ -335,7 +336,7 @@ def _full_gamma(xp, gammas, masks):
 
 
 def initial_gammas(xp, sizes, scale, dtype, device):
-    """Spec Sec. 5: constant ``gamma``; unit-norm factors except the last, which carries ``scale``."""
+    """Constant ``gamma``: unit-norm factors except the last, which carries ``scale``."""
     out = []
     for i, n in enumerate(sizes):
         if i < len(sizes) - 1:

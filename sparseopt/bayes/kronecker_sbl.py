@@ -22,20 +22,20 @@ from ._base import SBLRegressorMixin, posterior_power
 from ._kronecker_design import KroneckerDesign, abs_squared
 from ._sbl_em import DenseEStep, KroneckerEStep, initial_gammas, kron_vectors, noise_em, sbl_em
 
-__all__ = ["KroneckerSBL", "am_m_step", "svd_m_step", "m_step_cost", "coupling_matrix"]
+__all__ = ["KroneckerSBL"]
 
-# default relative pruning thresholds (spec Sec. 5, the authors' code): solver -> (known, learned)
+# default relative pruning thresholds (the authors' reference code): solver -> (known, learned)
 _PRUNE_DEFAULTS = {"am": (1e-2, 5e-3), "svd": (1e-3, 5e-4)}
 
 
-def m_step_cost(xp, power, gammas):
+def _m_step_cost(xp, power, gammas):
     """M-step objective ``sum_j log gamma_j + Lambda_j / gamma_j`` with ``gamma = kron gammas``."""
     gamma = kron_vectors(xp, gammas)
     return float(xp.sum(xp.log(gamma) + power / gamma))
 
 
 def _mode_target(xp, power, gammas, mode):
-    """Closed-form minimiser over mode ``mode`` (others fixed): mean of ``Lambda / prod gamma_l``."""
+    """Closed-form minimiser over one mode, others fixed: mean of ``Lambda / prod gamma_l``."""
     ratio = power
     n_modes = len(gammas)
     for other, g in enumerate(gammas):
@@ -47,7 +47,7 @@ def _mode_target(xp, power, gammas, mode):
     return xp.mean(ratio, axis=axes) if axes else ratio
 
 
-def coupling_matrix(n, block_size, coupling):
+def _coupling_matrix(n, block_size, coupling):
     """Banded ``C`` with ``C[a, b] = coupling ** |a - b|`` for ``|a - b| <= block_size // 2``.
 
     ``block_size=3`` is the tridiagonal ``C_beta`` of PC-KroSBL (1 on the
@@ -79,7 +79,7 @@ def _coupled_variance(xp, target, C):
     return xp.astype(out, target.dtype)
 
 
-def am_m_step(xp, power, gammas, *, couplings=None, tol=1e-5, max_iter=100, history=None):
+def _am_m_step(xp, power, gammas, *, couplings=None, tol=1e-5, max_iter=100, history=None):
     """AM M-step (He & Joseph 2024, Sec. IV-A): exact block minimisation per mode, rebalanced.
 
     Parameters
@@ -120,7 +120,7 @@ def am_m_step(xp, power, gammas, *, couplings=None, tol=1e-5, max_iter=100, hist
                 gammas[-1] = gammas[-1] * norm
         new = kron_vectors(xp, gammas)
         if history is not None:
-            history.append(m_step_cost(xp, power, gammas))
+            history.append(_m_step_cost(xp, power, gammas))
         change = float(xp.linalg.vector_norm(xp.reshape(new - old, (-1,))))
         if change <= tol * float(xp.linalg.vector_norm(xp.reshape(old, (-1,)))):
             break
@@ -128,7 +128,7 @@ def am_m_step(xp, power, gammas, *, couplings=None, tol=1e-5, max_iter=100, hist
     return gammas
 
 
-def svd_m_step(xp, power):
+def _svd_m_step(xp, power):
     """SVD M-step (He & Joseph 2024, Sec. IV-B): rank-one (Kronecker) fit of ``Lambda``.
 
     ``I = 2``: top singular triplet ``(s, u, v)`` of the ``n_1 x n_2`` matrix,
@@ -415,7 +415,7 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
         if scale == 0.0:  # y == 0: the posterior mean is zero, nothing to learn
             self._store_zero(xp, Y, shape, multi, real_dtype, device)
             return self
-        full_couplings = [None if b is None else coupling_matrix(n, b, self.coupling)
+        full_couplings = [None if b is None else _coupling_matrix(n, b, self.coupling)
                           for n, b in zip(shape, blocks)]
         learned = self.noise_variance is None
         prune = (self.prune_threshold if self.prune_threshold is not None
@@ -424,12 +424,12 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
         def m_step(post, gammas):
             power = posterior_power(xp, post)
             if self.solver == "svd":
-                return svd_m_step(xp, power)
+                return _svd_m_step(xp, power)
             couplings = None
             if any(C is not None for C in full_couplings):
                 couplings = [None if C is None else C[np.ix_(active, active)]
                              for C, active in zip(full_couplings, _host_masks(e_step.masks))]
-            return am_m_step(xp, power, gammas, couplings=couplings, tol=self.inner_tol,
+            return _am_m_step(xp, power, gammas, couplings=couplings, tol=self.inner_tol,
                              max_iter=self.inner_max_iter)
 
         e_step = _TrackMasks(e_step)

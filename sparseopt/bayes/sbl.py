@@ -13,15 +13,15 @@ from ._base import SBLRegressorMixin, posterior_power
 from ._kronecker_design import abs_squared
 from ._sbl_em import DenseEStep, effective_dof, initial_gammas, noise_em, sbl_em
 
-__all__ = ["SparseBayesianRegression", "sbl_em_update", "sbl_mackay_update"]
+__all__ = ["SparseBayesianRegression"]
 
 
-def sbl_em_update(xp, post, gammas):
+def _sbl_em_update(xp, post, gammas):
     """EM: ``gamma_j <- mu_j^2 + Sigma_jj`` (decreases the type-II cost monotonically)."""
     return [posterior_power(xp, post)]
 
 
-def sbl_mackay_update(xp, post, gammas):
+def _sbl_mackay_update(xp, post, gammas):
     """MacKay / Tipping fixed point: ``gamma_j <- mu_j^2 / (1 - Sigma_jj / gamma_j)``."""
     g = gammas[0]
     well_determined = 1.0 - post.variance / g
@@ -38,8 +38,8 @@ def _noise_mackay(xp, post, gamma, sigma2, n_samples):
 
 
 _UPDATES = {  # update rule -> (gamma update, noise update)
-    "em": (sbl_em_update, noise_em),
-    "mackay": (sbl_mackay_update, _noise_mackay),
+    "em": (_sbl_em_update, noise_em),
+    "mackay": (_sbl_mackay_update, _noise_mackay),
 }
 
 
