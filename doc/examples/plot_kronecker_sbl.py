@@ -24,9 +24,10 @@ support, by the NMSE of the channel in the antenna domain.
 With the default 150 EM iterations the SVD M-step reaches the oracle's error
 from about 15 dB on, while the AM variants stop at ``max_iter`` long before
 their variances have converged (EM with the exact AM M-step shrinks the
-inactive variances slowly): their NMSE stays high here. Given about 900
-iterations AM reaches the SVD solution (see the user guide's limitations);
-the example keeps the defaults to stay fast and shows what they give.
+inactive variances slowly): their NMSE stays high here. With a larger
+``max_iter`` AM gets close to the SVD solution at a much higher cost (the
+benchmark in the user guide measures it); the example keeps the defaults to
+stay fast and shows what they give.
 """
 
 import time

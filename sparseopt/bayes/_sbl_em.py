@@ -213,7 +213,7 @@ def noise_em(xp, post, gamma, sigma2, n_samples):
 
 
 # Below this size a multi-threaded BLAS spends more time synchronising than computing
-# (measured: a 40 x 40 eigh is 15x slower with 2 OpenBLAS threads on a busy 2-core machine).
+# (a 40 x 40 eigh was over 10x slower with 2 OpenBLAS threads on a busy 2-core machine).
 SMALL_BLAS = 256
 
 
