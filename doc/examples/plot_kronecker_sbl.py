@@ -1,6 +1,6 @@
 """
 IRS-MIMO channel estimation with Kronecker-structured sparse Bayesian learning
-============================================================================
+==============================================================================
 
 An intelligent reflecting surface (IRS) sits between a 6-antenna mobile and a
 16-antenna base station. In the angular domain the cascaded channel is sparse
