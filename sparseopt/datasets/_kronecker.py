@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from ..utils.validation import Interval, validate_params
 
-__all__ = ["make_kronecker_sparse_recovery", "kronecker_matvec"]
+__all__ = ["make_kronecker_sparse_recovery", "kronecker_matvec", "make_irs_mimo_channel"]
 
 
 def kronecker_matvec(factors, x):
@@ -95,4 +95,105 @@ def make_kronecker_sparse_recovery(measurements=(8, 12, 15), n_atoms=(15, 15, 15
     clean = kronecker_matvec(factors, x)
     noise_variance = float(np.vdot(clean, clean).real / clean.size * 10 ** (-snr_db / 10))
     y = clean + np.sqrt(noise_variance) * gauss(clean.size)
+    return y, factors, x, noise_variance
+
+
+def _steering(n_antennas, grid):
+    """Half-wavelength ULA steering vectors ``exp(-j pi k u) / sqrt(n)`` at directions ``u``."""
+    k = np.arange(n_antennas)[:, None]
+    return np.exp(-1j * np.pi * k * grid[None, :]) / np.sqrt(n_antennas)
+
+
+def make_irs_mimo_channel(n_bs=16, n_irs=256, n_ms=6, *, n_configurations=3, n_pilots=6,
+                          grid_size=18, angle_spread=3, snr_db=10.0, return_dictionaries=False,
+                          random_state=None):
+    """Synthetic IRS-aided MIMO uplink channel estimation with a Kronecker dictionary.
+
+    A simplified version of the setting of He & Joseph (2024, Sec. VI): the
+    cascaded MS -> IRS -> BS channel is sparse on three angular grids
+    (``grid_size`` points uniform in ``sin(angle)``: BS arrival, IRS cascaded
+    angle, MS departure), with one cluster of ``angle_spread`` adjacent grid
+    points in the BS and MS modes (angle spread), one IRS direction, and
+    complex Gaussian gains, so its angular coefficients are
+    ``x = x_BS kron x_IRS kron x_MS``. The pilots are received over
+    ``n_configurations`` random IRS phase profiles and ``n_pilots`` random
+    QPSK pilot vectors, which gives the measurement factors::
+
+        A_1 = B                    (n_bs x grid)       BS array response
+        A_2 = Phi R                (n_configurations x grid), Phi unit-modulus
+        A_3 = P^T conj(D)          (n_pilots x grid)
+
+    with ``B``, ``R``, ``D`` the ULA steering dictionaries of the BS, IRS and
+    MS. Defaults: 16 BS, 6 MS antennas, 256 IRS elements, ``M = 16 * 3 * 6 =
+    288`` measurements, ``N = 18**3 = 5832`` unknowns. Uniform linear arrays
+    and a single cluster per mode are simplifications of the paper's model.
+
+    Parameters
+    ----------
+    n_bs, n_irs, n_ms : int
+        Antennas at the base station, IRS elements, antennas at the mobile.
+    n_configurations : int
+        IRS phase configurations used for training.
+    n_pilots : int
+        Pilot symbols per configuration.
+    grid_size : int
+        Angular grid points per mode.
+    angle_spread : int
+        Adjacent active grid points in the BS and MS modes (cluster width).
+    snr_db : float
+        ``sigma^2 = (||A x||^2 / M) 10^(-snr_db / 10)``.
+    return_dictionaries : bool, default=False
+        Also return the angular dictionaries ``[B, R, conj(D)]``: the
+        cascaded channel in the antenna domain is
+        ``kronecker_matvec(dictionaries, x)`` (the channel NMSE is measured
+        there).
+    random_state : int, RandomState or None
+
+    Returns
+    -------
+    y : complex ndarray of shape (M,)
+    factors : list of three complex ndarrays
+    x : complex ndarray of shape (grid_size ** 3,)
+        Angular coefficients (``grid_size ** 3`` entries, ``angle_spread ** 2`` non-zero).
+    noise_variance : float
+    dictionaries : list of three complex ndarrays
+        Only with ``return_dictionaries``.
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import make_irs_mimo_channel
+    >>> y, factors, x, s2 = make_irs_mimo_channel(random_state=0)
+    >>> y.shape, [f.shape for f in factors], int((x != 0).sum())
+    ((288,), [(16, 18), (3, 18), (6, 18)], 9)
+    """
+    sizes = {"n_bs": n_bs, "n_irs": n_irs, "n_ms": n_ms, "n_configurations": n_configurations,
+             "n_pilots": n_pilots, "grid_size": grid_size}
+    validate_params({**sizes, "angle_spread": angle_spread, "snr_db": snr_db},
+                    {**{k: [Interval(numbers.Integral, 1, None, closed="left")] for k in sizes},
+                     "angle_spread": [Interval(numbers.Integral, 1, grid_size, closed="both")],
+                     "snr_db": [Interval(numbers.Real, None, None, closed="neither")]},
+                    owner="make_irs_mimo_channel")
+    rng = check_random_state(random_state)
+    grid = -1 + 2 * np.arange(grid_size) / grid_size
+
+    def cgauss(*shape):
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) / np.sqrt(2)
+
+    phases = np.exp(2j * np.pi * rng.random_sample((n_configurations, n_irs)))
+    pilots = np.exp(1j * np.pi / 4 * (2 * rng.randint(0, 4, (n_ms, n_pilots)) + 1))
+    dictionaries = [_steering(n_bs, grid), _steering(n_irs, grid), np.conj(_steering(n_ms, grid))]
+    factors = [dictionaries[0] * np.sqrt(n_bs), phases @ dictionaries[1],
+               pilots.T @ dictionaries[2] * np.sqrt(n_ms)]
+    mode_vectors = []
+    for width in (angle_spread, 1, angle_spread):
+        v = np.zeros(grid_size, dtype=complex)
+        start = rng.randint(0, grid_size - width + 1)
+        v[start:start + width] = cgauss(width)
+        mode_vectors.append(v)
+    x = reduce(np.kron, mode_vectors)
+    clean = kronecker_matvec(factors, x)
+    noise_variance = float(np.vdot(clean, clean).real / clean.size * 10 ** (-snr_db / 10))
+    y = clean + np.sqrt(noise_variance) * cgauss(clean.size)
+    if return_dictionaries:
+        return y, factors, x, noise_variance, dictionaries
     return y, factors, x, noise_variance
