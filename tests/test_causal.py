@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sparseopt._ext import _dag_numba as kernel
+from sparseopt._ext import _dag as kernel
 from sparseopt._ext import _gauss_jordan
 from sparseopt.causal import (
     DAGMA,

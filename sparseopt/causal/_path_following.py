@@ -5,7 +5,7 @@ Stage ``k`` minimises ``mu_k * [S(W, sigma) + lambda1 ||W||_1] + h_{s_k}(W)``
 ``k - 1``. The score ``S`` and its closed-form scale are chosen by a small
 ``Score`` record (``SCORES`` table): DAGMA holds the scale at 1, CoLiDE-EV
 updates one scale, CoLiDE-NV one per node. The inner loop (Adam, domain test,
-backtracking) is the compiled kernel ``sparseopt._ext._dag_numba.adam_stage``.
+backtracking) is the compiled kernel ``sparseopt._ext._dag.adam_stage``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from .._ext import _dag_numba as kernel
+from .._ext import _dag as kernel
 from ..optimize import SolverResult
 from ._graph import is_dag
 
