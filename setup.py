@@ -9,7 +9,8 @@ from setuptools import Extension, setup
 EXT_DIR = Path("sparseopt") / "_ext"
 # C sources compiled with a Cython module (its stem -> sources)
 GAUSS_JORDAN = str(EXT_DIR / "src" / "gauss_jordan.c")
-C_SOURCES = {"_gauss_jordan": [GAUSS_JORDAN], "_dag": [GAUSS_JORDAN]}
+C_SOURCES = {"_gauss_jordan": [GAUSS_JORDAN],
+             "_dag": [GAUSS_JORDAN, str(EXT_DIR / "src" / "dag_elementwise.c")]}
 # -fno-math-errno: sqrt/exp without the errno branch, so their loops vectorise (same results)
 EXTRA_ARGS = {"_dag": ["-fno-math-errno"], "_bcd": ["-fno-math-errno"],
               "_transport": ["-fno-math-errno"]}

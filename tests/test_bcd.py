@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import lsq_linear, minimize
 
-from sparseopt._ext import _bcd_numba as kernels
+from sparseopt._ext import _bcd as kernels
 from sparseopt.datasets import (
     make_bcd_lattice,
     make_bcd_least_squares,

@@ -42,6 +42,21 @@ cdef extern from "src/gauss_jordan.h":
     double sparseopt_gauss_jordan(double *A, int64_t n, int64_t nc, double *r1,
                                   double *r2) nogil
 
+cdef extern from "src/dag_elementwise.h":
+    void sparseopt_adam_step(double *W, const double *MT, int64_t ldm, const double *P,
+                             double *m, double *v, double *step, double *W_prev,
+                             const double *free_mask, int64_t fs0, int64_t fs1,
+                             const double *scaled_mu, double mu_lambda, double beta1,
+                             double beta2, double inv_bias1, double inv_bias2, double eps,
+                             double lr, int64_t d) nogil
+    double sparseopt_min_entry(const double *M, int64_t d, int64_t ld) nogil
+    int sparseopt_dag_vector_level() nogil
+
+
+def vector_level():
+    """Vector width of the elementwise loops on this CPU: 2 AVX-512, 1 AVX2, 0 baseline."""
+    return sparseopt_dag_vector_level()
+
 
 # status codes returned by adam_stage
 STAGE_MAX_ITER = 0      # iteration budget used up
@@ -273,18 +288,10 @@ def domain_inverse(const double[:, ::1] W, double s, double[:, ::1] AT,
     return out
 
 
-cdef double _min_entry(const double *M, int64_t d, int64_t ld) noexcept nogil:
+cdef inline double _min_entry(const double *M, int64_t d, int64_t ld) noexcept nogil:
     """Smallest entry of the (d, d) part of M (row stride ld; M is NaN-free: a NaN pivot
-    already fails the domain test in domain_inverse)."""
-    cdef double out = INFINITY, row_min, x
-    cdef int64_t i, j
-    for i in range(d):
-        row_min = INFINITY
-        for j in range(d):
-            x = M[i * ld + j]
-            row_min = x if x < row_min else row_min
-        out = row_min if row_min < out else out
-    return out
+    already fails the domain test in domain_inverse). Vectorised C (src/dag_elementwise.c)."""
+    return sparseopt_min_entry(M, d, ld)
 
 
 def _min_entry_py(const double[:, ::1] M):
@@ -478,12 +485,14 @@ cdef void _free_buffers(Buffers *b) noexcept nogil:
     free(b.W_prev); free(b.scaled_mu); free(b.Z); free(b.G); free(b.lu); free(b.ipiv)
 
 
-cdef int _alloc_buffers(Buffers *b, int64_t n, int64_t d) noexcept nogil:
-    """Zero-filled buffers; returns -1 if any allocation failed (all freed then)."""
+cdef int _alloc_buffers(Buffers *b, int64_t n, int64_t d, bint inverse=True) noexcept nogil:
+    """Zero-filled buffers (without those of the inverse unless ``inverse``); returns -1 if
+    any allocation failed (all freed then)."""
     cdef int64_t dd = d * d + 1  # + 1: malloc(0) may return NULL
-    b.dp = _padded(d)
+    b.dp = _padded(d) if inverse else 0
     b.AT = <double*>malloc((d * b.dp + 1) * sizeof(double))
-    b.work = <double*>malloc((_levels(d) * 2 * d * b.dp + 1) * sizeof(double))
+    b.work = <double*>malloc(((_levels(d) * 2 * d * b.dp) if inverse else 0) * sizeof(double)
+                             + sizeof(double))
     b.P = <double*>malloc(dd * sizeof(double))
     b.R = <double*>malloc((d + 1) * sizeof(double))
     b.m = <double*>malloc(dd * sizeof(double))
@@ -501,10 +510,11 @@ cdef int _alloc_buffers(Buffers *b, int64_t n, int64_t d) noexcept nogil:
         _free_buffers(b)
         return -1
     memset(b.AT, 0, d * b.dp * sizeof(double))
-    memset(b.work, 0, _levels(d) * 2 * d * b.dp * sizeof(double))
-    memset(b.m, 0, d * d * sizeof(double))
-    memset(b.v, 0, d * d * sizeof(double))
-    memset(b.step, 0, d * d * sizeof(double))
+    if inverse:  # the stage loop's buffers (the objective alone needs none of them zeroed)
+        memset(b.work, 0, _levels(d) * 2 * d * b.dp * sizeof(double))
+        memset(b.m, 0, d * d * sizeof(double))
+        memset(b.v, 0, d * d * sizeof(double))
+        memset(b.step, 0, d * d * sizeof(double))
     return 0
 
 
@@ -534,30 +544,17 @@ cdef int _stage_objective(const double *Sigma, const double *X, const double *W,
     return 0
 
 
-cdef void _adam_step(double *W, const double *MT, int64_t ldm, const double *P, double *m,
-                     double *v, double *step, double *W_prev, const double *free_mask,
-                     int64_t fs0, int64_t fs1, const double *scaled_mu, double mu_lambda,
-                     double beta1, double beta2, double inv_bias1, double inv_bias2, double eps,
-                     double lr, int64_t d) noexcept nogil:
+cdef inline void _adam_step(double *W, const double *MT, int64_t ldm, const double *P, double *m,
+                            double *v, double *step, double *W_prev, const double *free_mask,
+                            int64_t fs0, int64_t fs1, const double *scaled_mu, double mu_lambda,
+                            double beta1, double beta2, double inv_bias1, double inv_bias2,
+                            double eps, double lr, int64_t d) noexcept nogil:
     """Gradient ``2 W o M^T - P diag(scaled_mu) + mu_lambda sign(W)`` and one Adam step, in
     place (``MT`` holds ``M^T`` with row stride ldm; free_mask has element strides fs0, fs1).
-    The previous W and the step are kept for backtracking."""
-    cdef int64_t i, j, r
-    cdef double w, sign, g, mij, vij, st
-    for i in range(d):
-        r = i * d
-        for j in range(d):
-            w = W[r + j]
-            sign = 1.0 if w > 0.0 else (-1.0 if w < 0.0 else 0.0)
-            g = 2.0 * w * MT[i * ldm + j] - scaled_mu[j] * P[r + j] + mu_lambda * sign
-            mij = beta1 * m[r + j] + (1.0 - beta1) * g
-            vij = beta2 * v[r + j] + (1.0 - beta2) * g * g
-            m[r + j] = mij
-            v[r + j] = vij
-            st = (mij * inv_bias1) / (sqrt(vij * inv_bias2) + eps)
-            step[r + j] = st
-            W_prev[r + j] = w
-            W[r + j] = (w - lr * st) * free_mask[i * fs0 + j * fs1]
+    The previous W and the step are kept for backtracking. The loop is C compiled per vector
+    width (src/dag_elementwise.c; same rounding as the scalar loop)."""
+    sparseopt_adam_step(W, MT, ldm, P, m, v, step, W_prev, free_mask, fs0, fs1, scaled_mu,
+                        mu_lambda, beta1, beta2, inv_bias1, inv_bias2, eps, lr, d)
 
 
 cdef void _project_required(double *W, const double *required_mask, int64_t rs0, int64_t rs1,
@@ -699,7 +696,7 @@ def stage_objective(const double[:, ::1] Sigma, const double[:, ::1] X, const do
         raise ValueError(f"stage_objective: X must have d = {d} columns")
     if d == 0:
         return mu * 0.0, 0.0, 0.0
-    if _alloc_buffers(&b, n, d) < 0:
+    if _alloc_buffers(&b, n, d, False) < 0:
         raise MemoryError()
     with nogil:
         rc = _stage_objective(&Sigma[0, 0], &X[0, 0] if n > 0 else NULL, &W[0, 0], &sigma[0],

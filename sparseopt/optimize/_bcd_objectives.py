@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 
-from .._ext import _bcd_numba as _k
+from .._ext import _bcd as _k
 
 __all__ = ["LinearModelObjective", "QuadraticObjective", "least_squares", "logistic",
            "softmax_regression", "graph_quadratic"]
