@@ -14,6 +14,7 @@ Compiled ahead of time (no JIT on first use); BLAS is scipy's
 import numpy as np
 
 cimport cython
+cimport numpy as cnp
 from libc.math cimport fabs, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.stdlib cimport free, malloc
@@ -22,6 +23,68 @@ from scipy.linalg.cython_blas cimport dgemv
 ctypedef fused index_t:
     int32_t
     int64_t
+
+cnp.import_array()
+
+# ------------------------------------------------------------------ argument unpacking
+# The per-iteration kernels are called thousands of times on small blocks, so their
+# arguments are unpacked by the checks below (dtype, dimension, writability, strides: a
+# few pointer reads) instead of typed memoryviews, whose buffer acquisition costs about
+# 100 ns per argument.
+cdef struct Arr:
+    char *data
+    Py_ssize_t n0, n1  # shape (n1 = 1 for 1-D)
+    Py_ssize_t s0, s1  # strides in elements
+
+
+cdef int _arr(object obj, Arr *out, char kind, int ndim, bint writable, bint c_contiguous,
+              str name) except -1:
+    """Unpack a float64 (kind 'f') or int64 (kind 'l') array; -1 with the error set."""
+    if not cnp.PyArray_Check(obj):
+        raise TypeError(f"{name} must be a NumPy array, got {type(obj).__name__}")
+    cdef cnp.ndarray a = <cnp.ndarray>obj
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(a)
+    if kind == b'f':
+        if cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE:
+            raise ValueError(f"{name} must be float64, got {a.dtype}")
+    elif not (cnp.PyArray_ISSIGNED(a) and isz == 8):
+        raise ValueError(f"{name} must be int64, got {a.dtype}")
+    if cnp.PyArray_NDIM(a) != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got {cnp.PyArray_NDIM(a)}-D")
+    if writable and not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"{name} must be writable")
+    if c_contiguous and not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError(f"{name} must be C-contiguous")
+    out.data = <char*>cnp.PyArray_DATA(a)
+    out.n0 = cnp.PyArray_DIM(a, 0)
+    out.s0 = cnp.PyArray_STRIDE(a, 0) // isz
+    out.n1 = cnp.PyArray_DIM(a, 1) if ndim == 2 else 1
+    out.s1 = cnp.PyArray_STRIDE(a, 1) // isz if ndim == 2 else 1
+    if cnp.PyArray_STRIDE(a, 0) % isz or (ndim == 2 and cnp.PyArray_STRIDE(a, 1) % isz):
+        raise ValueError(f"{name} must have strides that are multiples of its item size")
+    return 0
+
+
+cdef int _sparse(object indptr, object indices, object data, Arr *p, Arr *i, Arr *x,
+                 str name) except -1:
+    """Unpack a CSC/CSR triplet; returns the index size in bytes (4 or 8)."""
+    cdef cnp.ndarray a, b
+    if not (cnp.PyArray_Check(indptr) and cnp.PyArray_Check(indices)):
+        raise TypeError(f"{name}: indptr and indices must be NumPy arrays")
+    a, b = <cnp.ndarray>indptr, <cnp.ndarray>indices
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(a)
+    if not (cnp.PyArray_ISSIGNED(a) and cnp.PyArray_ISSIGNED(b) and (isz == 4 or isz == 8)
+            and cnp.PyArray_ITEMSIZE(b) == isz):
+        raise ValueError(f"{name}: indptr and indices must both be int32 or both int64, got "
+                         f"{a.dtype} and {b.dtype}")
+    if not (cnp.PyArray_NDIM(a) == 1 and cnp.PyArray_NDIM(b) == 1
+            and cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_IS_C_CONTIGUOUS(b)):
+        raise ValueError(f"{name}: indptr and indices must be contiguous 1-D arrays")
+    p.data, p.n0 = <char*>cnp.PyArray_DATA(a), cnp.PyArray_DIM(a, 0)
+    i.data, i.n0 = <char*>cnp.PyArray_DATA(b), cnp.PyArray_DIM(b, 0)
+    _arr(data, x, b'f', 1, False, True, f"{name}: data")
+    return isz
+
 
 __all__ = [
     "forward_block",
@@ -42,9 +105,38 @@ __all__ = [
 ]
 
 
-def forward_block(const index_t[::1] indptr, const index_t[::1] indices, const double[::1] data,
-                  const int64_t[:] block, const double[:] delta, int64_t K, double[:, ::1] z,
-                  int8_t[::1] mark, int64_t[::1] rows, int64_t n_touched, double[:, ::1] dl):
+cdef int64_t _forward(const index_t *indptr, const index_t *indices, const double *data,
+                     Arr block, Arr delta, int64_t K, Arr z, int8_t *mark, int64_t n_mark,
+                     int64_t *rows, int64_t n_touched, Arr dl) noexcept nogil:
+    cdef bint track = n_mark > 0
+    cdef bint linear = dl.n0 > 0
+    cdef const int64_t *blk = <const int64_t*>block.data
+    cdef const double *dlt = <const double*>delta.data
+    cdef double *zd = <double*>z.data
+    cdef double *dld = <double*>dl.data
+    cdef int64_t t, j, k, ptr, i
+    cdef double d, step
+    for t in range(block.n0):
+        d = dlt[t * delta.s0]
+        if d == 0.0:
+            continue
+        j = blk[t * block.s0] // K
+        k = blk[t * block.s0] % K
+        for ptr in range(indptr[j], indptr[j + 1]):
+            i = indices[ptr]
+            step = data[ptr] * d
+            zd[i * z.s0 + k] += step
+            if linear:
+                dld[i * dl.s0 + k] += step
+            if track and mark[i] == 0:
+                mark[i] = 1
+                rows[n_touched] = i
+                n_touched += 1
+    return n_touched
+
+
+def forward_block(indptr, indices, data, block, delta, int64_t K, z, mark, rows,
+                  int64_t n_touched, dl):
     """``z[:, k] += A[:, j] * delta_t`` for each coordinate ``c_t = j*K + k`` of ``block``.
 
     Records the rows touched for the first time in ``rows[n_touched:]``
@@ -52,87 +144,149 @@ def forward_block(const index_t[::1] indptr, const index_t[::1] indices, const d
     recomputes the loss derivative on those rows only (spec section 8); an
     empty ``mark`` skips this bookkeeping. A non-empty ``dl`` receives the same
     change as ``z`` (the squared loss: ``loss'(z) = z - y`` moves with ``z``).
+    ``z`` and ``dl`` are (n, K) with unit column stride; ``mark`` int8 and
+    ``rows`` int64 are contiguous.
     """
-    cdef bint track = mark.shape[0] > 0
-    cdef bint linear = dl.shape[0] > 0
-    cdef int64_t t, j, k, ptr, i
-    cdef double d, step
+    cdef Arr p, i, x, b, dt, zz, dd, r
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "forward_block")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(delta, &dt, b'f', 1, False, False, "delta")
+    _arr(z, &zz, b'f', 2, True, False, "z")
+    _arr(dl, &dd, b'f', 2, True, False, "dl")
+    _arr(rows, &r, b'l', 1, True, True, "rows")
+    if not (cnp.PyArray_Check(mark) and cnp.PyArray_TYPE(<cnp.ndarray>mark) == cnp.NPY_INT8
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>mark)
+            and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>mark)):
+        raise ValueError("mark must be a writable contiguous int8 array")
+    if (zz.n1 > 1 and zz.s1 != 1) or (dd.n1 > 1 and dd.s1 != 1):
+        raise ValueError("z and dl need unit column stride")
+    cdef int8_t *mk = <int8_t*>cnp.PyArray_DATA(<cnp.ndarray>mark)
+    cdef int64_t n_mark = cnp.PyArray_DIM(<cnp.ndarray>mark, 0)
     with nogil:
-        for t in range(block.shape[0]):
-            d = delta[t]
-            if d == 0.0:
-                continue
-            j = block[t] // K
-            k = block[t] % K
-            for ptr in range(indptr[j], indptr[j + 1]):
-                i = indices[ptr]
-                step = data[ptr] * d
-                z[i, k] += step
-                if linear:
-                    dl[i, k] += step
-                if track and mark[i] == 0:
-                    mark[i] = 1
-                    rows[n_touched] = i
-                    n_touched += 1
+        if isz == 4:
+            n_touched = _forward(<const int32_t*>p.data, <const int32_t*>i.data,
+                                 <const double*>x.data, b, dt, K, zz, mk, n_mark,
+                                 <int64_t*>r.data, n_touched, dd)
+        else:
+            n_touched = _forward(<const int64_t*>p.data, <const int64_t*>i.data,
+                                 <const double*>x.data, b, dt, K, zz, mk, n_mark,
+                                 <int64_t*>r.data, n_touched, dd)
     return n_touched
 
 
-def backward_rows(const index_t[::1] indptr, const index_t[::1] indices, const double[::1] data,
-                  const int64_t[:] rows, int64_t n_touched, const double[:, ::1] ddl,
-                  int8_t[::1] mark, double[:, ::1] g):
+cdef void _backward(const index_t *indptr, const index_t *indices, const double *data,
+                    Arr rows, int64_t n_touched, Arr ddl, int8_t *mark, Arr g) noexcept nogil:
+    cdef int64_t K = g.n1, t, i, ptr, j, k
+    cdef const int64_t *rw = <const int64_t*>rows.data
+    cdef const double *dd = <const double*>ddl.data
+    cdef double *gd = <double*>g.data
+    cdef double c, a
+    if K == 1:  # one output: a 1-D scatter
+        for t in range(n_touched):
+            i = rw[t * rows.s0]
+            mark[i] = 0
+            c = dd[t * ddl.s0]
+            for ptr in range(indptr[i], indptr[i + 1]):
+                gd[indices[ptr] * g.s0] += data[ptr] * c
+    else:
+        for t in range(n_touched):
+            i = rw[t * rows.s0]
+            mark[i] = 0
+            for ptr in range(indptr[i], indptr[i + 1]):
+                j = indices[ptr]
+                a = data[ptr]
+                for k in range(K):
+                    gd[j * g.s0 + k] += a * dd[t * ddl.s0 + k]
+
+
+def backward_rows(indptr, indices, data, rows, int64_t n_touched, ddl, mark, g):
     """``g[j, :] += A[i, j] * ddl[t, :]`` over touched rows ``i = rows[t]`` (CSR of A).
 
     Keeps the full gradient ``g = A^T loss'(A W)`` current after a block
-    update at the cost of the touched rows only. Clears ``mark``.
+    update at the cost of the touched rows only. Clears ``mark``. ``ddl``
+    (n_touched, K) and ``g`` (p, K) have unit column stride.
     """
-    cdef int64_t K = g.shape[1], t, i, ptr, j, k
-    cdef double c, a
+    cdef Arr p, i, x, r, dd, gg
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "backward_rows")
+    _arr(rows, &r, b'l', 1, False, False, "rows")
+    _arr(ddl, &dd, b'f', 2, False, False, "ddl")
+    _arr(g, &gg, b'f', 2, True, False, "g")
+    if not (cnp.PyArray_Check(mark) and cnp.PyArray_TYPE(<cnp.ndarray>mark) == cnp.NPY_INT8
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>mark)
+            and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>mark)):
+        raise ValueError("mark must be a writable contiguous int8 array")
+    if (dd.n1 > 1 and dd.s1 != 1) or (gg.n1 > 1 and gg.s1 != 1):
+        raise ValueError("ddl and g need unit column stride")
+    cdef int8_t *mk = <int8_t*>cnp.PyArray_DATA(<cnp.ndarray>mark)
     with nogil:
-        if K == 1:  # one output: a 1-D scatter
-            for t in range(n_touched):
-                i = rows[t]
-                mark[i] = 0
-                c = ddl[t, 0]
-                for ptr in range(indptr[i], indptr[i + 1]):
-                    g[indices[ptr], 0] += data[ptr] * c
+        if isz == 4:
+            _backward(<const int32_t*>p.data, <const int32_t*>i.data, <const double*>x.data, r,
+                      n_touched, dd, mk, gg)
         else:
-            for t in range(n_touched):
-                i = rows[t]
-                mark[i] = 0
-                for ptr in range(indptr[i], indptr[i + 1]):
-                    j = indices[ptr]
-                    a = data[ptr]
-                    for k in range(K):
-                        g[j, k] += a * ddl[t, k]
+            _backward(<const int64_t*>p.data, <const int64_t*>i.data, <const double*>x.data, r,
+                      n_touched, dd, mk, gg)
 
 
-def block_rmatvec(const index_t[::1] indptr, const index_t[::1] indices, const double[::1] data,
-                  const int64_t[:] block, int64_t K, const double[:, ::1] dl, double[:] out):
-    """``out[t] = A[:, j]^T dl[:, k]`` for ``c_t = j*K + k`` (the block gradient, CSC of A)."""
+cdef void _rmatvec(const index_t *indptr, const index_t *indices, const double *data,
+                   Arr block, int64_t K, Arr dl, Arr out) noexcept nogil:
+    cdef const int64_t *blk = <const int64_t*>block.data
+    cdef const double *dld = <const double*>dl.data
+    cdef double *o = <double*>out.data
     cdef int64_t t, j, k, ptr
     cdef double s
+    for t in range(block.n0):
+        j = blk[t * block.s0] // K
+        k = blk[t * block.s0] % K
+        s = 0.0
+        for ptr in range(indptr[j], indptr[j + 1]):
+            s += data[ptr] * dld[indices[ptr] * dl.s0 + k * dl.s1]
+        o[t * out.s0] = s
+
+
+def block_rmatvec(indptr, indices, data, block, int64_t K, dl, out):
+    """``out[t] = A[:, j]^T dl[:, k]`` for ``c_t = j*K + k`` (the block gradient, CSC of A)."""
+    cdef Arr p, i, x, b, dd, o
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "block_rmatvec")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(dl, &dd, b'f', 2, False, False, "dl")
+    _arr(out, &o, b'f', 1, True, False, "out")
     with nogil:
-        for t in range(block.shape[0]):
-            j = block[t] // K
-            k = block[t] % K
-            s = 0.0
-            for ptr in range(indptr[j], indptr[j + 1]):
-                s += data[ptr] * dl[indices[ptr], k]
-            out[t] = s
+        if isz == 4:
+            _rmatvec(<const int32_t*>p.data, <const int32_t*>i.data, <const double*>x.data, b, K,
+                     dd, o)
+        else:
+            _rmatvec(<const int64_t*>p.data, <const int64_t*>i.data, <const double*>x.data, b, K,
+                     dd, o)
 
 
-def sym_update_gradient(const index_t[::1] indptr, const index_t[::1] indices,
-                        const double[::1] data, const int64_t[:] block, const double[:] delta,
-                        double[:] g):
-    """``g += Q[:, b] delta`` for a symmetric sparse ``Q`` (CSR == CSC)."""
+cdef void _sym_update(const index_t *indptr, const index_t *indices, const double *data,
+                      Arr block, Arr delta, Arr g) noexcept nogil:
+    cdef const int64_t *blk = <const int64_t*>block.data
+    cdef const double *dlt = <const double*>delta.data
+    cdef double *gd = <double*>g.data
     cdef int64_t t, j, ptr
     cdef double d
+    for t in range(block.n0):
+        j = blk[t * block.s0]
+        d = dlt[t * delta.s0]
+        for ptr in range(indptr[j], indptr[j + 1]):
+            gd[indices[ptr] * g.s0] += data[ptr] * d
+
+
+def sym_update_gradient(indptr, indices, data, block, delta, g):
+    """``g += Q[:, b] delta`` for a symmetric sparse ``Q`` (CSR == CSC)."""
+    cdef Arr p, i, x, b, dt, gg
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "sym_update_gradient")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(delta, &dt, b'f', 1, False, False, "delta")
+    _arr(g, &gg, b'f', 1, True, False, "g")
     with nogil:
-        for t in range(block.shape[0]):
-            j = block[t]
-            d = delta[t]
-            for ptr in range(indptr[j], indptr[j + 1]):
-                g[indices[ptr]] += data[ptr] * d
+        if isz == 4:
+            _sym_update(<const int32_t*>p.data, <const int32_t*>i.data, <const double*>x.data, b,
+                        dt, gg)
+        else:
+            _sym_update(<const int64_t*>p.data, <const int64_t*>i.data, <const double*>x.data, b,
+                        dt, gg)
 
 
 cdef bint _bp_forest(const index_t[::1] indptr, const index_t[::1] indices,
@@ -411,17 +565,29 @@ def stacked_gather(const double[:, ::1] G, const int64_t[:, :] block_index,
             _gather(G, block_index[b, :s], out[b, :s, :s])
 
 
-def gram_update(const double[:, ::1] G, const int64_t[:] block, const double[:] delta,
-                double[:] g):
+def gram_update(G, block, delta, g):
     """``g += G[:, b] delta`` through the rows ``G[b]`` (G symmetric, C order)."""
-    cdef int64_t p = g.shape[0], t, j, row
+    cdef Arr GG, b, dt, gg
+    _arr(G, &GG, b'f', 2, False, True, "G")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(delta, &dt, b'f', 1, False, False, "delta")
+    _arr(g, &gg, b'f', 1, True, False, "g")
+    cdef const int64_t *blk = <const int64_t*>b.data
+    cdef const double *Gd = <const double*>GG.data
+    cdef const double *dd = <const double*>dt.data
+    cdef double *gd = <double*>gg.data
+    cdef int64_t p = gg.n0, t, j, row
     cdef double d
     with nogil:
-        for t in range(block.shape[0]):
-            d = delta[t]
-            row = block[t]
-            for j in range(p):
-                g[j] += G[row, j] * d
+        for t in range(b.n0):
+            d = dd[t * dt.s0]
+            row = blk[t * b.s0]
+            if gg.s0 == 1:  # a unit-stride loop vectorises
+                for j in range(p):
+                    gd[j] += Gd[row * GG.s0 + j] * d
+            else:
+                for j in range(p):
+                    gd[j * gg.s0] += Gd[row * GG.s0 + j] * d
 
 
 def cholesky_solve(const double[:, :] H, const double[:] rhs, double[:, :] work,
