@@ -128,8 +128,8 @@ def test_c_gauss_jordan_wrapper_checks_shapes():
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 def test_gemm_on_views_matches_numpy(beta):
-    """The in-place product of the recursive inverse (scipy's BLAS dgemm, called by symbol
-    through ``_blas.dgemm_rowmajor``) is C = alpha A B + beta C on strided sub-blocks, and
+    """The in-place product of the recursive inverse (scipy's BLAS dgemm on the views,
+    from the compiled DAG kernel) is C = alpha A B + beta C on strided sub-blocks, and
     leaves the rest of C's array untouched."""
     rng = np.random.default_rng(0)
     big = rng.standard_normal((3, 20, 20))

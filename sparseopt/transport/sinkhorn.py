@@ -382,7 +382,7 @@ def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter
     solved by Jacobi-preconditioned conjugate gradients, with an Armijo line
     search that falls back to a Sinkhorn sweep (Tang et al., "Accelerating
     Sinkhorn Algorithm with Sparse Newton Iterations", ICLR 2024). On NumPy
-    input its Newton stage runs in Numba kernels; other namespaces use a
+    input its Newton stage runs in compiled kernels; other namespaces use a
     dense masked Hessian written with the array API (on the device).
 
     float32 costs are solved in float32, which cannot reach tolerances
