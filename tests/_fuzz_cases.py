@@ -264,7 +264,9 @@ def _entries():
               dict(X="data_free", n_bootstrap="count")),
         # ------------------------------------------------------------- transport
         *[Entry(f"transport.sinkhorn[{method}]", "sparseopt.transport:sinkhorn",
-                lambda method=method: ((a, b, M, 0.1), dict(method=method, max_iter=2000)),
+                lambda method=method: ((a, b, M, 0.1),
+                                       dict(method=method, tol=1e-8,
+                                            max_iter=None if method == "sns" else 2000)),
                 dict(a="marginal", b="marginal", M="data_free", reg="reg", tol="reg"),
                 overrides={("M", "nan"): "raise", ("reg", "zero"): "raise",
                            ("M", "empty"): "raise"})
@@ -797,12 +799,15 @@ def run_cases(ids, *, timeout=PER_CASE_TIMEOUT, batch_size=BATCH_SIZE):
                 results[culprit] = dict(id=culprit, status=alone_failure)
             else:
                 results[culprit] = dict(alone[culprit], note=f"{failure} in a batch only")
-                for prior in done_before:  # heap corruption by an earlier case
-                    recs, _, prior_failure = _run_batch([prior, culprit], timeout)
-                    if prior_failure is not None:
-                        results[prior] = dict(id=prior, status=f"{prior_failure} of the next case",
-                                              note=f"{culprit} crashes after it")
-                        break
+                if failure.startswith("crash"):
+                    # a crash that needs an earlier case (heap corruption): rerun the
+                    # batch's earlier cases one by one, each followed by the culprit
+                    for prior in done_before:
+                        _, _, prior_failure = _run_batch([prior, culprit], timeout)
+                        if prior_failure is not None:
+                            results[prior] = dict(id=prior, note=f"{culprit} then crashes",
+                                                  status=f"{prior_failure} of the next case")
+                            break
             batch = batch[batch.index(culprit) + 1:]
     return results
 

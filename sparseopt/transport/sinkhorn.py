@@ -310,6 +310,8 @@ def _solve_one(xp, a, b, M, reg, method, options):
     shift = float(xp.min(M))
     mass = float(xp.sum(a))
     a_1, b_1, M_1 = a / mass, b / mass, M - shift
+    if isinstance(M_1, np.ndarray):  # one memory layout for the compiled SNS kernels
+        M_1 = np.ascontiguousarray(M_1)
     f, g, n_iter, n_newton, plan = METHODS[method](a_1, b_1, M_1, reg, xp=xp, history=history,
                                                    t0=t0, **options)
     plan, f, g, error_1, cost, value = _finish(xp, a_1, b_1, M_1, reg, f, g, plan)
