@@ -8,7 +8,12 @@ from setuptools import Extension, setup
 
 EXT_DIR = Path("sparseopt") / "_ext"
 # C sources compiled with a Cython module (its stem -> sources)
-C_SOURCES = {"_gauss_jordan": [str(EXT_DIR / "src" / "gauss_jordan.c")]}
+GAUSS_JORDAN = str(EXT_DIR / "src" / "gauss_jordan.c")
+C_SOURCES = {"_gauss_jordan": [GAUSS_JORDAN],
+             "_dag": [GAUSS_JORDAN, str(EXT_DIR / "src" / "dag_elementwise.c")]}
+# -fno-math-errno: sqrt/exp without the errno branch, so their loops vectorise (same results)
+EXTRA_ARGS = {"_dag": ["-fno-math-errno"], "_bcd": ["-fno-math-errno"],
+              "_transport": ["-fno-math-errno"]}
 
 extensions = [
     Extension(
@@ -16,7 +21,7 @@ extensions = [
         [str(pyx), *C_SOURCES.get(pyx.stem, [])],
         include_dirs=[np.get_include(), str(EXT_DIR)],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
-        extra_compile_args=["-O3"],
+        extra_compile_args=["-O3", *EXTRA_ARGS.get(pyx.stem, [])],
     )
     for pyx in sorted(EXT_DIR.glob("*.pyx"))
 ]

@@ -61,7 +61,7 @@ class DAGDomainInverse(Benchmark):
     def setup(self, d, method):
         import numpy as np
 
-        from sparseopt._ext import _dag_numba as kernel
+        from sparseopt._ext import _dag as kernel
 
         _, W_true = _data(d)
         W = W_true + 0.5 * W_true.T  # a cyclic W, scaled into the domain: rho(W o W) = 0.5
@@ -70,7 +70,7 @@ class DAGDomainInverse(Benchmark):
         self.A = np.eye(d) - self.W * self.W
         self.kernel = kernel
         self.work = kernel.domain_workspace(d)
-        kernel.domain_inverse(self.W, 1.0, *self.work)  # compile outside the timing
+        kernel.domain_inverse(self.W, 1.0, *self.work)  # warm the caches
 
     def time_inverse(self, d, method):
         import numpy as np

@@ -80,7 +80,7 @@ def arithmetic_floor(prob, block_size=5, n_blocks=400, seed=0):
     A_b^T loss'(z) and the forward step. Random blocks of ``block_size``
     columns, no selection, no Python loop around the kernels.
     """
-    from sparseopt._ext import _bcd_numba as k
+    from sparseopt._ext import _bcd as k
 
     f = prob.objective
     f.start(np.zeros(f.n_coords), True)
@@ -286,7 +286,7 @@ def main(argv=None):
         D = make_bcd_lattice(side, max(4, side * side // 25), random_state=0)
         E = make_bcd_two_moons(n_moons, max(10, n_moons // 20), random_state=0)
         L1 = make_bcd_nonnegative_l1(n, p, alpha_fraction=0.21, random_state=0)
-        # warm-up: Numba kernels, Gram matrices and LAPACK paths out of the timings
+        # warm-up: Gram matrices and LAPACK paths out of the timings
         for prob in (A, B, C, D, E):
             for sel, part, upd in (("cyclic", "sorted", "gradient"), ("gsq", "variable", "matrix"),
                                    ("gsl", "variable", "newton")):
@@ -424,7 +424,7 @@ def main(argv=None):
               f"5e4 is 0.21 alpha_max at full size). f*: exact for A, D, E; 0 for B and C "
               f"(separable: A has full row rank, the infimum is not attained); a long "
               f"greedy prox-Newton run for L1. {iters} iterations per run unless stated. "
-              f"Seconds = selection + update time of the solver (Numba kernels, Python "
+              f"Seconds = selection + update time of the solver (compiled kernels, Python "
               f"loop), single BLAS thread, on an otherwise idle 2-core machine; "
               f"total script time {total:.0f} s.\n\n"
               "| group | problem | partition/selection/update | (F - f*)/(F0 - f*) | "

@@ -173,7 +173,7 @@ def main(argv=None):
 
     command = "python benchmarks/compare/ot.py " + " ".join(argv if argv is not None
                                                             else sys.argv[1:])
-    # compile the Numba kernels outside the timings
+    # warm the caches outside the timings
     sinkhorn([], [], np.random.default_rng(0).uniform(size=(30, 30)), 0.01, method="sns")
 
     rows = []

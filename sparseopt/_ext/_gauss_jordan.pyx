@@ -1,11 +1,10 @@
-"""Python face of the C Gauss-Jordan sweep (src/gauss_jordan.c).
+"""Python face of the C Gauss-Jordan sweep (src/gauss_jordan.c), for tests.
 
-The numba kernels call the C function directly (its address is registered with
-llvmlite under its C name, see ``_dag_numba``); :func:`gauss_jordan` is for tests.
+The DAG kernel (``_dag.pyx``) calls the C function directly.
 """
 import numpy as np
 
-from libc.stdint cimport int64_t, uintptr_t
+from libc.stdint cimport int64_t
 
 
 cdef extern from "src/gauss_jordan.h":
@@ -14,11 +13,6 @@ cdef extern from "src/gauss_jordan.h":
     double sparseopt_gauss_jordan_portable(double *A, int64_t n, int64_t nc, double *r1,
                                            double *r2) nogil
     int sparseopt_gauss_jordan_has_avx2() nogil
-
-
-def address():
-    """Address of ``sparseopt_gauss_jordan`` (for ``llvmlite.binding.add_symbol``)."""
-    return <uintptr_t>&sparseopt_gauss_jordan
 
 
 def has_avx2():

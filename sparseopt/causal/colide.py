@@ -118,7 +118,7 @@ class CoLiDE(_LinearDAGBase):
     Engine details (spec ``dag_colide.md``): one inverse of ``sI - W o W``
     per iteration serves the M-matrix domain test (all entries
     ``>= -1e-6``) and the gradient ``2 W o (sI - W o W)^-T``; the loop is
-    compiled with Numba. A stage that leaves the domain at its first
+    compiled ahead of time (Cython). A stage that leaves the domain at its first
     iteration (or with ``s <= 0.9``) restarts from its warm start with half
     the step and ``s + 0.1``; later excursions undo the step and halve ``lr``.
 

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from .._ext import _bcd_numba as _k
+from .._ext import _bcd as _k
 from ..utils.validation import Interval, StrOptions, validate_params
 from ._bcd_objectives import QuadraticObjective
 from ._bcd_partitions import PARTITIONS

@@ -17,8 +17,12 @@ marginal error is at most ``warmup_tol``); stage 2 repeats
 ``newton_direction`` (top-k sparsified Hessian, exact diagonal, shift,
 preconditioned CG) and ``_line_search`` (Armijo with a round-off slack,
 non-finite trials rejected), falling back to one Sinkhorn sweep when no
-step is accepted. Two interchangeable back-ends implement the few
-operations that touch ``n x m`` arrays (:data:`NEWTON_BACKENDS`): Numba
+step is accepted. CG stops at the relative residual
+``max(cg_rtol, min(0.1, ||grad||_1))`` (inexact Newton). The number ``k``
+of plan entries kept in the Hessian doubles after any full step (length 1)
+that fails to halve the marginal error and after two fallbacks in a row.
+Two interchangeable back-ends implement the few
+operations that touch ``n x m`` arrays (:data:`NEWTON_BACKENDS`): compiled
 kernels for NumPy input, and a dense masked Hessian written with the array
 API for any other namespace (torch, CuPy, ...), on the input's device.
 """
@@ -30,7 +34,7 @@ import warnings
 import array_api_compat
 import numpy as np
 
-from .._ext import _transport_numba as _kernels
+from .._ext import _transport as _kernels
 from .sinkhorn import _l1, _log_sweeps, _record, _safe_log
 
 __all__ = ["sinkhorn_newton_sparse"]
@@ -59,7 +63,7 @@ class _State:
 
 
 class _CompiledBackend:
-    """Newton-stage operations on NumPy arrays with the Numba kernels.
+    """Newton-stage operations on NumPy arrays with the compiled kernels (``_ext/_transport``).
 
     Owns two plan buffers (current point and line-search trial) and the CSR
     and CG work buffers, so a Newton step allocates only the top-k copy.
@@ -180,7 +184,7 @@ class _ArrayAPIBackend:
     (``where(P >= threshold, P, 0)``), so no backend-specific sparse format
     is needed; the top-k threshold comes from ``xp.sort``. A step costs a
     few dense matvecs per CG iteration instead of O(k): fine on GPUs, slower
-    than the Numba back-end on CPUs.
+    than the compiled back-end on CPUs.
     """
 
     name = "array_api"

@@ -1,6 +1,6 @@
 /*
  * In-place inverse of an (n, n) matrix by Gauss-Jordan elimination without pivoting,
- * two pivots at a time; the kernel of sparseopt's log-det acyclicity (sparseopt/_ext/_dag_numba.py).
+ * two pivots at a time; the kernel of sparseopt's log-det acyclicity (sparseopt/_ext/_dag.pyx).
  *
  * A is row-major with row length nc >= n; columns n..nc-1 are zero padding and stay zero.
  * Each step inverts the next 2 x 2 diagonal block (its pivots are those of the scalar

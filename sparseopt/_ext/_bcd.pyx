@@ -1,0 +1,753 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernels of block coordinate descent (``sparseopt.optimize.bcd``).
+
+Dumb and fast: arrays, scalars and output buffers only; the loops run without
+the GIL. Sparse matrices arrive as their ``(indptr, indices, data)`` triplets
+(int32 or int64 indices, float64 data). Coordinates of a ``p x K`` parameter
+matrix ``W`` are numbered ``c = j * K + k`` (feature ``j``, class ``k``);
+``K = 1`` for vectors. Block and index arrays are int64. Shapes are checked by
+the callers (``sparseopt.optimize``); these functions do no bounds checking.
+
+Compiled ahead of time (no JIT on first use); BLAS is scipy's
+(``scipy.linalg.cython_blas``).
+"""
+import numpy as np
+
+cimport cython
+cimport numpy as cnp
+from libc.math cimport fabs, sqrt
+from libc.stdint cimport int8_t, int32_t, int64_t
+from libc.stdlib cimport free, malloc
+from scipy.linalg.cython_blas cimport dgemv
+
+ctypedef fused index_t:
+    int32_t
+    int64_t
+
+cnp.import_array()
+
+# ------------------------------------------------------------------ argument unpacking
+# The per-iteration kernels are called thousands of times on small blocks, so their
+# arguments are unpacked by the checks below (dtype, dimension, writability, strides: a
+# few pointer reads) instead of typed memoryviews, whose buffer acquisition costs about
+# 100 ns per argument.
+cdef struct Arr:
+    char *data
+    Py_ssize_t n0, n1  # shape (n1 = 1 for 1-D)
+    Py_ssize_t s0, s1  # strides in elements
+
+
+cdef int _arr(object obj, Arr *out, char kind, int ndim, bint writable, bint c_contiguous,
+              str name) except -1:
+    """Unpack a float64 (kind 'f') or int64 (kind 'l') array; -1 with the error set."""
+    if not cnp.PyArray_Check(obj):
+        raise TypeError(f"{name} must be a NumPy array, got {type(obj).__name__}")
+    cdef cnp.ndarray a = <cnp.ndarray>obj
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(a)
+    if kind == b'f':
+        if cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE:
+            raise ValueError(f"{name} must be float64, got {a.dtype}")
+    elif not (cnp.PyArray_ISSIGNED(a) and isz == 8):
+        raise ValueError(f"{name} must be int64, got {a.dtype}")
+    if cnp.PyArray_NDIM(a) != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got {cnp.PyArray_NDIM(a)}-D")
+    if writable and not cnp.PyArray_ISWRITEABLE(a):
+        raise ValueError(f"{name} must be writable")
+    if c_contiguous and not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError(f"{name} must be C-contiguous")
+    out.data = <char*>cnp.PyArray_DATA(a)
+    out.n0 = cnp.PyArray_DIM(a, 0)
+    out.s0 = cnp.PyArray_STRIDE(a, 0) // isz
+    out.n1 = cnp.PyArray_DIM(a, 1) if ndim == 2 else 1
+    out.s1 = cnp.PyArray_STRIDE(a, 1) // isz if ndim == 2 else 1
+    if cnp.PyArray_STRIDE(a, 0) % isz or (ndim == 2 and cnp.PyArray_STRIDE(a, 1) % isz):
+        raise ValueError(f"{name} must have strides that are multiples of its item size")
+    return 0
+
+
+cdef int _sparse(object indptr, object indices, object data, Arr *p, Arr *i, Arr *x,
+                 str name) except -1:
+    """Unpack a CSC/CSR triplet; returns the index size in bytes (4 or 8)."""
+    cdef cnp.ndarray a, b
+    if not (cnp.PyArray_Check(indptr) and cnp.PyArray_Check(indices)):
+        raise TypeError(f"{name}: indptr and indices must be NumPy arrays")
+    a, b = <cnp.ndarray>indptr, <cnp.ndarray>indices
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(a)
+    if not (cnp.PyArray_ISSIGNED(a) and cnp.PyArray_ISSIGNED(b) and (isz == 4 or isz == 8)
+            and cnp.PyArray_ITEMSIZE(b) == isz):
+        raise ValueError(f"{name}: indptr and indices must both be int32 or both int64, got "
+                         f"{a.dtype} and {b.dtype}")
+    if not (cnp.PyArray_NDIM(a) == 1 and cnp.PyArray_NDIM(b) == 1
+            and cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_IS_C_CONTIGUOUS(b)):
+        raise ValueError(f"{name}: indptr and indices must be contiguous 1-D arrays")
+    p.data, p.n0 = <char*>cnp.PyArray_DATA(a), cnp.PyArray_DIM(a, 0)
+    i.data, i.n0 = <char*>cnp.PyArray_DATA(b), cnp.PyArray_DIM(b, 0)
+    _arr(data, x, b'f', 1, False, True, f"{name}: data")
+    return isz
+
+
+__all__ = [
+    "forward_block",
+    "backward_rows",
+    "block_rmatvec",
+    "sym_update_gradient",
+    "gaussian_bp_forest",
+    "greedy_forest",
+    "prox_newton_cd",
+    "gather_block",
+    "block_gram",
+    "stacked_block_grams",
+    "stacked_gather",
+    "gram_update",
+    "cholesky_solve",
+    "top_k_abs",
+    "iht_gram",
+]
+
+
+cdef int64_t _forward(const index_t *indptr, const index_t *indices, const double *data,
+                     Arr block, Arr delta, int64_t K, Arr z, int8_t *mark, int64_t n_mark,
+                     int64_t *rows, int64_t n_touched, Arr dl) noexcept nogil:
+    cdef bint track = n_mark > 0
+    cdef bint linear = dl.n0 > 0
+    cdef const int64_t *blk = <const int64_t*>block.data
+    cdef const double *dlt = <const double*>delta.data
+    cdef double *zd = <double*>z.data
+    cdef double *dld = <double*>dl.data
+    cdef int64_t t, j, k, ptr, i
+    cdef double d, step
+    for t in range(block.n0):
+        d = dlt[t * delta.s0]
+        if d == 0.0:
+            continue
+        j = blk[t * block.s0] // K
+        k = blk[t * block.s0] % K
+        for ptr in range(indptr[j], indptr[j + 1]):
+            i = indices[ptr]
+            step = data[ptr] * d
+            zd[i * z.s0 + k] += step
+            if linear:
+                dld[i * dl.s0 + k] += step
+            if track and mark[i] == 0:
+                mark[i] = 1
+                rows[n_touched] = i
+                n_touched += 1
+    return n_touched
+
+
+def forward_block(indptr, indices, data, block, delta, int64_t K, z, mark, rows,
+                  int64_t n_touched, dl):
+    """``z[:, k] += A[:, j] * delta_t`` for each coordinate ``c_t = j*K + k`` of ``block``.
+
+    Records the rows touched for the first time in ``rows[n_touched:]``
+    (``mark[i]`` flags them) and returns the new count, so that the caller
+    recomputes the loss derivative on those rows only (spec section 8); an
+    empty ``mark`` skips this bookkeeping. A non-empty ``dl`` receives the same
+    change as ``z`` (the squared loss: ``loss'(z) = z - y`` moves with ``z``).
+    ``z`` and ``dl`` are (n, K) with unit column stride; ``mark`` int8 and
+    ``rows`` int64 are contiguous.
+    """
+    cdef Arr p, i, x, b, dt, zz, dd, r
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "forward_block")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(delta, &dt, b'f', 1, False, False, "delta")
+    _arr(z, &zz, b'f', 2, True, False, "z")
+    _arr(dl, &dd, b'f', 2, True, False, "dl")
+    _arr(rows, &r, b'l', 1, True, True, "rows")
+    if not (cnp.PyArray_Check(mark) and cnp.PyArray_TYPE(<cnp.ndarray>mark) == cnp.NPY_INT8
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>mark)
+            and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>mark)):
+        raise ValueError("mark must be a writable contiguous int8 array")
+    if (zz.n1 > 1 and zz.s1 != 1) or (dd.n1 > 1 and dd.s1 != 1):
+        raise ValueError("z and dl need unit column stride")
+    cdef int8_t *mk = <int8_t*>cnp.PyArray_DATA(<cnp.ndarray>mark)
+    cdef int64_t n_mark = cnp.PyArray_DIM(<cnp.ndarray>mark, 0)
+    with nogil:
+        if isz == 4:
+            n_touched = _forward(<const int32_t*>p.data, <const int32_t*>i.data,
+                                 <const double*>x.data, b, dt, K, zz, mk, n_mark,
+                                 <int64_t*>r.data, n_touched, dd)
+        else:
+            n_touched = _forward(<const int64_t*>p.data, <const int64_t*>i.data,
+                                 <const double*>x.data, b, dt, K, zz, mk, n_mark,
+                                 <int64_t*>r.data, n_touched, dd)
+    return n_touched
+
+
+cdef void _backward(const index_t *indptr, const index_t *indices, const double *data,
+                    Arr rows, int64_t n_touched, Arr ddl, int8_t *mark, Arr g) noexcept nogil:
+    cdef int64_t K = g.n1, t, i, ptr, j, k
+    cdef const int64_t *rw = <const int64_t*>rows.data
+    cdef const double *dd = <const double*>ddl.data
+    cdef double *gd = <double*>g.data
+    cdef double c, a
+    if K == 1:  # one output: a 1-D scatter
+        for t in range(n_touched):
+            i = rw[t * rows.s0]
+            mark[i] = 0
+            c = dd[t * ddl.s0]
+            for ptr in range(indptr[i], indptr[i + 1]):
+                gd[indices[ptr] * g.s0] += data[ptr] * c
+    else:
+        for t in range(n_touched):
+            i = rw[t * rows.s0]
+            mark[i] = 0
+            for ptr in range(indptr[i], indptr[i + 1]):
+                j = indices[ptr]
+                a = data[ptr]
+                for k in range(K):
+                    gd[j * g.s0 + k] += a * dd[t * ddl.s0 + k]
+
+
+def backward_rows(indptr, indices, data, rows, int64_t n_touched, ddl, mark, g):
+    """``g[j, :] += A[i, j] * ddl[t, :]`` over touched rows ``i = rows[t]`` (CSR of A).
+
+    Keeps the full gradient ``g = A^T loss'(A W)`` current after a block
+    update at the cost of the touched rows only. Clears ``mark``. ``ddl``
+    (n_touched, K) and ``g`` (p, K) have unit column stride.
+    """
+    cdef Arr p, i, x, r, dd, gg
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "backward_rows")
+    _arr(rows, &r, b'l', 1, False, False, "rows")
+    _arr(ddl, &dd, b'f', 2, False, False, "ddl")
+    _arr(g, &gg, b'f', 2, True, False, "g")
+    if not (cnp.PyArray_Check(mark) and cnp.PyArray_TYPE(<cnp.ndarray>mark) == cnp.NPY_INT8
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>mark)
+            and cnp.PyArray_ISWRITEABLE(<cnp.ndarray>mark)):
+        raise ValueError("mark must be a writable contiguous int8 array")
+    if (dd.n1 > 1 and dd.s1 != 1) or (gg.n1 > 1 and gg.s1 != 1):
+        raise ValueError("ddl and g need unit column stride")
+    cdef int8_t *mk = <int8_t*>cnp.PyArray_DATA(<cnp.ndarray>mark)
+    with nogil:
+        if isz == 4:
+            _backward(<const int32_t*>p.data, <const int32_t*>i.data, <const double*>x.data, r,
+                      n_touched, dd, mk, gg)
+        else:
+            _backward(<const int64_t*>p.data, <const int64_t*>i.data, <const double*>x.data, r,
+                      n_touched, dd, mk, gg)
+
+
+cdef void _rmatvec(const index_t *indptr, const index_t *indices, const double *data,
+                   Arr block, int64_t K, Arr dl, Arr out) noexcept nogil:
+    cdef const int64_t *blk = <const int64_t*>block.data
+    cdef const double *dld = <const double*>dl.data
+    cdef double *o = <double*>out.data
+    cdef int64_t t, j, k, ptr
+    cdef double s
+    for t in range(block.n0):
+        j = blk[t * block.s0] // K
+        k = blk[t * block.s0] % K
+        s = 0.0
+        for ptr in range(indptr[j], indptr[j + 1]):
+            s += data[ptr] * dld[indices[ptr] * dl.s0 + k * dl.s1]
+        o[t * out.s0] = s
+
+
+def block_rmatvec(indptr, indices, data, block, int64_t K, dl, out):
+    """``out[t] = A[:, j]^T dl[:, k]`` for ``c_t = j*K + k`` (the block gradient, CSC of A)."""
+    cdef Arr p, i, x, b, dd, o
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "block_rmatvec")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(dl, &dd, b'f', 2, False, False, "dl")
+    _arr(out, &o, b'f', 1, True, False, "out")
+    with nogil:
+        if isz == 4:
+            _rmatvec(<const int32_t*>p.data, <const int32_t*>i.data, <const double*>x.data, b, K,
+                     dd, o)
+        else:
+            _rmatvec(<const int64_t*>p.data, <const int64_t*>i.data, <const double*>x.data, b, K,
+                     dd, o)
+
+
+cdef void _sym_update(const index_t *indptr, const index_t *indices, const double *data,
+                      Arr block, Arr delta, Arr g) noexcept nogil:
+    cdef const int64_t *blk = <const int64_t*>block.data
+    cdef const double *dlt = <const double*>delta.data
+    cdef double *gd = <double*>g.data
+    cdef int64_t t, j, ptr
+    cdef double d
+    for t in range(block.n0):
+        j = blk[t * block.s0]
+        d = dlt[t * delta.s0]
+        for ptr in range(indptr[j], indptr[j + 1]):
+            gd[indices[ptr] * g.s0] += data[ptr] * d
+
+
+def sym_update_gradient(indptr, indices, data, block, delta, g):
+    """``g += Q[:, b] delta`` for a symmetric sparse ``Q`` (CSR == CSC)."""
+    cdef Arr p, i, x, b, dt, gg
+    cdef int isz = _sparse(indptr, indices, data, &p, &i, &x, "sym_update_gradient")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(delta, &dt, b'f', 1, False, False, "delta")
+    _arr(g, &gg, b'f', 1, True, False, "g")
+    with nogil:
+        if isz == 4:
+            _sym_update(<const int32_t*>p.data, <const int32_t*>i.data, <const double*>x.data, b,
+                        dt, gg)
+        else:
+            _sym_update(<const int64_t*>p.data, <const int64_t*>i.data, <const double*>x.data, b,
+                        dt, gg)
+
+
+cdef bint _bp_forest(const index_t[::1] indptr, const index_t[::1] indices,
+                     const double[::1] data, const int64_t[:] block, const int64_t[:] pos,
+                     const double[:] h, double[:] x_out, int64_t[:] parent, int64_t[:] order,
+                     double[:] prec, double *diag_w, double *w_par) noexcept nogil:
+    cdef int64_t m = block.shape[0], n_order = 0, t, i, ptr, root, head, u, v, s, p, target
+    cdef double a
+    for t in range(m):
+        parent[t] = -2  # unvisited
+    for t in range(m):
+        diag_w[t] = 0.0
+        prec[t] = 0.0
+    # diagonal entries
+    for t in range(m):
+        i = block[t]
+        for ptr in range(indptr[i], indptr[i + 1]):
+            if indices[ptr] == i:
+                diag_w[t] += data[ptr]
+    # breadth-first order of every tree; parent[root] = -1
+    for root in range(m):
+        if parent[root] != -2:
+            continue
+        parent[root] = -1
+        order[n_order] = root
+        head = n_order
+        n_order += 1
+        while head < n_order:
+            u = order[head]
+            head += 1
+            i = block[u]
+            for ptr in range(indptr[i], indptr[i + 1]):
+                v = pos[indices[ptr]]
+                if v < 0 or v == u:
+                    continue
+                if parent[v] == -2:
+                    parent[v] = u
+                    order[n_order] = v
+                    n_order += 1
+                elif parent[u] != v:
+                    return False  # an edge closing a cycle
+    # edge weight to parent, found once per child
+    for t in range(m):
+        w_par[t] = 0.0
+        if parent[t] >= 0:
+            i = block[t]
+            target = block[parent[t]]
+            for ptr in range(indptr[i], indptr[i + 1]):
+                if indices[ptr] == target:
+                    w_par[t] += data[ptr]
+    for t in range(m):
+        prec[t] = diag_w[t]
+        x_out[t] = h[t]  # x_out holds the messages h during the upward pass
+    # upward: children before parents (reverse BFS order)
+    for s in range(m - 1, -1, -1):
+        u = order[s]
+        p = parent[u]
+        if p >= 0:
+            a = w_par[u]
+            prec[p] -= a * a / prec[u]
+            x_out[p] -= a * x_out[u] / prec[u]
+    # downward: parents before children
+    for s in range(m):
+        u = order[s]
+        p = parent[u]
+        if p < 0:
+            x_out[u] = x_out[u] / prec[u]
+        else:
+            x_out[u] = (x_out[u] - w_par[u] * x_out[p]) / prec[u]
+    return True
+
+
+def gaussian_bp_forest(const index_t[::1] indptr, const index_t[::1] indices,
+                       const double[::1] data, const int64_t[:] block, const int64_t[:] pos,
+                       const double[:] h, double[:] x_out, int64_t[:] parent, int64_t[:] order,
+                       double[:] prec):
+    """Exact solve ``Q_bb x_b = h`` when the graph of ``Q_bb`` is a forest (spec section 5).
+
+    Gaussian belief propagation = Gaussian elimination leaf to root, then back
+    substitution root to leaf, in ``O(|b|)`` work (plus the degrees).
+    ``pos[i]`` is the local index of global node ``i`` in ``block`` (``-1``
+    outside) and must be set by the caller. Returns ``False`` (and leaves
+    ``x_out`` undefined) if ``Q_bb`` contains a cycle.
+    """
+    cdef int64_t m = block.shape[0]
+    cdef double *buf = <double*>malloc((2 * m + 1) * sizeof(double))
+    cdef bint ok
+    if buf == NULL:
+        raise MemoryError()
+    with nogil:
+        ok = _bp_forest(indptr, indices, data, block, pos, h, x_out, parent, order, prec, buf,
+                        buf + m)
+    free(buf)
+    return ok
+
+
+cdef inline int64_t _find(int64_t[:] uf, int64_t a) noexcept nogil:
+    while uf[a] != a:
+        uf[a] = uf[uf[a]]
+        a = uf[a]
+    return a
+
+
+def greedy_forest(const index_t[::1] indptr, const index_t[::1] indices, const int64_t[:] order,
+                  int64_t max_size, int64_t[:] uf, int8_t[:] in_block, int64_t[:] out_block):
+    """Grow a forest block by visiting nodes in ``order`` (spec section 5, greedy tree).
+
+    A node is added if its edges to already-chosen nodes join distinct
+    components (union-find), so the induced subgraph stays a forest. Stops at
+    ``max_size`` nodes. ``uf`` and ``in_block`` are work buffers of size n
+    (``in_block`` must be zero on entry and is cleared on exit). Returns the
+    block size; the block is ``out_block[:size]``.
+    """
+    cdef int64_t size = 0, s, i, ptr, ptr2, j, j2, rj
+    cdef bint ok
+    with nogil:
+        for s in range(order.shape[0]):
+            if size >= max_size:
+                break
+            i = order[s]
+            ok = True
+            # components of chosen neighbours must be pairwise distinct
+            for ptr in range(indptr[i], indptr[i + 1]):
+                j = indices[ptr]
+                if j != i and in_block[j]:
+                    rj = _find(uf, j)
+                    for ptr2 in range(indptr[i], ptr):
+                        j2 = indices[ptr2]
+                        if j2 != i and in_block[j2] and _find(uf, j2) == rj:
+                            ok = False
+                            break
+                    if not ok:
+                        break
+            if not ok:
+                continue
+            in_block[i] = 1
+            uf[i] = i
+            for ptr in range(indptr[i], indptr[i + 1]):
+                j = indices[ptr]
+                if j != i and in_block[j]:
+                    rj = _find(uf, j)
+                    if rj != i:
+                        uf[rj] = i
+            out_block[size] = i
+            size += 1
+        for s in range(size):
+            in_block[out_block[s]] = 0
+    return size
+
+
+def prox_newton_cd(const double[:, ::1] H, const double[:] g, const double[:] x,
+                   const double[:] lower, const double[:] upper, const double[:] l1,
+                   double[::1] d, int64_t max_sweeps, double tol):
+    """Inner CD for ``min_d g^T d + 1/2 d^T H d + sum_i psi_i(x_i + d_i)`` (spec section 4).
+
+    ``psi_i = l1_i |.| + indicator[lower_i, upper_i]`` (``l1`` one weight per
+    coordinate). ``d`` holds the warm
+    start on entry and the solution on exit. Returns the sweeps run.
+    """
+    cdef int m = <int>g.shape[0], inc = 1
+    cdef char trans = b'T'
+    cdef double one = 1.0, zero = 0.0
+    cdef double *Hd = <double*>malloc((m + 1) * sizeof(double))
+    cdef int64_t sweep, i, r, result = max_sweeps
+    cdef double max_change, hii, z, thr, u, new_di, change
+    if Hd == NULL:
+        raise MemoryError()
+    with nogil:
+        # Hd = H d: row-major H is the column-major H^T, so one transposed dgemv
+        if m > 0:
+            dgemv(&trans, &m, &m, &one, <double*>&H[0, 0], &m, &d[0], &inc, &zero, Hd, &inc)
+        for sweep in range(max_sweeps):
+            max_change = 0.0
+            for i in range(m):
+                hii = H[i, i]
+                if hii <= 0.0:
+                    continue
+                # minimise the 1-D model in u = x_i + d_i: Newton point, then prox
+                z = x[i] + d[i] - (g[i] + Hd[i]) / hii
+                # soft threshold, then clip: prox of l1|.| + box in 1-D
+                thr = l1[i] / hii
+                if z > thr:
+                    u = z - thr
+                elif z < -thr:
+                    u = z + thr
+                else:
+                    u = 0.0
+                if u < lower[i]:
+                    u = lower[i]
+                elif u > upper[i]:
+                    u = upper[i]
+                new_di = u - x[i]
+                change = new_di - d[i]
+                if change != 0.0:
+                    for r in range(m):
+                        Hd[r] += H[r, i] * change
+                    d[i] = new_di
+                    if fabs(change) > max_change:
+                        max_change = fabs(change)
+            if max_change <= tol:
+                result = sweep + 1
+                break
+    free(Hd)
+    return result
+
+
+cdef inline void _gather(const double[:, ::1] G, const int64_t[:] block,
+                         double[:, :] out) noexcept nogil:
+    cdef int64_t m = block.shape[0], s, t
+    for s in range(m):
+        for t in range(m):
+            out[s, t] = G[block[s], block[t]]
+
+
+def gather_block(const double[:, ::1] G, const int64_t[:] block, double[:, :] out):
+    """``out = G[block][:, block]`` (dense symmetric matrix, small block)."""
+    with nogil:
+        _gather(G, block, out)
+
+
+cdef void _block_gram(const index_t[::1] indptr, const index_t[::1] indices,
+                      const double[::1] data, const int64_t[:] cols, const double[:] weights,
+                      double[:] work, double[:, :] out) noexcept nogil:
+    cdef int64_t m = cols.shape[0], s, t, j, c, ptr
+    cdef bint unit = weights.shape[0] == 0
+    cdef double acc
+    for s in range(m):
+        j = cols[s]
+        for ptr in range(indptr[j], indptr[j + 1]):
+            work[indices[ptr]] = data[ptr] if unit else data[ptr] * weights[indices[ptr]]
+        for t in range(s, m):
+            c = cols[t]
+            acc = 0.0
+            for ptr in range(indptr[c], indptr[c + 1]):
+                acc += work[indices[ptr]] * data[ptr]
+            out[s, t] = acc
+            out[t, s] = acc
+        for ptr in range(indptr[j], indptr[j + 1]):
+            work[indices[ptr]] = 0.0
+
+
+def block_gram(const index_t[::1] indptr, const index_t[::1] indices, const double[::1] data,
+               const int64_t[:] cols, const double[:] weights, double[:] work,
+               double[:, :] out):
+    """``out = A[:, cols]^T diag(w) A[:, cols]`` from the CSC of A (small block).
+
+    ``weights`` of length 0 means unit weights. ``work`` is a zeroed buffer of
+    ``n_samples`` entries and is left zeroed. Repeated columns are allowed.
+    """
+    with nogil:
+        _block_gram(indptr, indices, data, cols, weights, work, out)
+
+
+def stacked_block_grams(const index_t[::1] indptr, const index_t[::1] indices,
+                        const double[::1] data, const int64_t[:, :] block_cols,
+                        const int64_t[:] sizes, double[:] work, double[:, :, :] out):
+    """``out[b, :s, :s] = A_b^T A_b`` for every block (rows of ``block_cols``, ``s = sizes[b]``).
+
+    ``out`` is zeroed by the caller, so the padding stays zero.
+    """
+    cdef const double[:] empty = np.empty(0)
+    cdef int64_t b, s
+    with nogil:
+        for b in range(block_cols.shape[0]):
+            s = sizes[b]
+            _block_gram(indptr, indices, data, block_cols[b, :s], empty, work, out[b, :s, :s])
+
+
+def stacked_gather(const double[:, ::1] G, const int64_t[:, :] block_index,
+                   const int64_t[:] sizes, double[:, :, :] out):
+    """``out[b, :s, :s] = G[block][:, block]`` for every block (dense symmetric G)."""
+    cdef int64_t b, s
+    with nogil:
+        for b in range(block_index.shape[0]):
+            s = sizes[b]
+            _gather(G, block_index[b, :s], out[b, :s, :s])
+
+
+def gram_update(G, block, delta, g):
+    """``g += G[:, b] delta`` through the rows ``G[b]`` (G symmetric, C order)."""
+    cdef Arr GG, b, dt, gg
+    _arr(G, &GG, b'f', 2, False, True, "G")
+    _arr(block, &b, b'l', 1, False, False, "block")
+    _arr(delta, &dt, b'f', 1, False, False, "delta")
+    _arr(g, &gg, b'f', 1, True, False, "g")
+    cdef const int64_t *blk = <const int64_t*>b.data
+    cdef const double *Gd = <const double*>GG.data
+    cdef const double *dd = <const double*>dt.data
+    cdef double *gd = <double*>gg.data
+    cdef int64_t p = gg.n0, t, j, row
+    cdef double d
+    with nogil:
+        for t in range(b.n0):
+            d = dd[t * dt.s0]
+            row = blk[t * b.s0]
+            if gg.s0 == 1:  # a unit-stride loop vectorises
+                for j in range(p):
+                    gd[j] += Gd[row * GG.s0 + j] * d
+            else:
+                for j in range(p):
+                    gd[j * gg.s0] += Gd[row * GG.s0 + j] * d
+
+
+def cholesky_solve(const double[:, :] H, const double[:] rhs, double[:, :] work,
+                   double[:] out):
+    """``out = H^{-1} rhs`` by Cholesky; returns False if H is not positive definite."""
+    cdef int64_t m = rhs.shape[0], i, j, k
+    cdef double s
+    cdef bint ok = True
+    with nogil:
+        for i in range(m):
+            for j in range(i + 1):
+                s = H[i, j]
+                for k in range(j):
+                    s -= work[i, k] * work[j, k]
+                if i == j:
+                    if s <= 1e-14 * max(fabs(H[i, i]), 1e-300):
+                        ok = False
+                        break
+                    work[i, i] = sqrt(s)
+                else:
+                    work[i, j] = s / work[j, j]
+            if not ok:
+                break
+        if ok:
+            for i in range(m):  # forward: L y = rhs
+                s = rhs[i]
+                for k in range(i):
+                    s -= work[i, k] * out[k]
+                out[i] = s / work[i, i]
+            for i in range(m - 1, -1, -1):  # backward: L^T x = y
+                s = out[i]
+                for k in range(i + 1, m):
+                    s -= work[k, i] * out[k]
+                out[i] = s / work[i, i]
+    return ok
+
+
+cdef int64_t _top_k_abs(const double *v, int64_t n, int64_t k, int64_t *out, double *hv,
+                        int64_t *hi) noexcept nogil:
+    """Indices of the k largest |v_i| (ties: lowest index first) into out, sorted; the
+    heap buffers hv, hi hold k entries. Returns the count min(k, n)."""
+    cdef int64_t size = 0, i, pos, par, c, t, key
+    cdef double a
+    if k > n:
+        k = n
+    for i in range(n):
+        a = fabs(v[i])
+        if size < k:  # push, sift up (min-heap on (value, -index))
+            pos = size
+            size += 1
+            while pos > 0:
+                par = (pos - 1) // 2
+                if hv[par] > a or (hv[par] == a and hi[par] < i):
+                    hv[pos] = hv[par]
+                    hi[pos] = hi[par]
+                    pos = par
+                else:
+                    break
+            hv[pos] = a
+            hi[pos] = i
+        elif a > hv[0]:  # replace the root, sift down
+            pos = 0
+            while True:
+                c = 2 * pos + 1
+                if c >= k:
+                    break
+                if c + 1 < k and (hv[c + 1] < hv[c] or (hv[c + 1] == hv[c] and hi[c + 1] > hi[c])):
+                    c += 1
+                if hv[c] < a or (hv[c] == a and hi[c] > i):
+                    hv[pos] = hv[c]
+                    hi[pos] = hi[c]
+                    pos = c
+                else:
+                    break
+            hv[pos] = a
+            hi[pos] = i
+    for t in range(size):  # insertion sort of the (small) index set
+        key = hi[t]
+        pos = t
+        while pos > 0 and out[pos - 1] > key:
+            out[pos] = out[pos - 1]
+            pos -= 1
+        out[pos] = key
+    return size
+
+
+def top_k_abs(const double[::1] v, int64_t k, int64_t[::1] out):
+    """Indices of the ``k`` largest ``|v_i|`` (ties: lowest index first), sorted; O(n log k)."""
+    cdef int64_t n = v.shape[0], size, kk = min(max(k, 0), n)
+    cdef double *hv = <double*>malloc((kk + 1) * sizeof(double))
+    cdef int64_t *hi = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
+    if hv == NULL or hi == NULL:
+        free(hv)
+        free(hi)
+        raise MemoryError()
+    with nogil:
+        size = _top_k_abs(&v[0] if n > 0 else NULL, n, kk, &out[0] if kk > 0 else NULL, hv, hi)
+    free(hv)
+    free(hi)
+    return size
+
+
+def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_sqrt_L,
+             int64_t k, double mu, int64_t max_iter, int64_t[::1] support):
+    """GSQ block for variable blocks by IHT with a dense bound ``G`` (spec section 3).
+
+    ``d = -g / sqrt(L)``, then ``d <- H_k(d - mu (g + G d))`` at most ``max_iter``
+    times, stopping when the support repeats. Writes the support (sorted) to
+    ``support`` and returns its size.
+    """
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it, row
+    cdef double v
+    cdef bint same
+    # one allocation: d, step (n each), vals, hv (kk each); new_support, hi (kk each)
+    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
+    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
+    cdef double *d
+    cdef double *step
+    cdef double *vals
+    cdef double *hv
+    cdef int64_t *new_support
+    cdef int64_t *hi
+    cdef int64_t *sup = &support[0]
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    d, step, vals, hv = buf, buf + n, buf + 2 * n, buf + 2 * n + kk
+    new_support, hi = ibuf, ibuf + kk
+    with nogil:
+        for i in range(n):
+            d[i] = -g[i] * inv_sqrt_L[i]
+        size = _top_k_abs(d, n, kk, sup, hv, hi)
+        for t in range(size):
+            vals[t] = d[sup[t]]
+        for it in range(max_iter):
+            for j in range(n):
+                step[j] = g[j]
+            for t in range(size):  # step = g + G d, d supported on the current support
+                row = sup[t]
+                v = vals[t]
+                for j in range(n):
+                    step[j] += G[row, j] * v
+            for j in range(n):
+                step[j] = -mu * step[j]
+            for t in range(size):
+                step[sup[t]] += vals[t]
+            new_size = _top_k_abs(step, n, kk, new_support, hv, hi)
+            same = new_size == size
+            if same:
+                for t in range(size):
+                    if new_support[t] != sup[t]:
+                        same = False
+                        break
+            if same:
+                break
+            size = new_size
+            for t in range(size):
+                sup[t] = new_support[t]
+                vals[t] = step[new_support[t]]
+    free(buf)
+    free(ibuf)
+    return size
