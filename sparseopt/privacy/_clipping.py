@@ -7,21 +7,27 @@ guarantee (``clip="data"`` does it anyway, with a
 
 The default ``"auto"`` range depends only on public quantities (the number of
 users ``n``, the dimension ``d``, the budget) and on the assumption that the
-data are standardized (features and target with unit sub-Gaussian scale). It
-balances the two errors clipping trades between (spec: error = clipping bias
-+ privacy noise): ``(tau_x, tau_y)`` minimises ::
+data are standardized (features and target with unit variance, roughly
+Gaussian, features about uncorrelated). Clipping trades a bias for less
+privacy noise; for such data both are explicit. With ``Z`` standard normal,
+``m2(tau) = E[min(Z^2, tau^2)] = 1 - 2 [tau phi(tau) + (1 - tau^2) Q(tau)]``
+(the clipped feature variance) and ``m11(tau) = E[|Z| min(|Z|, tau)] = 1 -
+2 Q(tau)``, the clipped target of both protocols, ``Sigma~^-1 b~``, is
+``theta* m11(tau_x) (1 - 2 Q(tau_y)) / m2(tau_x)``. ``(tau_x, tau_y)``
+minimises over a grid of [0.25, 8] ::
 
-    B * E[(Z^2 - tau_x^2)_+] + E[(|Z| - tau_y)_+] + sqrt(2 log(2d) / n_eff) * nu(tau_x, tau_y)
+    B (|m11(tau_x) / m2(tau_x) - 1| + 2 Q(tau_y))
+        + sqrt(2 log(2d) / n_eff) nu(tau_x, tau_y) / m2(tau_x)
 
-over a grid, where ``Z`` is standard normal (the clipping bias of a second
-moment and of a first moment of a standardized coordinate), ``B = 1`` bounds
-``||theta*||_2`` on standardized data and ``nu`` is the noise standard
-deviation of one user's message (protocol-dependent, linear in the clipping
-levels). As ``n`` grows the noise term shrinks, so the levels grow (about
-``sqrt(log n)``) and the clipping bias vanishes: the estimate stays
-consistent. The rule ``tau = sqrt(2 log(n d))`` of the theory (clipping
-almost never active) gives 5-10 times more noise at the sizes of the
-benchmarks.
+the relative clipping biases of features and target (added: their product
+cancels only under an exact Gaussian model) (``B = 1`` bounds ``||theta*||_2`` on
+standardized data) plus the largest coordinate error of
+``Sigma~^-1 (noise)``, where ``nu`` is the noise standard deviation of one
+user's message (protocol-dependent) and ``n_eff`` the number of messages
+averaged. As ``n`` grows the noise term shrinks, the levels grow (about
+``sqrt(log n)``) and the bias vanishes: the estimate stays consistent. The
+theory's rule ``tau = sqrt(2 log(n d))`` (clipping almost never active) gives
+5-10 times more noise at the sizes of the benchmarks.
 """
 from __future__ import annotations
 
@@ -34,7 +40,8 @@ from scipy.special import ndtr
 
 from ._accountant import PrivacyLeakWarning
 
-__all__ = ["resolve_clip_x", "resolve_clip_y", "auto_clip", "THETA_NORM_BOUND"]
+__all__ = ["resolve_clip_x", "resolve_clip_y", "auto_clip", "clipped_second_moment",
+           "clipped_cross_moment", "THETA_NORM_BOUND"]
 
 # ||theta*||_2 <= 1 on standardized data with Sigma ~ I (Var y = theta^T Sigma theta + noise <= 1)
 THETA_NORM_BOUND = 1.0
@@ -45,17 +52,15 @@ def _normal_pdf(t):
     return np.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
 
 
-def second_moment_clip_bias(tau):
-    """``E[(Z^2 - tau^2)_+] = 2 [tau phi(tau) + (1 - tau^2) Q(tau)]`` for standard normal Z."""
+def clipped_second_moment(tau):
+    """``m2(tau) = E[min(Z^2, tau^2)] = 1 - 2 [tau phi(tau) + (1 - tau^2) Q(tau)]``, Z ~ N(0, 1)."""
     tau = np.asarray(tau, dtype=float)
-    q = ndtr(-tau)
-    return 2.0 * (tau * _normal_pdf(tau) + (1.0 - tau * tau) * q)
+    return 1.0 - 2.0 * (tau * _normal_pdf(tau) + (1.0 - tau * tau) * ndtr(-tau))
 
 
-def first_moment_clip_bias(tau):
-    """``E[(|Z| - tau)_+] = 2 [phi(tau) - tau Q(tau)]`` for standard normal Z."""
-    tau = np.asarray(tau, dtype=float)
-    return 2.0 * (_normal_pdf(tau) - tau * ndtr(-tau))
+def clipped_cross_moment(tau):
+    """``m11(tau) = E[|Z| min(|Z|, tau)] = 1 - 2 Q(tau)``, Z ~ N(0, 1)."""
+    return 1.0 - 2.0 * ndtr(-np.asarray(tau, dtype=float))
 
 
 def auto_clip(n_eff, n_features, noise_std, *, x_fixed=None):
@@ -71,8 +76,11 @@ def auto_clip(n_eff, n_features, noise_std, *, x_fixed=None):
     scale = math.sqrt(2.0 * math.log(2.0 * n_features) / max(n_eff, 1))
     tx = _GRID[:, None] if x_fixed is None else np.array([[x_fixed]])
     ty = _GRID[None, :]
-    proxy = (THETA_NORM_BOUND * second_moment_clip_bias(tx) + first_moment_clip_bias(ty)
-             + scale * noise_std(tx, ty))
+    m2 = clipped_second_moment(tx)
+    # the two relative biases are added, not multiplied: their product can cancel (x and y
+    # clipped alike) only under an exact Gaussian model, and would not vanish with n otherwise
+    bias = np.abs(clipped_cross_moment(tx) / m2 - 1.0) + (1.0 - clipped_cross_moment(ty))
+    proxy = THETA_NORM_BOUND * bias + scale * noise_std(tx, ty) / m2
     i, j = np.unravel_index(np.argmin(proxy), proxy.shape)
     return float(tx[i, 0]), float(ty[0, j])
 

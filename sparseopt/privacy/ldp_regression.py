@@ -19,6 +19,7 @@ from ..utils.validation import (
     validate_params,
 )
 from ._accountant import BudgetAccountant
+from ._clipping import clipped_second_moment
 from ._local import (
     GROUP_STREAM,
     LDPMessages,
@@ -110,9 +111,10 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
         ``max(1, ceil(log2(n) / 2))``, so that the contraction
         ``(1 - eta)^T`` of the initial error reaches ``1 / sqrt(n)``.
     step_size : float, default=None
-        ``eta`` (interactive); None: 0.5 (standardized features: the
-        clipped covariance has eigenvalues below 2 unless the features are
-        strongly correlated).
+        ``eta`` (interactive); None: ``1 / (2 m2(tau_x))`` with ``m2(tau) =
+        E[min(Z^2, tau^2)]`` the variance of a standardized Gaussian feature
+        clipped at ``tau_x``: the contraction is 1/2 per round on
+        standardized, uncorrelated features (0.5 without clipping).
     radius : float, default=None
         ``R``, l1 radius the iterates are projected on and that bounds the
         gradient sensitivity (interactive); None: ``sqrt(k')``, the l1 norm
@@ -173,11 +175,14 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
     ``sigma = sensitivity sqrt(2 ln(1.25/delta')) / epsilon'`` (classical,
     ``epsilon' <= 1``) or the analytic Gaussian mechanism above.
 
-    *Clipping rule* (``"auto"``): ``(tau_x, tau_y)`` minimise
-    ``E[(Z^2 - tau_x^2)_+] + E[(|Z| - tau_y)_+] + sqrt(2 log(2d)/n_eff)
-    nu(tau_x, tau_y)`` (Z standard normal, ``nu`` the message noise std,
-    ``n_eff = n`` or ``n / T``): bias and noise are balanced, the levels grow
-    like ``sqrt(log n)`` and the bias vanishes as ``n`` grows.
+    *Clipping rule* (``"auto"``): for standardized Gaussian-like data the
+    clipped target is ``theta* m11(tau_x) (1 - 2 Q(tau_y)) / m2(tau_x)`` with
+    ``m2(tau) = E[min(Z^2, tau^2)]``, ``m11(tau) = 1 - 2 Q(tau)``;
+    ``(tau_x, tau_y)`` minimise the relative biases ``|m11(tau_x) /
+    m2(tau_x) - 1| + 2 Q(tau_y)`` plus the noise term ``sqrt(2 log(2d) / n_eff) nu(tau_x, tau_y) /
+    m2(tau_x)`` (``nu`` the message noise std, ``n_eff = n`` or ``n / T``)
+    over a grid of [0.25, 8]: the levels grow like ``sqrt(log n)`` and the
+    bias vanishes as ``n`` grows.
 
     *When it works.* The non-interactive estimator needs ``n >> d^4 /
     epsilon^2`` (with constants: ``n_samples_needed_``), e.g. millions of
@@ -395,11 +400,15 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
         n_rounds = self.n_rounds if self.n_rounds is not None else max(
             1, math.ceil(math.log2(max(n, 2)) / 2))
         n_rounds = min(n_rounds, n)
-        step = float(self.step_size) if self.step_size is not None else 0.5
         setup, accountant = gradient_setup(
             n, d, X, y, epsilon=float(self.epsilon), delta=float(self.delta), clip_x=self.clip_x,
             clip_y=self.clip_y, radius=radius, n_rounds=n_rounds,
             accountant=BudgetAccountant(float(self.epsilon), float(self.delta)))
+        if self.step_size is not None:
+            step = float(self.step_size)
+        else:  # contraction 1/2 per round on standardized features clipped at tau_x
+            tau_x = float(np.max(np.maximum(np.abs(setup.x_lower), np.abs(setup.x_upper))))
+            step = 0.5 / float(clipped_second_moment(min(tau_x, 50.0)))
         groups = np.array_split(block_rng(entropy, GROUP_STREAM).permutation(n), n_rounds)
         theta = np.zeros(d)
         for t, users in enumerate(groups):
