@@ -54,7 +54,7 @@ def _normal_pdf(t):
 
 def clipped_second_moment(tau):
     """``m2(tau) = E[min(Z^2, tau^2)] = 1 - 2 [tau phi(tau) + (1 - tau^2) Q(tau)]``, Z ~ N(0, 1)."""
-    tau = np.asarray(tau, dtype=float)
+    tau = np.minimum(np.asarray(tau, dtype=float), 40.0)  # m2(40) = 1 in float64; avoids inf * 0
     return 1.0 - 2.0 * (tau * _normal_pdf(tau) + (1.0 - tau * tau) * ndtr(-tau))
 
 

@@ -79,7 +79,7 @@ def gaussian_noise_multiplier(epsilon, delta, mechanism="auto"):
     (4.8448, 'gaussian')
     >>> m, name = gaussian_noise_multiplier(4.0, 1e-5)
     >>> round(m, 4), name
-    (0.9603, 'analytic_gaussian')
+    (1.0812, 'analytic_gaussian')
     """
     if mechanism not in ("auto", "classical", "analytic"):
         raise ValueError(f"mechanism must be 'auto', 'classical' or 'analytic', got {mechanism!r}.")

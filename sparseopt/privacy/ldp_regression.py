@@ -408,7 +408,7 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
             step = float(self.step_size)
         else:  # contraction 1/2 per round on standardized features clipped at tau_x
             tau_x = float(np.max(np.maximum(np.abs(setup.x_lower), np.abs(setup.x_upper))))
-            step = 0.5 / float(clipped_second_moment(min(tau_x, 50.0)))
+            step = 0.5 / float(clipped_second_moment(tau_x))
         groups = np.array_split(block_rng(entropy, GROUP_STREAM).permutation(n), n_rounds)
         theta = np.zeros(d)
         for t, users in enumerate(groups):
