@@ -14,6 +14,24 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, inline="always")
+def _clip_record(X, y, u, lower, upper, y_lower, y_upper, xt):
+    """Clip user ``u``'s record into ``xt``; return the clipped target."""
+    for j in range(X.shape[1]):
+        v = X[u, j]
+        if v < lower[j]:
+            v = lower[j]
+        elif v > upper[j]:
+            v = upper[j]
+        xt[j] = v
+    yt = y[u]
+    if yt < y_lower:
+        yt = y_lower
+    elif yt > y_upper:
+        yt = y_upper
+    return yt
+
+
 @njit(cache=True)
 def covariance_cross_messages(X, y, lower, upper, y_lower, y_upper, sigma_cov, sigma_cross,
                               cov_out, cross_out, with_covariance):
@@ -26,18 +44,7 @@ def covariance_cross_messages(X, y, lower, upper, y_lower, y_upper, sigma_cov, s
     n_users, d = X.shape
     xt = np.empty(d)
     for u in range(n_users):
-        for j in range(d):
-            v = X[u, j]
-            if v < lower[j]:
-                v = lower[j]
-            elif v > upper[j]:
-                v = upper[j]
-            xt[j] = v
-        yt = y[u]
-        if yt < y_lower:
-            yt = y_lower
-        elif yt > y_upper:
-            yt = y_upper
+        yt = _clip_record(X, y, u, lower, upper, y_lower, y_upper, xt)
         if with_covariance:
             p = 0
             for i in range(d):
@@ -55,20 +62,10 @@ def gradient_messages(X, y, lower, upper, y_lower, y_upper, theta, sigma, out):
     n_users, d = X.shape
     xt = np.empty(d)
     for u in range(n_users):
+        yt = _clip_record(X, y, u, lower, upper, y_lower, y_upper, xt)
         dot = 0.0
         for j in range(d):
-            v = X[u, j]
-            if v < lower[j]:
-                v = lower[j]
-            elif v > upper[j]:
-                v = upper[j]
-            xt[j] = v
-            dot += v * theta[j]
-        yt = y[u]
-        if yt < y_lower:
-            yt = y_lower
-        elif yt > y_upper:
-            yt = y_upper
+            dot += xt[j] * theta[j]
         residual = dot - yt
         for j in range(d):
             out[u, j] = xt[j] * residual + sigma * out[u, j]

@@ -85,6 +85,24 @@ def check_records(X, y, caller):
     return X, y
 
 
+def _is_auto(clip):
+    return isinstance(clip, str) and clip == "auto"
+
+
+def _clip_ranges(clip_x, clip_y, X, y, n_eff, noise_std):
+    """Resolve both clipping ranges; ``"auto"`` levels from :func:`auto_clip` (``n_eff`` messages)."""
+    d = X.shape[1]
+    x_range = None if _is_auto(clip_x) else resolve_clip_x(clip_x, X, math.inf)
+    tx_auto = ty_auto = math.inf
+    if _is_auto(clip_x) or _is_auto(clip_y):
+        tx_fixed = None if x_range is None else float(
+            np.max(np.maximum(np.abs(x_range[0]), np.abs(x_range[1]))))
+        tx_auto, ty_auto = auto_clip(n_eff, d, noise_std, x_fixed=tx_fixed)
+    x_lower, x_upper = resolve_clip_x(clip_x, X, tx_auto) if x_range is None else x_range
+    y_lower, y_upper = resolve_clip_y(clip_y, y, ty_auto)
+    return x_lower, x_upper, y_lower, y_upper
+
+
 def nldp_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_y, with_covariance,
                accountant, mechanism="auto"):
     """Clipping ranges and releases of the non-interactive randomiser.
@@ -105,15 +123,8 @@ def nldp_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_y, w
         cov = mult * 2.0 * d * tx * tx
         return np.sqrt((cov * THETA_NORM_BOUND) ** 2 + cross ** 2)
 
-    tx_auto = ty_auto = math.inf
-    if clip_x == "auto" or clip_y == "auto":
-        tx_fixed = None
-        if not (isinstance(clip_x, str) and clip_x == "auto"):
-            lower, upper = resolve_clip_x(clip_x, X, 1.0)
-            tx_fixed = float(np.max(np.maximum(np.abs(lower), np.abs(upper))))
-        tx_auto, ty_auto = auto_clip(n_samples, d, noise_std, x_fixed=tx_fixed)
-    x_lower, x_upper = resolve_clip_x(clip_x, X, tx_auto)
-    y_lower, y_upper = resolve_clip_y(clip_y, y, ty_auto)
+    x_lower, x_upper, y_lower, y_upper = _clip_ranges(clip_x, clip_y, X, y, n_samples,
+                                                      noise_std)
     accountant = BudgetAccountant(epsilon, delta) if accountant is None else accountant
     releases = {}
     if with_covariance:
@@ -139,16 +150,8 @@ def gradient_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_
     def noise_std(tx, ty):  # spec section 5: 2 sqrt(d) tau_x (tau_x R + tau_y)
         return mult * 2.0 * math.sqrt(d) * tx * (tx * radius + ty)
 
-    tx_auto = ty_auto = math.inf
-    if clip_x == "auto" or clip_y == "auto":
-        tx_fixed = None
-        if not (isinstance(clip_x, str) and clip_x == "auto"):
-            lower, upper = resolve_clip_x(clip_x, X, 1.0)
-            tx_fixed = float(np.max(np.maximum(np.abs(lower), np.abs(upper))))
-        tx_auto, ty_auto = auto_clip(max(n_samples // n_rounds, 1), d, noise_std,
-                                     x_fixed=tx_fixed)
-    x_lower, x_upper = resolve_clip_x(clip_x, X, tx_auto)
-    y_lower, y_upper = resolve_clip_y(clip_y, y, ty_auto)
+    x_lower, x_upper, y_lower, y_upper = _clip_ranges(
+        clip_x, clip_y, X, y, max(n_samples // n_rounds, 1), noise_std)
     accountant = BudgetAccountant(epsilon, delta) if accountant is None else accountant
     release = calibrate("gradient", gradient_sensitivity(x_lower, x_upper, y_lower, y_upper,
                                                          radius),
