@@ -154,7 +154,10 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
         Eigenvalues raised to the floor.
     n_samples_needed_ : int or None
         Users the non-interactive guarantee needs (``16 d^2 sigma_1^2``);
-        a ``UserWarning`` is emitted when ``n_samples`` is below it.
+        a ``UserWarning`` is emitted when ``n_samples`` is below it. With
+        ``clip_x="auto"`` the clipping level, hence ``sigma_1``, grows with
+        ``n``; the number given is then the smallest ``m`` found for which
+        the rule's level at ``m`` satisfies the condition at ``m``.
     sparsity_, n_rounds_, step_size_, radius_ : int or float or None
         Interactive parameters used.
     n_iter_ : int
@@ -317,7 +320,9 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
             self._set_budget(setup.releases, accountant)
             self.clip_x_ = (setup.x_lower, setup.x_upper)
             self.clip_y_ = (setup.y_lower, setup.y_upper)
-            coef = self._server_non_interactive(aggregator, setup.releases, X_public)
+            coef = self._server_non_interactive(aggregator, setup.releases, X_public,
+                                                refine_needed=isinstance(self.clip_x, str)
+                                                and self.clip_x == "auto")
         self._set_coef(coef, out_dtype, xp, is_api, device)
         return self
 
@@ -361,7 +366,22 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
         return self
 
     # --------------------------------------------------------------- server
-    def _server_non_interactive(self, aggregator, releases, X_public):
+    def _self_consistent_samples_needed(self, d, needed):
+        """With ``clip_x="auto"`` the clipping level, hence sigma_1, grows with n: iterate
+        ``m <- 16 d^2 sigma_1(m)^2`` until the guarantee holds at ``m`` (a few steps)."""
+        m = needed
+        for _ in range(50):
+            setup, _ = nldp_setup(m, d, np.zeros((1, d)), np.zeros(1),
+                                  epsilon=float(self.epsilon), delta=float(self.delta),
+                                  clip_x="auto", clip_y=self.clip_y_, with_covariance=True,
+                                  accountant=None)
+            m_next = nldp_samples_needed(d, setup.releases["covariance"].noise_scale)
+            if m_next <= m:
+                break
+            m = m_next
+        return m
+
+    def _server_non_interactive(self, aggregator, releases, X_public, refine_needed=False):
         """Closed-form estimate from the aggregated messages (and public covariates)."""
         n, d = aggregator.n_received, aggregator.n_features
         cov_mean, cross_mean = aggregator.means()
@@ -376,7 +396,12 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
         self.threshold_ = result["threshold"]
         self.eigen_floor_ = result["eigen_floor"]
         self.n_eigen_floored_ = result["n_eigen_floored"]
-        self.n_samples_needed_ = nldp_samples_needed(d, sigma_cov) if X_public is None else None
+        self.n_samples_needed_ = None
+        if X_public is None:
+            self.n_samples_needed_ = nldp_samples_needed(d, sigma_cov)
+            if refine_needed and n < self.n_samples_needed_:
+                self.n_samples_needed_ = self._self_consistent_samples_needed(
+                    d, self.n_samples_needed_)
         self.sparsity_ = self.n_rounds_ = self.step_size_ = self.radius_ = None
         self.n_iter_ = 1
         if self.n_samples_needed_ is not None and n < self.n_samples_needed_:
