@@ -135,7 +135,8 @@ def test_sensitivities_bound_the_worst_case_pair_and_are_not_loose(lower, upper)
         for yv, yp in itertools.product([y_lower, y_upper], repeat=2):
             worst_cross = max(worst_cross, np.linalg.norm(x * yv - xp * yp))
             for th in thetas:
-                worst_grad = max(worst_grad, np.linalg.norm(x * (x @ th - yv) - xp * (xp @ th - yp)))
+                change = x * (x @ th - yv) - xp * (xp @ th - yp)
+                worst_grad = max(worst_grad, np.linalg.norm(change))
     # the upper triangle of the worst pair reaches ~1/2.5 of 2 sum m_j^2 (the spec's
     # conservative Frobenius bound, kept as is)
     assert worst_cov <= cov + 1e-12 and worst_cov >= cov / 2.5 - 1e-12

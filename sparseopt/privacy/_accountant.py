@@ -61,10 +61,10 @@ class BudgetAccountant:
     >>> acc.spend(0.5, 5e-6)
     >>> acc.remaining()
     (0.5, 5e-06)
-    >>> acc.spend(0.6, 0.0)
+    >>> acc.spend(0.6, 0.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sparseopt.privacy._accountant.BudgetError: spending (epsilon=0.6, delta=0) exceeds the remaining budget (epsilon=0.5, delta=5e-06) of a (epsilon=1, delta=1e-05) accountant.
+    sparseopt.privacy._accountant.BudgetError: spending (epsilon=0.6, delta=0) exceeds ...
     """
 
     def __init__(self, epsilon=math.inf, delta=1.0):
@@ -109,7 +109,7 @@ class BudgetAccountant:
 
 
 def check_budget(epsilon, delta, owner):
-    """Validate a Gaussian-mechanism budget: ``epsilon > 0`` (``inf`` allowed), ``0 < delta < 1``."""
+    """Validate a Gaussian-mechanism budget: ``0 < epsilon <= inf``, ``0 < delta < 1``."""
     epsilon, delta = _check_pair(epsilon, delta, owner)
     if epsilon <= 0:
         raise ValueError(f"{owner}: epsilon must be > 0, got {epsilon!r}.")

@@ -1,4 +1,4 @@
-"""Demo rows for ``python -m sparseopt demo`` (sparse regression under local differential privacy)."""
+"""Demo rows for ``python -m sparseopt demo`` (sparse regression under local privacy)."""
 from __future__ import annotations
 
 import time

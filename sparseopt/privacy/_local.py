@@ -46,7 +46,7 @@ def block_size(message_width):
 
 
 def stream_entropy(random_state):
-    """An integer seed for the users' noise from ``random_state`` (int, RandomState, Generator, None)."""
+    """An integer seed for the users' noise (from an int, RandomState, Generator or None)."""
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**62))
     return int(check_random_state(random_state).randint(0, 2**62, dtype=np.int64))
@@ -90,7 +90,7 @@ def _is_auto(clip):
 
 
 def _clip_ranges(clip_x, clip_y, X, y, n_eff, noise_std):
-    """Resolve both clipping ranges; ``"auto"`` levels from :func:`auto_clip` (``n_eff`` messages)."""
+    """Both clipping ranges; ``"auto"`` levels from :func:`auto_clip` (``n_eff`` messages)."""
     d = X.shape[1]
     x_range = None if _is_auto(clip_x) else resolve_clip_x(clip_x, X, math.inf)
     tx_auto = ty_auto = math.inf
@@ -270,7 +270,8 @@ class LDPMessages:
         """Yield ``(covariance_block, cross_block)`` in the order the users sent them."""
         B = self.block_size
         for start in range(0, self.n_samples, B):
-            cov = None if self.covariance_packed is None else self.covariance_packed[start:start + B]
+            cov = self.covariance_packed
+            cov = None if cov is None else cov[start:start + B]
             yield cov, self.cross[start:start + B]
 
 

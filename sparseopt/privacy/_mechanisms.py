@@ -37,7 +37,7 @@ __all__ = [
 
 
 def analytic_gaussian_delta(multiplier, epsilon):
-    """Smallest delta for which Gaussian noise of ``sigma = multiplier * sensitivity`` is (epsilon, delta)-DP.
+    """Smallest delta making noise ``sigma = multiplier * sensitivity`` (epsilon, delta)-DP.
 
     Balle & Wang (2018), Theorem 8 (the privacy profile of the Gaussian
     mechanism, exact): with ``s = multiplier``,
@@ -116,7 +116,8 @@ def gaussian_noise_multiplier(epsilon, delta, mechanism="auto"):
 
 def _box_max_abs(lower, upper):
     """Coordinate-wise ``max(|lower|, |upper|)``: the largest |value| a clipped entry takes."""
-    return np.maximum(np.abs(np.asarray(lower, dtype=float)), np.abs(np.asarray(upper, dtype=float)))
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    return np.maximum(np.abs(lower), np.abs(upper))
 
 
 def covariance_sensitivity(lower, upper):

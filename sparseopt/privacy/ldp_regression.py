@@ -1,4 +1,4 @@
-"""Sparse linear regression under local differential privacy (Zhu, Ding, Aggarwal, Xu & Wang, 2024)."""
+"""Sparse linear regression under local differential privacy (Zhu, Ding et al., ICLR 2024)."""
 from __future__ import annotations
 
 import math
