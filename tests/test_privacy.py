@@ -566,3 +566,21 @@ def test_array_api_inputs_round_trip(namespace, protocol):
     assert str(dev) == str(device)
     np.testing.assert_array_equal(to_numpy(est.coef_), ref.coef_)
     np.testing.assert_allclose(to_numpy(pred), ref.predict(X), rtol=1e-12)
+
+
+def test_fit_streams_messages_in_bounded_memory():
+    """Peak memory of fit stays O(block d^2 + d^2), far below the n d^2 / 2 messages."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n, d = 30_000, 20
+    X, y = rng.standard_normal((n, d)), rng.standard_normal(n)
+    est = LDPSparseRegression(random_state=0)
+    _quiet(est.fit, X[:100], y[:100])   # compile outside the measurement
+    messages_bytes = n * (d * (d + 1) // 2 + d) * 8
+    tracemalloc.start()
+    _quiet(est.fit, X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    block_bytes = _local.block_size(d * (d + 1) // 2 + d) * (d * (d + 1) // 2 + d) * 8
+    assert peak < 2 * block_bytes + 1_000_000 < messages_bytes / 5, (peak, messages_bytes)
