@@ -1,6 +1,6 @@
 """Sparse linear regression under local differential privacy (``sparseopt.privacy``).
 
-One test per property of the spec: noise calibration and sensitivities per
+One test per property of the method: noise calibration and sensitivities per
 mechanism, the user/server split, streamed == per-user path, the epsilon=inf
 limit against a Lasso, the rate in n, the defaults, the warnings.
 """
@@ -137,7 +137,7 @@ def test_sensitivities_bound_the_worst_case_pair_and_are_not_loose(lower, upper)
             for th in thetas:
                 change = x * (x @ th - yv) - xp * (xp @ th - yp)
                 worst_grad = max(worst_grad, np.linalg.norm(change))
-    # the upper triangle of the worst pair reaches ~1/2.5 of 2 sum m_j^2 (the spec's
+    # the upper triangle of the worst pair reaches ~1/2.5 of 2 sum m_j^2 (the
     # conservative Frobenius bound, kept as is)
     assert worst_cov <= cov + 1e-12 and worst_cov >= cov / 2.5 - 1e-12
     assert worst_cross <= cross + 1e-12 and worst_cross >= cross / 2 - 1e-12

@@ -116,7 +116,7 @@ def nldp_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_y, w
     eps_r, delta_r = epsilon * share, delta * share
     mult, _ = gaussian_noise_multiplier(eps_r, delta_r, mechanism)
 
-    def noise_std(tx, ty):  # per-coordinate noise of one message, spec section 3
+    def noise_std(tx, ty):  # per-coordinate noise of one message
         cross = mult * 2.0 * math.sqrt(d) * tx * ty
         if not with_covariance:
             return cross + 0.0 * tx
@@ -147,7 +147,7 @@ def gradient_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_
     d = n_features
     mult, _ = gaussian_noise_multiplier(epsilon, delta, mechanism)
 
-    def noise_std(tx, ty):  # spec section 5: 2 sqrt(d) tau_x (tau_x R + tau_y)
+    def noise_std(tx, ty):  # sensitivity 2 sqrt(d) tau_x (tau_x R + tau_y)
         return mult * 2.0 * math.sqrt(d) * tx * (tx * radius + ty)
 
     x_lower, x_upper, y_lower, y_upper = _clip_ranges(
@@ -163,8 +163,8 @@ def gradient_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_
 def nldp_message_blocks(X, y, setup, entropy, *, cov_out=None, cross_out=None):
     """Yield ``(covariance_block, cross_block)``: the messages of consecutive users.
 
-    Each user clips its record and adds its own noise (spec section 3: the
-    packed ``triu(x~ x~^T) + E_i`` and ``x~ y~ + N(0, sigma_2^2 I)``). Without
+    Each user clips its record and adds its own noise: the packed
+    ``triu(x~ x~^T) + E_i`` and ``x~ y~ + N(0, sigma_2^2 I)``. Without
     ``cov_out``/``cross_out`` one block buffer is reused (memory
     O(block d^2)); with them (shape (n, d(d+1)/2) and (n, d)) every message is
     written there and the yielded blocks are views of them.

@@ -7,10 +7,10 @@ metadata (noise scales, clipping ranges, the number of users) or public data
 * :class:`MessageAggregator` adds message rows as they arrive (memory
   O(d^2), whatever the number of users).
 * :func:`nldp_estimate` is the closed-form non-interactive estimator
-  ``theta = S_lambda(Sigma_bar^-1 b_bar)`` (spec section 3), with the
+  ``theta = S_lambda(Sigma_bar^-1 b_bar)`` (Zhu et al. 2024), with the
   eigenvalue floor safeguard.
 * :func:`iht_update` is one server step of LDP iterative hard thresholding
-  (spec section 5).
+  (Wang & Xu 2019, as revised by Zhu et al. 2024).
 """
 from __future__ import annotations
 
@@ -156,5 +156,5 @@ def project_l1_ball(v, radius):
 
 
 def iht_update(theta, gradient_mean, *, step_size, sparsity, radius):
-    """One server step: ``Pi_{l1(R)}(H_k(theta - eta g_bar))`` (spec section 5)."""
+    """One server step: ``Pi_{l1(R)}(H_k(theta - eta g_bar))`` (LDP-IHT)."""
     return project_l1_ball(hard_threshold(theta - step_size * gradient_mean, sparsity), radius)
