@@ -104,7 +104,7 @@ def regime_grid(ds, ns, k, out):
                 cells.append(f"{err:.3f}")
             # n_samples_needed_ depends on the clipping level, which depends on n
             sigma1 = _nldp_sigma1(n, d)
-            out.append(f"| {d} | {n:.0e} | " + " | ".join(cells)
+            out.append(f"| {d} | {n:,} | " + " | ".join(cells)
                        + f" | {16 * d * d * sigma1 ** 2:.2e} |")
             print(out[-1], flush=True)
     out.append("")
@@ -138,7 +138,7 @@ def slopes(out, quick):
     ns = [10_000, 40_000, 160_000, 640_000] if quick else [10_000, 40_000, 160_000, 640_000,
                                                           2_560_000]
     seeds = [0, 1, 2]
-    out.append("| method | " + " | ".join(f"n={n:.0e}" for n in ns) + " | slope in n |")
+    out.append("| method | " + " | ".join(f"n={n:,}" for n in ns) + " | slope in n |")
     out.append("|---|" + "---|" * (len(ns) + 1))
     for m in ["NLDP", "NLDP+public", "LDP-IHT"]:
         errs = [_mean_error(m, n, 3, 2, seeds, eps=4.0, design="uniform", noise=0.1, **kw)[0]
@@ -149,7 +149,7 @@ def slopes(out, quick):
     out.append("")
     epss = [0.5, 1.0, 2.0, 4.0, 8.0]
     n = 200_000
-    out.append(f"| method (n = {n:.0e}) | " + " | ".join(f"eps={e:g}" for e in epss)
+    out.append(f"| method (n = {n:,}) | " + " | ".join(f"eps={e:g}" for e in epss)
                + " | slope in eps | slope, eps <= 2 |")
     out.append("|---|" + "---|" * (len(epss) + 2))
     for m in ["NLDP", "NLDP+public", "LDP-IHT"]:
@@ -164,7 +164,7 @@ def slopes(out, quick):
     out.append("Defaults (eps = 2) on standardized Gaussian data, d = 3, k = 2, mean over 4 "
                "seeds (error relative to ||theta*||; the slope includes the shrinking clipping "
                "bias and the threshold switching coordinates on):\n")
-    out.append("| method | " + " | ".join(f"n={n:.0e}" for n in ns_std) + " | slope in n |")
+    out.append("| method | " + " | ".join(f"n={n:,}" for n in ns_std) + " | slope in n |")
     out.append("|---|" + "---|" * (len(ns_std) + 1))
     for m in ["NLDP", "NLDP+public", "LDP-IHT"]:
         errs = [_mean_error(m, n, 3, 2, [0, 1, 2, 3])[0] for n in ns_std]
@@ -178,7 +178,7 @@ def sweeps(out, quick):
     out.append("### (3) d and k sweeps (eps = 2, defaults, standardized Gaussian data, seed 0)\n")
     n = 100_000
     ds = [10, 50] if quick else [10, 50, 200]
-    out.append(f"n = {n:.0e}, k = 3:\n")
+    out.append(f"n = {n:,}, k = 3:\n")
     out.append("| d | " + " | ".join(METHODS) + " | NLDP seconds |")
     out.append("|---|" + "---|" * (len(METHODS) + 1))
     for d in ds:
@@ -192,7 +192,7 @@ def sweeps(out, quick):
         print(out[-1], flush=True)
     out.append("")
     n = 1_000_000
-    out.append(f"n = {n:.0e}, d = 10:\n")
+    out.append(f"n = {n:,}, d = 10:\n")
     out.append("| k | " + " | ".join(METHODS) + " |")
     out.append("|---|" + "---|" * len(METHODS))
     for k in [1, 3, 5]:
@@ -203,7 +203,7 @@ def sweeps(out, quick):
 
 
 def throughput(out, n, d):
-    out.append(f"### (4) Throughput of the streamed user side: {n:.0e} users, d = {d}\n")
+    out.append(f"### (4) Throughput of the streamed user side: {n:,} users, d = {d}\n")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, d))
     y = X[:, 0] + NOISE * rng.standard_normal(n)
