@@ -18,7 +18,9 @@ def make_ldp_regression(n_samples=10_000, n_features=10, n_informative=3, *, noi
     The design is sub-Gaussian and bounded so that clipping bounds are known
     a priori (deriving them from private data would break LDP): ``"uniform"``
     draws x in [-1, 1]^d (covariance I/3), ``"rademacher"`` draws +-1 entries
-    (covariance I). ``theta*`` has ``n_informative`` non-zeros at random
+    (covariance I). ``"gaussian"`` draws standard normal features (covariance
+    I, unbounded: the standardized data the estimators' default clipping rule
+    is designed for). ``theta*`` has ``n_informative`` non-zeros at random
     positions with ``||theta*||_1 = l1_radius`` (the l1 bound the rates assume).
 
     Parameters
@@ -26,7 +28,7 @@ def make_ldp_regression(n_samples=10_000, n_features=10, n_informative=3, *, noi
     n_samples, n_features, n_informative : int
     noise : float
         Standard deviation of the Gaussian noise, ``>= 0``.
-    design : {"uniform", "rademacher"}
+    design : {"uniform", "rademacher", "gaussian"}
     l1_radius : float
     random_state : int, RandomState or None
 
@@ -51,14 +53,16 @@ def make_ldp_regression(n_samples=10_000, n_features=10, n_informative=3, *, noi
          "n_features": [Interval(numbers.Integral, 1, None, closed="left")],
          "n_informative": [Interval(numbers.Integral, 1, n_features, closed="both")],
          "noise": [Interval(numbers.Real, 0, None, closed="left")],
-         "design": [StrOptions({"uniform", "rademacher"})],
+         "design": [StrOptions({"uniform", "rademacher", "gaussian"})],
          "l1_radius": [Interval(numbers.Real, 0, None, closed="neither")]},
         owner="make_ldp_regression")
     rng = check_random_state(random_state)
     if design == "uniform":
         X = rng.uniform(-1.0, 1.0, size=(n_samples, n_features))
-    else:
+    elif design == "rademacher":
         X = rng.choice([-1.0, 1.0], size=(n_samples, n_features))
+    else:
+        X = rng.standard_normal((n_samples, n_features))
     theta = np.zeros(n_features)
     support = rng.choice(n_features, n_informative, replace=False)
     values = rng.uniform(0.5, 1.0, n_informative) * rng.choice([-1.0, 1.0], n_informative)
