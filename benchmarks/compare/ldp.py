@@ -255,7 +255,6 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller grids (a smoke run)")
     parser.add_argument("--out", default="benchmarks/results/ldp.md")
     args = parser.parse_args(argv)
-    import numba
     import sklearn
 
     import sparseopt
@@ -281,7 +280,7 @@ def main(argv=None):
     header = [
         "## Sparse regression under local differential privacy (LDPSparseRegression)\n",
         f"Command: `{cmd}` ({time.perf_counter() - t_start:.0f} s). sparseopt "
-        f"{sparseopt.__version__}, numpy {np.__version__}, numba {numba.__version__}, "
+        f"{sparseopt.__version__} (Cython kernels), numpy {np.__version__}, "
         f"scikit-learn {sklearn.__version__}, Python {platform.python_version()}; CPU: {cpu}, "
         f"{os.cpu_count()} cores, BLAS limited to 1 thread, the randomisers run on 1 thread. "
         f"Machine load average (1, 5, 15 min) {load_before[0]:.1f}/{load_before[1]:.1f}/"

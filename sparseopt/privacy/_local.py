@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from .._ext._ldp_numba import covariance_cross_messages, gradient_messages
+from .._ext._ldp import covariance_cross_messages, gradient_messages
 from ._accountant import BudgetAccountant, check_budget
 from ._clipping import THETA_NORM_BOUND, auto_clip, resolve_clip_x, resolve_clip_y
 from ._mechanisms import (

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .._ext._ldp_numba import accumulate_rows
+from .._ext._ldp import accumulate_rows
 from ._clipping import THETA_NORM_BOUND
 
 __all__ = ["MessageAggregator", "unpack_upper", "nldp_estimate", "soft_threshold",
