@@ -77,7 +77,7 @@ def _native_namespace(factors):
 
 
 class KroneckerDesign:
-    """The design ``A = A_1 kron A_2 kron ... kron A_I`` as an implicit operator.
+    """Implicit operator for the Kronecker-product design ``kron(A_1, A_2, ..., A_I)``.
 
     ``KroneckerDesign(A1, A2)`` acts exactly as ``np.kron(A1, A2)``: row-major
     (C order) convention, so with ``x`` of length ``n_1 n_2`` and
