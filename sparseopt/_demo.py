@@ -4,9 +4,8 @@ Each field contributes a ``sparseopt/<field>/_demo.py`` whose ``demo()``
 returns rows ``{"problem", "estimator", "metric", "value", "seconds",
 "anchor", "anchor_value"}``; this module runs the fields one after the other
 and prints each field's rows as soon as they are ready, in at most 120
-columns (``wide=True``: one unwrapped table at the end). One-time Numba
-compilation (or loading of its on-disk cache) is measured separately, so that
-the fit times can be read for what they are.
+columns (``wide=True``: one unwrapped table at the end). The kernels are
+compiled ahead of time, so the seconds are fit times, first fits included.
 """
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ import math
 import textwrap
 import time
 import traceback
-from contextlib import contextmanager
 
 from .utils.discovery import all_demos, all_estimators
 
@@ -62,32 +60,6 @@ def format_rows(rows):
     return "\n".join(lines)
 
 
-@contextmanager
-def _compile_timer():
-    """Seconds spent in top-level Numba compilations (or cache loads) inside the block."""
-    total = [0.0]
-    try:
-        from numba.core import event
-    except ImportError:  # pragma: no cover - numba is a dependency
-        yield total
-        return
-
-    class _Listener(event.Listener):
-        depth, start = 0, 0.0
-
-        def on_start(self, ev):
-            if self.depth == 0:
-                self.start = time.perf_counter()
-            self.depth += 1
-
-        def on_end(self, ev):
-            self.depth -= 1
-            if self.depth == 0:
-                total[0] += time.perf_counter() - self.start
-
-    with event.install_listener("numba:compile", _Listener()):
-        yield total
-
 
 def demo_fields():
     """Names of the fields that contribute a demo."""
@@ -115,25 +87,20 @@ def run_demo(fields=None, out=print, wide=False):
     for field, demo in demos:
         start = time.perf_counter()
         field_rows = []
-        with _compile_timer() as compile_seconds:
-            try:
-                for row in demo():
-                    field_rows.append({"field": field, **row})
-            except Exception:  # report and keep going: one broken field must not hide the rest
-                failed += 1
-                out(f"[{field}] demo failed:\n{traceback.format_exc()}")
-                field_rows.append({"field": field, "problem": "-", "estimator": "-",
-                                   "metric": "FAILED", "value": None,
-                                   "seconds": time.perf_counter() - start})
+        try:
+            for row in demo():
+                field_rows.append({"field": field, **row})
+        except Exception:  # report and keep going: one broken field must not hide the rest
+            failed += 1
+            out(f"[{field}] demo failed:\n{traceback.format_exc()}")
+            field_rows.append({"field": field, "problem": "-", "estimator": "-",
+                               "metric": "FAILED", "value": None,
+                               "seconds": time.perf_counter() - start})
         rows.extend(field_rows)
         if wide:
             continue
-        elapsed = time.perf_counter() - start
-        note = (f"; one-time Numba compilation {compile_seconds[0]:.1f} s of it, included in the "
-                "first fits' seconds (cached on disk for the next run)" if compile_seconds[0] >= 0.05
-                else "")
         out("")
-        out(textwrap.fill(f"== {field}: {len(field_rows)} rows in {elapsed:.1f} s{note}", MAX_WIDTH))
+        out(f"== {field}: {len(field_rows)} rows in {time.perf_counter() - start:.1f} s")
         out(format_rows(field_rows))
     if wide:
         out(format_table(rows))

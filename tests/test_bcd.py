@@ -120,7 +120,7 @@ def test_variable_gsq_follows_the_iht_definition(seed):
 def test_variable_gsq_compiled_gram_path_equals_the_sparse_path(seed):
     A, y, x0 = _ls_problem(seed, n=25, p=12)
     blocks = []
-    for gram_max in (4000, 0):  # Numba IHT on the Gram matrix / numpy IHT on A
+    for gram_max in (4000, 0):  # compiled IHT on the Gram matrix / numpy IHT on A
         res = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
                                      block_size=4, max_iter=30, tol=0).solve(
             least_squares(A, y, gram_max_features=gram_max), x0)
