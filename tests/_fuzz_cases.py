@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 PER_CASE_TIMEOUT = float(os.environ.get("SPARSEOPT_FUZZ_TIMEOUT", 8.0))
-BATCH_SIZE = 100
+BATCH_SIZE = 200
 # the estimator parameters whose negative value is meaningless (must raise)
 REG_NAMES = {"alpha", "lambda1", "lam", "reg", "ridge", "tol", "cg_tol", "gamma", "mu_init",
              "lr", "warm_iter", "max_iter", "rank", "n_neighbors", "block_size", "eps",
@@ -314,7 +314,7 @@ def _entries():
               lambda: ((X, y, 0.1, 0.05), {}),
               dict(X="data", y="target", l1="reg", l2="reg"), owner="linear_model"),
         Entry("optimize.prox_gradient", "sparseopt.optimize:prox_gradient",
-              lambda: ((X, y, _penalty("L1", 0.1)), dict(max_iter=500)),
+              lambda: ((X, y, _penalty("L1", 0.1)), dict(max_iter=500, w_init=np.zeros(X.shape[1]))),
               dict(X="data", y="target", w_init="vector"), owner="linear_model"),
         Entry("optimize.enet_duality_gap", "sparseopt.optimize:enet_duality_gap",
               lambda: ((X, y, np.zeros(X.shape[1]), 0.1, 0.0), {}),
@@ -341,7 +341,7 @@ def _entries():
               lambda: ((S + np.eye(d), np.ones(d)), {}), dict(Q="square", c="vector")),
         Entry("optimize.block_coordinate_descent", "sparseopt.optimize:block_coordinate_descent",
               lambda: ((_load("sparseopt.optimize:least_squares")(X, y),),
-                       dict(x0=np.zeros(X.shape[1]), max_iter=50, block_size=2)),
+                       dict(x0=np.zeros(X.shape[1]), max_iter=50, block_size=2, tol=1e-6)),
               dict(x0="vector", max_iter="count", block_size="count", tol="reg")),
         Entry("optimize.l1_penalty", "sparseopt.optimize:l1_penalty", lambda: ((0.1,), {}),
               dict(alpha="reg")),
@@ -679,7 +679,11 @@ def _clear(exc):
 
 
 def execute(case):
-    fn, args, kwargs = case.build()
+    try:
+        fn, args, kwargs = case.build()
+    except Exception as exc:  # noqa: BLE001 -- a bug of the case itself, reported as such
+        return dict(id=case.id, status="harness error", message=f"{type(exc).__name__}: {exc}",
+                    mutated=False)
     snap = _snapshot((list(args), kwargs))
     record = dict(id=case.id)
     t0 = time.perf_counter()
@@ -817,6 +821,8 @@ def judge(case, record):
     if record is None:
         return "no result recorded"
     status = record["status"]
+    if status == "harness error":
+        return f"the case could not be built: {record['message']}"
     if status.startswith("crash") or status.startswith("hang"):
         return f"{status} (per-case timeout {PER_CASE_TIMEOUT:g} s)" if status.startswith("hang") else status
     if record.get("mutated"):
