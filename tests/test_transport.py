@@ -535,3 +535,24 @@ def test_sns_docstring_states_the_cg_tolerance_and_the_k_doubling_rule():
     assert "max(cg_rtol, min(0.1, ||grad||_1))" in doc
     assert "after any full Newton step (step length 1) that fails to halve" in doc
     assert sns_module.FORCING_CAP == 0.1 and sns_module.SLOW_RATE == 0.5
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_sinkhorn_is_equivariant_to_mass_and_cost_scales(method):
+    # property test: P(s a, s b, c M + t, c reg) = s P(a, b, M, reg) over random s, c, t
+    from hypothesis import given, settings, strategies as st
+
+    a, b, M = _problem(7, 6, seed=4)
+    ref = sinkhorn(a, b, M, 0.1, method=method, tol=1e-11, max_iter=5000)
+
+    @settings(max_examples=12, deadline=None, derandomize=True)
+    @given(mass_exp=st.integers(-150, 150), cost_exp=st.integers(-150, 150),
+           shift=st.floats(-1e3, 1e3))
+    def check(mass_exp, cost_exp, shift):
+        s, c = 10.0 ** mass_exp, 10.0 ** cost_exp
+        res = sinkhorn(a * s, b * s, c * (M + shift), c * 0.1, method=method, tol=1e-11,
+                       max_iter=5000)
+        assert res.converged
+        np.testing.assert_allclose(res.plan / s, ref.plan, rtol=1e-7, atol=1e-14)
+
+    check()
