@@ -398,12 +398,15 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
 def group_cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::1] R,
                           const int[::1] group_ptr, const int[::1] group_features,
                           const floating[::1] group_lipschitz, const int[::1] working_set,
-                          const floating[::1] group_lam, floating[::1] buffer, int n_epochs):
+                          const floating[::1] group_lam, floating[::1] buffer, int n_epochs,
+                          bint positive=False):
     """Block CD epochs for ``sum_g lam_g ||w_g||_2`` (spec section 2, group row).
 
     Group g holds features ``group_features[group_ptr[g]:group_ptr[g+1]]``;
     ``group_lipschitz[g] = ||X_g||_2^2 / n``. Update: ``z = w_g + X_g^T R/(n L_g)``,
     ``w_g <- (1 - lam_g/(L_g ||z||))_+ z``. ``buffer`` holds the group's new block.
+    ``positive``: ``z`` is first projected on ``z >= 0`` (prox of the group norm plus
+    the orthant's indicator).
     """
     cdef int n_samples = X.shape[0]
     cdef Py_ssize_t epoch, k, g, i, j, start, stop
@@ -423,6 +426,8 @@ def group_cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::
                 for i in range(start, stop):
                     j = group_features[i]
                     buffer[i - start] = w[j] + _dot(n_samples, &X[0, j], &R[0]) * inv_n / L
+                    if positive and buffer[i - start] < 0.:
+                        buffer[i - start] = 0.
                     norm = norm + buffer[i - start] * buffer[i - start]
                 norm = sqrt(norm)
                 scale = 0.

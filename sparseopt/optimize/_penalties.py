@@ -107,12 +107,16 @@ class _Penalty:
             out[~nz] = np.maximum(np.abs(grad[~nz]) - slope0[~nz], 0.0)
         return out
 
-    def alpha_max(self, neg_grad0):
+    def alpha_max(self, neg_grad0, positive=False):
+        """Smallest alpha with w = 0 a KKT point; ``neg_grad0`` must be taken after fitting
+        the unpenalised features (weight 0), see ``working_set_cd.alpha_max``.
+        With ``positive`` only positive correlations count (the constraint w >= 0)."""
         w = self._w(neg_grad0.shape[0])
         pen = w > 0
         if not np.any(pen):
             return 0.0
-        return float(np.max(np.abs(neg_grad0[pen]) / w[pen]))
+        corr = np.maximum(neg_grad0[pen], 0.0) if positive else np.abs(neg_grad0[pen])
+        return float(np.max(corr / w[pen]))
 
     def support(self, w):
         return np.flatnonzero(w)
@@ -155,11 +159,17 @@ class L1(_Penalty):
         pen = w > 0
         return float(max(np.max(v[pen] / w[pen]), 0.0)) if np.any(pen) else 0.0
 
-    def unit_dual(self, v):
-        """|v_j| / weight_j per feature (inf for unpenalised features)."""
+    def unit_dual(self, v, positive=False):
+        """|v_j| / weight_j per feature (inf for unpenalised features).
+
+        With ``positive`` the dual constraint is one-sided (``v_j <= weight_j``):
+        ``max(v_j, 0) / weight_j``, so that features pushed below zero are not
+        ranked as near-active.
+        """
         w = self._w(v.shape[0])
+        a = np.maximum(v, 0.0) if positive else np.abs(v)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(w > 0, np.abs(v) / np.where(w > 0, w, 1.0), np.inf)
+            return np.where(w > 0, a / np.where(w > 0, w, 1.0), np.inf)
 
 
 class ElasticNetPenalty(L1):
@@ -184,8 +194,9 @@ class ElasticNetPenalty(L1):
         return (self.alpha * self.l1_ratio * float(self._w(w.shape[0]) @ np.abs(w))
                 + 0.5 * self.l2 * float(w @ w))
 
-    def alpha_max(self, neg_grad0):
-        return super().alpha_max(neg_grad0) / self.l1_ratio if self.l1_ratio > 0 else np.inf
+    def alpha_max(self, neg_grad0, positive=False):
+        return super().alpha_max(neg_grad0, positive) / self.l1_ratio if self.l1_ratio > 0 \
+            else np.inf
 
 
 class MCP(_Penalty):
@@ -261,8 +272,8 @@ class LogSum(_Penalty):
     def derivative_abs(self, a, lam, gamma):
         return lam / (gamma + a)
 
-    def alpha_max(self, neg_grad0):
-        return self.eps * super().alpha_max(neg_grad0)
+    def alpha_max(self, neg_grad0, positive=False):
+        return self.eps * super().alpha_max(neg_grad0, positive)
 
 
 class LHalf(_FixedPointKKT, _Penalty):
@@ -298,6 +309,9 @@ def _check_groups(groups, n_features):
         groups = [list(range(s, min(s + groups, n_features)))
                   for s in range(0, n_features, int(groups))]
     groups = [np.asarray(g, dtype=np.int32).ravel() for g in groups]
+    if any(g.size == 0 for g in groups):
+        raise ValueError("groups must not contain an empty group (every group needs at least "
+                         "one feature).")
     flat = np.concatenate(groups) if groups else np.zeros(0, np.int32)
     if flat.size != n_features or np.any(np.sort(flat) != np.arange(n_features)):
         raise ValueError("groups must partition range(n_features): every feature in exactly "
@@ -342,19 +356,33 @@ class GroupLasso(_Penalty):
         return self.alpha * float(self.gw @ self.group_norms(w))
 
     def prox(self, z, step, positive=False):
-        """Block soft thresholding ``(1 - step alpha w_g / ||z_g||)_+ z_g``."""
+        """Block soft thresholding ``(1 - step alpha w_g / ||z_g||)_+ z_g``.
+
+        With ``positive`` (``w >= 0``): the same on ``max(z, 0)`` (the prox of a norm
+        invariant to sign flips plus the orthant's indicator).
+        """
+        if positive:
+            z = np.maximum(z, 0.0)
         norms = self.group_norms(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(norms > 0, np.maximum(1 - step * self.alpha * self.gw / norms, 0), 0)
         return z * scale[self.feature_group]
 
     def subdiff_distance(self, w, grad, lipschitz=None, positive=False):
-        """Per group: ||grad_g + alpha w_g w_g/||w_g||| if w_g != 0 else (||grad_g|| - alpha w_g)_+."""
+        """Per group: ||grad_g + alpha w_g w_g/||w_g||| if w_g != 0 else (||grad_g|| - alpha w_g)_+.
+
+        With ``positive`` the normal cone of ``w >= 0`` absorbs ``-grad_j <= 0`` at
+        ``w_j = 0``: those components count by ``max(-grad_j, 0)`` only.
+        """
         wn = self.group_norms(w)
         lam = self.alpha * self.gw
         with np.errstate(divide="ignore", invalid="ignore"):
             unit = np.where(wn[self.feature_group] > 0, w / wn[self.feature_group], 0)
-        active = self.group_norms(grad + (lam[self.feature_group]) * unit)
+        resid = grad + (lam[self.feature_group]) * unit
+        if positive:
+            resid = np.where(w > 0, resid, np.minimum(grad, 0.0))
+            grad = np.minimum(grad, 0.0)
+        active = self.group_norms(resid)
         inactive = np.maximum(self.group_norms(grad) - lam, 0)
         return np.where(wn > 0, active, inactive)
 
@@ -362,13 +390,19 @@ class GroupLasso(_Penalty):
         pen = self.gw > 0
         return float(np.max(self.group_norms(v)[pen] / self.gw[pen])) if np.any(pen) else 0.0
 
-    def unit_dual(self, v):
+    def dual_norm_positive(self, v):
+        """Dual norm of the group norm restricted to ``w >= 0``: ``max_g ||(v_g)_+|| / w_g``."""
+        return self.dual_norm(np.maximum(v, 0.0))
+
+    def unit_dual(self, v, positive=False):
+        if positive:
+            v = np.maximum(v, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.gw > 0, self.group_norms(v) / np.where(self.gw > 0, self.gw, 1),
                             np.inf)
 
-    def alpha_max(self, neg_grad0):
-        return self.dual_norm(neg_grad0)
+    def alpha_max(self, neg_grad0, positive=False):
+        return self.dual_norm_positive(neg_grad0) if positive else self.dual_norm(neg_grad0)
 
     def support(self, w):
         return np.flatnonzero(self.group_norms(w))
