@@ -25,7 +25,7 @@ from scipy.linalg.cython_blas cimport ddot, sdot, daxpy, saxpy, dnrm2, snrm2
 import numpy as np
 
 # penalty ids (one switch in _prox; keep in sync with linear_model/_penalties.py)
-PENALTY_L1 = 0          # lam|t| + l2 t^2/2   (elastic net when l2 > 0)
+PENALTY_L1 = 0          # lam|t| + gamma l2 t^2/2   (elastic net when l2 > 0; gamma = ridge weight)
 PENALTY_MCP = 1         # lam|t| - t^2/(2 gamma) on |t| <= gamma lam, gamma lam^2/2 beyond
 PENALTY_SCAD = 2        # gamma = a
 PENALTY_L_HALF = 3      # lam |t|^(1/2)
@@ -122,10 +122,10 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
     cdef double a = fabs(z), s = _sign(z), mu = step * lam, x, phi, nu, A, disc
     if positive and z <= 0:
         return 0.
+    if kind == 0:  # soft threshold, ridge shrinkage; gamma = the coordinate's ridge weight
+        return soft_threshold(z, mu) / (1. + step * l2 * gamma)
     if lam == 0.:
-        return z / (1. + step * l2) if kind == 0 else z
-    if kind == 0:  # soft threshold, ridge shrinkage
-        return soft_threshold(z, mu) / (1. + step * l2)
+        return z
     if kind == 1:  # MCP; firm threshold when gamma > step, else piecewise concave
         if gamma > step:
             if a <= gamma * lam:

@@ -23,9 +23,9 @@ exactly with one loss over stacked rows (:class:`_WeightedLogisticRidgeLoss`):
 the logistic rows of the design are scaled by ``sqrt(s_i) / 2`` so that their
 curvature bound is 1 (the block bounds ``H_b`` are then ``A_b^T S A_b / 4``,
 the same as the unweighted ``logistic`` objective's when ``s = 1``), followed
-by the ridge rows ``sqrt(n l2) I`` with the squared loss (``penalty.value``
-of the elastic net puts ``l2 / 2 ||w||^2`` on every coordinate, the intercept
-column included, and so does this).
+by the ridge rows ``sqrt(n l2) diag(sqrt(r))`` with the squared loss (``r``
+the elastic net's ridge weights: 0 on the intercept column, which is not
+ridge-penalised, as in ``penalty.value``).
 """
 from __future__ import annotations
 
@@ -103,6 +103,13 @@ def _l1_l2(penalty, n_features):
             "Use solver='cd' for the others.")
     lam = penalty.alpha * getattr(penalty, "l1_ratio", 1.0) * penalty._w(n_features)
     return np.asarray(lam, dtype=np.float64), float(getattr(penalty, "l2", 0.0))
+
+
+def _ridge_rows(penalty, n, p, l2, sparse):
+    """``sqrt(n l2) diag(sqrt(r))``: the elastic net's ridge part as least-squares rows
+    (``r`` the ridge weights, 0 for the logistic intercept column)."""
+    r = np.sqrt(penalty._ridge(p)) if hasattr(penalty, "_ridge") else np.ones(p)
+    return np.sqrt(n * l2) * (sp.diags(r, format="csc") if sparse else np.diag(r))
 
 
 def _stack_rows(A, B, sparse):
@@ -187,7 +194,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             extra = 1
         target = y64
         if l2 > 0:
-            ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+            ridge = _ridge_rows(penalty, n, p, l2, sparse)
             if extra:
                 ridge = sp.hstack([ridge, sp.csc_matrix((p, 1))], format="csc")
             A = _stack_rows(A, ridge, sparse)
@@ -202,7 +209,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             loss = _WeightedLogisticRidgeLoss(y64, s, p if l2 > 0 else 0)
             A = sp.diags(loss.scale) @ A if sparse else loss.scale[:, None] * A
             if l2 > 0:
-                ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+                ridge = _ridge_rows(penalty, n, p, l2, sparse)
                 A = _stack_rows(A, ridge, sparse)
             objective = LinearModelObjective(A, loss)
     n_coords = p + extra

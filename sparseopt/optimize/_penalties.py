@@ -147,7 +147,7 @@ class L1(_Penalty):
         return self.alpha * float(self._w(w.shape[0]) @ np.abs(w)) + 0.5 * self.l2 * float(w @ w)
 
     def derivative_abs(self, a, lam, gamma):
-        return lam + self.l2 * a
+        return lam + self.l2 * gamma * a  # gamma: the ridge weights (elastic net)
 
     def dual_norm(self, v):
         w = self._w(v.shape[0])
@@ -173,26 +173,36 @@ class L1(_Penalty):
 
 
 class ElasticNetPenalty(L1):
-    """``alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2``."""
+    """``alpha * l1_ratio * sum_j weights_j |w_j| + alpha * (1 - l1_ratio) / 2 * sum_j r_j w_j^2``.
+
+    ``ridge_weights`` ``r`` default to ones; a 0 leaves a coordinate out of the
+    ridge part (the logistic estimator's intercept column: unpenalised, as in
+    scikit-learn and skglm).
+    """
 
     name = "elasticnet"
     params = ("l1_ratio",)
 
-    def __init__(self, alpha, l1_ratio=0.5, weights=None):
+    def __init__(self, alpha, l1_ratio=0.5, weights=None, ridge_weights=None):
         super().__init__(alpha, weights)
         self.l1_ratio = float(l1_ratio)
+        self.ridge_weights = ridge_weights
 
     @property
     def l2(self):
         return self.alpha * (1.0 - self.l1_ratio)
 
+    def _ridge(self, n):
+        return np.ones(n) if self.ridge_weights is None else _as_weights(
+            self.ridge_weights, n, "ridge_weights")
+
     def kernel_arrays(self, n_features, dtype):
         lam = (self.alpha * self.l1_ratio * self._w(n_features)).astype(dtype)
-        return self.kind, lam, np.ones(n_features, dtype), dtype.type(self.l2)
+        return self.kind, lam, self._ridge(n_features).astype(dtype), dtype.type(self.l2)
 
     def value(self, w):
         return (self.alpha * self.l1_ratio * float(self._w(w.shape[0]) @ np.abs(w))
-                + 0.5 * self.l2 * float(w @ w))
+                + 0.5 * self.l2 * float(self._ridge(w.shape[0]) @ (w * w)))
 
     def alpha_max(self, neg_grad0, positive=False):
         return super().alpha_max(neg_grad0, positive) / self.l1_ratio if self.l1_ratio > 0 \

@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
 from ._datafits import Logistic, Quadratic
+from ._logistic_gap import make_logistic_gap
 from ._penalties import L1, ElasticNetPenalty
 from ._result import SolverResult
 
@@ -51,6 +52,20 @@ STALL_RTOL = 1e-3
 STALL_CHECKS = 50
 STALL_EPS = 1e3
 STALL_OUTER = 3
+# logistic loss: every DIVERGENCE_CHECKS inner checks, test whether the objective decreases
+# without bound along the coefficients on which the penalty is flat (see _unbounded_ray)
+DIVERGENCE_CHECKS = 20
+STOP_ADVICE = {
+    "max_iter": "The solver ran out of outer iterations (max_iter): increase max_iter or tol.",
+    "precision": "The certificate stalled at the rounding floor of the working precision "
+                 "(the objective no longer decreases by more than 1000 machine epsilons): tol "
+                 "is below what this dtype and data scale allow; increase tol or use float64 / "
+                 "rescaled data.",
+    "divergence": "No minimiser: the objective decreases without bound as the coefficients on "
+                  "which the penalty is flat (unpenalised ones, or MCP / SCAD beyond gamma * "
+                  "alpha, or l0) grow, because they separate the classes; the coefficients "
+                  "diverge. Increase alpha or gamma, or use a convex penalty (l1, elasticnet).",
+}
 
 
 # ----------------------------------------------------------------------- designs
@@ -677,6 +692,13 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     unit_norms = np.sqrt(unit_sq_norms + n * l2)
     screened = np.zeros(n_units, dtype=bool)
     unpenalised = _unpenalised_units(penalty, n_units)
+    # logistic + L1 / elastic net: a duality gap too, stopping at gap <= tol * f(0)
+    # (f(0) = log 2 for unit weights); every other KKT test is relative to ||grad f(0)||_inf
+    logit_gap = None if quadratic else make_logistic_gap(design.X, y, datafit, penalty, positive)
+    if logit_gap is not None:
+        threshold = tol * logit_gap.f0
+    elif not use_gap:
+        threshold = tol * _kkt_scale(design, y, datafit)
     last = None if cache is None else cache.get("last_state")
     if design.kind == "sparse" and last is not None and last[0].shape == w.shape \
             and last[0].dtype == w.dtype and np.array_equal(last[0], w):
@@ -716,6 +738,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             and np.array_equal(last[2], w):
         reuse_grad = last[3]  # the previous alpha's last full gradient, at this very w
     grad_at = None
+    stop_reason = "max_iter"
     for n_iter in range(1, max_iter + 1):
         if reuse_grad is not None:
             neg_grad, reuse_grad = reuse_grad, None
@@ -754,6 +777,12 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                                                              positive=positive)
             crit = certificate = float(np.max(kkt)) if kkt.size else 0.0
             primal = objective()
+            if logit_gap is not None:
+                z = design.Xw()
+                rho, changed = logit_gap.dual_rho(z)
+                v = design.rmatvec(logit_gap.theta(rho).astype(dtype)) if changed else neg_grad
+                crit, primal, _ = logit_gap.gap(z, w, v, rho)
+                certificate = crit
         history.append({"iter": n_iter, "certificate": certificate, "objective": primal,
                         "time": time.perf_counter() - start, "epochs": n_epochs_total,
                         "ws_size": ws_size, "n_screened": int(screened.sum())})
@@ -764,7 +793,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             raise FloatingPointError(f"working_set_cd: non-finite certificate ({crit}) at outer "
                                      f"iteration {n_iter}; the data or the penalty are not finite.")
         if crit <= threshold:
-            converged = True
+            converged, stop_reason = True, "converged"
+            break
+        if not quadratic and not grouped and _unbounded_ray(design, w, penalty):
+            stop_reason = "divergence"
             break
         support_units = penalty.support(w)
         if use_gap:
@@ -798,6 +830,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         iterates, states = [], []
         stalled = False
         best_inner, checks_without_progress, obj_ref = np.inf, 0, np.inf
+        n_checks = 0
         while epochs_done < max_epochs and not stalled:
             for _ in range(check_every):
                 # an epoch that moves no coefficient is a fixed point of CD: more epochs
@@ -851,7 +884,18 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     inner_kkt = penalty.subdiff_distance(
                         w64, grad_full, lipschitz.astype(np.float64), positive)[ws_feats]
                 inner_crit = float(np.max(inner_kkt)) if inner_kkt.size else 0.0
+            if logit_gap is not None:  # the gap of the working-set subproblem
+                z = design.Xw()
+                rho, changed = logit_gap.dual_rho(z)
+                v = design.rmatvec(logit_gap.theta(rho).astype(dtype), ws_feats) \
+                    if changed else ng_ws
+                inner_crit = logit_gap.gap(z, w, v, rho, ws_feats)[0]
             if inner_crit <= inner_threshold:
+                break
+            n_checks += 1
+            if not quadratic and not grouped and n_checks % DIVERGENCE_CHECKS == 0 \
+                    and _unbounded_ray(design, w, penalty):
+                stop_reason = "divergence"
                 break
             if inner_crit < best_inner * (1 - STALL_RTOL):
                 best_inner, checks_without_progress, obj_ref = inner_crit, 0, np.inf
@@ -865,13 +909,17 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     if not stalled:  # the objective still moves: a plateau, start a new window
                         checks_without_progress, obj_ref = 1, obj
         n_epochs_total += epochs_done
+        if stop_reason == "divergence":
+            break
         if stalled and epochs_done == 1 and crit >= prev_crit:
+            stop_reason = "precision"
             break  # CD cannot move and the certificate did not improve: stop, unconverged
         if crit < best_crit * (1 - STALL_RTOL):
             best_crit, outer_stalls = crit, 0
         elif stalled:
             outer_stalls += 1
             if outer_stalls >= STALL_OUTER:
+                stop_reason = "precision"
                 break  # the certificate is stuck at the rounding floor: stop, unconverged
         prev_crit = crit
     if not converged and use_gap is False:
@@ -881,10 +929,44 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         cache["last_state"] = (w.copy(), design.get_state(), grad_at, neg_grad)
     return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
                         converged=converged, certificate=float(certificate),
-                        certificate_name="duality gap" if use_gap else "KKT violation",
+                        certificate_name="duality gap" if use_gap or logit_gap is not None
+                        else "KKT violation",
                         tol=tol, objective=float(objective()), history=history,
                         n_screened=int(screened.sum()), design=design.kind,
-                        time=time.perf_counter() - start)
+                        time=time.perf_counter() - start, stop_reason=stop_reason,
+                        advice=STOP_ADVICE.get(stop_reason, ""),
+                        threshold=float(threshold / n if use_gap else threshold))
+
+
+def _unbounded_ray(design, w, penalty):
+    """Logistic loss: does the objective decrease forever along ``w``'s flat coordinates?
+
+    ``d`` keeps the non-zero coordinates of ``w`` where the penalty's slope is 0 from
+    ``|w_j|`` on (unpenalised, MCP / SCAD beyond ``gamma * alpha``, l0). Moving along
+    ``d`` leaves the penalty constant; if every sample with positive weight has
+    ``y_i (X d)_i >= 0``, one of them ``> 0``, the loss strictly decreases along ``w + t d``
+    for all ``t > 0``: the infimum is not attained on that ray (separable classes).
+    """
+    w64 = w.astype(np.float64)
+    a = np.abs(w64)
+    nz = a > 0
+    if not np.any(nz):
+        return False
+    _, lam, gamma, _ = penalty.kernel_arrays(w.shape[0], np.dtype(np.float64))
+    if penalty.kind == _cd_fast.PENALTY_L0:
+        flat = nz
+    else:
+        try:
+            slope = penalty.derivative_abs(a, lam, gamma)
+        except NotImplementedError:  # l_q: slope > 0 unless unpenalised
+            slope = lam
+        flat = nz & (np.asarray(slope) == 0)
+    idx = np.flatnonzero(flat)
+    if idx.size == 0:
+        return False
+    Xd = np.asarray(design.X[:, idx] @ w64[idx].astype(design.X.dtype), dtype=np.float64).ravel()
+    margins = (design.y * Xd)[design.sw > 0]
+    return bool(np.all(margins >= 0) and np.any(margins > 0))
 
 
 class _FreeFeatures:
@@ -938,6 +1020,15 @@ class _FreeFeatures:
             XtR_d = XtR.copy()
             XtR_d[cols] -= self.design.rmatvec(shift.astype(dtype), cols)
         return R - shift, XtR_d, w_d
+
+
+def _kkt_scale(design, y, datafit):
+    """``||grad f(0)||_inf``: the KKT test's unit (1 when it is 0), so that rescaling X or y
+    does not change when the solver stops."""
+    g0 = design.rmatvec(np.ascontiguousarray(datafit.raw_gradient(y, np.zeros_like(y)),
+                                             dtype=design.X.dtype))
+    scale = float(np.max(np.abs(g0))) if g0.size else 0.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
 
 
 def _unpenalised_units(penalty, n_units):
