@@ -25,7 +25,7 @@ from .._ext import _cd_fast
 __all__ = [
     "L1", "ElasticNetPenalty", "MCP", "SCAD", "LHalf", "LTwoThirds", "LogSum", "L0",
     "WeightedMCP", "GroupLasso", "SEF", "WGSEF", "PENALTIES", "make_penalty", "cel0",
-    "k_support_prox", "k_support_sq_norm",
+    "k_support_prox", "k_support_sq_norm", "weighted_k_support_prox",
 ]
 
 
@@ -480,6 +480,48 @@ def k_support_prox(w, k, beta):
     return np.sign(w) * out
 
 
+def weighted_k_support_prox(a, c, k, mu):
+    """``argmin_{u >= 0} sum_g (c_g / 2)(u_g - a_g)^2 + (mu / 2) ||u||_(k)^2``, ``a >= 0``, ``c > 0``.
+
+    With the variational form ``||u||_(k)^2 = min {sum_g u_g^2 / theta_g : 0 < theta_g <= 1,
+    sum_g theta_g <= k}`` (the box norm of McDonald, Pontil & Stamos 2016 at its k-support
+    end) the problem is jointly convex in ``(u, theta)``. For fixed ``theta``:
+    ``u_g = c_g theta_g a_g / (c_g theta_g + mu)``, leaving
+    ``min_theta sum_g mu c_g a_g^2 / (2 (c_g theta_g + mu))``, whose Lagrangian solution is
+    ``theta_g = clip(a_g s - mu / c_g, 0, 1)`` with ``s >= 0`` such that ``sum theta = k``
+    (all ones when at most k entries of ``a`` are non-zero). ``sum theta(s)`` is piecewise
+    linear in ``s``: ``s`` is found exactly between its sorted breakpoints. With every
+    ``c_g = 1`` this is :func:`k_support_prox` with ``beta = 1 / mu``.
+    """
+    a = np.asarray(a, dtype=float)
+    c = np.broadcast_to(np.asarray(c, dtype=float), a.shape)
+    u = np.zeros_like(a)
+    if mu <= 0:
+        return a.copy()
+    nz = a > 0
+    if not np.any(nz):
+        return u
+    an, cn = a[nz], c[nz]
+    off = mu / cn
+    if an.size <= k:
+        theta = np.ones_like(an)
+    else:
+        def total(sv):
+            return np.clip(an[None, :] * sv[:, None] - off[None, :], 0.0, 1.0).sum(axis=1)
+
+        bps = np.unique(np.concatenate([off / an, (1.0 + off) / an]))
+        vals = total(bps)
+        i = int(np.searchsorted(vals, k))  # first breakpoint with total >= k
+        if i == 0:
+            s_val = bps[0]
+        else:
+            s0, s1, v0, v1 = bps[i - 1], bps[i], vals[i - 1], vals[i]
+            s_val = s1 if v1 == v0 else s0 + (k - v0) * (s1 - s0) / (v1 - v0)
+        theta = np.clip(an * s_val - off, 0.0, 1.0)
+    u[nz] = cn * theta * an / (cn * theta + mu)
+    return u
+
+
 class SEF(_Penalty):
     """Sparse envelope function ``alpha * 0.5 ||w||_(k)^2`` (Beck & Refael 2022).
 
@@ -526,11 +568,13 @@ class SEF(_Penalty):
         return k_support_prox(v / (1 - mu), self.k, (1 - mu) / mu)
 
     def prox(self, z, step, positive=False):
-        z = np.asarray(z, dtype=float)
+        # with w >= 0: the prox of max(z, 0) (the penalty is non-decreasing in each |w_j|
+        # and sign-symmetric, so coordinates with z_j <= 0 are 0 at the optimum)
+        z = np.maximum(np.asarray(z, dtype=float), 0) if positive else np.asarray(z, dtype=float)
         out = z.copy()
         head = z.shape[0] - self.n_free
         out[:head] = self._prox_head(z[:head], step)
-        return np.maximum(out, 0) if positive else out
+        return out
 
     def _prox_head(self, z, step):
         return self._prox_vector(z, step)
@@ -543,7 +587,17 @@ class SEF(_Penalty):
 
 
 class WGSEF(SEF):
-    """Weighted group SEF: SEF of ``u_j = ||w_{G_j}|| / sqrt(weight_j)`` (reading not verified)."""
+    """Weighted group SEF: ``alpha * SEF(u)`` with ``u_g = ||w_g|| / sqrt(c_g)``, ``c`` = group weights.
+
+    ``SEF(u) = 0.5 ||u||_(k)^2`` (minus ``0.5 ||u||^2`` when ``nonconvex``); group
+    weights must be positive (default ``sqrt(|g|)``). The prox is exact for any
+    weights: each group keeps its direction, and its norm ``sqrt(c_g) u_g`` solves the
+    weighted problem of :func:`weighted_k_support_prox` (``u`` targets
+    ``a_g = ||z_g|| / sqrt(c_g)`` with weights ``c_g``; the nonconvex variant moves
+    ``-mu/2 ||u||^2`` into the weights, ``c_g - mu``, and targets ``c_g a_g / (c_g - mu)``,
+    which needs ``step * alpha < min_g c_g``). Reading of Refael, Arbel & Huleihel
+    (2022) not verified against the paper.
+    """
 
     name = "wgsef"
     grouped = True
@@ -557,18 +611,33 @@ class WGSEF(SEF):
         if n_features is not None:
             self.bind(n_features)
 
-    bind = GroupLasso.bind
     group_norms = GroupLasso.group_norms
 
+    def bind(self, n_features):
+        GroupLasso.bind(self, n_features)
+        if np.any(self.gw <= 0):
+            raise ValueError("WGSEF needs positive group_weights (u_g = ||w_g|| / "
+                             "sqrt(weight_g)); got a zero weight.")
+        return self
+
     def _transform(self, w):
-        return self.group_norms(w) / np.sqrt(np.where(self.gw > 0, self.gw, 1.0))
+        return self.group_norms(w) / np.sqrt(self.gw)
 
     def _prox_head(self, z, step):
-        scale_w = np.sqrt(np.where(self.gw > 0, self.gw, 1.0))
-        u = self.group_norms(z) / scale_w
-        u_new = self._prox_vector(u, step)
+        mu = step * self.alpha
+        c = self.gw
+        a = self.group_norms(z) / np.sqrt(c)
+        if mu == 0:
+            return z.copy()
+        if self.nonconvex:
+            if mu >= np.min(c):
+                raise ValueError(f"The nonconvex WGSEF prox needs step * alpha < min(group "
+                                 f"weights) = {np.min(c):.3g}, got {mu:.3g}; decrease alpha.")
+            u_new = weighted_k_support_prox(c * a / (c - mu), c - mu, self.k, mu)
+        else:
+            u_new = weighted_k_support_prox(a, c, self.k, mu)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(u > 0, u_new / u, 0.0)
+            ratio = np.where(a > 0, u_new / a, 0.0)
         return z * ratio[self.feature_group]
 
 

@@ -740,6 +740,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     grad_at = None
     stop_reason = "max_iter"
     for n_iter in range(1, max_iter + 1):
+        if logit_gap is not None and dtype == np.float32:
+            design.init_state(w)  # Xw afresh: float32 drift of the CD updates would bias the gap
         if reuse_grad is not None:
             neg_grad, reuse_grad = reuse_grad, None
         else:
