@@ -37,7 +37,9 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
     Parameters
     ----------
     alpha : float, default=1.0
-        Overall penalty strength, ``alpha >= 0``.
+        Overall penalty strength, ``alpha >= 0``. The default is scikit-learn's,
+        kept for drop-in compatibility (it can exceed ``alpha_max`` on
+        standardized ``y``: the all-zero model).
     l1_ratio : float, default=0.5
         Mix between L1 (1) and L2 (0), in ``[0, 1]``.
     fit_intercept : bool, default=True
@@ -287,7 +289,9 @@ class Lasso(ElasticNet):
     ----------
     alpha : float, default=1.0
         L1 penalty strength. For ``alpha >= ||X^T y||_inf / n`` the solution is
-        exactly zero.
+        exactly zero. The default is scikit-learn's, kept for drop-in
+        compatibility (on standardized ``y`` it gives the all-zero model);
+        choose alpha as a fraction of ``alpha_max`` or by :class:`LassoCV`.
     fit_intercept : bool, default=True
     max_iter : int, default=50
         Maximum outer working-set iterations.
