@@ -75,20 +75,39 @@ class LogisticGap:
         self.pos = self.y > 0
         self.f0 = float(np.sum(self.c)) * np.log(2.0)  # the loss at w = 0
 
+    def _class_factors(self, rho):
+        """Factors of the two classes' ``rho`` that balance ``sum_i c_i y_i rho_i`` to 0."""
+        if not self.intercept:
+            return 1.0, 1.0
+        a = float(self.c[self.pos] @ rho[self.pos])
+        b = float(self.c[~self.pos] @ rho[~self.pos])
+        return (b / a, 1.0) if a > b else ((1.0, a / b) if b > a else (1.0, 1.0))
+
     def dual_rho(self, z):
         """``rho`` of the dual point at ``z = Xw`` and whether it differs from ``sigma(-y z)``."""
         rho = np.exp(-np.logaddexp(0.0, self.y * np.asarray(z, dtype=np.float64)))
-        changed = False
-        if self.intercept:
-            a = float(self.c[self.pos] @ rho[self.pos])
-            b = float(self.c[~self.pos] @ rho[~self.pos])
-            if a > b:
-                rho[self.pos] *= b / a
-                changed = True
-            elif b > a:
-                rho[~self.pos] *= a / b
-                changed = True
-        return rho, changed
+        k_pos, k_neg = self._class_factors(rho)
+        rho[self.pos] *= k_pos
+        rho[~self.pos] *= k_neg
+        return rho, (k_pos, k_neg) != (1.0, 1.0)
+
+    def neg_grad_and_dual(self, X, z):
+        """``(-grad f(w), X^T theta, rho)`` from one pass over ``X`` (two columns: the
+        classes' parts of ``theta``, so that the balanced dual point costs no second pass)."""
+        rho0 = np.exp(-np.logaddexp(0.0, self.y * np.asarray(z, dtype=np.float64)))
+        theta0 = self.theta(rho0)
+        k_pos, k_neg = self._class_factors(rho0)
+        if (k_pos, k_neg) == (1.0, 1.0):
+            neg_grad = np.asarray(X.T @ theta0.astype(X.dtype)).ravel()
+            return neg_grad, neg_grad, rho0
+        T = np.zeros((theta0.size, 2), dtype=X.dtype)
+        T[self.pos, 0] = theta0[self.pos]
+        T[~self.pos, 1] = theta0[~self.pos]
+        U = np.asarray(X.T @ T, dtype=np.float64)
+        rho = rho0.copy()
+        rho[self.pos] *= k_pos
+        rho[~self.pos] *= k_neg
+        return U.sum(axis=1).astype(X.dtype), U @ np.array([k_pos, k_neg]), rho
 
     def theta(self, rho):
         return self.c * self.y * rho
