@@ -361,3 +361,14 @@ def test_elastic_net_penalty_ridge_weights_in_value_and_prox():
     # prox of the second coordinate: soft threshold only (no ridge shrinkage)
     z = np.array([2.0, -3.0])
     np.testing.assert_allclose(pen.prox(z, 1.0), [(2 - 0.2) / 1.3, -3 + 0.2])
+
+
+def test_column_norm_overflow_and_bad_labels_are_clear_errors():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    y = (X[:, 0] > 0).astype(int)
+    for scale in (1e200, 1e-200):
+        with pytest.raises(ValueError, match="over- or underflows"):
+            SparseLogisticRegression(alpha=0.01).fit(X * scale, y)
+    with pytest.raises(ValueError, match=r"y in \{-1, 1\}"):
+        working_set_cd(X, 2.0 * y, L1(0.01), Logistic())

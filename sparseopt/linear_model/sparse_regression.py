@@ -111,6 +111,20 @@ def _auto_alpha(name, template, neg_grad0, lipschitz, positive):
     return AUTO_ALPHA_RATIO * scale
 
 
+def _check_column_scale(name, X, col_sq):
+    """ValueError when the columns' squared norms over- or underflow X's dtype (the
+    coordinate curvatures, the step sizes and the certificate would be inf or 0)."""
+    nonzero = (np.asarray((X != 0).sum(axis=0)).ravel() > 0)
+    bad = ~np.isfinite(col_sq) | (nonzero & (col_sq == 0))
+    if np.any(bad):
+        j = int(np.flatnonzero(bad)[0])
+        col = X[:, [j]].toarray() if sp.issparse(X) else X[:, j]
+        raise ValueError(
+            f"{name}: the squared norm of column {j} of X (max |x| = "
+            f"{float(np.max(np.abs(col))):.3g}) over- or underflows {X.dtype}; rescale X "
+            "(e.g. sklearn.preprocessing.StandardScaler) before fitting.")
+
+
 def template_size(penalty, default):
     """Number of penalised coefficients of a head-only penalty (SEF / WGSEF)."""
     return default - int(getattr(penalty, "n_free", 0))
@@ -615,6 +629,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         else:
             X_aug = np.asfortranarray(np.hstack([X, free_cols]) if n_free else X, dtype=dtype)
         col_sq = column_sq_norms(X_aug)
+        _check_column_scale(type(self).__name__, X_aug, col_sq)
         datafit = Logistic(sw)
         s = datafit.weights(n)
         # -grad f at w = 0 with the intercept at its optimum log(s+ / s-) when fitted

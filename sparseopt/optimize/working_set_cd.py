@@ -650,6 +650,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix, cache,
         max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every)
     quadratic = isinstance(datafit, Quadratic)
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
     dtype = X.dtype
     n, p = X.shape
     if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
