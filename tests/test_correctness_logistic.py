@@ -372,3 +372,12 @@ def test_column_norm_overflow_and_bad_labels_are_clear_errors():
             SparseLogisticRegression(alpha=0.01).fit(X * scale, y)
     with pytest.raises(ValueError, match=r"y in \{-1, 1\}"):
         working_set_cd(X, 2.0 * y, L1(0.01), Logistic())
+
+
+def test_convergence_warnings_name_the_cause():
+    X, y = make_classification(100, 20, random_state=0)
+    _, messages = _timed_fit(SparseLogisticRegression(alpha=0.01, max_iter=1, tol=1e-12), X, y)
+    assert len(messages) == 1 and "max_iter" in messages[0]
+    est = SparseLogisticRegression(penalty="mcp", alpha=0.005, tol=1e-14)
+    elapsed, messages = _timed_fit(est, X.astype(np.float32), y)
+    assert elapsed < 5 and len(messages) == 1 and "rounding floor" in messages[0], messages
