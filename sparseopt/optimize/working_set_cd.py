@@ -810,7 +810,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     iterates.append(w[ws_feats].astype(np.float64))
                     states.append(design.get_state())
                     if len(iterates) == ANDERSON_K:
-                        _anderson_step(w, ws_feats, iterates, states, design, objective)
+                        _anderson_step(w, ws_feats, iterates, states, design, objective,
+                                       positive)
                         iterates, states = [], []
             # inner certificate on the working set
             ng_ws = design.neg_grad(ws_feats).astype(np.float64)
@@ -957,12 +958,15 @@ def _group_spectral_sq(design, penalty):
     return out
 
 
-def _anderson_step(w, ws_feats, iterates, states, design, objective):
-    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases."""
+def _anderson_step(w, ws_feats, iterates, states, design, objective, positive=False):
+    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases
+    (and, with ``positive``, if it stays feasible: the weights ``c`` can be negative)."""
     c = _extrapolation_weights(iterates)
     if c is None:
         return False
     w_e = sum(ck * it for ck, it in zip(c, iterates[1:]))
+    if positive and np.any(w_e < 0):
+        return False
     state_e = _combine_states(states[1:], c)
     current_obj = objective()
     w_cur = w[ws_feats].copy()
