@@ -533,7 +533,8 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
                              f"(X^T X), got shape {G.shape} and dtype {G.dtype}.")
         if not np.all(np.isfinite(G)):
             raise ValueError("working_set_cd: gram_matrix contains NaN or inf.")
-        if not sp.issparse(X) and not isinstance(X, spla.LinearOperator):
+        if not sp.issparse(X) and not isinstance(X, spla.LinearOperator) and not (
+                cache is not None and cache.get("checked_gram") is gram_matrix):
             # a matrix that is not X^T X makes CD diverge silently: compare on a probe
             probe = np.random.default_rng(0).standard_normal(p)
             ref = X.T @ (X @ probe.astype(dtype))
@@ -541,6 +542,8 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
             tol_g = 1e-3 if dtype == np.float32 else 1e-8
             if np.linalg.norm(G @ probe - ref) > tol_g * scale:
                 raise ValueError("working_set_cd: gram_matrix is not X^T X for this X.")
+            if cache is not None:  # a path passes the same matrix at every alpha
+                cache["checked_gram"] = gram_matrix
     return X, y, w_init, X_mean, row_scale, gram_matrix
 
 
