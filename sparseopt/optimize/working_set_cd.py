@@ -913,6 +913,15 @@ class _FreeFeatures:
         k = feats.size
         self.M = np.vstack([self.XU / np.sqrt(n), np.sqrt(l2) * np.eye(k)])
         self.M_pinv = np.linalg.pinv(self.M)
+        # X^T X_U once (k gradients), so that a dual point costs O(pk), not a gradient;
+        # only when it is small (else X^T (X_U delta) is recomputed each time)
+        p = design.n_features
+        self.XtXU = None
+        if p * k <= 10_000_000:
+            dtype = design.X.dtype
+            self.XtXU = np.column_stack([
+                np.asarray(design.rmatvec(np.ascontiguousarray(self.XU[:, i], dtype=dtype)),
+                           np.float64) for i in range(k)])
 
     def _delta(self, R, wU):
         n, k = self.n, self.feats.size
@@ -937,10 +946,12 @@ class _FreeFeatures:
         w_d[self.feats] += delta
         dtype = self.design.X.dtype
         if cols is None:
-            XtR_d = XtR - np.asarray(self.design.rmatvec(shift.astype(dtype)), np.float64)
+            XtR_d = XtR - (self.XtXU @ delta if self.XtXU is not None else np.asarray(
+                self.design.rmatvec(shift.astype(dtype)), np.float64))
         else:
             XtR_d = XtR.copy()
-            XtR_d[cols] -= self.design.rmatvec(shift.astype(dtype), cols)
+            XtR_d[cols] -= self.XtXU[cols] @ delta if self.XtXU is not None else \
+                self.design.rmatvec(shift.astype(dtype), cols)
         return R - shift, XtR_d, w_d
 
 
