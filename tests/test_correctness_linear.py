@@ -350,3 +350,16 @@ def test_lasso_cv_weights_equal_repeated_rows():
         np.testing.assert_allclose(a.alphas_, b.alphas_, rtol=1e-12)
         np.testing.assert_allclose(a.mse_path_, b.mse_path_, rtol=1e-7, atol=1e-10)
         np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(100, 400))
+def test_larger_sweep(seed):
+    """The same comparisons on 300 more seeds each (``-m slow``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # cvxpy's accuracy notes
+        test_lasso_enet_random_problems_match_sklearn_and_are_certified(seed)
+        test_weighted_l1_with_unpenalised_features_matches_cvxpy(seed)
+        test_positive_group_lasso_matches_cvxpy(seed)
+        if seed % 4 == 0:
+            test_lasso_cv_matches_sklearn_with_weights_and_positive(seed)
