@@ -352,6 +352,42 @@ def test_lasso_cv_weights_equal_repeated_rows():
         np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
 
 
+# ----------------------------------------------------------------- scale equivariance
+@pytest.mark.parametrize("seed", range(12))
+def test_extreme_scales_give_equivariant_answers(seed):
+    """``fit(c X, d y)`` with ``l1 -> c d l1`` and ``l2 -> c^2 l2`` returns ``(d / c) w``:
+    at |X| ~ 1e+-155..250 the squared norms over/underflow, so the solver works on data
+    rescaled by powers of 2 (exact) and maps back."""
+    rng = np.random.default_rng(6000 + seed)
+    X, y, sw = _draw(rng, seed)
+    sparse_input = seed % 3 == 2
+    Xin = _design(X, rng, sparse_input, False)
+    c = 10.0 ** rng.choice([-250, -160, 155, 250])
+    d = 10.0 ** rng.choice([-100, 0, 100])
+    if not (1e-280 < c * d < 1e280 and 1e-280 < d / c < 1e280):
+        d = 1.0  # alpha or the coefficients would not be representable
+    kind = seed % 3
+    if kind == 0:
+        est, scaled = Lasso(alpha=0.05, tol=1e-10), Lasso(alpha=0.05 * c * d, tol=1e-10)
+    elif kind == 1:
+        l1, l2 = 0.05 * c * d, 0.02 * c * c
+        est = ElasticNet(alpha=0.07, l1_ratio=5 / 7, tol=1e-10)
+        scaled = ElasticNet(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), tol=1e-10)
+    else:
+        est = SparseLinearRegression(penalty="group_lasso", groups=2, alpha=0.05, tol=1e-10)
+        scaled = SparseLinearRegression(penalty="group_lasso", groups=2, alpha=0.05 * c * d,
+                                        tol=1e-10)
+    if kind == 1 and not 1e-300 < c * c < 1e300:
+        return  # l2 itself is not representable
+    ref = _quiet_fit(est, Xin, y, sw)
+    out = _quiet_fit(scaled, Xin * c, y * d, sw)
+    np.testing.assert_allclose(np.asarray(out.coef_) * (c / d), ref.coef_,
+                               atol=1e-7 * (1 + np.abs(ref.coef_).max()))
+    assert out.intercept_ / d == pytest.approx(ref.intercept_, abs=1e-7 * (1 + abs(ref.intercept_)))
+    if not sparse_input or kind != 2:
+        assert out.converged_
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(100, 400))
 def test_larger_sweep(seed):

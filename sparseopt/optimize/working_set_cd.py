@@ -33,7 +33,7 @@ import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
 from ._datafits import Logistic, Quadratic
-from ._penalties import L1, ElasticNetPenalty
+from ._penalties import L1, ElasticNetPenalty, GroupLasso
 from ._result import SolverResult
 
 __all__ = ["working_set_cd", "prox_gradient", "enet_working_set_cd", "enet_duality_gap",
@@ -547,6 +547,60 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
     return X, y, w_init, X_mean, row_scale, gram_matrix
 
 
+# |X| and |y| beyond 2^+-SCALE_EXPONENT: squared norms (||y||^2, X^T X, the gap) would
+# overflow or underflow, so the scale-equivariant problems are solved on rescaled data
+SCALE_EXPONENT = 200
+
+
+def _extreme_scales(X, y, penalty, quadratic):
+    """``(s_X, s_y)`` (powers of 2, exact) when X or y is extremely scaled and the problem
+    is equivariant (least squares with L1, elastic net or group lasso), else None."""
+    if not quadratic or type(penalty) not in (L1, ElasticNetPenalty, GroupLasso) \
+            or isinstance(X, spla.LinearOperator):
+        return None
+    x_max = float(np.max(np.abs(X.data if sp.issparse(X) else X), initial=0.0))
+    y_max = float(np.max(np.abs(y), initial=0.0))
+    expo = [int(np.round(np.log2(m))) if m > 0 else 0 for m in (x_max, y_max)]
+    if max(abs(e) for e in expo) <= SCALE_EXPONENT:
+        return None
+    return 2.0 ** expo[0], 2.0 ** expo[1]
+
+
+def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matrix, **kwargs):
+    """Solve on ``X / s_X``, ``y / s_y`` and map back (``w = (s_y / s_X) v``).
+
+    With ``X = s_X X'`` and ``y = s_y y'`` the objective is ``s_y^2`` times the one of
+    ``v = (s_X / s_y) w`` on ``(X', y')`` with ``l1' = l1 / (s_X s_y)`` and
+    ``l2' = l2 / s_X^2``: the coefficients scale back exactly, the gap and the
+    objective by ``s_y^2`` (the relative stopping rule is unchanged).
+    """
+    sx, sy = scales
+    Xs = X * (1.0 / sx) if sp.issparse(X) else X / X.dtype.type(sx)
+    Xs = sp.csc_matrix(Xs) if sp.issparse(X) else Xs
+    ys = y / y.dtype.type(sy)
+    l1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
+    l2 = float(getattr(penalty, "l2", 0.0))
+    l1_s, l2_s = l1 / sx / sy, l2 / sx / sx  # (in this order: no overflow)
+    pen = penalty.with_alpha(l1_s + l2_s)
+    if isinstance(penalty, ElasticNetPenalty):
+        pen.l1_ratio = l1_s / (l1_s + l2_s) if l1_s + l2_s > 0 else 1.0
+    res = working_set_cd(
+        Xs, ys, pen, datafit, w_init=None if w_init is None else w_init * (sx / sy),
+        X_mean=None if X_mean is None else X_mean / sx,
+        gram_matrix=None if gram_matrix is None else np.asarray(gram_matrix) / sx / sx,
+        **kwargs)
+    coef = (res.coef * (sy / sx)).astype(X.dtype)
+    res.coef = res.x = coef
+    with np.errstate(over="ignore", under="ignore"):  # the gap in the caller's units
+        sy2 = np.float64(sy) * np.float64(sy)
+        res.certificate = float(res.certificate * sy2)
+        res.objective = float(res.objective * sy2)
+        for entry in res.history:
+            entry["certificate"] = float(entry["certificate"] * sy2)
+            entry["objective"] = float(entry["objective"] * sy2)
+    return res
+
+
 def _spectral_sq(X):
     """||X||_2^2 (largest singular value squared)."""
     if min(X.shape) <= 2 or (isinstance(X, np.ndarray) and min(X.shape) < 200):
@@ -638,6 +692,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix, cache,
         max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every)
     quadratic = isinstance(datafit, Quadratic)
+    scales = _extreme_scales(X, y, penalty, quadratic)
+    if scales is not None:
+        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
+                               row_scale=row_scale, positive=positive, max_iter=max_iter,
+                               max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
+                               screening=screening, anderson=anderson,
+                               dual_extrapolation=dual_extrapolation, gram=gram,
+                               gram_matrix=gram_matrix, cache=cache, verbose=verbose)
     dtype = X.dtype
     n, p = X.shape
     if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
