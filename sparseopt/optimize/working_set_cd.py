@@ -33,7 +33,7 @@ import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
 from ._datafits import Logistic, Quadratic
-from ._penalties import L1, ElasticNetPenalty, GroupLasso
+from ._penalties import L1, ElasticNetPenalty
 from ._result import SolverResult
 
 __all__ = ["working_set_cd", "prox_gradient", "enet_working_set_cd", "enet_duality_gap",
@@ -555,6 +555,8 @@ SCALE_EXPONENT = 200
 def _extreme_scales(X, y, penalty, quadratic):
     """``(s_X, s_y)`` (powers of 2, exact) when X or y is extremely scaled and the problem
     is equivariant (least squares with L1, elastic net or group lasso), else None."""
+    from ._penalties import GroupLasso
+
     if not quadratic or type(penalty) not in (L1, ElasticNetPenalty, GroupLasso) \
             or isinstance(X, spla.LinearOperator):
         return None
