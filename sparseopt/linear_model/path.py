@@ -364,7 +364,11 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
     ----------
     alpha_ : float
     alphas_ : ndarray of shape (n_alphas,)
+        From ``alpha_max`` of the full (weighted, centred) data: ``max_j |x_j^T y| / n``
+        (``max_j x_j^T y / n`` with ``positive``), as scikit-learn's ``LassoCV``.
     mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, weighted by the test fold's ``sample_weight``
+        (the training folds' weights are rescaled to sum to their size).
     coef_, intercept_, n_iter_, dual_gap_
     estimator_ : Lasso
         The refit on all the data.

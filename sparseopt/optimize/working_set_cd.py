@@ -670,6 +670,15 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         norms, centring terms of a sparse design) is computed once.
     verbose : int
 
+    Every argument is validated before a compiled kernel runs (shapes, dtypes,
+    finiteness; a ``gram_matrix`` is compared with ``X^T X`` on a random probe;
+    the datafit's sample weights against ``n_samples``): a ``ValueError`` or
+    ``TypeError`` names the argument. A CSC ``X`` with unsorted indices is
+    sorted in a copy. Least squares with L1, elastic net or group lasso on data
+    whose magnitude is beyond ``2^200`` (or below ``2^-200``) is solved on data
+    rescaled by powers of two and mapped back, so that the answer is
+    scale-equivariant instead of overflowing in the squared norms.
+
     Returns
     -------
     SolverResult
