@@ -770,7 +770,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                                for g in units]).astype(np.int32)
 
     # the dual point must vanish on the unpenalised features: refit them before a gap
-    free = _FreeFeatures(design, unit_features(np.flatnonzero(unpenalised)), l2, positive) \
+    free = _FreeFeatures.from_design(design, unit_features(np.flatnonzero(unpenalised)), l2,
+                                     positive) \
         if use_gap and np.any(unpenalised) else None
 
     def run_epochs(ws_units, ws_feats, n_ep):
@@ -971,61 +972,80 @@ class _FreeFeatures:
     ``positive``), which rescaling the residual cannot enforce. Before a gap,
     :meth:`dual_point` refits them exactly given the penalised part: ``w'`` equals
     ``w`` but for the free block, which minimises the objective with the rest
-    fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); sqrt(l2) I]``,
-    bounded with ``positive``), so that ``y - X w'`` satisfies the constraint and
-    ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``.
+    fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); diag(sqrt(ridge))]``,
+    bounded below by ``lower`` when given), so that ``y - X w'`` satisfies the
+    constraint and ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``.
+
+    ``XU``: the free columns, dense (n, k); ``rmatvec(r, cols=None)``: ``X^T r`` (on
+    ``cols``); ``ridge``: the ridge weight of each free column; ``lower``: their lower
+    bounds (None: unconstrained).
     """
 
-    def __init__(self, design, feats, l2, positive):
-        n = design.n_samples
-        self.feats, self.n, self.l2, self.positive, self.design = feats, n, l2, positive, design
-        XU = design.X[:, feats]
-        if design.kind == "sparse":  # the centred columns, densified (k columns only)
-            XU = XU.toarray() - np.outer(design.v, design.X_mean[feats])
+    def __init__(self, XU, rmatvec, n_features, ridge, lower=None):
         self.XU = np.asarray(XU, dtype=np.float64)
-        k = feats.size
-        self.M = np.vstack([self.XU / np.sqrt(n), np.sqrt(l2) * np.eye(k)])
+        n, k = self.XU.shape
+        self.n, self.rmatvec, self.lower = n, rmatvec, lower
+        self.ridge = np.asarray(ridge, dtype=np.float64)
+        self.M = np.vstack([self.XU / np.sqrt(n), np.diag(np.sqrt(self.ridge))])
         self.M_pinv = np.linalg.pinv(self.M)
         # X^T X_U once (k gradients), so that a dual point costs O(pk), not a gradient;
         # only when it is small (else X^T (X_U delta) is recomputed each time)
-        p = design.n_features
         self.XtXU = None
-        if p * k <= 10_000_000:
-            dtype = design.X.dtype
-            self.XtXU = np.column_stack([
-                np.asarray(design.rmatvec(np.ascontiguousarray(self.XU[:, i], dtype=dtype)),
-                           np.float64) for i in range(k)])
+        if n_features * k <= 10_000_000:
+            self.XtXU = np.column_stack([np.asarray(rmatvec(self.XU[:, i]), np.float64)
+                                         for i in range(k)])
+
+    @classmethod
+    def from_design(cls, design, feats, l2, positive):
+        """The free features ``feats`` of a working-set design (centred CSC columns
+        densified: k columns only)."""
+        XU = design.X[:, feats]
+        if design.kind == "sparse":
+            XU = XU.toarray() - np.outer(design.v, design.X_mean[feats])
+        dtype = design.X.dtype
+
+        def rmatvec(r, cols=None):
+            return design.rmatvec(np.ascontiguousarray(r, dtype=dtype), cols)
+
+        out = cls(XU, rmatvec, design.n_features, np.full(feats.size, l2),
+                  np.zeros(feats.size) if positive else None)
+        out.feats = feats
+        return out
 
     def _delta(self, R, wU):
-        n, k = self.n, self.feats.size
-        if self.positive:
+        n, k = self.n, self.ridge.size
+        if self.lower is not None:
             from scipy.optimize import lsq_linear
 
             b = np.concatenate([(R + self.XU @ wU) / np.sqrt(n), np.zeros(k)])
-            u = lsq_linear(self.M, b, bounds=(0, np.inf), method="bvls").x
+            u = lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
             return u - wU
-        return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.l2) * wU])
+        return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.ridge) * wU])
 
     def project(self, R):
-        """``R`` minus its projection on the free columns (l2 = 0, no sign constraint)."""
+        """``R`` minus its projection on the free columns (no ridge, no sign constraint)."""
         return R - self.XU @ (self.M_pinv[:, :self.n] @ (R / np.sqrt(self.n)))
 
-    def dual_point(self, R, XtR, w, cols=None):
-        """``(R', X^T R', w')`` after the refit; ``X^T R'`` on ``cols`` only (zeros elsewhere)
-        when ``cols`` is given, as the inner gap's ``XtR``."""
-        delta = self._delta(R, w[self.feats])
+    def refit(self, R, XtR, wU, cols=None):
+        """``(R', X^T R', w_U')`` after the refit; ``X^T R'`` on ``cols`` only (the other
+        entries of ``XtR`` are kept) when ``cols`` is given, as the inner gap's ``XtR``."""
+        delta = self._delta(R, wU)
         shift = self.XU @ delta
-        w_d = w.copy()
-        w_d[self.feats] += delta
-        dtype = self.design.X.dtype
         if cols is None:
-            XtR_d = XtR - (self.XtXU @ delta if self.XtXU is not None else np.asarray(
-                self.design.rmatvec(shift.astype(dtype)), np.float64))
+            XtR_d = XtR - (self.XtXU @ delta if self.XtXU is not None
+                           else np.asarray(self.rmatvec(shift), np.float64))
         else:
             XtR_d = XtR.copy()
             XtR_d[cols] -= self.XtXU[cols] @ delta if self.XtXU is not None else \
-                self.design.rmatvec(shift.astype(dtype), cols)
-        return R - shift, XtR_d, w_d
+                self.rmatvec(shift, cols)
+        return R - shift, XtR_d, wU + delta
+
+    def dual_point(self, R, XtR, w, cols=None):
+        """:meth:`refit` for a design's ``w`` (built by :meth:`from_design`): ``(R', X^T R', w')``."""
+        R_d, XtR_d, wU = self.refit(R, XtR, w[self.feats], cols)
+        w_d = w.copy()
+        w_d[self.feats] = wU
+        return R_d, XtR_d, w_d
 
 
 def _unpenalised_units(penalty, n_units):
