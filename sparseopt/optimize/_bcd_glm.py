@@ -105,35 +105,6 @@ def _l1_l2(penalty, n_features):
     return np.asarray(lam, dtype=np.float64), float(getattr(penalty, "l2", 0.0))
 
 
-def _free_dual_point(X, R, XtR, w, lam, l2, positive, v=None):
-    """A dual candidate ``(R', X^T R', w')`` with the unpenalised features (``lam_j = 0``)
-    and the centring column ``v`` refitted, so that the dual point satisfies their
-    constraints (see ``working_set_cd._FreeFeatures``); ``(None, None, None)`` when there
-    are none (``duality_gap`` then uses ``R``)."""
-    from .working_set_cd import _FreeFeatures
-
-    free = np.flatnonzero(lam == 0)
-    if free.size == 0 or free.size == lam.size:
-        return None, None, None
-    XU = X[:, free]
-    XU = XU.toarray() if sp.issparse(XU) else np.asarray(XU)
-    extra = 0 if v is None else 1
-    if extra:  # the centring coefficient: free, no ridge, no sign constraint
-        XU = np.column_stack([XU, v])
-    ridge = np.r_[np.full(free.size, l2), np.zeros(extra)]
-    lower = np.r_[np.zeros(free.size), np.full(extra, -np.inf)] if positive else None
-
-    def rmatvec(r, cols=None):
-        out = np.asarray(X.T @ r, dtype=np.float64).ravel()
-        return out if cols is None else out[cols]
-
-    ff = _FreeFeatures(XU, rmatvec, X.shape[1], ridge, lower)
-    R_d, XtR_d, wU = ff.refit(R, XtR, np.r_[w[free], np.zeros(extra)])
-    w_d = w.copy()
-    w_d[free] = wU[:free.size]
-    return R_d, XtR_d, w_d
-
-
 def _stack_rows(A, B, sparse):
     return sp.vstack([A, B], format="csc") if sparse else np.vstack([A, B])
 
@@ -283,3 +254,32 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
                         certificate=float(certificate), certificate_name=name, tol=tol,
                         objective=float(value), active_set_iter=result.active_set_iter,
                         bcd=result)
+
+
+def _free_dual_point(X, R, XtR, w, lam, l2, positive, v=None):
+    """A dual candidate ``(R', X^T R', w')`` with the unpenalised features (``lam_j = 0``)
+    and the centring column ``v`` refitted, so that the dual point satisfies their
+    constraints (see ``working_set_cd._FreeFeatures``); ``(None, None, None)`` when there
+    are none (``duality_gap`` then uses ``R``)."""
+    from .working_set_cd import _FreeFeatures
+
+    free = np.flatnonzero(lam == 0)
+    if free.size == 0 or free.size == lam.size:
+        return None, None, None
+    XU = X[:, free]
+    XU = XU.toarray() if sp.issparse(XU) else np.asarray(XU)
+    extra = 0 if v is None else 1
+    if extra:  # the centring coefficient: free, no ridge, no sign constraint
+        XU = np.column_stack([XU, v])
+    ridge = np.r_[np.full(free.size, l2), np.zeros(extra)]
+    lower = np.r_[np.zeros(free.size), np.full(extra, -np.inf)] if positive else None
+
+    def rmatvec(r, cols=None):
+        out = np.asarray(X.T @ r, dtype=np.float64).ravel()
+        return out if cols is None else out[cols]
+
+    ff = _FreeFeatures(XU, rmatvec, X.shape[1], ridge, lower)
+    R_d, XtR_d, wU = ff.refit(R, XtR, np.r_[w[free], np.zeros(extra)])
+    w_d = w.copy()
+    w_d[free] = wU[:free.size]
+    return R_d, XtR_d, w_d
