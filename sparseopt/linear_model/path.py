@@ -17,7 +17,8 @@ from sklearn.model_selection import check_cv
 
 from ..optimize._datafits import Quadratic
 from ..optimize._penalties import LHalf, LTwoThirds, L0, SEF
-from ..optimize.working_set_cd import column_sq_norms, working_set_cd
+from ..optimize.working_set_cd import (_as_float_vector, check_design, column_sq_norms,
+                                       working_set_cd)
 from ..utils._array_api import to_numpy
 from ..utils.validation import (
     Interval,
@@ -117,41 +118,12 @@ def _check_alphas(alphas, owner):
 def _check_path_data(X, y, X_mean, row_scale):
     """Validate ``sparse_path``'s data: 2-d real finite X (CSC for sparse, float64 for other
     dtypes than float32/64), finite y of length n_samples, the centring vectors."""
-    if sp.issparse(X):
-        if X.dtype.kind not in "fiub":
-            raise TypeError(f"sparse_path: X must be real, got dtype {X.dtype}.")
-        X = sp.csc_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64)
-                          else np.float64)
-        if not np.all(np.isfinite(X.data)):
-            raise ValueError("sparse_path: X contains NaN or inf.")
-    else:
-        X = np.asarray(X)
-        if X.dtype.kind not in "fiub":
-            raise TypeError(f"sparse_path: X must be a real float array, got dtype {X.dtype}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"sparse_path: X must be 2-d, got shape {X.shape}.")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("sparse_path: X contains NaN or inf.")
+    X = check_design(X, "sparse_path")
     n, p = X.shape
-    if n < 1 or p < 1:
-        raise ValueError(f"sparse_path: X has shape {X.shape}; at least one sample and one "
-                         "feature are needed.")
-    y = np.asarray(y)
-    if y.dtype.kind not in "fiub":
-        raise TypeError(f"sparse_path: y must be real, got dtype {y.dtype}.")
-    y = y.astype(X.dtype)
-    if y.shape != (n,):
-        raise ValueError(f"sparse_path: y has shape {y.shape}, expected ({n},).")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("sparse_path: y contains NaN or inf.")
+    y = _as_float_vector(y, "y", n, X.dtype, owner="sparse_path")
     for name, vec, size in (("X_mean", X_mean, p), ("row_scale", row_scale, n)):
         if vec is not None:
-            vec = np.asarray(vec, dtype=float)
-            if vec.shape != (size,) or not np.all(np.isfinite(vec)):
-                raise ValueError(f"sparse_path: {name} must be a finite vector of shape "
-                                 f"({size},), got shape {vec.shape}.")
+            _as_float_vector(vec, name, size, np.float64, owner="sparse_path")
     return X, y
 
 

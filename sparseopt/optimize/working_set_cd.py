@@ -443,21 +443,42 @@ def _centred_operator(X, X_mean, row_scale):
 
 
 # ----------------------------------------------------------------------- the solver
-def _as_float_vector(a, name, size, dtype):
+def _as_float_vector(a, name, size, dtype, owner="working_set_cd"):
     """A finite 1-d copy of ``a`` of length ``size`` in ``dtype`` (ValueError otherwise)."""
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"working_set_cd: {name} is not an array ({exc}).") from None
-    if arr.dtype.kind == "c" or arr.dtype == object or not (
-            arr.dtype.kind in "fiub"):
-        raise TypeError(f"working_set_cd: {name} must be real numeric, got dtype {arr.dtype}.")
+        raise ValueError(f"{owner}: {name} is not an array ({exc}).") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: {name} must be real numeric, got dtype {arr.dtype}.")
     if arr.ndim != 1 or arr.shape[0] != size:
-        raise ValueError(f"working_set_cd: {name} has shape {arr.shape}, expected ({size},).")
+        raise ValueError(f"{owner}: {name} has shape {arr.shape}, expected ({size},).")
     arr = np.array(arr, dtype=dtype, copy=True)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"working_set_cd: {name} contains NaN or inf.")
+        raise ValueError(f"{owner}: {name} contains NaN or inf.")
     return arr
+
+
+def check_design(X, owner, check_finite=True):
+    """A 2-d real design with at least one sample and one feature: CSC (no copy when it
+    already is) or ndarray, float32/float64 kept and other real dtypes cast to float64,
+    finite (``TypeError`` for complex or non-numeric dtypes, ``ValueError`` otherwise)."""
+    if not sp.issparse(X) and not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: X must be real, got dtype {X.dtype}.")
+    if X.ndim != 2:
+        raise ValueError(f"{owner}: X must be 2-d, got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)  # no copy if X is already CSC (never modified below)
+    if check_finite and not np.all(np.isfinite(X.data if sp.issparse(X) else X)):
+        raise ValueError(f"{owner}: X contains NaN or inf.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"{owner}: X has shape {X.shape}; at least one sample and one "
+                         "feature are needed.")
+    return X
 
 
 def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix,
@@ -483,33 +504,9 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
     if not (gram == "auto" or gram is True or gram is False):
         raise ValueError(f"working_set_cd: gram must be 'auto', True or False, got {gram!r}.")
     checked = cache is not None and cache.get("checked_X") is X
-    if isinstance(X, spla.LinearOperator):
-        pass  # prox_gradient input (internal)
-    elif sp.issparse(X):
-        if X.ndim != 2:
-            raise ValueError(f"working_set_cd: X must be 2-d, got shape {X.shape}.")
-        if X.dtype.kind == "c" or X.dtype.kind not in "fiub":
-            raise TypeError(f"working_set_cd: X must be real, got dtype {X.dtype}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        X = sp.csc_matrix(X)  # no copy if X is already CSC (never modified below)
-        if not checked and not np.all(np.isfinite(X.data)):
-            raise ValueError("working_set_cd: X contains NaN or inf.")
-    else:
-        if not isinstance(X, np.ndarray):
-            X = np.asarray(X)
-        if X.dtype.kind == "c" or X.dtype.kind not in "fiub":
-            raise TypeError(f"working_set_cd: X must be a real float array, got dtype {X.dtype}.")
-        if X.ndim != 2:
-            raise ValueError(f"working_set_cd: X must be 2-d, got shape {X.shape}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if not checked and not np.all(np.isfinite(X)):
-            raise ValueError("working_set_cd: X contains NaN or inf.")
+    if not isinstance(X, spla.LinearOperator):  # (a LinearOperator: prox_gradient, internal)
+        X = check_design(X, "working_set_cd", check_finite=not checked)
     n, p = X.shape
-    if n < 1 or p < 1:
-        raise ValueError(f"working_set_cd: X has shape {X.shape}; at least one sample and one "
-                         "feature are needed.")
     if cache is not None:
         cache["checked_X"] = X
     dtype = X.dtype
