@@ -294,6 +294,30 @@ def test_sparse_path_starts_at_a_solution_with_unpenalised_features(seed):
     assert _objective(Xc, yc, first, lam, 0.0) <= P_ref + 1e-8 * float(yc @ yc) / n
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_sparse_path_matches_enet_path(seed):
+    """Grid (alpha_max one-sided with positive) and coefficients along the path."""
+    rng = np.random.default_rng(3500 + seed)
+    n, p = [(20, 50), (50, 20), (30, 30)][seed % 3]
+    X = rng.standard_normal((n, p))
+    y = X[:, :4] @ rng.standard_normal(4) + rng.standard_normal(n)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    positive = seed % 2 == 1
+    l1_ratio = 1.0 if seed % 4 < 2 else 0.5
+    kw = {} if l1_ratio == 1.0 else {"penalty": "elasticnet", "l1_ratio": l1_ratio}
+    Xin = sp.csc_matrix(Xc) if seed % 5 == 0 else Xc
+    alphas, coefs, gaps, info = sparse_path(Xin, yc, alphas=8, eps=1e-2, positive=positive,
+                                            tol=1e-12, **kw)
+    ref_alphas, ref, _ = sklm.enet_path(Xc, yc, l1_ratio=l1_ratio, n_alphas=8, eps=1e-2,
+                                        positive=positive, tol=1e-14, max_iter=100_000)
+    np.testing.assert_allclose(alphas, ref_alphas, rtol=1e-10)
+    np.testing.assert_allclose(coefs, ref, atol=1e-6)
+    assert all(info["converged"])
+    for k, alpha in enumerate(alphas):  # the certificates, recomputed here
+        lam = np.full(p, alpha * l1_ratio)
+        gap = _independent_gap(Xc, yc, coefs[:, k], lam, alpha * (1 - l1_ratio), positive)
+        assert gap <= 1e-10 * float(yc @ yc) / n
+
 # ----------------------------------------------------------------- item 3: positive group lasso
 @pytest.mark.parametrize("seed", range(16))
 def test_positive_group_lasso_matches_cvxpy(seed):
