@@ -414,7 +414,16 @@ def _sparse_col_sq(X, row_weights=None):
 
 
 def column_sq_norms(X, X_mean=None, row_scale=None):
-    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design."""
+    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design.
+
+    Beyond ``2^SCALE_EXPONENT`` the squares are formed on ``X`` divided by a power of two
+    and scaled back: a norm that is not representable is ``inf``, never NaN."""
+    x_max = float(np.max(np.abs(X.data if sp.issparse(X) else X), initial=0.0))
+    if x_max > 2.0 ** SCALE_EXPONENT or 0 < x_max < 2.0 ** -SCALE_EXPONENT:
+        scale = 2.0 ** int(np.round(np.log2(x_max)))
+        with np.errstate(over="ignore"):
+            return column_sq_norms(X * (1.0 / scale), None if X_mean is None
+                                   else np.asarray(X_mean) / scale, row_scale) * scale * scale
     if not sp.issparse(X):
         return np.einsum("ij,ij->j", X, X)
     sq = _sparse_col_sq(X)
