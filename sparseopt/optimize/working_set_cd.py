@@ -413,12 +413,17 @@ def _sparse_col_sq(X, row_weights=None):
     return np.bincount(cols, weights=vals, minlength=X.shape[1])
 
 
+def _max_abs(a):
+    """``max |a|`` without a temporary copy of ``a`` (0 for an empty array)."""
+    return float(max(a.max(), -a.min())) if a.size else 0.0
+
+
 def column_sq_norms(X, X_mean=None, row_scale=None):
     """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design.
 
     Beyond ``2^SCALE_EXPONENT`` the squares are formed on ``X`` divided by a power of two
     and scaled back: a norm that is not representable is ``inf``, never NaN."""
-    x_max = float(np.max(np.abs(X.data if sp.issparse(X) else X), initial=0.0))
+    x_max = _max_abs(X.data if sp.issparse(X) else X)
     if x_max > 2.0 ** SCALE_EXPONENT or 0 < x_max < 2.0 ** -SCALE_EXPONENT:
         scale = 2.0 ** int(np.round(np.log2(x_max)))
         with np.errstate(over="ignore"):
@@ -566,8 +571,8 @@ def _extreme_scales(X, y, penalty, quadratic):
     if not quadratic or type(penalty) not in (L1, ElasticNetPenalty, GroupLasso) \
             or isinstance(X, spla.LinearOperator):
         return None
-    x_max = float(np.max(np.abs(X.data if sp.issparse(X) else X), initial=0.0))
-    y_max = float(np.max(np.abs(y), initial=0.0))
+    x_max = _max_abs(X.data if sp.issparse(X) else X)
+    y_max = _max_abs(y)
     expo = [int(np.round(np.log2(m))) if m > 0 else 0 for m in (x_max, y_max)]
     if max(abs(e) for e in expo) <= SCALE_EXPONENT:
         return None
