@@ -559,3 +559,25 @@ def test_scalar_sample_weight_and_empty_group():
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-10)
     with pytest.raises(ValueError, match="empty group"):
         SparseLinearRegression(penalty="group_lasso", groups=[[0, 1], [], [2, 3, 4, 5]]).fit(X, y)
+
+
+def test_many_unpenalised_features_fall_back_to_the_kkt_certificate(monkeypatch):
+    """Beyond the dense budget of the free block the solvers certify with the KKT
+    violation (never with a gap whose dual point ignores the free features)."""
+    from sparseopt.optimize import BlockCoordinateDescent
+    from sparseopt.optimize.working_set_cd import _FreeFeatures
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 30)
+    y = X[:, :3] @ [1.0, -2.0, 0.5] + 0.1 * rng.randn(40)
+    weights = np.r_[np.zeros(3), np.ones(27)]
+    ref = SparseLinearRegression(alpha=0.1, weights=weights, tol=1e-12).fit(X, y)
+    assert ref.certificate_name_ == "duality gap"
+    monkeypatch.setattr(_FreeFeatures, "BUDGET", 0)
+    bcd = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                 block_size=3, max_iter=3000, tol=1e-13)
+    for solver in ("cd", bcd):
+        reg = SparseLinearRegression(alpha=0.1, weights=weights, tol=1e-9, solver=solver).fit(X, y)
+        assert reg.certificate_name_ == "KKT violation" and reg.dual_gap_ is None
+        assert reg.converged_
+        np.testing.assert_allclose(reg.coef_, ref.coef_, atol=1e-7)

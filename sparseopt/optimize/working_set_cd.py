@@ -756,8 +756,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                   kernel[3], kernel[4])
     l2 = float(getattr(penalty, "l2", 0.0))
     lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
-    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT
-    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0)
+    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT;
+    # so too when the unpenalised block is too large to refit before every gap
+    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0) \
+        and _FreeFeatures.affordable(n, _n_free_features(penalty, p))
     y_norm2 = float(y @ y)
     threshold = tol * y_norm2 if use_gap else tol
     # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
@@ -976,6 +978,16 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                         time=time.perf_counter() - start)
 
 
+def _n_free_features(penalty, n_features):
+    """How many features have weight 0 (in a group of weight 0)."""
+    if penalty.grouped:
+        if not hasattr(penalty, "group_ptr"):
+            penalty.bind(n_features)
+        return int(np.diff(penalty.group_ptr)[penalty.gw == 0].sum())
+    _, lam, _, _ = penalty.kernel_arrays(n_features, np.dtype(np.float64))
+    return int(np.sum(lam == 0))
+
+
 class _FreeFeatures:
     """The unpenalised features (weight 0) of a least-squares problem with a duality gap.
 
@@ -985,12 +997,20 @@ class _FreeFeatures:
     ``w`` but for the free block, which minimises the objective with the rest
     fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); diag(sqrt(ridge))]``,
     bounded below by ``lower`` when given), so that ``y - X w'`` satisfies the
-    constraint and ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``.
+    constraint and ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``. The free block is
+    held dense: beyond :attr:`BUDGET` entries (``k (n + k)``) the solvers certify
+    with the KKT violation instead.
 
     ``XU``: the free columns, dense (n, k); ``rmatvec(r, cols=None)``: ``X^T r`` (on
     ``cols``); ``ridge``: the ridge weight of each free column; ``lower``: their lower
     bounds (None: unconstrained).
     """
+
+    BUDGET = 20_000_000
+
+    @classmethod
+    def affordable(cls, n_samples, n_free):
+        return n_free * (n_samples + n_free) <= cls.BUDGET
 
     def __init__(self, XU, rmatvec, n_features, ridge, lower=None):
         self.XU = np.asarray(XU, dtype=np.float64)
