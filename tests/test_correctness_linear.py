@@ -445,6 +445,46 @@ def test_extreme_scales_give_equivariant_answers(seed):
         assert out.converged_
 
 
+# penalty: (alpha exponents in (c, d), shape parameter and its exponents, X may be scaled)
+_NONCONVEX_SCALING = {
+    "mcp": ((1, 1), ("gamma", 3.0, 2, 0), True),
+    "scad": ((1, 1), None, False),  # lam^2 g(|t| / lam): only y can be rescaled
+    "log_sum": ((0, 2), ("eps", 1.0, -1, 1), True),
+    "l0": ((0, 2), None, True),
+    "l_half": ((0.5, 1.5), None, True),
+}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_extreme_scales_nonconvex_penalties(seed):
+    """The same for the nonconvex penalties (KKT-certified): ``fit(c X, d y)`` with the
+    penalty's own rescaling rule gives ``(d / c)`` times the coefficients."""
+    rng = np.random.default_rng(6500 + seed)
+    n, p = (40, 12) if seed % 2 else (20, 30)
+    X = rng.standard_normal((n, p))
+    y = X[:, :3] @ np.array([2.0, -1.5, 1.0]) + 0.1 * rng.standard_normal(n)
+    penalty = sorted(_NONCONVEX_SCALING)[seed % 5]
+    (a, b), shape, x_ok = _NONCONVEX_SCALING[penalty]
+    ec = int(rng.choice([-600, 600])) if x_ok else 0  # c = 2^ec, d = 2^ed
+    if penalty == "mcp":
+        ec //= 2  # gamma scales as c^2
+    ed = int(rng.choice([-400, 400]))
+    c, d = 2.0 ** ec, 2.0 ** ed
+    alpha = 0.01 if penalty in ("l0", "l_half") else 0.1
+    e_alpha = a * ec + b * ed
+    kw = {} if shape is None else {shape[0]: shape[1]}
+    e_shape = 0 if shape is None else shape[2] * ec + shape[3] * ed
+    if max(abs(e_alpha), abs(e_shape)) > 1000:
+        return  # the rescaled parameters are not representable
+    scaled_alpha = alpha * 2.0 ** e_alpha
+    kw_scaled = {} if shape is None else {shape[0]: shape[1] * 2.0 ** e_shape}
+    ref = SparseLinearRegression(penalty=penalty, alpha=alpha, tol=1e-10, **kw).fit(X, y)
+    out = _quiet_fit(SparseLinearRegression(penalty=penalty, alpha=scaled_alpha, tol=1e-10,
+                                            **kw_scaled), X * c, y * d, None)
+    np.testing.assert_allclose(np.asarray(out.coef_) * (c / d), ref.coef_,
+                               atol=1e-7 * (1 + np.abs(ref.coef_).max()))
+    assert np.isfinite(out.certificate_)
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(100, 400))
 def test_larger_sweep(seed):

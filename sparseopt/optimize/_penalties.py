@@ -62,6 +62,29 @@ class _Penalty:
         new.alpha = float(alpha)
         return new
 
+    # data scaling (least squares): with X = s_X X', y = s_y y' and w = (s_y / s_X) v, the
+    # objective is s_y^2 times the one of v with p'(v) = p((s_y / s_X) v) / s_y^2, which for
+    # these penalties is the same penalty with alpha / (s_X^a s_y^b) (``scale_exponents``
+    # (a, b)) and its shape parameter times s_X^c s_y^d (``shape_scaling`` (name, c, d));
+    # None: not of that form (SCAD's is only when s_X = 1: ``x_scale_free = False``)
+    scale_exponents = None
+    shape_scaling = None
+    x_scale_free = True
+
+    def rescaled(self, x_scale, y_scale):
+        """The penalty ``p'`` of the rescaled problem (see above), or None."""
+        if self.scale_exponents is None or (not self.x_scale_free and x_scale != 1):
+            return None
+        a, b = self.scale_exponents
+        new = self.with_alpha(self.alpha / x_scale ** a / y_scale ** b)
+        if self.shape_scaling is not None:
+            name, c, d = self.shape_scaling
+            value = np.asarray(getattr(self, name), dtype=float) * x_scale ** c / y_scale ** d
+            if not np.all(np.isfinite(value) & (value > 0)):
+                return None
+            setattr(new, name, value if value.ndim else float(value))
+        return new if np.isfinite(new.alpha) else None
+
     def _w(self, n):
         return _as_weights(self.weights, n)
 
@@ -142,6 +165,7 @@ class L1(_Penalty):
     is_convex = True
     has_gap = True
     l2 = 0.0
+    scale_exponents = (1, 1)
 
     def value(self, w):
         return self.alpha * float(self._w(w.shape[0]) @ np.abs(w)) + 0.5 * self.l2 * float(w @ w)
@@ -198,6 +222,16 @@ class ElasticNetPenalty(L1):
         return super().alpha_max(neg_grad0, positive) / self.l1_ratio if self.l1_ratio > 0 \
             else np.inf
 
+    def rescaled(self, x_scale, y_scale):
+        """l1 / (s_X s_y) and l2 / s_X^2 (see ``_Penalty.rescaled``)."""
+        l1 = self.alpha * self.l1_ratio / x_scale / y_scale
+        l2 = self.alpha * (1.0 - self.l1_ratio) / x_scale / x_scale
+        if not (np.isfinite(l1) and np.isfinite(l2)) or l1 + l2 <= 0:
+            return None
+        new = self.with_alpha(l1 + l2)
+        new.l1_ratio = l1 / (l1 + l2)
+        return new
+
 
 class MCP(_Penalty):
     """Minimax concave penalty (Zhang 2010), ``gamma > 0`` (3 by default)."""
@@ -205,6 +239,8 @@ class MCP(_Penalty):
     name = "mcp"
     kind = _cd_fast.PENALTY_MCP
     params = ("gamma",)
+    scale_exponents = (1, 1)
+    shape_scaling = ("gamma", 2, 0)
 
     def __init__(self, alpha, gamma=3.0, weights=None):
         super().__init__(alpha, weights)
@@ -243,6 +279,8 @@ class SCAD(_Penalty):
     name = "scad"
     kind = _cd_fast.PENALTY_SCAD
     params = ("gamma",)
+    scale_exponents = (1, 1)
+    x_scale_free = False  # lam^2 g(|t| / lam): only y can be rescaled
 
     def __init__(self, alpha, gamma=3.7, weights=None):
         super().__init__(alpha, weights)
@@ -261,6 +299,8 @@ class LogSum(_Penalty):
     name = "log_sum"
     kind = _cd_fast.PENALTY_LOG_SUM
     params = ("eps",)
+    scale_exponents = (0, 2)
+    shape_scaling = ("eps", 1, 1)
 
     def __init__(self, alpha, eps=1.0, weights=None):
         super().__init__(alpha, weights)
@@ -281,6 +321,7 @@ class LHalf(_FixedPointKKT, _Penalty):
 
     name = "l_half"
     kind = _cd_fast.PENALTY_L_HALF
+    scale_exponents = (0.5, 1.5)
 
 
 class LTwoThirds(_FixedPointKKT, _Penalty):
@@ -288,6 +329,7 @@ class LTwoThirds(_FixedPointKKT, _Penalty):
 
     name = "l_two_thirds"
     kind = _cd_fast.PENALTY_L_TWO_THIRDS
+    scale_exponents = (2 / 3, 4 / 3)
 
 
 class L0(_FixedPointKKT, _Penalty):
@@ -295,6 +337,7 @@ class L0(_FixedPointKKT, _Penalty):
 
     name = "l0"
     kind = _cd_fast.PENALTY_L0
+    scale_exponents = (0, 2)
 
 
 # ------------------------------------------------------------------ groups
@@ -329,6 +372,7 @@ class GroupLasso(_Penalty):
     has_gap = True
     grouped = True
     l2 = 0.0
+    scale_exponents = (1, 1)
     params = ("groups", "group_weights")
 
     def __init__(self, alpha, groups=None, group_weights=None, n_features=None):

@@ -564,39 +564,32 @@ SCALE_EXPONENT = 200
 
 
 def _extreme_scales(X, y, penalty, quadratic):
-    """``(s_X, s_y)`` (powers of 2, exact) when X or y is extremely scaled and the problem
-    is equivariant (least squares with L1, elastic net or group lasso), else None."""
-    from ._penalties import GroupLasso
-
-    if not quadratic or type(penalty) not in (L1, ElasticNetPenalty, GroupLasso) \
-            or isinstance(X, spla.LinearOperator):
+    """``(s_X, s_y, penalty')`` (powers of 2, exact; 1 for what is not extreme) when X or y
+    is extremely scaled and the penalty has a rescaling rule (``penalty.rescaled``), with
+    the least-squares datafit; else None."""
+    if not quadratic or isinstance(X, spla.LinearOperator) or not penalty.separable:
         return None
-    x_max = _max_abs(X.data if sp.issparse(X) else X)
-    y_max = _max_abs(y)
-    expo = [int(np.round(np.log2(m))) if m > 0 else 0 for m in (x_max, y_max)]
-    if max(abs(e) for e in expo) <= SCALE_EXPONENT:
+    scales = []
+    for m in (_max_abs(X.data if sp.issparse(X) else X), _max_abs(y)):
+        e = int(np.round(np.log2(m))) if m > 0 else 0
+        scales.append(2.0 ** e if abs(e) > SCALE_EXPONENT else 1.0)
+    if scales == [1.0, 1.0]:
         return None
-    return 2.0 ** expo[0], 2.0 ** expo[1]
+    pen = penalty.rescaled(*scales) if hasattr(penalty, "rescaled") else None
+    return None if pen is None else (scales[0], scales[1], pen)
 
 
 def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matrix, **kwargs):
     """Solve on ``X / s_X``, ``y / s_y`` and map back (``w = (s_y / s_X) v``).
 
     With ``X = s_X X'`` and ``y = s_y y'`` the objective is ``s_y^2`` times the one of
-    ``v = (s_X / s_y) w`` on ``(X', y')`` with ``l1' = l1 / (s_X s_y)`` and
-    ``l2' = l2 / s_X^2``: the coefficients scale back exactly, the gap and the
-    objective by ``s_y^2`` (the relative stopping rule is unchanged).
+    ``v = (s_X / s_y) w`` on ``(X', y')`` with the rescaled penalty (for the elastic net
+    ``l1' = l1 / (s_X s_y)``, ``l2' = l2 / s_X^2``): the coefficients scale back exactly,
+    the gap and the objective by ``s_y^2``, a KKT violation by ``s_X s_y``.
     """
-    sx, sy = scales
-    Xs = X * (1.0 / sx) if sp.issparse(X) else X / X.dtype.type(sx)
-    Xs = sp.csc_matrix(Xs) if sp.issparse(X) else Xs
+    sx, sy, pen = scales
+    Xs = sp.csc_matrix(X * (1.0 / sx)) if sp.issparse(X) else X / X.dtype.type(sx)
     ys = y / y.dtype.type(sy)
-    l1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
-    l2 = float(getattr(penalty, "l2", 0.0))
-    l1_s, l2_s = l1 / sx / sy, l2 / sx / sx  # (in this order: no overflow)
-    pen = penalty.with_alpha(l1_s + l2_s)
-    if isinstance(penalty, ElasticNetPenalty):
-        pen.l1_ratio = l1_s / (l1_s + l2_s) if l1_s + l2_s > 0 else 1.0
     res = working_set_cd(
         Xs, ys, pen, datafit, w_init=None if w_init is None else w_init * (sx / sy),
         X_mean=None if X_mean is None else X_mean / sx,
@@ -604,12 +597,13 @@ def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matr
         **kwargs)
     coef = (res.coef * (sy / sx)).astype(X.dtype)
     res.coef = res.x = coef
-    with np.errstate(over="ignore", under="ignore"):  # the gap in the caller's units
+    with np.errstate(over="ignore", under="ignore"):  # the certificate in the caller's units
         sy2 = np.float64(sy) * np.float64(sy)
-        res.certificate = float(res.certificate * sy2)
+        cert_scale = sy2 if res.certificate_name == "duality gap" else np.float64(sx) * sy
+        res.certificate = float(res.certificate * cert_scale)
         res.objective = float(res.objective * sy2)
         for entry in res.history:
-            entry["certificate"] = float(entry["certificate"] * sy2)
+            entry["certificate"] = float(entry["certificate"] * cert_scale)
             entry["objective"] = float(entry["objective"] * sy2)
     return res
 
