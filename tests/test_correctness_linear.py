@@ -447,7 +447,7 @@ def test_extreme_scales_give_equivariant_answers(seed):
 
 # penalty: (alpha exponents in (c, d), shape parameter and its exponents, X may be scaled)
 _NONCONVEX_SCALING = {
-    "mcp": ((1, 1), ("gamma", 3.0, 2, 0), True),
+    "mcp": ((1, 1), ("gamma", 3.0, -2, 0), True),
     "scad": ((1, 1), None, False),  # lam^2 g(|t| / lam): only y can be rescaled
     "log_sum": ((0, 2), ("eps", 1.0, -1, 1), True),
     "l0": ((0, 2), None, True),
@@ -467,7 +467,7 @@ def test_extreme_scales_nonconvex_penalties(seed):
     (a, b), shape, x_ok = _NONCONVEX_SCALING[penalty]
     ec = int(rng.choice([-600, 600])) if x_ok else 0  # c = 2^ec, d = 2^ed
     if penalty == "mcp":
-        ec //= 2  # gamma scales as c^2
+        ec //= 2  # gamma scales as c^-2
     ed = int(rng.choice([-400, 400]))
     c, d = 2.0 ** ec, 2.0 ** ed
     alpha = 0.01 if penalty in ("l0", "l_half") else 0.1

@@ -141,10 +141,9 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     tol : float
         The estimator's tolerance, checked on the reported certificate: the
         relative duality gap ``n gap <= tol ||y||^2`` (least squares, as
-        :func:`working_set_cd`, its dual point taken after refitting the
-        unpenalised features) or the largest KKT violation (logistic). With
-        unpenalised features (``lam_j = 0``) least squares also needs
-        ``solver``'s own convergence.
+        :func:`working_set_cd`) or the largest KKT violation (logistic). The
+        gap does not certify unpenalised features (``lam_j = 0``); when there
+        are some, least squares also needs ``solver``'s own convergence.
 
     Returns
     -------
