@@ -581,3 +581,60 @@ def test_many_unpenalised_features_fall_back_to_the_kkt_certificate(monkeypatch)
         assert reg.certificate_name_ == "KKT violation" and reg.dual_gap_ is None
         assert reg.converged_
         np.testing.assert_allclose(reg.coef_, ref.coef_, atol=1e-7)
+
+
+@pytest.mark.parametrize("call", [
+    "prox_list", "prox_nan", "prox_empty", "prox_w_init", "prox_complex_y", "gap_list",
+    "gap_nan_y", "gap_neg_l1", "gap_nan_l2", "enet_neg_l1", "logistic_labels",
+    "path_complex_alphas"])
+def test_public_solvers_validate_inputs(call):
+    """Fuzz findings: every public entry point of the least-squares solvers raises a clear
+    ValueError / TypeError up front (lists are accepted as arrays)."""
+    from sparseopt.optimize import enet_duality_gap, enet_working_set_cd, prox_gradient
+    from sparseopt.optimize._datafits import Logistic
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 8), rng.randn(30)
+    Xnan = np.where(X > 2, np.nan, X)
+    cases = {
+        "prox_list": lambda: prox_gradient(X.tolist(), y, L1(0.1)),
+        "prox_nan": lambda: prox_gradient(Xnan, y, L1(0.1)),
+        "prox_empty": lambda: prox_gradient(X[:0], y[:0], L1(0.1)),
+        "prox_w_init": lambda: prox_gradient(X, y, L1(0.1), w_init=np.zeros(7)),
+        "prox_complex_y": lambda: prox_gradient(X, y.astype(complex), L1(0.1)),
+        "gap_list": lambda: enet_duality_gap(X.tolist(), y, np.zeros(8), 0.1),
+        "gap_nan_y": lambda: enet_duality_gap(X, np.r_[np.nan, y[1:]], np.zeros(8), 0.1),
+        "gap_neg_l1": lambda: enet_duality_gap(X, y, np.zeros(8), -1.0),
+        "gap_nan_l2": lambda: enet_duality_gap(X, y, np.zeros(8), 0.1, np.nan),
+        "enet_neg_l1": lambda: enet_working_set_cd(X, y, -1.0, 2.0),
+        "logistic_labels": lambda: working_set_cd(X, y, L1(0.01), Logistic()),
+        "path_complex_alphas": lambda: sparse_path(X, y, alphas=np.array([0.1 + 1j])),
+    }
+    if call == "prox_list":
+        assert prox_gradient(X.tolist(), y, L1(0.1)).coef.shape == (8,)
+        return
+    if call == "gap_list":
+        assert np.isfinite(enet_duality_gap(X.tolist(), y, np.zeros(8), 0.1)[0])
+        return
+    with pytest.raises((ValueError, TypeError)) as info:
+        cases[call]()
+    assert not isinstance(info.value, np.linalg.LinAlgError)
+
+
+def test_extreme_scale_estimators():
+    """Fuzz findings: Lasso / MCP on X * 1e200 are equivariant; SCAD (not equivariant in X)
+    says why it cannot fit; LassoCV on y * 1e200 selects the same alpha (times 1e200)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    y = X @ rng.standard_normal(8) + rng.standard_normal(60)
+    ref = MCPRegression(alpha=0.1, tol=1e-10).fit(X, y)
+    # gamma scales as 1 / c^2: c = 2^300 keeps 3 * 2^-600 representable
+    c = 2.0 ** 300
+    big = MCPRegression(alpha=0.1 * c, gamma=3.0 / c / c, tol=1e-10).fit(X * c, y)
+    np.testing.assert_allclose(big.coef_ * c, ref.coef_, atol=1e-8)
+    with pytest.raises(ValueError, match="standardise X"):
+        SCADRegression(alpha=0.1).fit(X * 1e200, y)
+    a = LassoCV(cv=3, alphas=10).fit(X, y)
+    b = LassoCV(cv=3, alphas=10).fit(X, y * 1e200)
+    assert b.alpha_ / 1e200 == pytest.approx(a.alpha_, rel=1e-10)
+    np.testing.assert_allclose(b.coef_ / 1e200, a.coef_, atol=1e-10)

@@ -105,6 +105,8 @@ _PATH_PENALTY_PARAMS = ("gamma", "l1_ratio", "log_eps", "k", "nonconvex", "group
 def _check_alphas(alphas, owner):
     """A 1-d, non-empty, finite, non-negative grid (a negative alpha makes CD diverge)."""
     try:
+        if np.asarray(alphas).dtype.kind not in "fiub":
+            raise TypeError
         arr = np.asarray(alphas, dtype=float).ravel()
     except (TypeError, ValueError):
         raise ValueError(f"{owner}: alphas must be an int or an array of floats, got "
@@ -247,9 +249,11 @@ def _with_alpha(template, alpha):
     return template.with_alpha(alpha)
 
 
-def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs):
+def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs,
+              y_scale=1.0):
     """Path on the training fold, held-out MSE at every alpha (weighted by the test
-    fold's ``sample_weight``, as scikit-learn's ``LassoCV``)."""
+    fold's ``sample_weight``, as scikit-learn's ``LassoCV``), in units of ``y_scale^2``
+    (a power of two: the errors of a huge ``y`` are compared without overflow)."""
     X_tr, y_tr = X[train], y[train]
     sw = None if sample_weight is None else sample_weight[train] * (train.size / sample_weight[train].sum())
     X_s, y_s, X_off, y_off, row_scale = preprocess_data(X_tr, y_tr, fit_intercept=fit_intercept,
@@ -262,7 +266,7 @@ def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwar
     sw_test = None if sample_weight is None else sample_weight[test]
     if sw_test is not None and sw_test.sum() <= 0:
         sw_test = None  # a test fold of zero-weight rows: fall back to the plain mean
-    return np.average((pred - y[test][:, None]) ** 2, axis=0, weights=sw_test)
+    return np.average(((pred - y[test][:, None]) / y_scale) ** 2, axis=0, weights=sw_test)
 
 
 class _CVMixin:
@@ -285,12 +289,16 @@ class _CVMixin:
             template_alphas = _check_alphas(self.alphas, type(self).__name__)
         cv = check_cv(self.cv)
         folds = list(cv.split(X, y))
+        y_max = float(np.max(np.abs(y), initial=0.0))
+        y_scale = 2.0 ** int(np.round(np.log2(y_max))) if y_max > 0 else 1.0
         mse = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, template_alphas,
-                               path_kwargs) for train, test in folds)
-        self.mse_path_ = np.column_stack(mse)
+                               path_kwargs, y_scale) for train, test in folds)
+        mse = np.column_stack(mse)
+        with np.errstate(over="ignore"):  # not representable beyond |y| ~ 1e154: inf
+            self.mse_path_ = mse * y_scale * y_scale
         self.alphas_ = template_alphas
-        best = int(np.argmin(self.mse_path_.mean(axis=1)))
+        best = int(np.argmin(mse.mean(axis=1)))  # on the scaled errors: no overflow
         self.alpha_ = float(template_alphas[best])
         final = make_final(self.alpha_).fit(X, y, sample_weight=sw)
         self.coef_ = final.coef_

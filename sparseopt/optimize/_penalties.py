@@ -69,6 +69,7 @@ class _Penalty:
     # None: not of that form (SCAD's is only when s_X = 1: ``x_scale_free = False``)
     scale_exponents = None
     shape_scaling = None
+    shape_inf_ok = False
     x_scale_free = True
 
     def rescaled(self, x_scale, y_scale):
@@ -76,14 +77,18 @@ class _Penalty:
         if self.scale_exponents is None or (not self.x_scale_free and x_scale != 1):
             return None
         a, b = self.scale_exponents
-        new = self.with_alpha(self.alpha / x_scale ** a / y_scale ** b)
-        if self.shape_scaling is not None:
-            name, c, d = self.shape_scaling
-            value = np.asarray(getattr(self, name), dtype=float) * x_scale ** c / y_scale ** d
-            if not np.all(np.isfinite(value) & (value > 0)):
-                return None
-            setattr(new, name, value if value.ndim else float(value))
-        return new if np.isfinite(new.alpha) else None
+        sx, sy = np.float64(x_scale), np.float64(y_scale)
+        with np.errstate(over="ignore", under="ignore"):
+            new = self.with_alpha(self.alpha / sx ** a / sy ** b)
+            if self.shape_scaling is not None:
+                name, c, d = self.shape_scaling
+                value = np.asarray(getattr(self, name), dtype=float) * sx ** c / sy ** d
+                # MCP's gamma may overflow to inf: the L1 limit, exact to double precision
+                ok = (value > 0) & (np.isfinite(value) | (self.shape_inf_ok & (value > 1)))
+                if not np.all(ok):
+                    return None
+                setattr(new, name, value if value.ndim else float(value))
+        return new if np.isfinite(new.alpha) and (new.alpha > 0) == (self.alpha > 0) else None
 
     def _w(self, n):
         return _as_weights(self.weights, n)
@@ -241,6 +246,7 @@ class MCP(_Penalty):
     params = ("gamma",)
     scale_exponents = (1, 1)
     shape_scaling = ("gamma", 2, 0)
+    shape_inf_ok = True
 
     def __init__(self, alpha, gamma=3.0, weights=None):
         super().__init__(alpha, weights)

@@ -364,9 +364,11 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
     >>> round(gap, 12)
     0.0
     """
-    n = X.shape[0]
-    w = np.asarray(w, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    X = check_design(X, "enet_duality_gap")
+    n, p = X.shape
+    y = _as_float_vector(y, "y", n, np.float64, "enet_duality_gap")
+    w = _as_float_vector(w, "w", p, np.float64, "enet_duality_gap")
+    _check_enet_strengths(l1, l2, "enet_duality_gap")
     if R is None:
         R = y - np.asarray(X @ w).ravel()
     if XtR is None:
@@ -379,6 +381,13 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
         return gap, primal, primal - gap
     gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n, positive)
     return gap, primal, dual
+
+
+def _check_enet_strengths(l1, l2, owner):
+    for name, value in (("l1", l1), ("l2", l2)):
+        if not (isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, bool) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}.")
 
 
 def _least_squares_suboptimality(X, R, positive=False):
@@ -496,7 +505,7 @@ def check_design(X, owner, check_finite=True):
 
 
 def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix,
-                         cache, **params):
+                         cache, owner="working_set_cd", **params):
     """Validate everything before a compiled kernel touches memory (never modifies inputs).
 
     X: 2-d dense or sparse, float32/float64 (other real dtypes become float64), finite,
@@ -514,29 +523,33 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
                 and value >= 1
         if not ok:
             need = "a finite number >= 0" if name == "tol" else "an int >= 1"
-            raise ValueError(f"working_set_cd: {name} must be {need}, got {value!r}.")
+            raise ValueError(f"{owner}: {name} must be {need}, got {value!r}.")
     if not (gram == "auto" or gram is True or gram is False):
-        raise ValueError(f"working_set_cd: gram must be 'auto', True or False, got {gram!r}.")
+        raise ValueError(f"{owner}: gram must be 'auto', True or False, got {gram!r}.")
     checked = cache is not None and cache.get("checked_X") is X
     if not isinstance(X, spla.LinearOperator):  # (a LinearOperator: prox_gradient, internal)
-        X = check_design(X, "working_set_cd", check_finite=not checked)
+        X = check_design(X, owner, check_finite=not checked)
+    if not hasattr(penalty, "value"):
+        raise TypeError(f"{owner}: penalty must be a penalty object, got {penalty!r}.")
     n, p = X.shape
     if cache is not None:
         cache["checked_X"] = X
     dtype = X.dtype
-    y = _as_float_vector(y, "y", n, dtype)
-    w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype)
-    X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype)
-    row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype)
+    y = _as_float_vector(y, "y", n, dtype, owner)
+    w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype, owner)
+    X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype, owner)
+    row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype, owner)
     alpha = getattr(penalty, "alpha", 0.0)
     if not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"working_set_cd: the penalty's alpha must be finite and >= 0, got "
+        raise ValueError(f"{owner}: the penalty's alpha must be finite and >= 0, got "
                          f"{alpha}.")
     sw = getattr(datafit, "sample_weight", None)
     if sw is not None:
-        sw = _as_float_vector(sw, "the datafit's sample_weight", n, np.float64)
+        sw = _as_float_vector(sw, "the datafit's sample_weight", n, np.float64, owner)
         if np.any(sw < 0):
-            raise ValueError("working_set_cd: the datafit's sample_weight must be >= 0.")
+            raise ValueError(f"{owner}: the datafit's sample_weight must be >= 0.")
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError(f"{owner}: the logistic datafit needs y in {{-1, 1}}.")
     if gram_matrix is not None:
         G = np.asarray(gram_matrix)
         if G.shape != (p, p) or G.dtype.kind not in "fiu":
@@ -576,6 +589,12 @@ def _extreme_scales(X, y, penalty, quadratic):
     if scales == [1.0, 1.0]:
         return None
     pen = penalty.rescaled(*scales) if hasattr(penalty, "rescaled") else None
+    if pen is None and scales[0] != 1.0 and _max_abs(X.data if sp.issparse(X) else X) > 1:
+        # X^T X overflows and this problem cannot be mapped to unit scale
+        raise ValueError(f"working_set_cd: |X| reaches {scales[0]:.1e}, beyond what the "
+                         f"squared norms of the {getattr(penalty, 'name', 'given')} penalty's "
+                         "problem allow in floating point, and this penalty's solution is not "
+                         "equivariant to scaling X; standardise X first.")
     return None if pen is None else (scales[0], scales[1], pen)
 
 
@@ -1134,6 +1153,9 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     """
     start = time.perf_counter()
     datafit = Quadratic() if datafit is None else datafit
+    X, y, w_init, _, _, _ = _check_solver_inputs(
+        X, y, penalty, datafit, w_init, None, None, "auto", None, None, max_iter=max_iter,
+        tol=tol, owner="prox_gradient")
     dtype = X.dtype
     n, p = X.shape
     if isinstance(X, spla.LinearOperator):
@@ -1204,6 +1226,7 @@ def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale
     >>> res.converged, int(np.flatnonzero(res.coef)[0])
     (True, 0)
     """
+    _check_enet_strengths(l1, l2, "enet_working_set_cd")
     return working_set_cd(X, y, _enet_penalty(l1, l2), Quadratic(), w_init=w_init, X_mean=X_mean,
                           row_scale=row_scale, positive=positive, max_iter=max_iter,
                           max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
