@@ -727,6 +727,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix, cache,
         max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every)
     quadratic = isinstance(datafit, Quadratic)
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
+    dtype = X.dtype
+    n, p = X.shape
     scales = _extreme_scales(X, y, penalty, quadratic)
     if scales is not None:
         return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
@@ -735,8 +739,6 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                                screening=screening, anderson=anderson,
                                dual_extrapolation=dual_extrapolation, gram=gram,
                                gram_matrix=gram_matrix, cache=cache, verbose=verbose)
-    dtype = X.dtype
-    n, p = X.shape
     if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
         if sp.issparse(X) and X_mean is not None and quadratic and np.any(X_mean):
             X = _centred_operator(X, X_mean, row_scale)
