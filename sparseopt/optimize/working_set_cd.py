@@ -616,14 +616,21 @@ def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matr
         **kwargs)
     coef = (res.coef * (sy / sx)).astype(X.dtype)
     res.coef = res.x = coef
-    with np.errstate(over="ignore", under="ignore"):  # the certificate in the caller's units
+    # the certificate and objective in the caller's units (inf when not representable;
+    # an exact 0 stays 0)
+    with np.errstate(over="ignore", under="ignore"):
         sy2 = np.float64(sy) * np.float64(sy)
         cert_scale = sy2 if res.certificate_name == "duality gap" else np.float64(sx) * sy
-        res.certificate = float(res.certificate * cert_scale)
-        res.objective = float(res.objective * sy2)
-        for entry in res.history:
-            entry["certificate"] = float(entry["certificate"] * cert_scale)
-            entry["objective"] = float(entry["objective"] * sy2)
+
+    def back(value, scale):
+        with np.errstate(over="ignore", under="ignore"):
+            return float(value * scale) if value != 0 else float(value)
+
+    res.certificate = back(res.certificate, cert_scale)
+    res.objective = back(res.objective, sy2)
+    for entry in res.history:
+        entry["certificate"] = back(entry["certificate"], cert_scale)
+        entry["objective"] = back(entry["objective"], sy2)
     return res
 
 
