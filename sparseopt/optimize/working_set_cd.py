@@ -576,20 +576,26 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
 SCALE_EXPONENT = 200
 
 
-def _extreme_scales(X, y, penalty, quadratic):
+def _extreme_scales(X, y, penalty, quadratic, cache=None):
     """``(s_X, s_y, penalty')`` (powers of 2, exact; 1 for what is not extreme) when X or y
     is extremely scaled and the penalty has a rescaling rule (``penalty.rescaled``), with
     the least-squares datafit; else None."""
     if not quadratic or isinstance(X, spla.LinearOperator) or not penalty.separable:
         return None
+    if cache is not None and cache.get("x_max_of") is X:
+        x_max = cache["x_max"]  # a path: X is scanned once
+    else:
+        x_max = _max_abs(X.data if sp.issparse(X) else X)
+        if cache is not None:
+            cache.update(x_max_of=X, x_max=x_max)
     scales = []
-    for m in (_max_abs(X.data if sp.issparse(X) else X), _max_abs(y)):
+    for m in (x_max, _max_abs(y)):
         e = int(np.round(np.log2(m))) if m > 0 else 0
         scales.append(2.0 ** e if abs(e) > SCALE_EXPONENT else 1.0)
     if scales == [1.0, 1.0]:
         return None
     pen = penalty.rescaled(*scales) if hasattr(penalty, "rescaled") else None
-    if pen is None and scales[0] != 1.0 and _max_abs(X.data if sp.issparse(X) else X) > 1:
+    if pen is None and scales[0] != 1.0 and x_max > 1:
         # X^T X overflows and this problem cannot be mapped to unit scale
         raise ValueError(f"working_set_cd: |X| reaches {scales[0]:.1e}, beyond what the "
                          f"squared norms of the {getattr(penalty, 'name', 'given')} penalty's "
@@ -738,7 +744,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
     dtype = X.dtype
     n, p = X.shape
-    scales = _extreme_scales(X, y, penalty, quadratic)
+    scales = _extreme_scales(X, y, penalty, quadratic, cache)
     if scales is not None:
         return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
                                row_scale=row_scale, positive=positive, max_iter=max_iter,
