@@ -532,6 +532,7 @@ class SEF(_Penalty):
     name = "sef"
     separable = False
     params = ("k", "nonconvex")
+    scale_exponents = (2, 0)  # homogeneous of degree 2 in w
 
     def __init__(self, alpha, k=1, nonconvex=False):
         self.alpha = float(alpha)

@@ -580,7 +580,7 @@ def _extreme_scales(X, y, penalty, quadratic, cache=None):
     """``(s_X, s_y, penalty')`` (powers of 2, exact; 1 for what is not extreme) when X or y
     is extremely scaled and the penalty has a rescaling rule (``penalty.rescaled``), with
     the least-squares datafit; else None."""
-    if not quadratic or isinstance(X, spla.LinearOperator) or not penalty.separable:
+    if not quadratic or isinstance(X, spla.LinearOperator):
         return None
     if cache is not None and cache.get("x_max_of") is X:
         x_max = cache["x_max"]  # a path: X is scanned once
@@ -613,6 +613,10 @@ def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matr
     the gap and the objective by ``s_y^2``, a KKT violation by ``s_X s_y``.
     """
     sx, sy, pen = scales
+    if not pen.separable or (pen.grouped and sp.issparse(X)):
+        # prox_gradient's fixed-point residual is an absolute test: keep its meaning in the
+        # caller's units (the residual scales by s_X s_y); CD's tests are relative
+        kwargs["tol"] = kwargs["tol"] / sx / sy
     Xs = sp.csc_matrix(X * (1.0 / sx)) if sp.issparse(X) else X / X.dtype.type(sx)
     ys = y / y.dtype.type(sy)
     res = working_set_cd(
