@@ -613,10 +613,6 @@ def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matr
     the gap and the objective by ``s_y^2``, a KKT violation by ``s_X s_y``.
     """
     sx, sy, pen = scales
-    if not pen.separable or (pen.grouped and sp.issparse(X)):
-        # prox_gradient's fixed-point residual is an absolute test: keep its meaning in the
-        # caller's units (the residual scales by s_X s_y); CD's tests are relative
-        kwargs["tol"] = kwargs["tol"] / sx / sy
     Xs = sp.csc_matrix(X * (1.0 / sx)) if sp.issparse(X) else X / X.dtype.type(sx)
     ys = y / y.dtype.type(sy)
     res = working_set_cd(
@@ -1157,7 +1153,9 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
 
     Step ``1/L`` with ``L`` the global Lipschitz constant of the datafit
     gradient. Nonconvex penalties use plain proximal gradient (monotone).
-    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual).
+    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual),
+    stopping when it is ``<= tol * ||grad f(0)||_inf`` (relative, so that rescaling X or
+    y does not change when the solver stops; ``tol`` alone when ``grad f(0) = 0``).
 
     Examples
     --------
@@ -1198,6 +1196,8 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     z, t, F_old = w.copy(), 1.0, F(w)
     accelerate = penalty.is_convex
     converged, crit, it = False, np.inf, 0
+    g0 = float(np.max(np.abs(grad(np.zeros(p))))) if p else 0.0
+    threshold = tol * (g0 if np.isfinite(g0) and g0 > 0 else 1.0)
     history = []
     for it in range(1, max_iter + 1):
         w_new = penalty.prox(z - step * grad(z), step, positive)
@@ -1220,7 +1220,7 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
                             "time": time.perf_counter() - start})
             if verbose:
                 print(f"[prox_gradient] iter {it:5d}  objective {F_new:.8e}  residual {crit:.3e}")
-            if crit <= tol:
+            if crit <= threshold:
                 converged = True
                 break
     coef = w.astype(dtype)
