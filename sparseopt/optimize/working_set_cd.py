@@ -714,7 +714,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     sorted in a copy. Least squares with L1, elastic net or group lasso on data
     whose magnitude is beyond ``2^200`` (or below ``2^-200``) is solved on data
     rescaled by powers of two and mapped back, so that the answer is
-    scale-equivariant instead of overflowing in the squared norms.
+    scale-equivariant instead of overflowing in the squared norms (every
+    penalty with a rescaling rule, ``penalty.rescaled``). ``certificate`` and
+    ``objective`` are then in the caller's units: beyond ``|y| ~ 1e154`` they
+    are not representable and read ``inf`` (``coef`` stays exact).
 
     Returns
     -------
