@@ -604,7 +604,8 @@ def _extreme_scales(X, y, penalty, quadratic, cache=None):
     return None if pen is None else (scales[0], scales[1], pen)
 
 
-def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matrix, **kwargs):
+def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean=None, gram_matrix=None,
+                    solver=None, **kwargs):
     """Solve on ``X / s_X``, ``y / s_y`` and map back (``w = (s_y / s_X) v``).
 
     With ``X = s_X X'`` and ``y = s_y y'`` the objective is ``s_y^2`` times the one of
@@ -615,11 +616,12 @@ def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean, gram_matr
     sx, sy, pen = scales
     Xs = sp.csc_matrix(X * (1.0 / sx)) if sp.issparse(X) else X / X.dtype.type(sx)
     ys = y / y.dtype.type(sy)
-    res = working_set_cd(
-        Xs, ys, pen, datafit, w_init=None if w_init is None else w_init * (sx / sy),
-        X_mean=None if X_mean is None else X_mean / sx,
-        gram_matrix=None if gram_matrix is None else np.asarray(gram_matrix) / sx / sx,
-        **kwargs)
+    if X_mean is not None:
+        kwargs["X_mean"] = X_mean / sx
+    if gram_matrix is not None:
+        kwargs["gram_matrix"] = np.asarray(gram_matrix) / sx / sx
+    res = (working_set_cd if solver is None else solver)(
+        Xs, ys, pen, datafit, w_init=None if w_init is None else w_init * (sx / sy), **kwargs)
     coef = (res.coef * (sy / sx)).astype(X.dtype)
     res.coef = res.x = coef
     # the certificate and objective in the caller's units (inf when not representable;
@@ -1176,6 +1178,11 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     X, y, w_init, _, _, _ = _check_solver_inputs(
         X, y, penalty, datafit, w_init, None, None, "auto", None, None, max_iter=max_iter,
         tol=tol, owner="prox_gradient")
+    scales = _extreme_scales(X, y, penalty, isinstance(datafit, Quadratic))
+    if scales is not None:  # (see working_set_cd)
+        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init,
+                               solver=prox_gradient, positive=positive, max_iter=max_iter,
+                               tol=tol, verbose=verbose)
     dtype = X.dtype
     n, p = X.shape
     if isinstance(X, spla.LinearOperator):
