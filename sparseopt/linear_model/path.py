@@ -17,7 +17,8 @@ from sklearn.model_selection import check_cv
 
 from ..optimize._datafits import Quadratic
 from ..optimize._penalties import LHalf, LTwoThirds, L0, SEF
-from ..optimize.working_set_cd import column_sq_norms, working_set_cd
+from ..optimize.working_set_cd import (_as_float_vector, check_design, column_sq_norms,
+                                       working_set_cd)
 from ..utils._array_api import to_numpy
 from ..utils.validation import (
     Interval,
@@ -36,14 +37,57 @@ __all__ = ["sparse_path", "LassoCV", "SparseLinearRegressionCV"]
 _NO_ALPHA_MAX = (LHalf, LTwoThirds, L0, SEF)
 
 
-def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None):
-    n = X.shape[0]
+def _free_features(penalty_template, p):
+    """Indices of the unpenalised features (weight 0) of a penalty template."""
+    if getattr(penalty_template, "grouped", False):
+        if not hasattr(penalty_template, "group_ptr"):
+            penalty_template.bind(p)
+        free_groups = np.flatnonzero(penalty_template.gw == 0)
+        return np.flatnonzero(np.isin(penalty_template.feature_group, free_groups))
+    weights = getattr(penalty_template, "weights", None)
+    if weights is None:
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero(np.asarray(weights, dtype=float).ravel() == 0)
+
+
+def _residual_after_free_fit(X, y, free, X_mean=None, row_scale=None, positive=False):
+    """``y - X_U u`` with ``u`` the least-squares fit of the unpenalised columns
+    (``u >= 0`` with ``positive``): the residual at the solution for alpha >= alpha_max."""
+    y = np.asarray(y, dtype=np.float64)
+    if free.size == 0:
+        return y
+    XU = X[:, free]
+    if sp.issparse(X):
+        XU = XU.toarray()
+        if X_mean is not None:
+            v = np.ones(X.shape[0]) if row_scale is None else np.asarray(row_scale, float)
+            XU = XU - np.outer(v, X_mean[free])
+    XU = np.asarray(XU, dtype=np.float64)
+    if positive:
+        from scipy.optimize import lsq_linear
+
+        u = lsq_linear(XU, y, bounds=(0, np.inf), method="bvls").x
+    else:
+        u = np.linalg.lstsq(XU, y, rcond=None)[0]
+    return y - XU @ u
+
+
+def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None, positive=False):
+    """Smallest alpha with a zero penalised part at the solution (w = 0 a KKT point for the
+    nonconvex penalties): from ``X^T R / n`` where ``R`` is the residual after fitting the
+    unpenalised features (exact for weighted L1 and the group lasso; the elastic net's
+    ridge on unpenalised features is left out of that fit), one-sided with ``positive``."""
+    n, p = X.shape
+    y = _residual_after_free_fit(X, y, _free_features(penalty_template, p), X_mean, row_scale,
+                                 positive)
     if sp.issparse(X) and X_mean is not None:
         v = np.ones(n) if row_scale is None else row_scale
         Xty = np.asarray(X.T @ y).ravel() - X_mean * float(v @ y)
     else:
         Xty = np.asarray(X.T @ y).ravel()
     neg_grad0 = Xty / n
+    if positive:  # only positive correlations can move a coefficient away from 0
+        neg_grad0 = np.maximum(neg_grad0, 0.0)
     if isinstance(penalty_template, _NO_ALPHA_MAX) or getattr(penalty_template, "name", "") == "l0":
         return float(np.max(np.abs(neg_grad0)))
     if getattr(penalty_template, "cel0_lambda", None) is not None:
@@ -51,7 +95,38 @@ def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None):
         a = np.sqrt(column_sq_norms(X, X_mean, row_scale) / n)
         ok = a > 0
         return float(np.max((np.abs(neg_grad0[ok]) / a[ok]) ** 2) / 2) if np.any(ok) else 0.0
-    return float(penalty_template.alpha_max(neg_grad0))
+    return float(penalty_template.alpha_max(neg_grad0, positive))
+
+
+_PATH_PENALTY_PARAMS = ("gamma", "l1_ratio", "log_eps", "k", "nonconvex", "groups",
+                        "group_weights", "weights")
+
+
+def _check_alphas(alphas, owner):
+    """A 1-d, non-empty, finite, non-negative grid (a negative alpha makes CD diverge)."""
+    try:
+        if np.asarray(alphas).dtype.kind not in "fiub":
+            raise TypeError
+        arr = np.asarray(alphas, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: alphas must be an int or an array of floats, got "
+                         f"{alphas!r}.") from None
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{owner}: alphas must be non-empty, finite and >= 0, got "
+                         f"{np.asarray(alphas).tolist()!r}.")
+    return np.sort(arr)[::-1]
+
+
+def _check_path_data(X, y, X_mean, row_scale):
+    """Validate ``sparse_path``'s data: 2-d real finite X (CSC for sparse, float64 for other
+    dtypes than float32/64), finite y of length n_samples, the centring vectors."""
+    X = check_design(X, "sparse_path")
+    n, p = X.shape
+    y = _as_float_vector(y, "y", n, X.dtype, owner="sparse_path")
+    for name, vec, size in (("X_mean", X_mean, p), ("row_scale", row_scale, n)):
+        if vec is not None:
+            _as_float_vector(vec, name, size, np.float64, owner="sparse_path")
+    return X, y
 
 
 def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_scale=None,
@@ -78,8 +153,16 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     tol, max_iter, max_epochs, p0, positive, verbose
         Passed to :func:`sparseopt.optimize.working_set_cd` at every alpha.
     **penalty_params
-        ``gamma``, ``l1_ratio``, ``log_eps`` (log-sum offset), ``k``, ``groups``,
-        ``weights``... as :class:`SparseLinearRegression`.
+        ``gamma``, ``l1_ratio``, ``log_eps`` (log-sum offset), ``k``, ``nonconvex``,
+        ``groups``, ``group_weights``, ``weights``, as :class:`SparseLinearRegression`
+        (only with a penalty name). Any other keyword raises ``TypeError``.
+
+    Notes
+    -----
+    ``alpha_max`` is computed from the residual after a least-squares fit of the
+    unpenalised features (``weights`` 0; with ``positive`` a non-negative fit and
+    only positive correlations), so that the first point of the grid is the
+    solution with every penalised coefficient at 0.
 
     Returns
     -------
@@ -100,8 +183,23 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
     ((30, 5), True)
     """
-    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-    y = np.asarray(y, dtype=dtype)
+    unknown = sorted(set(penalty_params) - set(_PATH_PENALTY_PARAMS))
+    if unknown:
+        raise TypeError(f"sparse_path() got unexpected keyword argument(s) {unknown}; the "
+                        f"penalty parameters are {list(_PATH_PENALTY_PARAMS)}.")
+    if not isinstance(penalty, str) and penalty_params:
+        raise TypeError("sparse_path: penalty parameters "
+                        f"{sorted(penalty_params)} apply to a penalty name only; set them on "
+                        "the penalty object.")
+    if not (isinstance(eps, numbers.Real) and np.isfinite(eps) and 0 < eps <= 1):
+        raise ValueError(f"sparse_path: eps must be in (0, 1], got {eps!r}.")
+    if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+        if alphas < 1:
+            raise ValueError(f"sparse_path: alphas must be >= 1 when an int, got {alphas}.")
+    else:
+        alphas = _check_alphas(alphas, "sparse_path")
+    X, y = _check_path_data(X, y, X_mean, row_scale)
+    dtype = X.dtype
     n, p = X.shape
     if isinstance(penalty, str):
         params = dict(penalty_params)
@@ -113,12 +211,10 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
         template = est._build_penalty(p, column_sq_norms(X, X_mean, row_scale) / n)
     else:
         template = penalty
-    alpha_max = _alpha_max(template, X, y, X_mean, row_scale)
+    alpha_max = _alpha_max(template, X, y, X_mean, row_scale, positive)
     if isinstance(alphas, numbers.Integral):
         alphas = np.geomspace(alpha_max, alpha_max * eps, int(alphas)) if alpha_max > 0 \
             else np.zeros(int(alphas))
-    else:
-        alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
     coefs = np.zeros((p, alphas.size), dtype=dtype)
     certificates = np.zeros(alphas.size)
     n_iters, converged = [], []
@@ -153,8 +249,11 @@ def _with_alpha(template, alpha):
     return template.with_alpha(alpha)
 
 
-def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs):
-    """Path on the training fold, held-out MSE at every alpha."""
+def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs,
+              y_scale=1.0):
+    """Path on the training fold, held-out MSE at every alpha (weighted by the test
+    fold's ``sample_weight``, as scikit-learn's ``LassoCV``), in units of ``y_scale^2``
+    (a power of two: the errors of a huge ``y`` are compared without overflow)."""
     X_tr, y_tr = X[train], y[train]
     sw = None if sample_weight is None else sample_weight[train] * (train.size / sample_weight[train].sum())
     X_s, y_s, X_off, y_off, row_scale = preprocess_data(X_tr, y_tr, fit_intercept=fit_intercept,
@@ -164,7 +263,10 @@ def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwar
                                  row_scale=row_scale if sparse else None, **path_kwargs)
     intercepts = y_off - X_off @ coefs
     pred = np.asarray(X[test] @ coefs) + intercepts
-    return np.mean((pred - y[test][:, None]) ** 2, axis=0)
+    sw_test = None if sample_weight is None else sample_weight[test]
+    if sw_test is not None and sw_test.sum() <= 0:
+        sw_test = None  # a test fold of zero-weight rows: fall back to the plain mean
+    return np.average(((pred - y[test][:, None]) / y_scale) ** 2, axis=0, weights=sw_test)
 
 
 class _CVMixin:
@@ -175,22 +277,28 @@ class _CVMixin:
         X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True)
         X = sp.csc_matrix(X) if sp.issparse(X) else to_numpy(X)
         y = np.asarray(to_numpy(y), dtype=X.dtype)
-        # the grid comes from the full data so that every fold shares it
-        X_s, y_s, X_off, _, row_scale = preprocess_data(X, y, fit_intercept=self.fit_intercept)
+        sw = check_sample_weight(to_numpy(sample_weight), X)
+        # the grid comes from the full (weighted) data so that every fold shares it
+        X_s, y_s, X_off, _, row_scale = preprocess_data(X, y, fit_intercept=self.fit_intercept,
+                                                        sample_weight=sw)
         sparse = sp.issparse(X)
         if isinstance(self.alphas, numbers.Integral):
-            template_alphas = self._grid(X_s, y_s, X_off if sparse else None, path_kwargs)
+            template_alphas = self._grid(X_s, y_s, X_off if sparse else None,
+                                         row_scale if sparse else None, path_kwargs)
         else:
-            template_alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
+            template_alphas = _check_alphas(self.alphas, type(self).__name__)
         cv = check_cv(self.cv)
         folds = list(cv.split(X, y))
-        sw = check_sample_weight(to_numpy(sample_weight), X)
+        y_max = float(np.max(np.abs(y), initial=0.0))
+        y_scale = 2.0 ** int(np.round(np.log2(y_max))) if y_max > 0 else 1.0
         mse = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, template_alphas,
-                               path_kwargs) for train, test in folds)
-        self.mse_path_ = np.column_stack(mse)
+                               path_kwargs, y_scale) for train, test in folds)
+        mse = np.column_stack(mse)
+        with np.errstate(over="ignore"):  # not representable beyond |y| ~ 1e154: inf
+            self.mse_path_ = mse * y_scale * y_scale
         self.alphas_ = template_alphas
-        best = int(np.argmin(self.mse_path_.mean(axis=1)))
+        best = int(np.argmin(mse.mean(axis=1)))  # on the scaled errors: no overflow
         self.alpha_ = float(template_alphas[best])
         final = make_final(self.alpha_).fit(X, y, sample_weight=sw)
         self.coef_ = final.coef_
@@ -200,14 +308,15 @@ class _CVMixin:
         self.dual_gap_ = getattr(final, "dual_gap_", None)
         return self
 
-    def _grid(self, X_s, y_s, X_mean, path_kwargs):
+    def _grid(self, X_s, y_s, X_mean, row_scale, path_kwargs):
         n, p = X_s.shape
         kw = dict(self._penalty_kwargs())
         if "log_eps" in kw:
             kw["eps"] = kw.pop("log_eps")
         template = SparseLinearRegression(**kw)._build_penalty(
-            p, column_sq_norms(X_s, X_mean) / n)
-        alpha_max = _alpha_max(template, X_s, y_s, X_mean)
+            p, column_sq_norms(X_s, X_mean, row_scale) / n)
+        alpha_max = _alpha_max(template, X_s, y_s, X_mean, row_scale,
+                               path_kwargs.get("positive", False))
         return np.geomspace(alpha_max, alpha_max * self.eps, int(self.alphas)) if alpha_max > 0 \
             else np.full(int(self.alphas), 1e-12)
 
@@ -235,7 +344,11 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
     ----------
     alpha_ : float
     alphas_ : ndarray of shape (n_alphas,)
+        From ``alpha_max`` of the full (weighted, centred) data: ``max_j |x_j^T y| / n``
+        (``max_j x_j^T y / n`` with ``positive``), as scikit-learn's ``LassoCV``.
     mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, weighted by the test fold's ``sample_weight``
+        (the training folds' weights are rescaled to sum to their size).
     coef_, intercept_, n_iter_, dual_gap_
     estimator_ : Lasso
         The refit on all the data.

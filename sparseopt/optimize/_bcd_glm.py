@@ -23,9 +23,9 @@ exactly with one loss over stacked rows (:class:`_WeightedLogisticRidgeLoss`):
 the logistic rows of the design are scaled by ``sqrt(s_i) / 2`` so that their
 curvature bound is 1 (the block bounds ``H_b`` are then ``A_b^T S A_b / 4``,
 the same as the unweighted ``logistic`` objective's when ``s = 1``), followed
-by the ridge rows ``sqrt(n l2) I`` with the squared loss (``penalty.value``
-of the elastic net puts ``l2 / 2 ||w||^2`` on every coordinate, the intercept
-column included, and so does this).
+by the ridge rows ``sqrt(n l2) diag(sqrt(r))`` with the squared loss (``r``
+the elastic net's ridge weights: 0 on the intercept column, which is not
+ridge-penalised, as in ``penalty.value``).
 """
 from __future__ import annotations
 
@@ -36,9 +36,10 @@ from scipy.special import expit
 from ._bcd_objectives import LinearModelObjective, least_squares, logistic
 from ._bcd_penalties import SeparablePenalty
 from ._datafits import Quadratic
+from ._logistic_gap import make_logistic_gap
 from ._penalties import L1
 from ._result import SolverResult
-from .working_set_cd import duality_gap
+from .working_set_cd import _FreeFeatures, duality_gap
 
 __all__ = ["bcd_linear_model"]
 
@@ -105,6 +106,13 @@ def _l1_l2(penalty, n_features):
     return np.asarray(lam, dtype=np.float64), float(getattr(penalty, "l2", 0.0))
 
 
+def _ridge_rows(penalty, n, p, l2, sparse):
+    """``sqrt(n l2) diag(sqrt(r))``: the elastic net's ridge part as least-squares rows
+    (``r`` the ridge weights, 0 for the logistic intercept column)."""
+    r = np.sqrt(penalty._ridge(p)) if hasattr(penalty, "_ridge") else np.ones(p)
+    return np.sqrt(n * l2) * (sp.diags(r, format="csc") if sparse else np.diag(r))
+
+
 def _stack_rows(A, B, sparse):
     return sp.vstack([A, B], format="csc") if sparse else np.vstack([A, B])
 
@@ -141,7 +149,9 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     tol : float
         The estimator's tolerance, checked on the reported certificate: the
         relative duality gap ``n gap <= tol ||y||^2`` (least squares, as
-        :func:`working_set_cd`) or the largest KKT violation (logistic). The
+        :func:`working_set_cd`), the logistic duality gap ``gap <= tol * f(0)``
+        (l1 / elastic net with at most an intercept unpenalised) or the largest
+        KKT violation (other logistic problems). The
         gap does not certify unpenalised features (``lam_j = 0``); when there
         are some, least squares also needs ``solver``'s own convergence.
 
@@ -187,7 +197,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             extra = 1
         target = y64
         if l2 > 0:
-            ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+            ridge = _ridge_rows(penalty, n, p, l2, sparse)
             if extra:
                 ridge = sp.hstack([ridge, sp.csc_matrix((p, 1))], format="csc")
             A = _stack_rows(A, ridge, sparse)
@@ -202,7 +212,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             loss = _WeightedLogisticRidgeLoss(y64, s, p if l2 > 0 else 0)
             A = sp.diags(loss.scale) @ A if sparse else loss.scale[:, None] * A
             if l2 > 0:
-                ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+                ridge = _ridge_rows(penalty, n, p, l2, sparse)
                 A = _stack_rows(A, ridge, sparse)
             objective = LinearModelObjective(A, loss)
     n_coords = p + extra
@@ -225,14 +235,20 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             R = R - v * (v @ R) / (v @ v)
         # X_c^T R = X^T R - X_mean (v^T R), and v^T R = 0 after the projection
         XtR = np.asarray(X.T @ R, dtype=np.float64).ravel()
-        gap, primal, _, _ = duality_gap(y64, w, penalty, R, XtR, n, positive)
-        converged = n * gap <= tol * float(y64 @ y64)
+        if _FreeFeatures.affordable(n, int(np.sum(lam == 0)) + extra):
+            dual = _free_dual_point(X, R, XtR, w, lam, l2, positive, v if extra else None)
+            gap, primal, _, _ = duality_gap(y64, w, penalty, R, XtR, n, positive, *dual)
+            converged = n * gap <= tol * float(y64 @ y64)
+            certificate, name, value = gap, "duality gap", primal
+        else:  # too many unpenalised features to refit densely: the KKT violation
+            kkt = penalty.subdiff_distance(w, -XtR / n, np.ones(p), positive)
+            certificate, name = float(np.max(kkt)), "KKT violation"
+            converged = certificate <= tol
+            value = float(R @ R) / (2 * n) + penalty.value(w)
         if np.any(lam == 0):
-            # the rescaled dual point of duality_gap says nothing about unpenalised
-            # features (lam_j = 0, e.g. alpha = 0 or l1_ratio = 0): require BCD's own
-            # fixed-point residual on top of the gap
+            # with unpenalised features (lam_j = 0, e.g. alpha = 0 or l1_ratio = 0) also
+            # require BCD's own fixed-point residual on top of the certificate
             converged = converged and bool(result.converged)
-        certificate, name, value = gap, "duality gap", primal
     else:
         # the KKT violation working_set_cd reports for the logistic datafit
         Xw = np.asarray(X @ w, dtype=np.float64).ravel()
@@ -246,6 +262,13 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         converged = certificate <= tol
         name = "KKT violation"
         value = datafit.value(y64, Xw) + penalty.value(w)
+        gap_obj = make_logistic_gap(X64, y64, datafit, penalty, positive)
+        if gap_obj is not None:  # the duality gap working_set_cd reports (and its test)
+            rho, _ = gap_obj.dual_rho(Xw)
+            v = np.asarray(X64.T @ gap_obj.theta(rho)).ravel()
+            certificate, value, _ = gap_obj.gap(Xw, w, v, rho)
+            converged = certificate <= tol * gap_obj.f0
+            name = "duality gap"
     if solver.verbose:
         print(f"[bcd_linear_model] {result.n_iter} BCD iterations, {name} {certificate:.3e}")
     coef = w.astype(out_dtype, copy=False)
@@ -253,3 +276,30 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
                         certificate=float(certificate), certificate_name=name, tol=tol,
                         objective=float(value), active_set_iter=result.active_set_iter,
                         bcd=result)
+
+
+def _free_dual_point(X, R, XtR, w, lam, l2, positive, v=None):
+    """A dual candidate ``(R', X^T R', w')`` with the unpenalised features (``lam_j = 0``)
+    and the centring column ``v`` refitted, so that the dual point satisfies their
+    constraints (see ``working_set_cd._FreeFeatures``); ``(None, None, None)`` when there
+    are none (``duality_gap`` then uses ``R``)."""
+    free = np.flatnonzero(lam == 0)
+    if free.size == 0 or free.size == lam.size:
+        return None, None, None
+    XU = X[:, free]
+    XU = XU.toarray() if sp.issparse(XU) else np.asarray(XU)
+    extra = 0 if v is None else 1
+    if extra:  # the centring coefficient: free, no ridge, no sign constraint
+        XU = np.column_stack([XU, v])
+    ridge = np.r_[np.full(free.size, l2), np.zeros(extra)]
+    lower = np.r_[np.zeros(free.size), np.full(extra, -np.inf)] if positive else None
+
+    def rmatvec(r, cols=None):
+        out = np.asarray(X.T @ r, dtype=np.float64).ravel()
+        return out if cols is None else out[cols]
+
+    ff = _FreeFeatures(XU, rmatvec, X.shape[1], ridge, lower)
+    R_d, XtR_d, wU = ff.refit(R, XtR, np.r_[w[free], np.zeros(extra)])
+    w_d = w.copy()
+    w_d[free] = wU[:free.size]
+    return R_d, XtR_d, w_d

@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
 from ._datafits import Logistic, Quadratic
+from ._logistic_gap import make_logistic_gap
 from ._penalties import L1, ElasticNetPenalty
 from ._result import SolverResult
 
@@ -51,6 +52,33 @@ STALL_RTOL = 1e-3
 STALL_CHECKS = 50
 STALL_EPS = 1e3
 STALL_OUTER = 3
+# logistic loss: every DIVERGENCE_CHECKS inner checks, test whether the objective decreases
+# without bound along the coefficients on which the penalty is flat (see _unbounded_ray)
+DIVERGENCE_CHECKS = 20
+# a subproblem that spends all of max_epochs and leaves the outer certificate above half
+# its value (SLOW_OUTER times in a row): sublinear progress, stop ("stagnation")
+SLOW_OUTER = 1
+# sublinear progress across outer iterations: the epochs spent per halving of the outer
+# certificate at least double SUBLINEAR_RUNS times in a row, each subproblem taking at
+# least SUBLINEAR_MIN_EPOCHS (linear convergence keeps that cost about constant)
+SUBLINEAR_RUNS = 3
+SUBLINEAR_MIN_EPOCHS = 1000
+STOP_ADVICE = {
+    "stagnation": "Coordinate descent progresses sublinearly: the epochs needed per halving "
+                  "of the certificate keep doubling, or a subproblem used all of max_epochs "
+                  "without halving it (e.g. nearly separable classes with a penalty whose "
+                  "slope vanishes, log-sum or l_q, or a very ill-conditioned design); "
+                  "increase tol or alpha, or max_epochs.",
+    "max_iter": "The solver ran out of outer iterations (max_iter): increase max_iter or tol.",
+    "precision": "The certificate stalled at the rounding floor of the working precision "
+                 "(the objective no longer decreases by more than 1000 machine epsilons): tol "
+                 "is below what this dtype and data scale allow; increase tol or use float64 / "
+                 "rescaled data.",
+    "divergence": "No minimiser: the objective decreases without bound as the coefficients on "
+                  "which the penalty is flat (unpenalised ones, or MCP / SCAD beyond gamma * "
+                  "alpha, or l0) grow, because they separate the classes; the coefficients "
+                  "diverge. Increase alpha or gamma, or use a convex penalty (l1, elasticnet).",
+}
 
 
 # ----------------------------------------------------------------------- designs
@@ -114,11 +142,11 @@ class _DenseDesign:
         return _cd_fast.cd_epochs_logistic_dense(self.X, self.y, self.sw, w, self.state, lipschitz, ws,
                                                  kind, lam, gamma, l2, positive, n_epochs)
 
-    def group_epochs(self, w, penalty, group_lipschitz, ws, lam_g, n_epochs):
+    def group_epochs(self, w, penalty, group_lipschitz, ws, lam_g, n_epochs, positive=False):
         buf = np.empty(int(np.max(np.diff(penalty.group_ptr))), self.X.dtype)
         return _cd_fast.group_cd_epochs_dense(self.X, w, self.state, penalty.group_ptr,
                                               penalty.group_features, group_lipschitz, ws,
-                                              lam_g, buf, n_epochs)
+                                              lam_g, buf, n_epochs, positive)
 
 
 class _GramDesign(_DenseDesign):
@@ -183,7 +211,9 @@ class _SparseDesign:
     def _prepare(X, datafit, quadratic, X_mean, v):
         """Everything that depends on X only (not on y or the penalty)."""
         X = sp.csc_matrix(X)
-        X.sort_indices()
+        if not X.has_sorted_indices:  # sort a copy: the caller's matrix is never modified
+            X = X.copy()
+            X.sort_indices()
         n, p = X.shape
         dtype = X.dtype
         out = dict(X=X, XT=X.T, data=np.ascontiguousarray(X.data, dtype=dtype),
@@ -295,13 +325,18 @@ def _extrapolation_weights(iterates):
 
 
 # ----------------------------------------------------------------------- duality gap
-def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None):
+def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None,
+                w_dual=None):
     """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso (spec section 3).
 
     The dual point is ``s * R_tilde`` rescaled to feasibility, ``R_tilde`` the
     augmented residual ``[R; -sqrt(n l2) w]`` (elastic net = Lasso on an
     augmented design). ``R_dual``/``XtR_dual`` give another candidate dual
-    point (e.g. extrapolated residuals, l2 = 0 only).
+    point: the residual ``y - X w_dual`` of another ``w_dual`` (e.g. ``w`` with
+    its unpenalised features refitted), or extrapolated residuals (l2 = 0,
+    ``w_dual`` None). The rescaling ``s`` only enforces the constraints of the
+    penalised features: the candidate must already satisfy ``x~_j^T R~ = 0``
+    (``<= 0`` with ``positive``) on the unpenalised ones.
 
     Returns
     -------
@@ -311,7 +346,6 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     l2 = float(getattr(penalty, "l2", 0.0))
     lam = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
     R_norm2 = float(R @ R)
-    w_norm2 = float(w @ w)
     primal = R_norm2 / (2 * n) + penalty.value(w)
     if lam <= 0:
         # no L1 part: the rescaled augmented residual is not dual feasible (the
@@ -324,11 +358,12 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
         # the exact suboptimality, see enet_duality_gap; working_set_cd uses the KKT test)
         return np.inf, primal, -np.inf, 1.0
     if R_dual is None:
-        R_dual, XtR_dual, wd2 = R, XtR, w_norm2
-    else:
-        wd2 = 0.0
+        R_dual, XtR_dual, w_dual = R, XtR, w
+    elif w_dual is None:  # extrapolated residuals (l2 = 0)
+        w_dual = np.zeros_like(w)
+    wd2 = float(w_dual @ w_dual)
     Rd2 = float(R_dual @ R_dual)
-    v = XtR_dual - n * l2 * w if R_dual is R else XtR_dual
+    v = XtR_dual - n * l2 * w_dual
     worst = penalty.dual_norm_positive(v) if positive else penalty.dual_norm(v)
     s = 1.0 if (lam <= 0 or worst <= n * lam) else n * lam / worst
     dual = (2 * s * float(y @ R_dual) - s * s * (Rd2 + n * l2 * wd2)) / (2 * n)
@@ -357,9 +392,11 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
     >>> round(gap, 12)
     0.0
     """
-    n = X.shape[0]
-    w = np.asarray(w, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    X = check_design(X, "enet_duality_gap")
+    n, p = X.shape
+    y = _as_float_vector(y, "y", n, np.float64, "enet_duality_gap")
+    w = _as_float_vector(w, "w", p, np.float64, "enet_duality_gap")
+    _check_enet_strengths(l1, l2, "enet_duality_gap")
     if R is None:
         R = y - np.asarray(X @ w).ravel()
     if XtR is None:
@@ -372,6 +409,13 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
         return gap, primal, primal - gap
     gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n, positive)
     return gap, primal, dual
+
+
+def _check_enet_strengths(l1, l2, owner):
+    for name, value in (("l1", l1), ("l2", l2)):
+        if not (isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, bool) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}.")
 
 
 def _least_squares_suboptimality(X, R, positive=False):
@@ -406,8 +450,22 @@ def _sparse_col_sq(X, row_weights=None):
     return np.bincount(cols, weights=vals, minlength=X.shape[1])
 
 
+def _max_abs(a):
+    """``max |a|`` without a temporary copy of ``a`` (0 for an empty array)."""
+    return float(max(a.max(), -a.min())) if a.size else 0.0
+
+
 def column_sq_norms(X, X_mean=None, row_scale=None):
-    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design."""
+    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design.
+
+    Beyond ``2^SCALE_EXPONENT`` the squares are formed on ``X`` divided by a power of two
+    and scaled back: a norm that is not representable is ``inf``, never NaN."""
+    x_max = _max_abs(X.data if sp.issparse(X) else X)
+    if x_max > 2.0 ** SCALE_EXPONENT or 0 < x_max < 2.0 ** -SCALE_EXPONENT:
+        scale = 2.0 ** int(np.round(np.log2(x_max)))
+        with np.errstate(over="ignore"):
+            return column_sq_norms(X * (1.0 / scale), None if X_mean is None
+                                   else np.asarray(X_mean) / scale, row_scale) * scale * scale
     if not sp.issparse(X):
         return np.einsum("ij,ij->j", X, X)
     sq = _sparse_col_sq(X)
@@ -436,6 +494,182 @@ def _centred_operator(X, X_mean, row_scale):
 
 
 # ----------------------------------------------------------------------- the solver
+def _as_float_vector(a, name, size, dtype, owner="working_set_cd"):
+    """A finite 1-d copy of ``a`` of length ``size`` in ``dtype`` (ValueError otherwise)."""
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{owner}: {name} is not an array ({exc}).") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: {name} must be real numeric, got dtype {arr.dtype}.")
+    if arr.ndim != 1 or arr.shape[0] != size:
+        raise ValueError(f"{owner}: {name} has shape {arr.shape}, expected ({size},).")
+    arr = np.array(arr, dtype=dtype, copy=True)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{owner}: {name} contains NaN or inf.")
+    return arr
+
+
+def check_design(X, owner, check_finite=True):
+    """A 2-d real design with at least one sample and one feature: CSC (no copy when it
+    already is) or ndarray, float32/float64 kept and other real dtypes cast to float64,
+    finite (``TypeError`` for complex or non-numeric dtypes, ``ValueError`` otherwise)."""
+    if not sp.issparse(X) and not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: X must be real, got dtype {X.dtype}.")
+    if X.ndim != 2:
+        raise ValueError(f"{owner}: X must be 2-d, got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)  # no copy if X is already CSC (never modified below)
+    if check_finite and not np.all(np.isfinite(X.data if sp.issparse(X) else X)):
+        raise ValueError(f"{owner}: X contains NaN or inf.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"{owner}: X has shape {X.shape}; at least one sample and one "
+                         "feature are needed.")
+    return X
+
+
+def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix,
+                         cache, owner="working_set_cd", **params):
+    """Validate everything before a compiled kernel touches memory (never modifies inputs).
+
+    X: 2-d dense or sparse, float32/float64 (other real dtypes become float64), finite,
+    at least one sample and one feature; y, w_init, X_mean, row_scale: finite vectors of
+    the right length (copied, cast to X's dtype); the datafit's sample weights; a
+    ``gram_matrix`` must be X^T X (checked on a random probe); the integer and tolerance
+    parameters. A path's ``cache`` remembers that X was checked.
+    """
+    for name, value in params.items():
+        if name == "tol":
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) \
+                and value >= 0
+        else:
+            ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
+                and value >= 1
+        if not ok:
+            need = "a finite number >= 0" if name == "tol" else "an int >= 1"
+            raise ValueError(f"{owner}: {name} must be {need}, got {value!r}.")
+    if not (gram == "auto" or gram is True or gram is False):
+        raise ValueError(f"{owner}: gram must be 'auto', True or False, got {gram!r}.")
+    checked = cache is not None and cache.get("checked_X") is X
+    if not isinstance(X, spla.LinearOperator):  # (a LinearOperator: prox_gradient, internal)
+        X = check_design(X, owner, check_finite=not checked)
+    if not hasattr(penalty, "value"):
+        raise TypeError(f"{owner}: penalty must be a penalty object, got {penalty!r}.")
+    n, p = X.shape
+    if cache is not None:
+        cache["checked_X"] = X
+    dtype = X.dtype
+    y = _as_float_vector(y, "y", n, dtype, owner)
+    w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype, owner)
+    X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype, owner)
+    row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype, owner)
+    alpha = getattr(penalty, "alpha", 0.0)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"{owner}: the penalty's alpha must be finite and >= 0, got "
+                         f"{alpha}.")
+    sw = getattr(datafit, "sample_weight", None)
+    if sw is not None:
+        sw = _as_float_vector(sw, "the datafit's sample_weight", n, np.float64, owner)
+        if np.any(sw < 0):
+            raise ValueError(f"{owner}: the datafit's sample_weight must be >= 0.")
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError(f"{owner}: the logistic datafit needs y in {{-1, 1}}.")
+    if gram_matrix is not None:
+        G = np.asarray(gram_matrix)
+        if G.shape != (p, p) or G.dtype.kind not in "fiu":
+            raise ValueError(f"working_set_cd: gram_matrix must be a real ({p}, {p}) array "
+                             f"(X^T X), got shape {G.shape} and dtype {G.dtype}.")
+        if not np.all(np.isfinite(G)):
+            raise ValueError("working_set_cd: gram_matrix contains NaN or inf.")
+        if not sp.issparse(X) and not isinstance(X, spla.LinearOperator) and not (
+                cache is not None and cache.get("checked_gram") is gram_matrix):
+            # a matrix that is not X^T X makes CD diverge silently: compare on a probe
+            probe = np.random.default_rng(0).standard_normal(p)
+            ref = X.T @ (X @ probe.astype(dtype))
+            scale = float(np.linalg.norm(X, "fro")) ** 2 * np.sqrt(p) + 1e-300
+            tol_g = 1e-3 if dtype == np.float32 else 1e-8
+            if np.linalg.norm(G @ probe - ref) > tol_g * scale:
+                raise ValueError("working_set_cd: gram_matrix is not X^T X for this X.")
+            if cache is not None:  # a path passes the same matrix at every alpha
+                cache["checked_gram"] = gram_matrix
+    return X, y, w_init, X_mean, row_scale, gram_matrix
+
+
+# |X| and |y| beyond 2^+-SCALE_EXPONENT: squared norms (||y||^2, X^T X, the gap) would
+# overflow or underflow, so the scale-equivariant problems are solved on rescaled data
+SCALE_EXPONENT = 200
+
+
+def _extreme_scales(X, y, penalty, quadratic, cache=None):
+    """``(s_X, s_y, penalty')`` (powers of 2, exact; 1 for what is not extreme) when X or y
+    is extremely scaled and the penalty has a rescaling rule (``penalty.rescaled``), with
+    the least-squares datafit; else None."""
+    if not quadratic or isinstance(X, spla.LinearOperator):
+        return None
+    if cache is not None and cache.get("x_max_of") is X:
+        x_max = cache["x_max"]  # a path: X is scanned once
+    else:
+        x_max = _max_abs(X.data if sp.issparse(X) else X)
+        if cache is not None:
+            cache.update(x_max_of=X, x_max=x_max)
+    scales = []
+    for m in (x_max, _max_abs(y)):
+        e = int(np.round(np.log2(m))) if m > 0 else 0
+        scales.append(2.0 ** e if abs(e) > SCALE_EXPONENT else 1.0)
+    if scales == [1.0, 1.0]:
+        return None
+    pen = penalty.rescaled(*scales) if hasattr(penalty, "rescaled") else None
+    if pen is None and scales[0] != 1.0 and x_max > 1:
+        # X^T X overflows and this problem cannot be mapped to unit scale
+        raise ValueError(f"working_set_cd: |X| reaches {scales[0]:.1e}, beyond what the "
+                         f"squared norms of the {getattr(penalty, 'name', 'given')} penalty's "
+                         "problem allow in floating point, and this penalty's solution is not "
+                         "equivariant to scaling X; standardise X first.")
+    return None if pen is None else (scales[0], scales[1], pen)
+
+
+def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean=None, gram_matrix=None,
+                    solver=None, **kwargs):
+    """Solve on ``X / s_X``, ``y / s_y`` and map back (``w = (s_y / s_X) v``).
+
+    With ``X = s_X X'`` and ``y = s_y y'`` the objective is ``s_y^2`` times the one of
+    ``v = (s_X / s_y) w`` on ``(X', y')`` with the rescaled penalty (for the elastic net
+    ``l1' = l1 / (s_X s_y)``, ``l2' = l2 / s_X^2``): the coefficients scale back exactly,
+    the gap and the objective by ``s_y^2``, a KKT violation by ``s_X s_y``.
+    """
+    sx, sy, pen = scales
+    Xs = sp.csc_matrix(X * (1.0 / sx)) if sp.issparse(X) else X / X.dtype.type(sx)
+    ys = y / y.dtype.type(sy)
+    if X_mean is not None:
+        kwargs["X_mean"] = X_mean / sx
+    if gram_matrix is not None:
+        kwargs["gram_matrix"] = np.asarray(gram_matrix) / sx / sx
+    res = (working_set_cd if solver is None else solver)(
+        Xs, ys, pen, datafit, w_init=None if w_init is None else w_init * (sx / sy), **kwargs)
+    coef = (res.coef * (sy / sx)).astype(X.dtype)
+    res.coef = res.x = coef
+    # the certificate and objective in the caller's units (inf when not representable;
+    # an exact 0 stays 0)
+    with np.errstate(over="ignore", under="ignore"):
+        sy2 = np.float64(sy) * np.float64(sy)
+        cert_scale = sy2 if res.certificate_name == "duality gap" else np.float64(sx) * sy
+
+    def back(value, scale):
+        with np.errstate(over="ignore", under="ignore"):
+            return float(value * scale) if value != 0 else float(value)
+
+    res.certificate = back(res.certificate, cert_scale)
+    res.objective = back(res.objective, sy2)
+    for entry in res.history:
+        entry["certificate"] = back(entry["certificate"], cert_scale)
+        entry["objective"] = back(entry["objective"], sy2)
+    return res
+
+
 def _spectral_sq(X):
     """||X||_2^2 (largest singular value squared)."""
     if min(X.shape) <= 2 or (isinstance(X, np.ndarray) and min(X.shape) < 200):
@@ -503,6 +737,18 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         norms, centring terms of a sparse design) is computed once.
     verbose : int
 
+    Every argument is validated before a compiled kernel runs (shapes, dtypes,
+    finiteness; a ``gram_matrix`` is compared with ``X^T X`` on a random probe;
+    the datafit's sample weights against ``n_samples``): a ``ValueError`` or
+    ``TypeError`` names the argument. A CSC ``X`` with unsorted indices is
+    sorted in a copy. Least squares with L1, elastic net or group lasso on data
+    whose magnitude is beyond ``2^200`` (or below ``2^-200``) is solved on data
+    rescaled by powers of two and mapped back, so that the answer is
+    scale-equivariant instead of overflowing in the squared norms (every
+    penalty with a rescaling rule, ``penalty.rescaled``). ``certificate`` and
+    ``objective`` are then in the caller's units: beyond ``|y| ~ 1e154`` they
+    are not representable and read ``inf`` (``coef`` stays exact).
+
     Returns
     -------
     SolverResult
@@ -523,9 +769,22 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     """
     start = time.perf_counter()
     datafit = Quadratic() if datafit is None else datafit
+    X, y, w_init, X_mean, row_scale, gram_matrix = _check_solver_inputs(
+        X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix, cache,
+        max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every)
     quadratic = isinstance(datafit, Quadratic)
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
     dtype = X.dtype
     n, p = X.shape
+    scales = _extreme_scales(X, y, penalty, quadratic, cache)
+    if scales is not None:
+        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
+                               row_scale=row_scale, positive=positive, max_iter=max_iter,
+                               max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
+                               screening=screening, anderson=anderson,
+                               dual_extrapolation=dual_extrapolation, gram=gram,
+                               gram_matrix=gram_matrix, cache=cache, verbose=verbose)
     if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
         if sp.issparse(X) and X_mean is not None and quadratic and np.any(X_mean):
             X = _centred_operator(X, X_mean, row_scale)
@@ -558,14 +817,23 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                   kernel[3], kernel[4])
     l2 = float(getattr(penalty, "l2", 0.0))
     lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
-    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT
-    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0)
+    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT;
+    # so too when the unpenalised block is too large to refit before every gap
+    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0) \
+        and _FreeFeatures.affordable(n, _n_free_features(penalty, p))
     y_norm2 = float(y @ y)
     threshold = tol * y_norm2 if use_gap else tol
     # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
     unit_norms = np.sqrt(unit_sq_norms + n * l2)
     screened = np.zeros(n_units, dtype=bool)
     unpenalised = _unpenalised_units(penalty, n_units)
+    # logistic + L1 / elastic net: a duality gap too, stopping at gap <= tol * f(0)
+    # (f(0) = log 2 for unit weights); every other KKT test is relative to ||grad f(0)||_inf
+    logit_gap = None if quadratic else make_logistic_gap(design.X, y, datafit, penalty, positive)
+    if logit_gap is not None:
+        threshold = tol * logit_gap.f0
+    elif not use_gap:
+        threshold = tol * _kkt_scale(design, y, datafit)
     last = None if cache is None else cache.get("last_state")
     if design.kind == "sparse" and last is not None and last[0].shape == w.shape \
             and last[0].dtype == w.dtype and np.array_equal(last[0], w):
@@ -582,9 +850,15 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         return np.concatenate([penalty.group_features[penalty.group_ptr[g]:penalty.group_ptr[g + 1]]
                                for g in units]).astype(np.int32)
 
+    # the dual point must vanish on the unpenalised features: refit them before a gap
+    free = _FreeFeatures.from_design(design, unit_features(np.flatnonzero(unpenalised)), l2,
+                                     positive) \
+        if use_gap and np.any(unpenalised) else None
+
     def run_epochs(ws_units, ws_feats, n_ep):
         if grouped:
-            return design.group_epochs(w, penalty, group_lipschitz, ws_units, lam_g, n_ep)
+            return design.group_epochs(w, penalty, group_lipschitz, ws_units, lam_g, n_ep,
+                                       positive)
         return design.epochs(w, lipschitz, ws_units, kernel, n_ep)
 
     history = []
@@ -600,9 +874,17 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             and np.array_equal(last[2], w):
         reuse_grad = last[3]  # the previous alpha's last full gradient, at this very w
     grad_at = None
+    stop_reason = "max_iter"
+    slow_runs, crit_at_exhaustion = 0, np.inf
+    marks, sublinear_runs = [], 0  # (epochs so far, outer certificate) per outer iteration
     for n_iter in range(1, max_iter + 1):
+        if logit_gap is not None and dtype == np.float32:
+            design.init_state(w)  # Xw afresh: float32 drift of the CD updates would bias the gap
+        v_gap = None
         if reuse_grad is not None:
             neg_grad, reuse_grad = reuse_grad, None
+        elif logit_gap is not None:  # -grad f and the dual point's X^T theta in one pass
+            neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(design.X, design.Xw())
         else:
             neg_grad = design.neg_grad()  # X^T R / n for least squares
         grad_at = w.copy() if cache is not None else None
@@ -610,12 +892,16 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             R = design.residual().astype(np.float64)
             XtR = neg_grad.astype(np.float64) * n
             w64 = w.astype(np.float64)
-            gap, primal, _, s = duality_gap(y, w64, penalty, R, XtR, n, positive)
-            XtR_tilde_theta = s * (XtR - n * l2 * w64) / (n * lam1) if lam1 > 0 else XtR * 0
-            if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K:
+            R_d, XtR_d, w_d = (R, XtR, w64) if free is None else free.dual_point(R, XtR, w64)
+            gap, primal, _, s = duality_gap(y, w64, penalty, R, XtR, n, positive, R_d, XtR_d, w_d)
+            XtR_tilde_theta = s * (XtR_d - n * l2 * w_d) / (n * lam1) if lam1 > 0 else XtR * 0
+            if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K \
+                    and (free is None or not positive):
                 c = _extrapolation_weights(stored_residuals[-DUAL_EXTRAPOLATION_K:])
                 if c is not None:
                     R_acc = sum(ck * r for ck, r in zip(c, stored_residuals[-DUAL_EXTRAPOLATION_K:]))
+                    if free is not None:  # project out the unpenalised columns (l2 = 0)
+                        R_acc = free.project(R_acc)
                     XtR_acc = np.asarray(design.rmatvec(R_acc.astype(dtype)), np.float64) \
                         if design.kind != "gram" else None
                     if XtR_acc is not None:
@@ -630,9 +916,19 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             grad = -neg_grad.astype(np.float64)
             kkt = penalty.subdiff_distance(w.astype(np.float64), grad,
                                            lipschitz.astype(np.float64), positive) \
-                if not grouped else penalty.subdiff_distance(w.astype(np.float64), grad)
+                if not grouped else penalty.subdiff_distance(w.astype(np.float64), grad,
+                                                             positive=positive)
             crit = certificate = float(np.max(kkt)) if kkt.size else 0.0
+            kkt_crit = crit
             primal = objective()
+            if logit_gap is not None:
+                z = design.Xw()
+                if v_gap is None:
+                    rho_gap, changed = logit_gap.dual_rho(z)
+                    v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(dtype)) \
+                        if changed else neg_grad
+                crit, primal, _ = logit_gap.gap(z, w, v_gap, rho_gap)
+                certificate = crit
         history.append({"iter": n_iter, "certificate": certificate, "objective": primal,
                         "time": time.perf_counter() - start, "epochs": n_epochs_total,
                         "ws_size": ws_size, "n_screened": int(screened.sum())})
@@ -643,11 +939,31 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             raise FloatingPointError(f"working_set_cd: non-finite certificate ({crit}) at outer "
                                      f"iteration {n_iter}; the data or the penalty are not finite.")
         if crit <= threshold:
-            converged = True
+            converged, stop_reason = True, "converged"
+            break
+        marks.append((n_epochs_total, crit))
+        if len(marks) >= 3:
+            (e0, c0), (e1, c1), (e2, c2) = marks[-3:]
+            per_halving = [(e1 - e0) / max(np.log2(c0 / c1), 1e-12) if c1 > 0 else np.inf,
+                           (e2 - e1) / max(np.log2(c1 / c2), 1e-12) if c2 > 0 else np.inf]
+            grew = per_halving[1] >= 2 * per_halving[0] and e2 - e1 >= SUBLINEAR_MIN_EPOCHS \
+                and e1 - e0 >= SUBLINEAR_MIN_EPOCHS
+            sublinear_runs = sublinear_runs + 1 if grew else 0
+            if sublinear_runs >= SUBLINEAR_RUNS:
+                stop_reason = "stagnation"
+                break
+        if slow_runs and crit > 0.5 * crit_at_exhaustion:
+            if slow_runs >= SLOW_OUTER:
+                stop_reason = "stagnation"
+                break
+        elif slow_runs:
+            slow_runs = 0
+        if not quadratic and not grouped and _unbounded_ray(design, w, penalty):
+            stop_reason = "divergence"
             break
         support_units = penalty.support(w)
         if use_gap:
-            corr = penalty.unit_dual(XtR_tilde_theta)  # |x_j^T theta| / w_j, <= 1
+            corr = penalty.unit_dual(XtR_tilde_theta, positive)  # |x_j^T theta| / w_j, <= 1
             if screening:
                 radius = np.sqrt(2 * gap / n) / lam1 if lam1 > 0 else np.inf
                 weights_u = penalty.gw if grouped else penalty._w(p)
@@ -672,11 +988,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         else:
             ws_units = np.arange(n_units, dtype=np.int32)
         ws_feats = unit_features(ws_units)
-        inner_threshold = INNER_FRACTION * crit
+        # (logistic gap: the subproblems are solved to a fraction of the outer KKT
+        # violation, as cheap as before the gap existed; the gap decides the stop)
+        inner_threshold = INNER_FRACTION * (kkt_crit if logit_gap is not None else crit)
         epochs_done = 0
         iterates, states = [], []
         stalled = False
         best_inner, checks_without_progress, obj_ref = np.inf, 0, np.inf
+        n_checks = 0
         while epochs_done < max_epochs and not stalled:
             for _ in range(check_every):
                 # an epoch that moves no coefficient is a fixed point of CD: more epochs
@@ -689,7 +1008,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     iterates.append(w[ws_feats].astype(np.float64))
                     states.append(design.get_state())
                     if len(iterates) == ANDERSON_K:
-                        _anderson_step(w, ws_feats, iterates, states, design, objective)
+                        _anderson_step(w, ws_feats, iterates, states, design, objective,
+                                       positive)
                         iterates, states = [], []
             # inner certificate on the working set
             ng_ws = design.neg_grad(ws_feats).astype(np.float64)
@@ -701,14 +1021,20 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     stored_residuals.append(R.copy())
                     stored_residuals = stored_residuals[-DUAL_EXTRAPOLATION_K:]
                 w64 = w.astype(np.float64)
-                inner_gap, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive)
-                if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold:
+                R_d, XtR_d, w_d = (R, XtR_full, w64) if free is None else \
+                    free.dual_point(R, XtR_full, w64, ws_feats)
+                inner_gap, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
+                                                 R_d, XtR_d, w_d)
+                # (the Gram design has no X^T R_acc at the cost of a gradient: skipped)
+                if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold \
+                        and (free is None or not positive) and design.kind != "gram":
                     c = _extrapolation_weights(stored_residuals)
                     if c is not None:
                         R_acc = sum(ck * r for ck, r in zip(c, stored_residuals))
+                        if free is not None:
+                            R_acc = free.project(R_acc)
                         XtR_acc = np.zeros(p)
-                        XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats) \
-                            if design.kind != "gram" else ng_ws * n
+                        XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats)
                         g2, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
                                                   R_dual=R_acc, XtR_dual=XtR_acc)
                         inner_gap = min(inner_gap, g2)
@@ -718,12 +1044,18 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                 grad_full[ws_feats] = -ng_ws
                 w64 = w.astype(np.float64)
                 if grouped:
-                    inner_kkt = penalty.subdiff_distance(w64, grad_full)[ws_units]
+                    inner_kkt = penalty.subdiff_distance(w64, grad_full,
+                                                         positive=positive)[ws_units]
                 else:
                     inner_kkt = penalty.subdiff_distance(
                         w64, grad_full, lipschitz.astype(np.float64), positive)[ws_feats]
                 inner_crit = float(np.max(inner_kkt)) if inner_kkt.size else 0.0
             if inner_crit <= inner_threshold:
+                break
+            n_checks += 1
+            if not quadratic and not grouped and n_checks % DIVERGENCE_CHECKS == 0 \
+                    and _unbounded_ray(design, w, penalty):
+                stop_reason = "divergence"
                 break
             if inner_crit < best_inner * (1 - STALL_RTOL):
                 best_inner, checks_without_progress, obj_ref = inner_crit, 0, np.inf
@@ -737,13 +1069,21 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     if not stalled:  # the objective still moves: a plateau, start a new window
                         checks_without_progress, obj_ref = 1, obj
         n_epochs_total += epochs_done
+        if stop_reason == "divergence":
+            break
+        if epochs_done >= max_epochs:  # the subproblem used its whole budget
+            if slow_runs == 0 or crit > 0.5 * crit_at_exhaustion:
+                slow_runs += 1
+            crit_at_exhaustion = crit
         if stalled and epochs_done == 1 and crit >= prev_crit:
+            stop_reason = "precision"
             break  # CD cannot move and the certificate did not improve: stop, unconverged
         if crit < best_crit * (1 - STALL_RTOL):
             best_crit, outer_stalls = crit, 0
         elif stalled:
             outer_stalls += 1
             if outer_stalls >= STALL_OUTER:
+                stop_reason = "precision"
                 break  # the certificate is stuck at the rounding floor: stop, unconverged
         prev_crit = crit
     if not converged and use_gap is False:
@@ -753,10 +1093,154 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         cache["last_state"] = (w.copy(), design.get_state(), grad_at, neg_grad)
     return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
                         converged=converged, certificate=float(certificate),
-                        certificate_name="duality gap" if use_gap else "KKT violation",
+                        certificate_name="duality gap" if use_gap or logit_gap is not None
+                        else "KKT violation",
                         tol=tol, objective=float(objective()), history=history,
                         n_screened=int(screened.sum()), design=design.kind,
-                        time=time.perf_counter() - start)
+                        time=time.perf_counter() - start, stop_reason=stop_reason,
+                        advice=STOP_ADVICE.get(stop_reason, ""),
+                        threshold=float(threshold / n if use_gap else threshold))
+
+
+def _unbounded_ray(design, w, penalty):
+    """Logistic loss: does the objective decrease forever along ``w``'s flat coordinates?
+
+    ``d`` keeps the non-zero coordinates of ``w`` where the penalty's slope is 0 from
+    ``|w_j|`` on (unpenalised, MCP / SCAD beyond ``gamma * alpha``, l0). Moving along
+    ``d`` leaves the penalty constant; if every sample with positive weight has
+    ``y_i (X d)_i >= 0``, one of them ``> 0``, the loss strictly decreases along ``w + t d``
+    for all ``t > 0``: the infimum is not attained on that ray (separable classes).
+    """
+    w64 = w.astype(np.float64)
+    a = np.abs(w64)
+    nz = a > 0
+    if not np.any(nz):
+        return False
+    _, lam, gamma, _ = penalty.kernel_arrays(w.shape[0], np.dtype(np.float64))
+    if penalty.kind == _cd_fast.PENALTY_L0:
+        flat = nz
+    else:
+        try:
+            slope = penalty.derivative_abs(a, lam, gamma)
+        except NotImplementedError:  # l_q: slope > 0 unless unpenalised
+            slope = lam
+        flat = nz & (np.asarray(slope) == 0)
+    idx = np.flatnonzero(flat)
+    if idx.size == 0:
+        return False
+    Xd = np.asarray(design.X[:, idx] @ w64[idx].astype(design.X.dtype), dtype=np.float64).ravel()
+    margins = (design.y * Xd)[design.sw > 0]
+    return bool(np.all(margins >= 0) and np.any(margins > 0))
+
+
+def _n_free_features(penalty, n_features):
+    """How many features have weight 0 (in a group of weight 0)."""
+    if penalty.grouped:
+        if not hasattr(penalty, "group_ptr"):
+            penalty.bind(n_features)
+        return int(np.diff(penalty.group_ptr)[penalty.gw == 0].sum())
+    _, lam, _, _ = penalty.kernel_arrays(n_features, np.dtype(np.float64))
+    return int(np.sum(lam == 0))
+
+
+class _FreeFeatures:
+    """The unpenalised features (weight 0) of a least-squares problem with a duality gap.
+
+    The dual constraint on such a feature is ``x~_j^T theta = 0`` (``<= 0`` with
+    ``positive``), which rescaling the residual cannot enforce. Before a gap,
+    :meth:`dual_point` refits them exactly given the penalised part: ``w'`` equals
+    ``w`` but for the free block, which minimises the objective with the rest
+    fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); diag(sqrt(ridge))]``,
+    bounded below by ``lower`` when given), so that ``y - X w'`` satisfies the
+    constraint and ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``. The free block is
+    held dense: beyond :attr:`BUDGET` entries (``k (n + k)``) the solvers certify
+    with the KKT violation instead.
+
+    ``XU``: the free columns, dense (n, k); ``rmatvec(r, cols=None)``: ``X^T r`` (on
+    ``cols``); ``ridge``: the ridge weight of each free column; ``lower``: their lower
+    bounds (None: unconstrained).
+    """
+
+    BUDGET = 20_000_000
+
+    @classmethod
+    def affordable(cls, n_samples, n_free):
+        return n_free * (n_samples + n_free) <= cls.BUDGET
+
+    def __init__(self, XU, rmatvec, n_features, ridge, lower=None):
+        self.XU = np.asarray(XU, dtype=np.float64)
+        n, k = self.XU.shape
+        self.n, self.rmatvec, self.lower = n, rmatvec, lower
+        self.ridge = np.asarray(ridge, dtype=np.float64)
+        self.M = np.vstack([self.XU / np.sqrt(n), np.diag(np.sqrt(self.ridge))])
+        self.M_pinv = np.linalg.pinv(self.M)
+        # X^T X_U once (k gradients), so that a dual point costs O(pk), not a gradient;
+        # only when it is small (else X^T (X_U delta) is recomputed each time)
+        self.XtXU = None
+        if n_features * k <= 10_000_000:
+            self.XtXU = np.column_stack([np.asarray(rmatvec(self.XU[:, i]), np.float64)
+                                         for i in range(k)])
+
+    @classmethod
+    def from_design(cls, design, feats, l2, positive):
+        """The free features ``feats`` of a working-set design (centred CSC columns
+        densified: k columns only)."""
+        XU = design.X[:, feats]
+        if design.kind == "sparse":
+            XU = XU.toarray() - np.outer(design.v, design.X_mean[feats])
+        dtype = design.X.dtype
+
+        def rmatvec(r, cols=None):
+            return design.rmatvec(np.ascontiguousarray(r, dtype=dtype), cols)
+
+        out = cls(XU, rmatvec, design.n_features, np.full(feats.size, l2),
+                  np.zeros(feats.size) if positive else None)
+        out.feats = feats
+        return out
+
+    def _delta(self, R, wU):
+        n, k = self.n, self.ridge.size
+        if self.lower is not None:
+            from scipy.optimize import lsq_linear
+
+            b = np.concatenate([(R + self.XU @ wU) / np.sqrt(n), np.zeros(k)])
+            u = lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
+            return u - wU
+        return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.ridge) * wU])
+
+    def project(self, R):
+        """``R`` minus its projection on the free columns (no ridge, no sign constraint)."""
+        return R - self.XU @ (self.M_pinv[:, :self.n] @ (R / np.sqrt(self.n)))
+
+    def refit(self, R, XtR, wU, cols=None):
+        """``(R', X^T R', w_U')`` after the refit; ``X^T R'`` on ``cols`` only (the other
+        entries of ``XtR`` are kept) when ``cols`` is given, as the inner gap's ``XtR``."""
+        delta = self._delta(R, wU)
+        shift = self.XU @ delta
+        if cols is None:
+            XtR_d = XtR - (self.XtXU @ delta if self.XtXU is not None
+                           else np.asarray(self.rmatvec(shift), np.float64))
+        else:
+            XtR_d = XtR.copy()
+            XtR_d[cols] -= self.XtXU[cols] @ delta if self.XtXU is not None else \
+                self.rmatvec(shift, cols)
+        return R - shift, XtR_d, wU + delta
+
+    def dual_point(self, R, XtR, w, cols=None):
+        """:meth:`refit` for a design's ``w`` (built by :meth:`from_design`): ``(R', X^T R', w')``."""
+        R_d, XtR_d, wU = self.refit(R, XtR, w[self.feats], cols)
+        w_d = w.copy()
+        w_d[self.feats] = wU
+        return R_d, XtR_d, w_d
+
+
+def _kkt_scale(design, y, datafit):
+    """``||grad f(0)||_inf``: the KKT test's unit (1 when it is 0), so that rescaling X or y
+    does not change when the solver stops."""
+    g0 = design.rmatvec(np.ascontiguousarray(datafit.raw_gradient(y, np.zeros_like(y)),
+                                             dtype=design.X.dtype))
+    scale = float(np.max(np.abs(g0))) if g0.size else 0.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
 
 
 def _unpenalised_units(penalty, n_units):
@@ -776,12 +1260,15 @@ def _group_spectral_sq(design, penalty):
     return out
 
 
-def _anderson_step(w, ws_feats, iterates, states, design, objective):
-    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases."""
+def _anderson_step(w, ws_feats, iterates, states, design, objective, positive=False):
+    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases
+    (and, with ``positive``, if it stays feasible: the weights ``c`` can be negative)."""
     c = _extrapolation_weights(iterates)
     if c is None:
         return False
     w_e = sum(ck * it for ck, it in zip(c, iterates[1:]))
+    if positive and np.any(w_e < 0):
+        return False
     state_e = _combine_states(states[1:], c)
     current_obj = objective()
     w_cur = w[ws_feats].copy()
@@ -802,7 +1289,9 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
 
     Step ``1/L`` with ``L`` the global Lipschitz constant of the datafit
     gradient. Nonconvex penalties use plain proximal gradient (monotone).
-    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual).
+    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual),
+    stopping when it is ``<= tol * ||grad f(0)||_inf`` (relative, so that rescaling X or
+    y does not change when the solver stops; ``tol`` alone when ``grad f(0) = 0``).
 
     Examples
     --------
@@ -817,6 +1306,14 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     """
     start = time.perf_counter()
     datafit = Quadratic() if datafit is None else datafit
+    X, y, w_init, _, _, _ = _check_solver_inputs(
+        X, y, penalty, datafit, w_init, None, None, "auto", None, None, max_iter=max_iter,
+        tol=tol, owner="prox_gradient")
+    scales = _extreme_scales(X, y, penalty, isinstance(datafit, Quadratic))
+    if scales is not None:  # (see working_set_cd)
+        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init,
+                               solver=prox_gradient, positive=positive, max_iter=max_iter,
+                               tol=tol, verbose=verbose)
     dtype = X.dtype
     n, p = X.shape
     if isinstance(X, spla.LinearOperator):
@@ -840,6 +1337,8 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     z, t, F_old = w.copy(), 1.0, F(w)
     accelerate = penalty.is_convex
     converged, crit, it = False, np.inf, 0
+    g0 = float(np.max(np.abs(grad(np.zeros(p))))) if p else 0.0
+    threshold = tol * (g0 if np.isfinite(g0) and g0 > 0 else 1.0)
     history = []
     for it in range(1, max_iter + 1):
         w_new = penalty.prox(z - step * grad(z), step, positive)
@@ -862,7 +1361,7 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
                             "time": time.perf_counter() - start})
             if verbose:
                 print(f"[prox_gradient] iter {it:5d}  objective {F_new:.8e}  residual {crit:.3e}")
-            if crit <= tol:
+            if crit <= threshold:
                 converged = True
                 break
     coef = w.astype(dtype)
@@ -887,6 +1386,7 @@ def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale
     >>> res.converged, int(np.flatnonzero(res.coef)[0])
     (True, 0)
     """
+    _check_enet_strengths(l1, l2, "enet_working_set_cd")
     return working_set_cd(X, y, _enet_penalty(l1, l2), Quadratic(), w_init=w_init, X_mean=X_mean,
                           row_scale=row_scale, positive=positive, max_iter=max_iter,
                           max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
