@@ -438,6 +438,33 @@ def test_scale_equivariance(Estimator):
         assert est.noise_variance_ == pytest.approx(ref.noise_variance_ * cy ** 2, rel=1e-6)
 
 
+@pytest.mark.parametrize("Estimator", [KroneckerSBL, SparseBayesianRegression])
+@pytest.mark.parametrize("cx,cy", [(1e-150, 1.0), (1e150, 1.0), (1.0, 1e-150), (1.0, 1e140),
+                                   (1e100, 1e100)])
+def test_scale_equivariance_at_extreme_scales(Estimator, cx, cy):
+    """The EM runs at unit scale: extreme (representable) scales give the scaled answer."""
+    y, factors, x, _ = make_kronecker_sparse_recovery((6, 6), (9, 9), 2, snr_db=25,
+                                                      random_state=2)
+    X = np.kron(*factors)
+    params = {"fit_intercept": False} if Estimator is SparseBayesianRegression else {
+        "support_shape": (9, 9)}
+    ref = Estimator(**params).fit(X, y)
+    est = Estimator(**params).fit(cx * X, cy * y)
+    assert np.all(np.isfinite(est.coef_)) and np.isfinite(est.noise_variance_)
+    np.testing.assert_allclose(est.coef_ * (cx / cy), ref.coef_, rtol=1e-6, atol=1e-9)
+    assert est.noise_variance_ == pytest.approx(ref.noise_variance_ * cy ** 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [KroneckerSBL, SparseBayesianRegression])
+def test_unrepresentable_prior_scale_raises_and_zero_design_explains_nothing(Estimator):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 6)), rng.standard_normal(20)
+    with pytest.raises(ValueError, match="too large relative to X"):
+        Estimator().fit(X * 1e-200, y)
+    est = Estimator().fit(np.zeros_like(X), y)
+    assert not np.any(est.coef_) and est.noise_variance_ > 0
+
+
 def test_irs_mimo_generator_and_channel_estimate():
     y, factors, x, s2, dictionaries = make_irs_mimo_channel(snr_db=20, random_state=0,
                                                             return_dictionaries=True)

@@ -9,12 +9,57 @@ from sklearn.base import RegressorMixin
 from ..utils.validation import check_finite_result, warn_not_converged
 from ._kronecker_design import abs_squared
 
-__all__ = ["SBLRegressorMixin", "posterior_power"]
+__all__ = ["SBLRegressorMixin", "data_scales", "posterior_power", "power_of_two_scale"]
 
 
 def posterior_power(xp, post):
     """``Lambda = diag Sigma_x + mean_l |mu_l|^2`` on the active set (the M-step statistic)."""
     return post.variance + xp.mean(abs_squared(xp, post.mean), axis=-1)
+
+
+def _rms(xp, A):
+    """Root mean square of the entries of ``A``, computed without overflow or underflow."""
+    peak = float(xp.max(xp.abs(A))) if math.prod(A.shape) else 0.0
+    if peak == 0.0 or not math.isfinite(peak):
+        return peak
+    return peak * math.sqrt(float(xp.mean(abs_squared(xp, A / peak))))
+
+
+def _host_dtype(A):
+    """The NumPy real dtype matching ``A``'s precision (float32 or float64)."""
+    name = str(A.dtype)
+    single = name.endswith(("float32", "complex64"))
+    return np.float32 if single else np.float64
+
+
+def power_of_two_scale(value):
+    """The power of two nearest to ``value`` (1 for zero): an exact divisor."""
+    return 2.0 ** round(math.log2(value)) if value > 0 and math.isfinite(value) else 1.0
+
+
+def data_scales(xp, design_rms, Y, name, dtype=np.float64):
+    """``(s_x, s_y)``: the scales the EM runs at (``X / s_x``, ``y / s_y``), powers of two.
+
+    SBL is scale-equivariant (``coef`` moves as ``s_y / s_x``, the prior
+    variances as its square, the noise variance as ``s_y**2``), so the EM runs
+    on data of unit root-mean-square and the answer is mapped back; this keeps
+    the iterations away from overflow and underflow at any scale of the data.
+    Powers of two make the round trip exact. Raises when the mapped-back noise
+    variance could not be represented.
+    """
+    y_rms = _rms(xp, Y)
+    s_x, s_y = power_of_two_scale(design_rms), power_of_two_scale(y_rms)
+    if s_y > 2.0 ** 500 or s_y < 2.0 ** -500:
+        raise ValueError(f"{name}: the scale of y ({y_rms:.3g}) is too extreme for its noise "
+                         "variance (its square) to be represented in float64; rescale y.")
+    # the prior variances move as (s_y / s_x)**2 and are stored in the data's dtype
+    limit = 2.0 ** (int(math.log2(float(np.finfo(dtype).max))) // 2 - 2)
+    if s_y / s_x > limit:
+        raise ValueError(f"{name}: y ({y_rms:.3g}) is too large relative to X "
+                         f"({design_rms:.3g}) for the prior variances of the coefficients (of "
+                         f"order (y / X)**2) to be represented in {np.dtype(dtype).name}; "
+                         "rescale X or y.")
+    return s_x, s_y
 
 
 class SBLRegressorMixin(RegressorMixin):
@@ -30,8 +75,9 @@ class SBLRegressorMixin(RegressorMixin):
         power = float(xp.sum(abs_squared(xp, Y))) / Y.shape[1]
         return power / max(frobenius_sq, np.finfo(np.float64).tiny)
 
-    def _store(self, xp, result, multi, name):
-        coef = result.coef                                   # (*sizes, L)
+    def _store(self, xp, result, multi, name, coef_scale=1.0, noise_scale=1.0):
+        """Fitted attributes from the unit-scale run (``coef * coef_scale``, noise * noise_scale)."""
+        coef = result.coef * coef_scale                      # (*sizes, L)
         n_targets = coef.shape[-1]
         coef = xp.reshape(coef, (-1, n_targets))
         coef = coef.T if multi else coef[:, 0]
@@ -44,7 +90,7 @@ class SBLRegressorMixin(RegressorMixin):
                                advice="The hyperparameters were still moving when max_iter "
                                       "was reached; increase max_iter (or tol).")
         self.coef_ = coef
-        self.noise_variance_ = float(result.noise_variance)
+        self.noise_variance_ = float(result.noise_variance) * noise_scale
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
         self.cost_history_ = [float(c) for c in result.cost_history]

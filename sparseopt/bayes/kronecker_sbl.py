@@ -18,7 +18,8 @@ from ..utils._array_api import (
     to_numpy,
 )
 from ..utils.validation import Interval, StrOptions, check_X, check_X_y, validate_params
-from ._base import SBLRegressorMixin, posterior_power
+from ._base import (SBLRegressorMixin, _host_dtype, _rms, data_scales, posterior_power,
+                    power_of_two_scale)
 from ._kronecker_design import KroneckerDesign, abs_squared
 from ._sbl_em import DenseEStep, KroneckerEStep, initial_gammas, kron_vectors, noise_em, sbl_em
 
@@ -391,6 +392,10 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
                 X, y = X.to_numpy(), to_numpy(y)
             xp, device, factors, y = self._check_operator_data(X, y)
             shape = self._resolve_shape(X.shape[1], X.support_shape)
+            # each factor at unit scale (powers of two: exact); s_x is their product
+            factor_scales = [power_of_two_scale(_rms(xp, f)) for f in factors]
+            factors = [f / s for f, s in zip(factors, factor_scales)]
+            s_x = math.prod(factor_scales)
             e_step = KroneckerEStep(xp, factors)
             frobenius = float(math.prod(float(xp.sum(abs_squared(xp, f))) for f in factors))
             self.n_features_in_ = X.shape[1]
@@ -405,16 +410,21 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
                 X = np.ascontiguousarray(X)
             y = xp.astype(y, X.dtype)
             shape = self._resolve_shape(X.shape[1])
+            s_x = power_of_two_scale(_rms(xp, X))
+            X = X / s_x
             e_step = DenseEStep(xp, X, shape)
             frobenius = float(xp.sum(X * X))
         blocks = self._resolve_blocks(shape)
         Y, multi = self._as_columns(xp, y)
         real_dtype = xp.real(Y[:1, :1]).dtype if xp.isdtype(Y.dtype, "complex floating") \
             else Y.dtype
+        # the EM runs on X / s_x, y / s_y (unit scale) and maps back: see data_scales
+        _, s_y = data_scales(xp, s_x, Y, name, dtype=_host_dtype(Y))
+        Y = Y / s_y
         scale = self._initial_scale(xp, Y, frobenius)
         self.support_shape_ = shape
-        if scale == 0.0:  # y == 0: the posterior mean is zero, nothing to learn
-            self._store_zero(xp, Y, shape, multi, real_dtype, device)
+        if scale == 0.0 or frobenius == 0.0:  # y == 0 or X == 0: nothing to learn
+            self._store_zero(xp, Y * s_y, shape, multi, real_dtype, device)
             return self
         full_couplings = [None if b is None else _coupling_matrix(n, b, self.coupling)
                           for n, b in zip(shape, blocks)]
@@ -435,12 +445,15 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
 
         e_step = _TrackMasks(e_step)
         result = sbl_em(xp, e_step, Y, m_step=m_step, noise_update=noise_em,
-                        noise_variance=self.noise_variance, prune_threshold=prune,
+                        noise_variance=None if self.noise_variance is None
+                        else self.noise_variance / s_y**2, prune_threshold=prune,
                         tol=self.tol, max_iter=self.max_iter,
                         gamma_init=initial_gammas(xp, shape, scale, real_dtype, device),
                         verbose=self.verbose, name=name)
-        self._store(xp, result, multi, name)
-        self.gammas_ = list(result.gammas)
+        ratio = s_y / s_x
+        self._store(xp, result, multi, name, coef_scale=ratio, noise_scale=s_y**2)
+        # gamma = gamma_1 kron gamma_2 ...: the first mode carries the scale
+        self.gammas_ = [g * ratio**2 if k == 0 else g for k, g in enumerate(result.gammas)]
         self.gamma_ = xp.reshape(kron_vectors(xp, self.gammas_), (-1,))
         return self
 
@@ -450,7 +463,9 @@ class KroneckerSBL(SBLRegressorMixin, BaseEstimator):
                               dtype=Y.dtype, device=device)
         self.gammas_ = [xp.zeros(n, dtype=dtype, device=device) for n in shape]
         self.gamma_ = xp.zeros(n_features, dtype=dtype, device=device)
-        self.noise_variance_ = float(self.noise_variance or 0.0)
+        # nothing is explained: the noise variance is the power of y (or the given value)
+        self.noise_variance_ = float(self.noise_variance if self.noise_variance is not None
+                                     else _rms(xp, Y) ** 2)
         self.n_iter_, self.converged_, self.cost_history_ = 0, True, []
 
     # ---------------------------------------------------------------- predict

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import get_namespace_and_device, move_to, same_namespace_and_device
 from ..utils.validation import Interval, StrOptions, check_X, check_X_y, validate_params
-from ._base import SBLRegressorMixin, posterior_power
+from ._base import SBLRegressorMixin, _host_dtype, _rms, data_scales, posterior_power
 from ._kronecker_design import abs_squared
 from ._sbl_em import DenseEStep, effective_dof, initial_gammas, noise_em, sbl_em
 
@@ -200,26 +200,33 @@ class SparseBayesianRegression(SBLRegressorMixin, BaseEstimator):
             X_offset, y_offset = xp.mean(X, axis=0), xp.mean(Y, axis=0)
             X, Y = X - X_offset[None, :], Y - y_offset[None, :]
         n_features = X.shape[1]
-        scale = self._initial_scale(xp, Y, float(xp.sum(X * X)))
         name = type(self).__name__
-        if scale == 0.0:  # y is constant: nothing to explain
+        # the EM runs on X / s_x, y / s_y (unit scale) and maps back: see data_scales
+        s_x, s_y = data_scales(xp, _rms(xp, X), Y, name, dtype=_host_dtype(X))
+        X_unit, Y_unit = X / s_x, Y / s_y
+        scale = self._initial_scale(xp, Y_unit, float(xp.sum(X_unit * X_unit)))
+        if scale == 0.0 or not bool(xp.any(X_unit != 0)):  # constant y or X: nothing to explain
             result = None
         else:
             gamma_rule, noise_rule = _UPDATES[self.update]
             result = sbl_em(
-                xp, DenseEStep(xp, X, (n_features,)), Y,
+                xp, DenseEStep(xp, X_unit, (n_features,)), Y_unit,
                 m_step=lambda post, gammas: gamma_rule(xp, post, gammas),
-                noise_update=noise_rule, noise_variance=self.noise_variance,
+                noise_update=noise_rule,
+                noise_variance=None if self.noise_variance is None
+                else self.noise_variance / s_y**2,
                 prune_threshold=self.prune_threshold, tol=self.tol, max_iter=self.max_iter,
                 gamma_init=initial_gammas(xp, (n_features,), scale, X.dtype, device),
                 verbose=self.verbose, name=name)
         if result is None:
             self._store_constant(xp, X, Y, multi, device)
         else:
-            coef = self._store(xp, result, multi, name)
-            self.gamma_ = result.gammas[0]
+            ratio = s_y / s_x
+            coef = self._store(xp, result, multi, name, coef_scale=ratio, noise_scale=s_y**2)
+            self.gamma_ = result.gammas[0] * ratio**2
             self.active_ = result.masks[0]
-            self.sigma_ = (result.posterior.covariance if result.posterior is not None
+            self.sigma_ = (result.posterior.covariance * ratio**2
+                           if result.posterior is not None
                            else xp.zeros((0, 0), dtype=X.dtype, device=device))
         if self.fit_intercept:
             coef2 = self.coef_ if multi else self.coef_[None, :]
@@ -227,7 +234,10 @@ class SparseBayesianRegression(SBLRegressorMixin, BaseEstimator):
             self.intercept_ = intercept if multi else float(intercept[0])
         else:
             self.intercept_ = xp.zeros(Y.shape[1], dtype=X.dtype, device=device) if multi else 0.0
-        self.alpha_ = 1.0 / self.noise_variance_ if self.noise_variance_ > 0 else np.inf
+        # precision of the noise; a zero noise variance (y explained exactly, or constant) is
+        # reported at the float64 resolution of y's scale, as scikit-learn's ARDRegression does
+        floor = np.finfo(np.float64).eps * s_y**2
+        self.alpha_ = 1.0 / max(self.noise_variance_, floor)
         return self
 
     def _store_constant(self, xp, X, Y, multi, device):
@@ -238,7 +248,9 @@ class SparseBayesianRegression(SBLRegressorMixin, BaseEstimator):
         self.gamma_ = xp.zeros(n_features, dtype=X.dtype, device=device)
         self.active_ = xp.zeros(n_features, dtype=xp.bool, device=device)
         self.sigma_ = xp.zeros((0, 0), dtype=X.dtype, device=device)
-        self.noise_variance_ = float(self.noise_variance or 0.0)
+        # nothing is explained: the noise variance is the power of y (or the given value)
+        self.noise_variance_ = float(self.noise_variance if self.noise_variance is not None
+                                     else _rms(xp, Y) ** 2)
         self.n_iter_, self.converged_, self.cost_history_ = 0, True, []
 
     def predict(self, X, return_std=False):
