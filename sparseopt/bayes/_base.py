@@ -72,6 +72,8 @@ class SBLRegressorMixin(RegressorMixin):
     @staticmethod
     def _initial_scale(xp, Y, frobenius_sq):
         """``c`` with ``E||A x||^2 = ||y||^2`` for ``x ~ N(0, c I)``: a scale-free start."""
+        if frobenius_sq == 0.0:  # X == 0: nothing can be explained (the callers stop)
+            return 0.0
         power = float(xp.sum(abs_squared(xp, Y))) / Y.shape[1]
         return power / max(frobenius_sq, np.finfo(np.float64).tiny)
 
