@@ -257,7 +257,7 @@ def test_datasets_return_ground_truth():
     assert sp.isspmatrix_csc(X) and (w != 0).sum() == 20
     X2, _, _ = make_sparse_design_regression(200, 500, density=0.01, random_state=0)
     assert (X != X2).nnz == 0
-    Xc, _, _ = make_correlated_regression(4000, 3, rho=0.6, random_state=0)
+    Xc, _, _ = make_correlated_regression(4000, 3, n_informative=3, rho=0.6, random_state=0)
     assert np.corrcoef(Xc.T)[0, 1] == pytest.approx(0.6, abs=0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

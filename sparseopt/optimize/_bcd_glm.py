@@ -39,7 +39,7 @@ from ._datafits import Quadratic
 from ._logistic_gap import make_logistic_gap
 from ._penalties import L1
 from ._result import SolverResult
-from .working_set_cd import _FreeFeatures, duality_gap
+from .working_set_cd import _duality_gap, _FreeFeatures
 
 __all__ = ["bcd_linear_model"]
 
@@ -237,7 +237,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         XtR = np.asarray(X.T @ R, dtype=np.float64).ravel()
         if _FreeFeatures.affordable(n, int(np.sum(lam == 0)) + extra):
             dual = _free_dual_point(X, R, XtR, w, lam, l2, positive, v if extra else None)
-            gap, primal, _, _ = duality_gap(y64, w, penalty, R, XtR, n, positive, *dual)
+            gap, primal, _, _ = _duality_gap(y64, w, penalty, R, XtR, n, positive, *dual)
             converged = n * gap <= tol * float(y64 @ y64)
             certificate, name, value = gap, "duality gap", primal
         else:  # too many unpenalised features to refit densely: the KKT violation

@@ -342,7 +342,22 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     -------
     gap, primal, dual, s : float
     """
-    n = n_samples
+    y, w, R, XtR, n = _check_gap_inputs(y, w, R, XtR, n_samples)
+    if R_dual is not None:
+        R_dual = _as_float_vector(R_dual, "R_dual", R.shape[0], np.float64, "duality_gap")
+        XtR_dual = _as_float_vector(XtR_dual, "XtR_dual", w.shape[0], np.float64, "duality_gap")
+        if w_dual is not None:
+            w_dual = _as_float_vector(w_dual, "w_dual", w.shape[0], np.float64, "duality_gap")
+    with np.errstate(over="ignore"):
+        R_norm2 = float(R @ R)
+    _warn_unrepresentable(R_norm2, y_scale=_max_abs(R), what="residual norm, objective and gap")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _duality_gap(y, w, penalty, R, XtR, n, positive, R_dual, XtR_dual, w_dual)
+
+
+def _duality_gap(y, w, penalty, R, XtR, n, positive=False, R_dual=None, XtR_dual=None,
+                 w_dual=None):
+    """:func:`duality_gap` on arrays the solver already checked (its loops call this one)."""
     l2 = float(getattr(penalty, "l2", 0.0))
     lam = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
     R_norm2 = float(R @ R)
@@ -368,6 +383,20 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     s = 1.0 if (lam <= 0 or worst <= n * lam) else n * lam / worst
     dual = (2 * s * float(y @ R_dual) - s * s * (Rd2 + n * l2 * wd2)) / (2 * n)
     return max(primal - dual, 0.0), primal, dual, s
+
+
+def _check_gap_inputs(y, w, R, XtR, n_samples):
+    """``duality_gap``'s arrays: finite real 1-d vectors of consistent lengths."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) \
+            or n_samples < 1:
+        raise ValueError(f"duality_gap: n_samples must be a positive integer, got {n_samples!r}.")
+    y = _as_float_vector(y, "y", np.shape(y)[0] if np.ndim(y) == 1 else -1, np.float64,
+                         "duality_gap")
+    w = _as_float_vector(w, "w", np.shape(w)[0] if np.ndim(w) == 1 else -1, np.float64,
+                         "duality_gap")
+    R = _as_float_vector(R, "R", y.shape[0], np.float64, "duality_gap")
+    XtR = _as_float_vector(XtR, "XtR", w.shape[0], np.float64, "duality_gap")
+    return y, w, R, XtR, int(n_samples)
 
 
 def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
@@ -408,7 +437,7 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
         primal = float(R @ R) / (2 * n)
         return gap, primal, primal - gap
     with np.errstate(over="ignore", invalid="ignore"):
-        gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n,
+        gap, primal, dual, _ = _duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n,
                                            positive)
     if not np.isfinite(gap):  # finite inputs (checked): the squared norms overflowed
         gap = np.inf
@@ -914,7 +943,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             XtR = neg_grad.astype(np.float64) * n
             w64 = w.astype(np.float64)
             R_d, XtR_d, w_d = (R, XtR, w64) if free is None else free.dual_point(R, XtR, w64)
-            gap, primal, _, s = duality_gap(y, w64, penalty, R, XtR, n, positive, R_d, XtR_d, w_d)
+            gap, primal, _, s = _duality_gap(y, w64, penalty, R, XtR, n, positive, R_d, XtR_d, w_d)
             XtR_tilde_theta = s * (XtR_d - n * l2 * w_d) / (n * lam1) if lam1 > 0 else XtR * 0
             if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K \
                     and (free is None or not positive):
@@ -926,7 +955,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     XtR_acc = np.asarray(design.rmatvec(R_acc.astype(dtype)), np.float64) \
                         if design.kind != "gram" else None
                     if XtR_acc is not None:
-                        gap2, _, _, s2 = duality_gap(y, w64, penalty, R, XtR, n, positive,
+                        gap2, _, _, s2 = _duality_gap(y, w64, penalty, R, XtR, n, positive,
                                                      R_dual=R_acc, XtR_dual=XtR_acc)
                         if gap2 < gap:
                             gap, s = gap2, s2
@@ -1044,7 +1073,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                 w64 = w.astype(np.float64)
                 R_d, XtR_d, w_d = (R, XtR_full, w64) if free is None else \
                     free.dual_point(R, XtR_full, w64, ws_feats)
-                inner_gap, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
+                inner_gap, _, _, _ = _duality_gap(y, w64, penalty, R, XtR_full, n, positive,
                                                  R_d, XtR_d, w_d)
                 # (the Gram design has no X^T R_acc at the cost of a gradient: skipped)
                 if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold \
@@ -1056,7 +1085,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                             R_acc = free.project(R_acc)
                         XtR_acc = np.zeros(p)
                         XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats)
-                        g2, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
+                        g2, _, _, _ = _duality_gap(y, w64, penalty, R, XtR_full, n, positive,
                                                   R_dual=R_acc, XtR_dual=XtR_acc)
                         inner_gap = min(inner_gap, g2)
                 inner_crit = n * inner_gap
