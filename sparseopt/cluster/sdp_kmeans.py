@@ -53,7 +53,7 @@ def _membership_violation(xp, Z, n_clusters):
     return max(rows, trace, negative, not_psd)
 
 
-def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-5, max_iter=None, random_state=None,
+def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-4, max_iter=None, random_state=None,
                verbose=0):
     """Solve the Peng-Wei K-means SDP for the rows of ``X``.
 
@@ -71,7 +71,7 @@ def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-5, max_iter=None, random_
     n_clusters : int
     solver : {"auto", "admm", "bm", "cvxpy"}, default="auto"
         See :class:`SDPKMeans`.
-    tol : float, default=1e-5
+    tol : float, default=1e-4
     max_iter : int, optional
     random_state : int or None
         Seeds the Burer-Monteiro start.
@@ -91,8 +91,8 @@ def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-5, max_iter=None, random_
     >>> from sparseopt.cluster import kmeans_sdp
     >>> X, y, _, _ = make_heterogeneous_mixture(60, 3, 3, separation=8,
     ...                                         covariance="isotropic", random_state=0)
-    >>> res = kmeans_sdp(X, 3, solver="admm")
-    >>> res.converged, res.constraint_violation < 1e-4
+    >>> res = kmeans_sdp(X, 3, solver="admm", tol=1e-6)
+    >>> res.converged, res.constraint_violation < 1e-5
     (True, True)
     """
     validate_params({"solver": solver, "tol": tol, "max_iter": max_iter,
@@ -198,9 +198,11 @@ class SDPKMeans(ClusterMixin, BaseEstimator):
         stationary points are only approximately feasible).
         ``"cvxpy"``: conic reference (SCS), small ``n`` only.
         ``"auto"``: ADMM up to 1000 samples, BM above.
-    tol : float, default=1e-5
+    tol : float, default=1e-4
         ADMM: relative primal and dual residuals; BM: row-sum violation and
-        step; cvxpy: SCS's ``eps``.
+        step; cvxpy: SCS's ``eps``. With ADMM, ``1e-4`` left the objective
+        within ``1e-5`` (relative) of cvxpy's optimum in our tests; use
+        ``1e-6`` for a tighter certificate.
     max_iter : int, optional
         Solver iterations (default 5000 for ADMM, 50000 for BM).
     n_init : int, default=10
@@ -286,7 +288,7 @@ class SDPKMeans(ClusterMixin, BaseEstimator):
     _test_params = [{"n_clusters": 3, "random_state": 0},
                     {"n_clusters": 3, "solver": "bm", "max_iter": 3000, "random_state": 0}]
 
-    def __init__(self, n_clusters=8, *, solver="auto", tol=1e-5, max_iter=None, n_init=10,
+    def __init__(self, n_clusters=8, *, solver="auto", tol=1e-4, max_iter=None, n_init=10,
                  random_state=None, verbose=0):
         self.n_clusters = n_clusters
         self.solver = solver

@@ -44,4 +44,4 @@ def misclustering_error(labels_true, labels_pred):
     confusion = np.zeros((ti.max() + 1, pi.max() + 1))
     np.add.at(confusion, (ti, pi), 1.0)
     rows, cols = linear_sum_assignment(-confusion)
-    return float(1.0 - confusion[rows, cols].sum() / t.size)
+    return float((t.size - confusion[rows, cols].sum()) / t.size)
