@@ -13,6 +13,7 @@ import sklearn
 from scipy.stats import multivariate_normal
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import array_api_compat.numpy as npx
 from sparseopt.cluster import ILASDPClustering, SDPKMeans, kmeans_sdp
@@ -28,6 +29,7 @@ from sparseopt.cluster.ila_sdp import _covariance_step, _covariances_from_labels
 from sparseopt.datasets import make_heterogeneous_mixture
 from sparseopt.metrics import misclustering_error
 from sparseopt.utils._array_api import get_namespace_and_device, to_numpy
+from sparseopt.utils.discovery import expected_failed_checks
 
 cp = pytest.importorskip("cvxpy")
 
@@ -281,6 +283,15 @@ def test_ila_covariance_types(covariance_type):
     assert misclustering_error(y, est.labels_) <= 0.1
 
 
+def test_ila_sdp_is_scale_and_translation_invariant():
+    X, _, _, _ = _hard_setting(4, n=40)
+    a = ILASDPClustering(2, random_state=0).fit(X)
+    b = ILASDPClustering(2, random_state=0).fit(100.0 * X - 3.0)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(b.covariances_, 1e4 * a.covariances_, rtol=1e-5)
+    np.testing.assert_allclose(b.means_, 100.0 * a.means_ - 3.0, rtol=1e-6, atol=1e-9)
+
+
 def test_ila_warns_on_sdp_iteration_limit_and_label_rounds():
     X, _, _, _ = _hard_setting(0)
     with pytest.warns(ConvergenceWarning, match="sdp_max_iter"):
@@ -354,3 +365,14 @@ def test_bm_runs_in_the_namespace_of_x(backend):
         assert get_namespace_and_device(res.x)[2] == dev
     np.testing.assert_allclose(to_numpy(res.x), ref.x, atol=1e-9)
     assert res.n_iter == ref.n_iter
+
+
+# --------------------------------------------------------------------------- default instances
+@pytest.mark.slow
+@parametrize_with_checks([SDPKMeans(), ILASDPClustering()],
+                         expected_failed_checks=expected_failed_checks)
+def test_default_instances_pass_the_sklearn_checks(estimator, check):
+    """``cls()`` with n_clusters=8 on scikit-learn's small data (minutes: marked slow)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)

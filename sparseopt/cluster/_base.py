@@ -9,7 +9,23 @@ from sklearn.cluster import KMeans
 from ..utils._array_api import from_numpy, to_numpy
 
 __all__ = ["check_n_clusters", "round_embedding", "canonical_labels", "seed_from",
-           "AUTO_ADMM_MAX_SAMPLES"]
+           "single_threaded", "AUTO_ADMM_MAX_SAMPLES"]
+
+_CONTROLLER = []
+
+
+def single_threaded(user_api=None):
+    """Context limiting BLAS (and OpenMP) to one thread, as scikit-learn's KMeans does.
+
+    Threaded LAPACK and OpenMP are slower on the small dense problems of these
+    solvers, several-fold on a loaded machine. The library scan of
+    threadpoolctl is done once and cached (it costs about 0.1 s).
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api=user_api)
 
 # solver="auto": the dense ADMM (an n x n eigendecomposition per iteration) up to
 # this many samples, the low-rank Burer-Monteiro factorisation above it
@@ -55,7 +71,8 @@ def round_embedding(xp, embedding, n_clusters, random_state, n_init=10):
     n = E.shape[0]
     if n_clusters >= n:
         return np.arange(n, dtype=np.int64)
-    km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(E)
+    with single_threaded():
+        km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(E)
     return canonical_labels(km.labels_)
 
 

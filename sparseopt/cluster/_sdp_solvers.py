@@ -24,7 +24,6 @@ import math
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..optimize._result import SolverResult
 
@@ -56,14 +55,24 @@ def project_spectraplex(xp, M, total):
     eigenvalues onto ``{lambda >= 0, sum = total}``; only the eigenvectors with
     a positive ``lambda^+`` are multiplied back. Returns ``(Z, rank)``.
     """
-    n = M.shape[0]
-    S = (M + M.T) / 2
+    Z, rank = _project_spectraplex_batch(xp, M[None, ...], total)
+    return Z[0, ...], rank
+
+
+def _project_spectraplex_batch(xp, M, totals):
+    """:func:`project_spectraplex` of every ``M[b]`` (one batched ``eigh``).
+
+    ``totals`` is a float or an array of shape ``(B, 1)``. Returns the
+    projections and the largest number of kept eigenvectors.
+    """
+    n = M.shape[-1]
+    S = (M + xp.permute_dims(M, (0, 2, 1))) / 2
     eigenvalues, eigenvectors = xp.linalg.eigh(S)
-    lam = project_rows_simplex(xp, eigenvalues[None, :], total)[0, :]
-    rank = int(xp.sum(xp.astype(lam > 0, xp.int32)))
+    lam = project_rows_simplex(xp, eigenvalues, totals)
+    rank = int(xp.max(xp.sum(xp.astype(lam > 0, xp.int32), axis=-1)))
     rank = max(rank, 1)
-    V = eigenvectors[:, n - rank:]
-    return (V * lam[n - rank:]) @ V.T, rank
+    V = eigenvectors[:, :, n - rank:]
+    return (V * lam[:, None, n - rank:]) @ xp.permute_dims(V, (0, 2, 1)), rank
 
 
 def _device(x):
@@ -112,7 +121,8 @@ def sdp_admm(xp, costs, traces, *, tol=1e-6, max_iter=5000, rho=1.0, warm_start=
         with the scaled dual rescaled, when one residual exceeds ten times
         the other).
     warm_start : dict, optional
-        ``{"W": [...], "Y": [...], "rho": float}`` from a previous result.
+        ``{"W": W, "Y": Y, "rho": float}`` from a previous result (``W`` and
+        ``Y`` of shape ``(B, n, n)``).
     relaxation : float
         Over-relaxation factor in ``[1, 2)`` (1: plain ADMM).
     verbose : int
@@ -122,28 +132,29 @@ def sdp_admm(xp, costs, traces, *, tol=1e-6, max_iter=5000, rho=1.0, warm_start=
     SolverResult
         ``x`` (list of symmetrised ``W_b``: non-negative, rows of the sum
         stochastic up to symmetrisation), ``Z_psd`` (the PSD copies),
-        ``W``, ``Y``, ``rho``, ``n_iter``, ``converged``, ``primal_residual``,
+        ``W``, ``Y`` (stacked ``(B, n, n)``), ``rho``, ``n_iter``, ``converged``, ``primal_residual``,
         ``dual_residual``, ``certificate`` (their maximum).
     """
     # BLAS runs single-threaded, as in scikit-learn's KMeans: threaded LAPACK on the
     # small n x n eigendecompositions is slower, several-fold on a loaded machine
-    with threadpool_limits(limits=1, user_api="blas"):
+    from ._base import single_threaded
+
+    with single_threaded("blas"):
         return _sdp_admm(xp, costs, traces, tol=tol, max_iter=max_iter, rho=rho,
                          warm_start=warm_start, verbose=verbose, relaxation=relaxation)
 
 
 def _sdp_admm(xp, costs, traces, *, tol, max_iter, rho, warm_start, verbose, relaxation):
-    n = costs[0].shape[0]
-    n_blocks = len(costs)
-    dtype, device = costs[0].dtype, _device(costs[0])
+    # the blocks live in one (B, n, n) array: one batched eigh per iteration
+    C = xp.stack(list(costs))
+    n_blocks, n = C.shape[0], C.shape[1]
+    dtype, device = C.dtype, _device(C)
+    totals = xp.reshape(xp.asarray(list(traces), dtype=dtype, device=device), (n_blocks, 1))
     if warm_start is not None:
-        W = list(warm_start["W"])
-        Y = list(warm_start["Y"])
-        rho = float(warm_start["rho"])
+        W, Y, rho = warm_start["W"], warm_start["Y"], float(warm_start["rho"])
     else:
-        W = [xp.full((n, n), 1.0 / (n * n_blocks), dtype=dtype, device=device)
-             for _ in range(n_blocks)]
-        Y = [xp.zeros((n, n), dtype=dtype, device=device) for _ in range(n_blocks)]
+        W = xp.full((n_blocks, n, n), 1.0 / (n * n_blocks), dtype=dtype, device=device)
+        Y = xp.zeros((n_blocks, n, n), dtype=dtype, device=device)
     history = []
     converged = False
     primal = dual = math.inf
@@ -151,23 +162,19 @@ def _sdp_admm(xp, costs, traces, *, tol, max_iter, rho, warm_start, verbose, rel
     t_start = time.perf_counter()
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        # Z-step: one eigendecomposition per block
-        Z = [project_spectraplex(xp, W[b] - Y[b] - costs[b] / rho, traces[b])[0]
-             for b in range(n_blocks)]
-        # W-step: rows of [Z_1 + Y_1, ..., Z_B + Y_B] onto the probability simplex
-        # over-relaxation (Boyd et al. 2011, section 3.4.3)
-        Z_relaxed = [relaxation * Z[b] + (1.0 - relaxation) * W[b] for b in range(n_blocks)]
-        stacked = xp.concat([Z_relaxed[b] + Y[b] for b in range(n_blocks)], axis=1)
-        stacked = project_rows_simplex(xp, stacked, 1.0)
+        # Z-step: projection of every block onto {PSD, tr = t_b}
+        Z, _ = _project_spectraplex_batch(xp, W - Y - C / rho, totals)
+        # W-step, over-relaxed (Boyd et al. 2011, section 3.4.3): the rows of
+        # [R_1 ... R_B] (n x Bn) onto the probability simplex
+        Z_relaxed = relaxation * Z + (1.0 - relaxation) * W
+        R = xp.reshape(xp.permute_dims(Z_relaxed + Y, (1, 0, 2)), (n, n_blocks * n))
+        R = project_rows_simplex(xp, R, 1.0)
         W_prev = W
-        W = [stacked[:, b * n:(b + 1) * n] for b in range(n_blocks)]
-        Y = [Y[b] + Z_relaxed[b] - W[b] for b in range(n_blocks)]
-        norm_z = math.sqrt(sum(_fro(xp, Zb) ** 2 for Zb in Z))
-        norm_w = math.sqrt(sum(_fro(xp, Wb) ** 2 for Wb in W))
-        scale = max(norm_z, norm_w, 1e-300)
-        primal = math.sqrt(sum(_fro(xp, Z[b] - W[b]) ** 2 for b in range(n_blocks))) / scale
-        dual = rho * math.sqrt(sum(_fro(xp, W[b] - W_prev[b]) ** 2
-                                   for b in range(n_blocks))) / scale
+        W = xp.permute_dims(xp.reshape(R, (n, n_blocks, n)), (1, 0, 2))
+        Y = Y + Z_relaxed - W
+        scale = max(_fro(xp, Z), _fro(xp, W), 1e-300)
+        primal = _fro(xp, Z - W) / scale
+        dual = rho * _fro(xp, W - W_prev) / scale
         if verbose and (n_iter % 50 == 0 or n_iter == 1):
             print(f"[sdp_admm] it {n_iter:5d}  primal {primal:.2e}  dual {dual:.2e}  "
                   f"rho {rho:.2e}")
@@ -181,12 +188,14 @@ def _sdp_admm(xp, costs, traces, *, tol, max_iter, rho, warm_start, verbose, rel
         # residual balancing (Boyd et al. 2011, section 3.4.1)
         if primal > 10.0 * dual:
             rho *= 2.0
-            Y = [Yb / 2.0 for Yb in Y]
+            Y = Y / 2.0
         elif dual > 10.0 * primal:
             rho /= 2.0
-            Y = [Yb * 2.0 for Yb in Y]
-    x = [(Wb + Wb.T) / 2 for Wb in W]
-    return SolverResult(x=x, Z_psd=Z, W=W, Y=Y, rho=rho, n_iter=n_iter, converged=converged,
+            Y = Y * 2.0
+    W_sym = (W + xp.permute_dims(W, (0, 2, 1))) / 2
+    x = [W_sym[b, ...] for b in range(n_blocks)]
+    return SolverResult(x=x, Z_psd=[Z[b, ...] for b in range(n_blocks)], W=W, Y=Y, rho=rho,
+                        n_iter=n_iter, converged=converged,
                         primal_residual=primal, dual_residual=dual,
                         certificate=max(primal, dual),
                         certificate_name="max(primal, dual) relative residual", tol=tol,

@@ -22,11 +22,21 @@ from ..utils.validation import (
     check_X,
     validate_params,
 )
-from ._base import canonical_labels, check_n_clusters, labels_to_namespace, seed_from
+from ._base import (
+    canonical_labels,
+    check_n_clusters,
+    labels_to_namespace,
+    seed_from,
+    single_threaded,
+)
 from ._sdp_solvers import sdp_admm, sdp_cvxpy, squared_distances
 from .sdp_kmeans import SDPKMeans
 
 __all__ = ["ILASDPClustering"]
+
+# rounds stop once the labels repeat and the objective (a -2 log-likelihood, summed over
+# the points) moves by at most this much per point
+_OBJECTIVE_TOL = 1e-2
 
 
 # --------------------------------------------------------------------------- model steps
@@ -118,7 +128,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
 
     iLA-SDP alternates LA-SDP solves with covariance updates
     ``Sigma_k = sum_ij (Z_k)_ij (x_i - x_j)(x_i - x_j)^T / (2 1^T Z_k 1) + eps I``
-    until the labels ``argmax_k (Z_k 1)_i`` stop changing (Zhuang, Chen &
+    until the labels ``argmax_k (Z_k 1)_i`` and the objective settle (Zhuang, Chen &
     Yang 2023). No centroid is estimated inside the loop.
 
     Parameters
@@ -128,6 +138,9 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         Form of every ``Sigma_k``.
     max_iter : int, default=10
         Maximum number of outer rounds (LA-SDP solve + covariance update).
+        The rounds stop when the labels repeat and the objective changed by
+        at most ``0.01 * n_samples`` (the labels alone can pause for a round
+        while the covariances still move).
     tol : float, default=1e-3
         Tolerance of every SDP solve (relative primal and dual residuals of
         the ADMM). The labels only need the mass ``Z_k 1`` of every row, which
@@ -181,8 +194,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     n_iter_ : int
         Outer rounds performed.
     converged_ : bool
-        Whether the labels stopped changing within ``max_iter`` rounds and
-        every SDP solve met ``tol``.
+        Whether the labels and the objective settled within ``max_iter``
+        rounds and every SDP solve met ``tol``.
     reg_covar_ : float
         The absolute ``eps``.
     n_features_in_ : int
@@ -276,7 +289,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
             return to_numpy(est.labels_)
         from sklearn.cluster import KMeans
 
-        km = KMeans(self.n_clusters, n_init=10, random_state=seed).fit(to_numpy(X))
+        with single_threaded():
+            km = KMeans(self.n_clusters, n_init=10, random_state=seed).fit(to_numpy(X))
         return canonical_labels(km.labels_)
 
     def _solve_la_sdp(self, xp, costs, warm_start):
@@ -351,12 +365,17 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
                 covs = _covariance_step(xp, X, Z_blocks, reg, self.covariance_type)
             else:
                 covs = _covariances_from_labels(X_host, labels, K, reg, self.covariance_type)
-            if same and n_round > 1:
+            # stop when the labels and the objective have settled: the labels alone can
+            # pause for a round while the covariances (and later the labels) still move
+            settled = len(history) > 1 and abs(history[-1] - history[-2]) <= _OBJECTIVE_TOL * n
+            if same and settled:
                 converged_labels = True
                 break
         if not converged_labels:
-            warnings.warn(f"{name}: the labels were still changing after max_iter={self.max_iter} "
-                          "rounds; increase max_iter.", ConvergenceWarning, stacklevel=2)
+            warnings.warn(f"{name}: the labels or the objective were still changing after "
+                          f"max_iter={self.max_iter} rounds (last objective change "
+                          f"{abs(history[-1] - history[-2]) if len(history) > 1 else math.inf:.3g}"
+                          "); increase max_iter.", ConvergenceWarning, stacklevel=2)
         if sdp_failures:
             warnings.warn(f"{name}: {sdp_failures} of {n_round} LA-SDP solves stopped at "
                           f"sdp_max_iter={self.sdp_max_iter} before tol={self.tol:g} (last "

@@ -27,6 +27,7 @@ from ._base import (
     labels_to_namespace,
     round_embedding,
     seed_from,
+    single_threaded,
     top_eigenvectors,
     top_left_singular_vectors,
 )
@@ -126,7 +127,8 @@ def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-4, max_iter=None, random_
         violation = _membership_violation(xp, Z, K)
     elif solver == "bm":
         U0 = xp.asarray(_bm_start(to_numpy(X), K, random_state), device=device)
-        res = kmeans_sdp_bm(xp, Xs, K, U0, tol=tol, max_iter=max_iter, verbose=verbose)
+        with single_threaded("blas"):  # n x p times p x 2K products: threads do not pay
+            res = kmeans_sdp_bm(xp, Xs, K, U0, tol=tol, max_iter=max_iter, verbose=verbose)
         U = res.x
         Xc = X - xp.mean(X, axis=0, keepdims=True)
         col = xp.sum(U, axis=0)
@@ -163,7 +165,8 @@ def _bm_start(X_host, n_clusters, random_state):
 
     n = X_host.shape[0]
     rank = min(2 * n_clusters, n)
-    labels = KMeans(n_clusters, n_init=1, random_state=random_state).fit(X_host).labels_
+    with single_threaded():
+        labels = KMeans(n_clusters, n_init=1, random_state=random_state).fit(X_host).labels_
     rng = np.random.default_rng(random_state)
     U0 = 0.1 * rng.random((n, rank)) / np.sqrt(n)
     for k in range(n_clusters):
