@@ -19,7 +19,8 @@ Three parts, each a table of ``benchmarks/results/cluster.md``:
 
 Usage::
 
-    python benchmarks/compare/clustering.py [--seeds 5] [--n 90] [--skip-scaling]
+    python benchmarks/compare/clustering.py [--seeds 5] [--n 90] [--skip-errors]
+        [--skip-speed] [--skip-scaling] [--admm-sizes 500 1000] [--bm-sizes 1000 5000]
 """
 from __future__ import annotations
 
@@ -146,6 +147,8 @@ def main(argv=None):
     parser.add_argument("--skip-errors", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--admm-sizes", type=int, nargs="*", default=[500, 1000])
+    parser.add_argument("--bm-sizes", type=int, nargs="*", default=[1000, 2000, 5000])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "results", "cluster.md"))
     args = parser.parse_args(argv)
@@ -156,7 +159,7 @@ def main(argv=None):
     with threadpool_limits(args.threads):
         err_rows = [] if args.skip_errors else error_table(settings, args.n, K, args.seeds)
         speed_rows = [] if args.skip_speed else speed_table()
-        scale_rows = [] if args.skip_scaling else scaling_table()
+        scale_rows = [] if args.skip_scaling else scaling_table(args.bm_sizes, args.admm_sizes)
     load_after = os.getloadavg()
     import cvxpy
     import sklearn

@@ -32,6 +32,39 @@ def single_threaded(user_api=None):
 AUTO_ADMM_MAX_SAMPLES = 1000
 
 
+def validate_fit_input(estimator, X):
+    """Parameters and ``X`` of ``fit``: returns ``(X, xp, is_api, device)``.
+
+    ``X`` comes back 2-D, finite, C-contiguous (NumPy) and at least one
+    sample per cluster is required.
+    """
+    from ..utils._array_api import get_namespace_and_device
+    from ..utils.validation import check_X, validate_params
+
+    validate_params(estimator)
+    xp, is_api, device = get_namespace_and_device(X)
+    X = check_X(estimator, X)
+    check_n_clusters(estimator, X.shape[0])
+    if not is_api:
+        X = np.ascontiguousarray(X)  # identical BLAS paths for C, F and strided input
+    return X, xp, is_api, device
+
+
+def validate_predict_input(estimator, X, fitted):
+    """``X`` of ``predict`` as float64 in the namespace of the fitted array ``fitted``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..utils._array_api import get_namespace_and_device, same_namespace_and_device
+    from ..utils.validation import check_X
+
+    check_is_fitted(estimator)
+    same_namespace_and_device(getattr(estimator, fitted), X,
+                              f"{type(estimator).__name__}.predict()")
+    xp, _, _ = get_namespace_and_device(X)
+    X = check_X(estimator, X, reset=False)
+    return xp.astype(X, xp.float64), xp
+
+
 def check_n_clusters(estimator, n_samples):
     """Raise ``ValueError`` when there are fewer samples than clusters (as KMeans)."""
     if n_samples < estimator.n_clusters:

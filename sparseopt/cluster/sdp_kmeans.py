@@ -10,26 +10,25 @@ from ..optimize._result import SolverResult
 from ..utils._array_api import (
     from_numpy,
     get_namespace_and_device,
-    same_namespace_and_device,
     to_numpy,
 )
 from ..utils.validation import (
     Interval,
     StrOptions,
     check_finite_result,
-    check_X,
     validate_params,
     warn_not_converged,
 )
 from ._base import (
     AUTO_ADMM_MAX_SAMPLES,
-    check_n_clusters,
     labels_to_namespace,
     round_embedding,
     seed_from,
     single_threaded,
     top_eigenvectors,
     top_left_singular_vectors,
+    validate_fit_input,
+    validate_predict_input,
 )
 from ._sdp_solvers import kmeans_sdp_bm, sdp_admm, sdp_cvxpy, squared_distances
 
@@ -322,12 +321,7 @@ class SDPKMeans(ClusterMixin, BaseEstimator):
         -------
         self : object
         """
-        validate_params(self)
-        xp, is_api, device = get_namespace_and_device(X)
-        X = check_X(self, X)
-        check_n_clusters(self, X.shape[0])
-        if not is_api:
-            X = np.ascontiguousarray(X)
+        X, xp, is_api, device = validate_fit_input(self, X)
         seed = seed_from(self.random_state)
         res = kmeans_sdp(X, self.n_clusters, solver=self.solver, tol=self.tol,
                          max_iter=self.max_iter, random_state=seed, verbose=self.verbose)
@@ -365,13 +359,7 @@ class SDPKMeans(ClusterMixin, BaseEstimator):
         -------
         labels : array of shape (n_samples,)
         """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        same_namespace_and_device(self.cluster_centers_, X, f"{type(self).__name__}.predict()")
-        xp, _, _ = get_namespace_and_device(X)
-        X = check_X(self, X, reset=False)
-        X = xp.astype(X, xp.float64)
+        X, xp = validate_predict_input(self, X, "cluster_centers_")
         C = self.cluster_centers_
         dist = (xp.sum(X * X, axis=1)[:, None] - 2.0 * (X @ C.T)
                 + xp.sum(C * C, axis=1)[None, :])
