@@ -88,9 +88,12 @@ def _relative(value, ref):
     return abs(value - ref) / abs(ref)
 
 
-def speed_table(n=200, K=3, p=10):
+REGIMES = {"tight": ("separated (sep 6, tight)", 6.0), "close": ("close (sep 3, not tight)", 3.0)}
+
+
+def speed_table(regimes=("tight", "close"), n=200, K=3, p=10):
     rows = []
-    for regime, separation in [("separated (sep 6, tight)", 6.0), ("close (sep 3, not tight)", 3.0)]:
+    for regime, separation in [REGIMES[r] for r in regimes]:
         X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation,
                                                 covariance="isotropic", random_state=0)
         D = squared_distances(np, X)
@@ -147,6 +150,8 @@ def main(argv=None):
     parser.add_argument("--skip-errors", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--speed-regimes", nargs="*", default=["tight", "close"],
+                        choices=sorted(REGIMES))
     parser.add_argument("--admm-sizes", type=int, nargs="*", default=[500, 1000])
     parser.add_argument("--bm-sizes", type=int, nargs="*", default=[1000, 2000, 5000])
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
@@ -158,7 +163,7 @@ def main(argv=None):
                 + [(f"p={p}, separation 4", p, 4.0) for p in (10, 20)])
     with threadpool_limits(args.threads):
         err_rows = [] if args.skip_errors else error_table(settings, args.n, K, args.seeds)
-        speed_rows = [] if args.skip_speed else speed_table()
+        speed_rows = [] if args.skip_speed else speed_table(args.speed_regimes)
         scale_rows = [] if args.skip_scaling else scaling_table(args.bm_sizes, args.admm_sizes)
     load_after = os.getloadavg()
     import cvxpy
