@@ -23,7 +23,8 @@ def _covariance(kind, p, scale, rho, rng):
 
 
 def make_heterogeneous_mixture(n_samples=150, n_features=5, n_clusters=3, *, separation=4.0,
-                               covariance="shape", weights=None, rho=0.9, random_state=None):
+                               covariance="shape", weights=None, rho=0.9,
+                               covariance_scales=None, random_state=None):
     """Gaussian mixture whose clusters differ in covariance, with its labels.
 
     Means lie on coordinate axes (``mu_1 = 0``, ``mu_k = separation * e_{k-1}``),
@@ -47,6 +48,9 @@ def make_heterogeneous_mixture(n_samples=150, n_features=5, n_clusters=3, *, sep
         Mixing proportions (default balanced).
     rho : float, default=0.9
         Correlation of the AR covariance.
+    covariance_scales : array-like of shape (n_clusters,), optional
+        Multiplies every cluster's covariance (default: 1, or 0.25, 1, 4, ...
+        for ``covariance="scale"``); e.g. a tight cluster next to a broad one.
     random_state : int, RandomState or None
 
     Returns
@@ -94,9 +98,16 @@ def make_heterogeneous_mixture(n_samples=150, n_features=5, n_clusters=3, *, sep
         means[k, k - 1] = separation
     kinds = {"shape": ["identity", "ar", "diagonal"], "scale": ["identity"],
              "isotropic": ["identity"]}[covariance]
+    if covariance_scales is None:
+        covariance_scales = [4.0 ** (k - 1) if covariance == "scale" else 1.0
+                             for k in range(n_clusters)]
+    covariance_scales = np.asarray(covariance_scales, dtype=float)
+    if covariance_scales.shape != (n_clusters,) or not np.all(covariance_scales > 0):
+        raise ValueError("covariance_scales must be n_clusters positive numbers, got "
+                         f"{covariance_scales.tolist()}")
     covariances = np.empty((n_clusters, n_features, n_features))
     for k in range(n_clusters):
-        scale = 4.0 ** (k - 1) if covariance == "scale" else 1.0
+        scale = covariance_scales[k]
         covariances[k] = _covariance(kinds[k % len(kinds)], n_features, scale, rho, rng)
     labels = np.repeat(np.arange(n_clusters), counts)
     X = np.empty((n_samples, n_features))

@@ -1,0 +1,126 @@
+"""Shared pieces of the SDP clusterers: validation, rounding, labels."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from ..utils._array_api import from_numpy, to_numpy
+
+__all__ = ["check_n_clusters", "round_embedding", "canonical_labels", "seed_from",
+           "single_threaded", "AUTO_ADMM_MAX_SAMPLES"]
+
+_CONTROLLER = []
+
+
+def single_threaded(user_api=None):
+    """Context limiting BLAS (and OpenMP) to one thread, as scikit-learn's KMeans does.
+
+    Threaded LAPACK and OpenMP are slower on the small dense problems of these
+    solvers, several-fold on a loaded machine. The library scan of
+    threadpoolctl is done once and cached (it costs about 0.1 s).
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api=user_api)
+
+# solver="auto": the dense ADMM (an n x n eigendecomposition per iteration) up to
+# this many samples, the low-rank Burer-Monteiro factorisation above it
+AUTO_ADMM_MAX_SAMPLES = 1000
+
+
+def validate_fit_input(estimator, X):
+    """Parameters and ``X`` of ``fit``: returns ``(X, xp, is_api, device)``.
+
+    ``X`` comes back 2-D, finite, C-contiguous (NumPy) and at least one
+    sample per cluster is required.
+    """
+    from ..utils._array_api import get_namespace_and_device
+    from ..utils.validation import check_X, validate_params
+
+    validate_params(estimator)
+    xp, is_api, device = get_namespace_and_device(X)
+    X = check_X(estimator, X)
+    check_n_clusters(estimator, X.shape[0])
+    if not is_api:
+        X = np.ascontiguousarray(X)  # identical BLAS paths for C, F and strided input
+    return X, xp, is_api, device
+
+
+def validate_predict_input(estimator, X, fitted):
+    """``X`` of ``predict`` as float64 in the namespace of the fitted array ``fitted``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from ..utils._array_api import get_namespace_and_device, same_namespace_and_device
+    from ..utils.validation import check_X
+
+    check_is_fitted(estimator)
+    same_namespace_and_device(getattr(estimator, fitted), X,
+                              f"{type(estimator).__name__}.predict()")
+    xp, _, _ = get_namespace_and_device(X)
+    X = check_X(estimator, X, reset=False)
+    return xp.astype(X, xp.float64), xp
+
+
+def check_n_clusters(estimator, n_samples):
+    """Raise ``ValueError`` when there are fewer samples than clusters (as KMeans)."""
+    if n_samples < estimator.n_clusters:
+        raise ValueError(
+            f"n_samples={n_samples} should be >= n_clusters={estimator.n_clusters}: "
+            f"{type(estimator).__name__} needs at least one sample per cluster.")
+
+
+def seed_from(random_state):
+    """An int seed (or None) from ``random_state`` (int, RandomState, Generator, None)."""
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    return int(random_state.randint(2**31 - 1))
+
+
+def canonical_labels(labels):
+    """Relabel so that clusters are numbered by their first appearance (0, 1, ...)."""
+    labels = np.asarray(labels)
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(first)
+    mapping = np.empty(order.size, dtype=np.int64)
+    mapping[order] = np.arange(order.size)
+    return mapping[np.searchsorted(np.unique(labels), labels)]
+
+
+def round_embedding(xp, embedding, n_clusters, random_state, n_init=10):
+    """K-means++ (``n_init`` restarts) on the rows of a spectral embedding.
+
+    The authors' rounding rule: the embedding is the top-K eigenvectors of
+    ``Z`` (or the top-K left singular vectors of the factor ``U``). The
+    ``n x K`` embedding is copied to the host explicitly (scikit-learn's
+    KMeans is NumPy code); labels come back as int64 NumPy.
+    """
+    E = to_numpy(embedding).astype(np.float64, copy=False)
+    n = E.shape[0]
+    if n_clusters >= n:
+        return np.arange(n, dtype=np.int64)
+    with single_threaded():
+        km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(E)
+    return canonical_labels(km.labels_)
+
+
+def top_eigenvectors(xp, Z, k):
+    """The ``k`` leading eigenvectors of symmetric ``Z`` (columns), in ``Z``'s namespace."""
+    _, V = xp.linalg.eigh((Z + Z.T) / 2)
+    n = V.shape[1]
+    return V[:, n - k:]
+
+
+def top_left_singular_vectors(xp, U, k):
+    """The ``k`` leading left singular vectors of ``U`` (``k <= U.shape[1]``)."""
+    Q, _, _ = xp.linalg.svd(U, full_matrices=False)
+    return Q[:, :k]
+
+
+def labels_to_namespace(labels, xp, device, is_api):
+    return from_numpy(labels, xp, device) if is_api else labels

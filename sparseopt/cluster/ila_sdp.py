@@ -1,0 +1,445 @@
+"""Iterative likelihood-adjusted SDP clustering (iLA-SDP) for heterogeneous data."""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.exceptions import ConvergenceWarning
+
+from ..utils._array_api import (
+    from_numpy,
+    get_namespace_and_device,
+    to_numpy,
+)
+from ..utils.validation import (
+    Interval,
+    StrOptions,
+    check_finite_result,
+)
+from ._base import (
+    canonical_labels,
+    labels_to_namespace,
+    seed_from,
+    single_threaded,
+    validate_fit_input,
+    validate_predict_input,
+)
+from ._sdp_solvers import sdp_admm, sdp_cvxpy, squared_distances
+from .sdp_kmeans import SDPKMeans
+
+__all__ = ["ILASDPClustering"]
+
+# rounds stop once the labels repeat and the objective (a -2 log-likelihood, summed over
+# the points) moves by at most this much per point
+_OBJECTIVE_TOL = 1e-2
+
+
+# --------------------------------------------------------------------------- model steps
+def _covariance_step(xp, X, memberships, reg, covariance_type):
+    """Sigma_k = M_k / (2 1^T Z_k 1) + reg I  (spec: M_k = 2 (X^T diag(Z_k 1) X - X^T Z_k X)).
+
+    ``memberships`` are the ``Z_k`` (n x n); for hard partitions this is the
+    within-cluster maximum-likelihood covariance. Returns a host
+    ``(K, p, p)`` array (the ``p x p`` factorisations run on the host).
+    """
+    p = X.shape[1]
+    covs = []
+    for Zk in memberships:
+        w = xp.sum(Zk, axis=1)                       # Z_k 1
+        mass = float(xp.sum(w))                      # 1^T Z_k 1 = n_k
+        if mass <= 1e-12:
+            covs.append(np.zeros((p, p)))
+            continue
+        # M_k / 2 = X^T diag(w) X - X^T Z_k X
+        half_M = X.T @ (w[:, None] * X) - X.T @ (Zk @ X)
+        covs.append(to_numpy(half_M) / mass)
+    covs = np.stack(covs)
+    covs = (covs + np.swapaxes(covs, 1, 2)) / 2
+    return _shape_covariances(covs, reg, covariance_type)
+
+
+def _covariances_from_labels(X_host, labels, n_clusters, reg, covariance_type):
+    p = X_host.shape[1]
+    covs = np.zeros((n_clusters, p, p))
+    for k in range(n_clusters):
+        members = X_host[labels == k]
+        if members.shape[0] > 0:
+            centred = members - members.mean(axis=0)
+            covs[k] = centred.T @ centred / members.shape[0]
+    return _shape_covariances(covs, reg, covariance_type)
+
+
+def _shape_covariances(covs, reg, covariance_type):
+    p = covs.shape[1]
+    if covariance_type == "diag":
+        covs = np.stack([np.diag(np.diag(c)) for c in covs])
+    elif covariance_type == "spherical":
+        covs = np.stack([np.trace(c) / p * np.eye(p) for c in covs])
+    return covs + reg * np.eye(p)[None, :, :]
+
+
+def _whitening(covs):
+    """``(W_k, logdet_k, trace of inverse_k)`` with ``W_k W_k^T = Sigma_k^{-1}``."""
+    whiten, logdet, inv_trace = [], [], []
+    for c in covs:
+        L = np.linalg.cholesky(c)
+        L_inv = np.linalg.inv(L)
+        whiten.append(L_inv.T)                       # x^T Sigma^-1 x = ||x W||^2
+        logdet.append(2.0 * float(np.sum(np.log(np.diag(L)))))
+        inv_trace.append(float(np.sum(L_inv * L_inv)))
+    return np.stack(whiten), np.asarray(logdet), np.asarray(inv_trace)
+
+
+def la_sdp_costs(xp, X, covs, reg, device, is_api):
+    """Costs ``B_k = D_k / 2 + (log|Sigma_k| + reg tr Sigma_k^-1) 1 1^T`` of LA-SDP.
+
+    ``(D_k)_ij = (x_i - x_j)^T Sigma_k^-1 (x_i - x_j)``, formed by whitening
+    with the Cholesky factor of ``Sigma_k``. Returns ``(costs, offsets)``
+    where ``offsets`` are the per-block constants.
+    """
+    whiten, logdet, inv_trace = _whitening(covs)
+    offsets = logdet + reg * inv_trace
+    costs = []
+    for k in range(covs.shape[0]):
+        Wk = from_numpy(whiten[k], xp, device if is_api else None)
+        costs.append(0.5 * squared_distances(xp, X @ Wk))
+    return costs, offsets
+
+
+# --------------------------------------------------------------------------- estimator
+class ILASDPClustering(ClusterMixin, BaseEstimator):
+    """Iterative likelihood-adjusted SDP clustering of Gaussian mixtures (iLA-SDP).
+
+    For a Gaussian mixture with cluster-specific covariances, profiling out
+    the means turns ``-2 log L`` into a function that is linear in the
+    group-specific membership matrices ``Z_k = 1_{G_k} 1_{G_k}^T / n_k``::
+
+        sum_k <B_k, Z_k>,   B_k = D_k / 2 + log|Sigma_k| 1 1^T,
+        (D_k)_ij = (x_i - x_j)^T Sigma_k^{-1} (x_i - x_j)
+
+    The likelihood-adjusted SDP (LA-SDP) relaxes the partition to ::
+
+        Z_k PSD,  Z_k >= 0,  tr Z_k = 1  (k = 1..K),   sum_k Z_k 1 = 1
+
+    iLA-SDP alternates LA-SDP solves with covariance updates
+    ``Sigma_k = sum_ij (Z_k)_ij (x_i - x_j)(x_i - x_j)^T / (2 1^T Z_k 1) + eps I``
+    until the labels ``argmax_k (Z_k 1)_i`` and the objective settle (Zhuang, Chen &
+    Yang 2023). No centroid is estimated inside the loop.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+    covariance_type : {"full", "diag", "spherical"}, default="full"
+        Form of every ``Sigma_k``.
+    max_iter : int, default=10
+        Maximum number of outer rounds (LA-SDP solve + covariance update).
+        The rounds stop when the labels repeat and the objective changed by
+        at most ``0.01 * n_samples`` (the labels alone can pause for a round
+        while the covariances still move).
+    tol : float, default=1e-3
+        Tolerance of every SDP solve (relative primal and dual residuals of
+        the ADMM). The labels only need the mass ``Z_k 1`` of every row, which
+        settles long before the residuals: ``1e-3`` puts the LA-SDP value
+        within about ``1e-3`` of its optimum at a twentieth of the iterations
+        of ``1e-5``.
+    solver : {"auto", "admm", "cvxpy"}, default="auto"
+        LA-SDP solver: ADMM with closed-form projections (``"auto"``), or the
+        conic reference cvxpy/SCS (small ``n``).
+    init : {"sdp", "k-means++"}, default="sdp"
+        First labels: the Peng-Wei SDP (:class:`SDPKMeans`) or K-means++
+        (10 restarts).
+    covariance_update : {"soft", "hard"}, default="soft"
+        Covariances from the SDP solution ``Z_k`` (exact minimiser of the
+        relaxed cost) or from the hard labels.
+    reg_covar : float, default=1e-3
+        ``eps = reg_covar * tr(S) / p`` is added to every covariance (``S``:
+        covariance of X), which keeps small clusters and ``p`` close to
+        ``n_k`` well posed; the LA-SDP cost carries the matching
+        ``eps tr Sigma_k^-1`` term so that the rounds decrease one objective.
+    sdp_max_iter : int, default=5000
+        Iteration limit of every SDP solve.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial clustering.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    labels_ : array of shape (n_samples,)
+    means_ : array of shape (n_clusters, n_features)
+        Cluster means of ``labels_``.
+    covariances_ : array of shape (n_clusters, n_features, n_features)
+        The covariances of the final LA-SDP (full matrices for every
+        ``covariance_type``).
+    weights_ : array of shape (n_clusters,)
+        Cluster proportions of ``labels_``.
+    precisions_cholesky_ : array of shape (n_clusters, n_features, n_features)
+        ``W_k`` with ``W_k W_k^T = covariances_[k]^-1`` (used by :meth:`predict`).
+    Z_ : array of shape (n_clusters, n_samples, n_samples)
+        Membership matrices of the last LA-SDP.
+    objective_ : float
+        ``sum_k <B_k, Z_k>`` of the last LA-SDP (with the ``eps tr Sigma^-1``
+        term); for a hard partition it is the profiled ``-2 log L`` up to a
+        constant.
+    objective_history_ : list of float
+        The objective after every round.
+    primal_residual_, dual_residual_ : float
+        Residuals of the last SDP solve.
+    sdp_n_iter_ : int
+        SDP iterations over all rounds.
+    n_iter_ : int
+        Outer rounds performed.
+    converged_ : bool
+        Whether the labels and the objective settled within ``max_iter``
+        rounds and every SDP solve met ``tol``.
+    reg_covar_ : float
+        The absolute ``eps``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    SDPKMeans : the Peng-Wei SDP (equal spherical clusters).
+    sklearn.mixture.GaussianMixture : EM for the same model.
+
+    Notes
+    -----
+    Every round costs ``K`` eigendecompositions of ``n x n`` matrices per ADMM
+    iteration (``O(K n^3)``): the method is for hundreds of points, not
+    thousands. The iterations run in the array namespace of ``X``; the
+    ``p x p`` Cholesky factorisations of the covariances and the initial
+    K-means++ run on explicit host copies.
+
+    This implementation follows the model and the abstract of the paper: the
+    regulariser ``eps``, the label rule ``argmax_k (Z_k 1)_i`` and the ADMM
+    solver are this library's choices. In our benchmark (user guide) it beats
+    K-means and the Peng-Wei SDP on mixtures of differently shaped clusters;
+    against EM it is mixed (behind EM from k-means at ``p = 5``, ahead of
+    single-start EM at ``p = 10``), where the paper reports it ahead.
+
+    References
+    ----------
+    Y. Zhuang, X. Chen and Y. Yang, "Likelihood adjusted semidefinite
+    programs for clustering heterogeneous data", ICML 2023 (PMLR 202).
+
+    Examples
+    --------
+    >>> from sparseopt.datasets import make_heterogeneous_mixture
+    >>> from sparseopt.cluster import ILASDPClustering
+    >>> X, y, _, _ = make_heterogeneous_mixture(90, 2, 2, separation=4,
+    ...                                         covariance="scale", random_state=0)
+    >>> est = ILASDPClustering(n_clusters=2, random_state=0).fit(X)
+    >>> from sklearn.metrics import adjusted_rand_score
+    >>> bool(adjusted_rand_score(y, est.labels_) > 0.8)
+    True
+    >>> est.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"full", "diag", "spherical"})],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="neither")],
+        "solver": [StrOptions({"auto", "admm", "cvxpy"})],
+        "init": [StrOptions({"sdp", "k-means++"})],
+        "covariance_update": [StrOptions({"soft", "hard"})],
+        "reg_covar": [Interval(numbers.Real, 0, None, closed="neither")],
+        "sdp_max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+    _test_params = [{"n_clusters": 3, "max_iter": 3, "random_state": 0},
+                    {"n_clusters": 3, "covariance_type": "diag", "init": "k-means++",
+                     "covariance_update": "hard", "max_iter": 3, "random_state": 0}]
+
+    def __init__(self, n_clusters=8, *, covariance_type="full", max_iter=10, tol=1e-3,
+                 solver="auto", init="sdp", covariance_update="soft", reg_covar=1e-3,
+                 sdp_max_iter=5000, random_state=None, verbose=0):
+        self.n_clusters = n_clusters
+        self.covariance_type = covariance_type
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.init = init
+        self.covariance_update = covariance_update
+        self.reg_covar = reg_covar
+        self.sdp_max_iter = sdp_max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @classmethod
+    def _test_data(cls, random_state):
+        from ..datasets import make_heterogeneous_mixture
+
+        X, _, _, _ = make_heterogeneous_mixture(45, 3, 3, separation=6, covariance="scale",
+                                                random_state=random_state)
+        return X, None
+
+    # ------------------------------------------------------------------ steps
+    def _initial_labels(self, X, seed):
+        if self.init == "sdp":
+            est = SDPKMeans(self.n_clusters, solver="cvxpy" if self.solver == "cvxpy" else "admm",
+                            tol=self.tol, max_iter=self.sdp_max_iter, random_state=seed)
+            with warnings.catch_warnings():
+                # an inexact first clustering is only a starting point
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est.fit(X)
+            return to_numpy(est.labels_)
+        from sklearn.cluster import KMeans
+
+        with single_threaded():
+            km = KMeans(self.n_clusters, n_init=10, random_state=seed).fit(to_numpy(X))
+        return canonical_labels(km.labels_)
+
+    def _solve_la_sdp(self, xp, costs, warm_start):
+        K = self.n_clusters
+        if self.solver == "cvxpy":
+            res = sdp_cvxpy([to_numpy(C) for C in costs], [1.0] * K, solver="SCS", eps=self.tol,
+                            max_iters=self.sdp_max_iter)
+            return res, None
+        scale = max(float(xp.max(xp.abs(C))) for C in costs)
+        scale = scale if scale > 0 else 1.0
+        res = sdp_admm(xp, [C / scale for C in costs], [1.0] * K, tol=self.tol,
+                       max_iter=self.sdp_max_iter, warm_start=warm_start, verbose=self.verbose)
+        return res, {"W": res.W, "Y": res.Y, "rho": res.rho}
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Cluster ``X`` by alternating LA-SDP solves and covariance updates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        X, xp, is_api, device = validate_fit_input(self, X)
+        X = xp.astype(X, xp.float64)
+        name = type(self).__name__
+        n, p = X.shape
+        K = self.n_clusters
+        seed = seed_from(self.random_state)
+        X_host = to_numpy(X)
+        total_var = float(np.trace(np.atleast_2d(np.cov(X_host.T, bias=True)))) / p if n > 1 else 0
+        reg = self.reg_covar * total_var if total_var > 0 else self.reg_covar
+        labels = self._initial_labels(X, seed)
+        covs = _covariances_from_labels(X_host, labels, K, reg, self.covariance_type)
+        warm_start, history, sdp_iters = None, [], 0
+        converged_labels, sdp_failures = False, 0
+        res = Z_blocks = None
+        n_round = 0
+        for n_round in range(1, self.max_iter + 1):
+            costs, offsets = la_sdp_costs(xp, X, covs, reg, device, is_api)
+            # a common constant on every block leaves the optimum unchanged (sum_k 1^T Z_k 1
+            # = n) and makes the solve invariant to the scale of X
+            shift = float(np.mean(offsets))
+            ones = xp.ones((n, n), dtype=X.dtype, device=device)
+            shifted = [C + (float(offsets[k]) - shift) * ones for k, C in enumerate(costs)]
+            res, warm_start = self._solve_la_sdp(xp, shifted, warm_start)
+            Z_blocks = (res.x if self.solver != "cvxpy" else   # cvxpy works on host copies
+                        [from_numpy(Zk, xp, device if is_api else None) for Zk in res.x])
+            sdp_iters += int(res.n_iter)
+            sdp_failures += 0 if res.converged else 1
+            objective = sum(float(xp.sum(C * Zk)) + offsets[k] * float(xp.sum(Zk))
+                            for k, (C, Zk) in enumerate(zip(costs, Z_blocks)))
+            history.append(objective)
+            row_mass = xp.stack([xp.sum(Zk, axis=1) for Zk in Z_blocks], axis=1)  # n x K
+            new_labels = canonical_labels(to_numpy(xp.argmax(row_mass, axis=1)))
+            if self.verbose:
+                print(f"[{name}] round {n_round}: objective {objective:.6g}, "
+                      f"{int(np.sum(new_labels != labels))} labels changed")
+            same = np.array_equal(new_labels, labels)
+            labels = new_labels
+            if self.covariance_update == "soft":
+                covs = _covariance_step(xp, X, Z_blocks, reg, self.covariance_type)
+            else:
+                covs = _covariances_from_labels(X_host, labels, K, reg, self.covariance_type)
+            # stop when the labels and the objective have settled: the labels alone can
+            # pause for a round while the covariances (and later the labels) still move
+            settled = len(history) > 1 and abs(history[-1] - history[-2]) <= _OBJECTIVE_TOL * n
+            if same and settled:
+                converged_labels = True
+                break
+        if not converged_labels:
+            warnings.warn(f"{name}: the labels or the objective were still changing after "
+                          f"max_iter={self.max_iter} rounds (last objective change "
+                          f"{abs(history[-1] - history[-2]) if len(history) > 1 else math.inf:.3g}"
+                          "); increase max_iter.", ConvergenceWarning, stacklevel=2)
+        if sdp_failures:
+            warnings.warn(f"{name}: {sdp_failures} of {n_round} LA-SDP solves stopped at "
+                          f"sdp_max_iter={self.sdp_max_iter} before tol={self.tol:g} (last "
+                          f"residuals: primal {res.primal_residual:.2e}, dual "
+                          f"{res.dual_residual:.2e}); increase sdp_max_iter.",
+                          ConvergenceWarning, stacklevel=2)
+        counts = np.bincount(labels, minlength=K)
+        small = np.flatnonzero(counts < p + 1)
+        if small.size:
+            warnings.warn(f"{name}: clusters {small.tolist()} have fewer than n_features + 1 = "
+                          f"{p + 1} points; their covariances rest on reg_covar.", UserWarning,
+                          stacklevel=2)
+        means = np.zeros((K, p))
+        for k in range(K):
+            means[k] = X_host[labels == k].mean(axis=0) if counts[k] else X_host.mean(axis=0)
+        whiten, _, _ = _whitening(covs)
+        check_finite_result(name, means, covs, np.asarray(history))
+
+        def back(a):
+            return from_numpy(a, xp, device) if is_api else a
+
+        self.labels_ = labels_to_namespace(labels, xp, device, is_api)
+        self.means_ = back(means)
+        self.covariances_ = back(covs)
+        self.weights_ = back(counts / n)
+        self.precisions_cholesky_ = back(whiten)
+        self.Z_ = xp.stack(Z_blocks)
+        self.objective_ = float(history[-1])
+        self.objective_history_ = history
+        self.primal_residual_ = float(res.primal_residual)
+        self.dual_residual_ = float(res.dual_residual)
+        self.sdp_n_iter_ = sdp_iters
+        self.n_iter_ = n_round
+        self.converged_ = bool(converged_labels and not sdp_failures)
+        self.reg_covar_ = float(reg)
+        return self
+
+    def _estimate_log_prob(self, X):
+        xp, _, _ = get_namespace_and_device(X)
+        p = X.shape[1]
+        out = []
+        for k in range(self.n_clusters):
+            Wk = self.precisions_cholesky_[k, ...]
+            Y = (X - self.means_[k, :][None, :]) @ Wk
+            logdet_prec = float(xp.sum(xp.log(xp.abs(xp.linalg.diagonal(Wk)))))
+            weight = float(self.weights_[k])
+            log_weight = math.log(weight) if weight > 0 else -math.inf
+            out.append(-0.5 * xp.sum(Y * Y, axis=1) + logdet_prec
+                       - 0.5 * p * math.log(2 * math.pi) + log_weight)
+        return xp.stack(out, axis=1)
+
+    def predict(self, X):
+        """Most probable cluster under the fitted Gaussian components.
+
+        ``argmax_k log pi_k + log N(x; means_[k], covariances_[k])``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : array of shape (n_samples,)
+        """
+        X, xp = validate_predict_input(self, X, "means_")
+        return xp.argmax(self._estimate_log_prob(X), axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
