@@ -503,6 +503,49 @@ def test_bad_inputs_at_every_entry_point():
     np.testing.assert_array_equal(y, y_copy)
 
 
+def test_privatize_rejects_a_non_accountant():
+    X, y = np.zeros((5, 2)), np.zeros(5)
+    with pytest.raises(TypeError, match="BudgetAccountant"):
+        privatize(X, y, 1.0, 1e-5, 1.0, 1.0, accountant={"epsilon": 1.0})
+
+
+def test_compiled_randomisers_validate_before_touching_memory():
+    """The Cython kernels reject None, bad shapes, bad ranges and bad noise scales."""
+    from sparseopt._ext._ldp import accumulate_rows, covariance_cross_messages, gradient_messages
+
+    X, y, lo, up = np.ones((4, 3)), np.ones(4), -np.ones(3), np.ones(3)
+    cov, cross = np.zeros((4, 6)), np.zeros((4, 3))
+
+    def cc(**kw):
+        args = dict(X=X, y=y, lower=lo, upper=up, y_lower=-1.0, y_upper=1.0, sigma_cov=1.0,
+                    sigma_cross=1.0, cov_out=cov, cross_out=cross, with_covariance=True)
+        args.update(kw)
+        covariance_cross_messages(*args.values())
+
+    for kw, exc, match in [
+        (dict(X=None), TypeError, "must not be None"),
+        (dict(cov_out=None, with_covariance=False), TypeError, "must not be None"),
+        (dict(cov_out=np.zeros((4, 5))), ValueError, "cov_out"),
+        (dict(cross_out=np.zeros((3, 3))), ValueError, "output buffer"),
+        (dict(y=np.ones(3)), ValueError, "lengths"),
+        (dict(X=X.astype(np.float32)), ValueError, "dtype"),
+        (dict(lower=up, upper=lo), ValueError, "lower <= upper"),
+        (dict(y_lower=1.0, y_upper=-1.0), ValueError, "lower <= upper"),
+        (dict(sigma_cov=np.nan), ValueError, "noise scales"),
+        (dict(sigma_cross=-1.0), ValueError, "noise scales"),
+    ]:
+        with pytest.raises(exc, match=match):
+            cc(**kw)
+    with pytest.raises(ValueError, match="theta has length"):
+        gradient_messages(X, y, lo, up, -1.0, 1.0, np.zeros(2), 1.0, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="noise scales"):
+        gradient_messages(X, y, lo, up, -1.0, 1.0, np.zeros(3), np.inf, np.zeros((4, 3)))
+    with pytest.raises(TypeError, match="must not be None"):
+        accumulate_rows(None, np.zeros(3))
+    with pytest.raises(ValueError, match="columns"):
+        accumulate_rows(np.zeros((4, 3)), np.zeros(2))
+
+
 def test_reproducible_under_random_state_and_seeds_differ():
     X, y, _ = make_ldp_regression(5000, 3, 2, random_state=0)
     for protocol in ("non_interactive", "interactive"):

@@ -332,6 +332,9 @@ def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", rando
     """
     X, y = check_records(X, y, "privatize")
     epsilon, delta = check_budget(epsilon, delta, "privatize")
+    if accountant is not None and not isinstance(accountant, BudgetAccountant):
+        raise TypeError(f"privatize: accountant must be a BudgetAccountant or None, got "
+                        f"{type(accountant).__name__}.")
     setup, accountant = nldp_setup(X.shape[0], X.shape[1], X, y, epsilon=epsilon, delta=delta,
                                    clip_x=clip_x, clip_y=clip_y,
                                    with_covariance=bool(release_covariance),
