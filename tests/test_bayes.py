@@ -86,7 +86,7 @@ def test_kronecker_design_rejects_bad_factors():
 # ------------------------------------------------------------------- E-step
 @pytest.mark.parametrize("seed", range(6))
 def test_kronecker_e_step_equals_dense_formulas(seed):
-    """Spec Sec. 2: mean, diag Sigma_x, log|Sigma_y| and y^H Sigma_y^-1 y to 1e-10, no kron(A)."""
+    """He & Joseph (2024) Sec. III: mean, diag Sigma_x, log|Sigma_y| and y^H Sigma_y^-1 y to 1e-10, no kron(A)."""
     rng = np.random.default_rng(seed)
     complex_valued = seed % 2 == 1
     shapes = [(3, 4), (4, 3)] if seed < 3 else [(2, 3), (3, 2), (2, 3)]
@@ -190,7 +190,7 @@ def test_am_m_step_is_monotone_and_minimises_the_m_step_cost(seed):
 
 
 def test_single_mode_kronecker_sbl_equals_classic_sbl():
-    """Spec Sec. 8: KroSBL with I = 1 equals cSBL (AM and SVD both return gamma = Lambda)."""
+    """KroSBL with I = 1 equals classic SBL (AM and SVD both return gamma = Lambda)."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 50))
     w = np.zeros(50)
