@@ -414,6 +414,24 @@ def test_defaults_error_falls_with_n_on_standardized_data(protocol):
     assert errors[1] < 0.6 * zero   # beats predicting zero at n = 1e6, d = 3
 
 
+def test_auto_threshold_keeps_null_coordinates_zero_and_the_support():
+    """threshold='auto' is the size of the largest noise-driven coordinate error: over seeds,
+    null coordinates stay zero (a 10x smaller threshold lets about half of them through) and
+    the true support survives (a 10x larger one would remove it)."""
+    d = 6
+    for public in (False, True):
+        false_pos = false_neg = 0
+        for seed in range(6):
+            X, y, theta = make_ldp_regression(100_000, d, 2, noise=0.1, random_state=seed)
+            X_pub = np.random.default_rng(seed + 50).uniform(-1, 1, (2000, d)) if public else None
+            est = _quiet(LDPSparseRegression(epsilon=8.0, clip_x=1.0, clip_y=1.5,
+                                             random_state=seed).fit, X, y, X_public=X_pub)
+            false_pos += int(np.sum((est.coef_ != 0) & (theta == 0)))
+            false_neg += int(np.sum((est.coef_ == 0) & (theta != 0)))
+        assert false_pos <= 3, (public, false_pos)    # of 24 null coordinates
+        assert false_neg <= 2, (public, false_neg)    # of 12 support coordinates
+
+
 def test_public_covariates_beat_private_covariance():
     errors = {"private": [], "public": []}
     for seed in range(3):
