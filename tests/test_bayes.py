@@ -312,6 +312,33 @@ def test_block_coupling_on_clustered_support():
     assert set(np.flatnonzero(x)) <= set(np.flatnonzero(coupled.coef_))
 
 
+def test_block_coupling_is_more_robust_than_uncoupled_am_on_clusters():
+    """The coupling must act: on clustered supports at 15 dB, PC-KroSBL's mean NMSE over
+    seeds is well below uncoupled AM's (AM fails on some trials; measured 0.022 vs 0.081).
+    At high SNR the coupling's smoothing costs a little bias instead (see the user guide)."""
+    errors = {"coupled": [], "uncoupled": []}
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        factors = [rng.standard_normal((10, 20)), rng.standard_normal((10, 20))]
+        modes = []
+        for _ in range(2):
+            v = np.zeros(20)
+            start = rng.integers(0, 18)
+            v[start:start + 3] = rng.choice([-1.0, 1.0], 3) * (1 + rng.random(3))
+            modes.append(v)
+        x = np.kron(*modes)
+        clean = kronecker_matvec(factors, x)
+        s2 = np.mean(clean ** 2) * 10 ** (-1.5)
+        y = clean + np.sqrt(s2) * rng.standard_normal(clean.shape)
+        for key, kw in [("coupled", dict(block_size=3)), ("uncoupled", {})]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est = KroneckerSBL(solver="am", noise_variance=s2, max_iter=300, **kw).fit(
+                    KroneckerDesign(*factors), y)
+            errors[key].append(_nmse(est.coef_, x))
+    assert np.mean(errors["coupled"]) < 0.5 * np.mean(errors["uncoupled"]), errors
+
+
 # ------------------------------------------------------------- classic vs ARD
 @pytest.mark.parametrize("seed", range(8))
 def test_classic_sbl_agrees_with_ard_regression(seed):
