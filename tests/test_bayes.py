@@ -438,6 +438,19 @@ def test_bad_inputs_raise_clear_errors():
         KroneckerSBL().fit(A, y).predict(KroneckerDesign(np.ones((2, 2)), np.ones((2, 2))))
 
 
+@pytest.mark.parametrize("Estimator", [KroneckerSBL, SparseBayesianRegression])
+@pytest.mark.parametrize("factor", [0.0, 1e-200, 1e200])
+def test_degenerate_design_scale_raises_a_clear_error(Estimator, factor):
+    """An all-zero X, or one whose squares under/overflow, used to end in LinAlgError
+    ('Eigenvalues did not converge') or an infinite alpha_."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 6)) * factor, rng.standard_normal(20)
+    with pytest.raises(ValueError, match="rescale X"):
+        Estimator().fit(X, y)
+    with pytest.raises(ValueError, match="rescale X"):
+        KroneckerSBL().fit(KroneckerDesign(np.full((4, 2), factor), np.full((5, 3), factor)), y)
+
+
 def test_inputs_are_not_mutated_and_zero_target():
     y, factors, x, _ = make_kronecker_sparse_recovery((4, 4), (5, 6), 2, random_state=0)
     copies = [f.copy() for f in factors], y.copy()
