@@ -28,6 +28,8 @@ class SBLRegressorMixin(RegressorMixin):
     def _initial_scale(xp, Y, frobenius_sq):
         """``c`` with ``E||A x||^2 = ||y||^2`` for ``x ~ N(0, c I)``: a scale-free start."""
         power = float(xp.sum(abs_squared(xp, Y))) / Y.shape[1]
+        if power == 0.0:  # y == 0 (e.g. one centred sample): the zero model, whatever X is
+            return 0.0
         # an all-zero design explains nothing, and squares that underflow to 0 or overflow
         # to inf make every variance unrepresentable: say so instead of failing inside eigh
         if not 0.0 < frobenius_sq < math.inf:
