@@ -86,7 +86,7 @@ def test_kronecker_design_rejects_bad_factors():
 # ------------------------------------------------------------------- E-step
 @pytest.mark.parametrize("seed", range(6))
 def test_kronecker_e_step_equals_dense_formulas(seed):
-    """Spec Sec. 2: mean, diag Sigma_x, log|Sigma_y| and y^H Sigma_y^-1 y to 1e-10, no kron(A)."""
+    """He & Joseph (2024) Sec. III: mean, diag Sigma_x, log|Sigma_y| and y^H Sigma_y^-1 y to 1e-10, no kron(A)."""
     rng = np.random.default_rng(seed)
     complex_valued = seed % 2 == 1
     shapes = [(3, 4), (4, 3)] if seed < 3 else [(2, 3), (3, 2), (2, 3)]
@@ -190,7 +190,7 @@ def test_am_m_step_is_monotone_and_minimises_the_m_step_cost(seed):
 
 
 def test_single_mode_kronecker_sbl_equals_classic_sbl():
-    """Spec Sec. 8: KroSBL with I = 1 equals cSBL (AM and SVD both return gamma = Lambda)."""
+    """KroSBL with I = 1 equals classic SBL (AM and SVD both return gamma = Lambda)."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 50))
     w = np.zeros(50)
@@ -312,6 +312,33 @@ def test_block_coupling_on_clustered_support():
     assert set(np.flatnonzero(x)) <= set(np.flatnonzero(coupled.coef_))
 
 
+def test_block_coupling_is_more_robust_than_uncoupled_am_on_clusters():
+    """The coupling must act: on clustered supports at 15 dB, PC-KroSBL's mean NMSE over
+    seeds is well below uncoupled AM's (AM fails on some trials; measured 0.022 vs 0.081).
+    At high SNR the coupling's smoothing costs a little bias instead (see the user guide)."""
+    errors = {"coupled": [], "uncoupled": []}
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        factors = [rng.standard_normal((10, 20)), rng.standard_normal((10, 20))]
+        modes = []
+        for _ in range(2):
+            v = np.zeros(20)
+            start = rng.integers(0, 18)
+            v[start:start + 3] = rng.choice([-1.0, 1.0], 3) * (1 + rng.random(3))
+            modes.append(v)
+        x = np.kron(*modes)
+        clean = kronecker_matvec(factors, x)
+        s2 = np.mean(clean ** 2) * 10 ** (-1.5)
+        y = clean + np.sqrt(s2) * rng.standard_normal(clean.shape)
+        for key, kw in [("coupled", dict(block_size=3)), ("uncoupled", {})]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est = KroneckerSBL(solver="am", noise_variance=s2, max_iter=300, **kw).fit(
+                    KroneckerDesign(*factors), y)
+            errors[key].append(_nmse(est.coef_, x))
+    assert np.mean(errors["coupled"]) < 0.5 * np.mean(errors["uncoupled"]), errors
+
+
 # ------------------------------------------------------------- classic vs ARD
 @pytest.mark.parametrize("seed", range(8))
 def test_classic_sbl_agrees_with_ard_regression(seed):
@@ -409,6 +436,19 @@ def test_bad_inputs_raise_clear_errors():
         KroneckerSBL().fit(np.kron(*factors).astype(complex), y)
     with pytest.raises(ValueError, match="expecting 30 features"):
         KroneckerSBL().fit(A, y).predict(KroneckerDesign(np.ones((2, 2)), np.ones((2, 2))))
+
+
+@pytest.mark.parametrize("Estimator", [KroneckerSBL, SparseBayesianRegression])
+@pytest.mark.parametrize("factor", [0.0, 1e-200, 1e200])
+def test_degenerate_design_scale_raises_a_clear_error(Estimator, factor):
+    """An all-zero X, or one whose squares under/overflow, used to end in LinAlgError
+    ('Eigenvalues did not converge') or an infinite alpha_."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 6)) * factor, rng.standard_normal(20)
+    with pytest.raises(ValueError, match="rescale X"):
+        Estimator().fit(X, y)
+    with pytest.raises(ValueError, match="rescale X"):
+        KroneckerSBL().fit(KroneckerDesign(np.full((4, 2), factor), np.full((5, 3), factor)), y)
 
 
 def test_inputs_are_not_mutated_and_zero_target():

@@ -414,6 +414,24 @@ def test_defaults_error_falls_with_n_on_standardized_data(protocol):
     assert errors[1] < 0.6 * zero   # beats predicting zero at n = 1e6, d = 3
 
 
+def test_auto_threshold_keeps_null_coordinates_zero_and_the_support():
+    """threshold='auto' is the size of the largest noise-driven coordinate error: over seeds,
+    null coordinates stay zero (a 10x smaller threshold lets about half of them through) and
+    the true support survives (a 10x larger one would remove it)."""
+    d = 6
+    for public in (False, True):
+        false_pos = false_neg = 0
+        for seed in range(6):
+            X, y, theta = make_ldp_regression(100_000, d, 2, noise=0.1, random_state=seed)
+            X_pub = np.random.default_rng(seed + 50).uniform(-1, 1, (2000, d)) if public else None
+            est = _quiet(LDPSparseRegression(epsilon=8.0, clip_x=1.0, clip_y=1.5,
+                                             random_state=seed).fit, X, y, X_public=X_pub)
+            false_pos += int(np.sum((est.coef_ != 0) & (theta == 0)))
+            false_neg += int(np.sum((est.coef_ == 0) & (theta != 0)))
+        assert false_pos <= 3, (public, false_pos)    # of 24 null coordinates
+        assert false_neg <= 2, (public, false_neg)    # of 12 support coordinates
+
+
 def test_public_covariates_beat_private_covariance():
     errors = {"private": [], "public": []}
     for seed in range(3):
@@ -501,6 +519,49 @@ def test_bad_inputs_at_every_entry_point():
     privatize(X, y, 1.0, 1e-5, 0.5, 0.5, random_state=0)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
+
+
+def test_privatize_rejects_a_non_accountant():
+    X, y = np.zeros((5, 2)), np.zeros(5)
+    with pytest.raises(TypeError, match="BudgetAccountant"):
+        privatize(X, y, 1.0, 1e-5, 1.0, 1.0, accountant={"epsilon": 1.0})
+
+
+def test_compiled_randomisers_validate_before_touching_memory():
+    """The Cython kernels reject None, bad shapes, bad ranges and bad noise scales."""
+    from sparseopt._ext._ldp import accumulate_rows, covariance_cross_messages, gradient_messages
+
+    X, y, lo, up = np.ones((4, 3)), np.ones(4), -np.ones(3), np.ones(3)
+    cov, cross = np.zeros((4, 6)), np.zeros((4, 3))
+
+    def cc(**kw):
+        args = dict(X=X, y=y, lower=lo, upper=up, y_lower=-1.0, y_upper=1.0, sigma_cov=1.0,
+                    sigma_cross=1.0, cov_out=cov, cross_out=cross, with_covariance=True)
+        args.update(kw)
+        covariance_cross_messages(*args.values())
+
+    for kw, exc, match in [
+        (dict(X=None), TypeError, "must not be None"),
+        (dict(cov_out=None, with_covariance=False), TypeError, "must not be None"),
+        (dict(cov_out=np.zeros((4, 5))), ValueError, "cov_out"),
+        (dict(cross_out=np.zeros((3, 3))), ValueError, "output buffer"),
+        (dict(y=np.ones(3)), ValueError, "lengths"),
+        (dict(X=X.astype(np.float32)), ValueError, "dtype"),
+        (dict(lower=up, upper=lo), ValueError, "lower <= upper"),
+        (dict(y_lower=1.0, y_upper=-1.0), ValueError, "lower <= upper"),
+        (dict(sigma_cov=np.nan), ValueError, "noise scales"),
+        (dict(sigma_cross=-1.0), ValueError, "noise scales"),
+    ]:
+        with pytest.raises(exc, match=match):
+            cc(**kw)
+    with pytest.raises(ValueError, match="theta has length"):
+        gradient_messages(X, y, lo, up, -1.0, 1.0, np.zeros(2), 1.0, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="noise scales"):
+        gradient_messages(X, y, lo, up, -1.0, 1.0, np.zeros(3), np.inf, np.zeros((4, 3)))
+    with pytest.raises(TypeError, match="must not be None"):
+        accumulate_rows(None, np.zeros(3))
+    with pytest.raises(ValueError, match="columns"):
+        accumulate_rows(np.zeros((4, 3)), np.zeros(2))
 
 
 def test_reproducible_under_random_state_and_seeds_differ():

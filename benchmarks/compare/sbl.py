@@ -1,6 +1,6 @@
 """Sparse Bayesian learning side by side: Kronecker SBL (AM, SVD) vs classic SBL, ARD, OMP.
 
-Set-ups of He & Joseph (2024, Sec. VI), spec ``kronecker_sbl.md`` section 10:
+Set-ups of He & Joseph (2024, Sec. VI):
 
 * **2-way** (the issue's comparison): ``A = A_1 kron A_2`` with i.i.d. N(0, 1)
   factors of shape ``16 x 32`` (``M = 256``, ``N = 1024``), ``x = x_1 kron x_2``
@@ -21,7 +21,7 @@ Set-ups of He & Joseph (2024, Sec. VI), spec ``kronecker_sbl.md`` section 10:
   oracle least squares on the true support (classic SBL / ARD on the dense
   ``1440 x 3375`` matrix are left out: about 20 s per solve on this machine).
 
-Metrics (spec section 10): NMSE = ||x_hat - x||^2 / ||x||^2 (mean over trials,
+Metrics (He & Joseph 2024, Sec. VI): NMSE = ||x_hat - x||^2 / ||x||^2 (mean over trials,
 and the median); support recovery rate SRR = |S_hat & S| / |S_hat | S| with
 S_hat = {j : |x_hat_j| > 1e-3 max |x_hat|}; wall-clock seconds of ``fit``.
 BLAS is limited to ``--threads`` threads for every method.
@@ -106,7 +106,7 @@ def nmse(x_hat, x):
 
 
 def srr(x_hat, x):
-    """Spec Sec. 10: |S_hat & S| / |S_hat | S|, S_hat thresholded at 1e-3 max |x_hat|."""
+    """Support recovery rate (He & Joseph 2024): |S_hat & S| / |S_hat | S|, S_hat thresholded at 1e-3 max |x_hat|."""
     peak = np.max(np.abs(x_hat))
     est = set(np.flatnonzero(np.abs(x_hat) > 1e-3 * peak)) if peak > 0 else set()
     true = set(np.flatnonzero(x))

@@ -75,7 +75,22 @@ class SBLRegressorMixin(RegressorMixin):
         if frobenius_sq == 0.0:  # X == 0: nothing can be explained (the callers stop)
             return 0.0
         power = float(xp.sum(abs_squared(xp, Y))) / Y.shape[1]
-        return power / max(frobenius_sq, np.finfo(np.float64).tiny)
+        if power == 0.0:  # y == 0 (e.g. one centred sample): the zero model, whatever X is
+            return 0.0
+        # an all-zero design explains nothing, and squares that underflow to 0 or overflow
+        # to inf make every variance unrepresentable: say so instead of failing inside eigh
+        if not 0.0 < frobenius_sq < math.inf:
+            raise ValueError(
+                "X is all zeros, or its entries are so small or large that their squares "
+                f"under/overflow (sum of |X|**2 = {frobenius_sq!r}); SBL cannot scale its "
+                "prior variances: rescale X (e.g. to unit column norms).")
+        if not math.isfinite(power):
+            raise ValueError("the squares of y overflow (sum of |y|**2 is inf): rescale y.")
+        scale = power / frobenius_sq
+        if not math.isfinite(scale):
+            raise ValueError("y is too large relative to X: the initial prior variance "
+                             "|y|^2 / ||X||_F^2 overflows; rescale X or y.")
+        return scale
 
     def _store(self, xp, result, multi, name, coef_scale=1.0, noise_scale=1.0):
         """Fitted attributes from the unit-scale run (``coef * coef_scale``, noise * noise_scale)."""

@@ -108,6 +108,12 @@ class KroneckerDesign:
     dtype : dtype
         Common (promoted) dtype of the factors.
 
+    References
+    ----------
+    Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse
+    vector recovery with application to IRS-MIMO channel estimation", IEEE
+    Trans. Signal Process., 2024 (arXiv:2307.14719).
+
     Examples
     --------
     >>> import numpy as np

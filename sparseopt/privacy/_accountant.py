@@ -54,6 +54,12 @@ class BudgetAccountant:
     spends : list of (float, float)
         Every ``(epsilon, delta)`` spent, in order.
 
+    References
+    ----------
+    C. Dwork, A. Roth. The Algorithmic Foundations of Differential Privacy.
+    Foundations and Trends in Theoretical Computer Science 9(3-4), 2014
+    (Theorem 3.16, basic composition).
+
     Examples
     --------
     >>> from sparseopt.privacy import BudgetAccountant

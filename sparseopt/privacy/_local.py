@@ -317,6 +317,18 @@ def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", rando
     -------
     messages : LDPMessages
 
+    References
+    ----------
+    L. Zhu, S. Ding, C. Aggarwal, J. Xu, D. Wang. Improved Analysis of Sparse
+    Linear Regression in Local Differential Privacy Model. ICLR 2024.
+
+    C. Dwork, A. Roth. The Algorithmic Foundations of Differential Privacy.
+    Foundations and Trends in Theoretical Computer Science 9(3-4), 2014
+    (Theorem A.1, the classical Gaussian mechanism).
+
+    B. Balle, Y.-X. Wang. Improving the Gaussian Mechanism for Differential
+    Privacy: Analytical Calibration and Optimal Denoising. ICML 2018.
+
     Examples
     --------
     >>> import numpy as np
@@ -332,6 +344,9 @@ def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", rando
     """
     X, y = check_records(X, y, "privatize")
     epsilon, delta = check_budget(epsilon, delta, "privatize")
+    if accountant is not None and not isinstance(accountant, BudgetAccountant):
+        raise TypeError(f"privatize: accountant must be a BudgetAccountant or None, got "
+                        f"{type(accountant).__name__}.")
     setup, accountant = nldp_setup(X.shape[0], X.shape[1], X, y, epsilon=epsilon, delta=delta,
                                    clip_x=clip_x, clip_y=clip_y,
                                    with_covariance=bool(release_covariance),
