@@ -287,7 +287,7 @@ AUTO_WARMUP_MAX_SWEEPS = 5000
 
 
 def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warmup_tol, sparsity,
-                           cg_rtol, history, verbose, t0):
+                           cg_rtol, history, verbose, t0, init=None):
     """Stage 1 (Sinkhorn warm-up) and stage 2 (sparse Newton) on one problem.
 
     Called by :func:`sparseopt.transport.sinkhorn` with validated arrays;
@@ -301,6 +301,8 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warm
     device = array_api_compat.device(M)
     f = xp.zeros(n, dtype=M.dtype, device=device)
     g = xp.zeros(m, dtype=M.dtype, device=device)
+    if init is not None:  # warm start from potentials (f, g)
+        f, g = (xp.asarray(v, dtype=M.dtype, device=device) for v in init)
 
     if warmup_iter == "auto":  # sweep until the marginal error is below warmup_tol
         sweeps, warmup_stop = AUTO_WARMUP_MAX_SWEEPS, max(tol, warmup_tol)
