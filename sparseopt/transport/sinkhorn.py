@@ -416,7 +416,7 @@ def _pot_log(result, pot_name, n_hists):
     """POT's ``log`` dict of ``ot.sinkhorn(..., method=pot_name, log=True)`` from a result.
 
     ``err`` holds sparseopt's l1 marginal error (rows and columns) every 10
-    iterations for the Sinkhorn methods (POT records the l2 norm of the
+    iterations and at the last one for the Sinkhorn methods (POT records the l2 norm of the
     column error every 10 iterations), every iteration for ``"sns"``.
     With several histograms the arrays have one column per histogram.
     """
@@ -427,8 +427,9 @@ def _pot_log(result, pot_name, n_hists):
         f, g = xp.permute_dims(f, (1, 0)), xp.permute_dims(g, (1, 0))
     histories = [result.history] if not n_hists else result.history
     step = 1 if pot_name == "sns" else 10
-    errs = [[h["marginal_error"] for h in hist if h["iteration"] % step == 0]
-            for hist in histories]
+    # every step-th iteration and the last one (where the solver stopped)
+    errs = [[h["marginal_error"] for k, h in enumerate(hist)
+             if h["iteration"] % step == 0 or k == len(hist) - 1] for hist in histories]
     length = max(len(e) for e in errs)
     # several histograms: the largest error over them at each check
     err = [max(e[min(i, len(e) - 1)] for e in errs) for i in range(length)]
@@ -546,7 +547,7 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, ver
         scalings satisfy ``P = diag(u) exp(-M / reg) diag(v)``; they are
         defined up to a factor ``(c u, v / c)``, so they can differ from
         POT's by such a factor. ``err`` holds the l1 marginal error every 10
-        iterations (every iteration for ``"sns"``).
+        iterations and at the last one (every iteration for ``"sns"``).
     warn : bool, default=True
         Emit a ``ConvergenceWarning`` (a ``UserWarning``, as POT's) when
         ``stopThr`` is not reached.

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import array_api_compat
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._array_api import get_namespace_and_device, move_to, same_namespace_and_device
+from ..utils._array_api import (
+    get_namespace_and_device,
+    move_to,
+    same_namespace_and_device,
+    to_numpy,
+)
 from ..utils.validation import (
     Interval,
     StrOptions,
@@ -17,7 +23,6 @@ from ..utils.validation import (
     validate_params,
     warn_not_converged,
 )
-from ..utils._array_api import to_numpy
 from .sinkhorn import METHOD_ALIASES, _logsumexp, _pot_log, _resolve_method
 from .solve import solve
 
@@ -425,6 +430,16 @@ class SinkhornTransport(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
                        warmup_tol=self.warmup_tol, sparsity=self.sparsity, warn=False)
         check_finite_result(type(self).__name__, *(np.asarray([float(xp.sum(result[k]))])
                                                    for k in ("plan", "f", "g")))
+        if M_solver is not M and not np.isfinite(self.limit_max):
+            crossing = float(xp.sum(xp.where(M_solver != M, result.plan,
+                                             xp.zeros_like(result.plan))))
+            if crossing > max(self.tol, 1e-12) * float(xp.sum(result.plan)):
+                warnings.warn(
+                    f"{type(self).__name__}: the labels ys, yt leave no feasible plan with "
+                    f"limit_max=inf (a class has more mass than the target samples it may "
+                    f"reach); a mass of {crossing:.3g} moves between different classes. Mark "
+                    "more samples unlabelled (-1) or use a finite limit_max.", UserWarning,
+                    stacklevel=2)
         if not result.converged:
             warn_not_converged(type(self).__name__, n_iter=result.n_iter,
                                certificate=result.marginal_error, tol=self.tol,
