@@ -418,6 +418,46 @@ def test_array_api_namespaces_and_devices(xp, device, method):
         assert res.n_newton > 0
 
 
+@pytest.mark.parametrize("xp, device", _namespaces())
+def test_pot_api_follows_the_namespace_of_m(xp, device):
+    import array_api_compat
+
+    from sparseopt.utils._array_api import to_numpy
+
+    a, b, M = _problem(12, 9, seed=14)
+    B = np.stack([b, b[::-1]], axis=1)
+    args = [xp.asarray(x, device=device) for x in (a, b, M, B)]
+    if xp.__name__ == "torch":
+        args = [x.to(xp.float64) for x in args]
+    a_x, b_x, M_x, B_x = args
+
+    def check(x):
+        assert array_api_compat.array_namespace(x).__name__.endswith(
+            array_api_compat.array_namespace(M_x).__name__.split(".")[-1])
+        assert array_api_compat.device(x) == array_api_compat.device(M_x)
+
+    P, log = transport.sinkhorn(a_x, b_x, M_x, 0.1, method="sinkhorn_log", log=True,
+                                stopThr=1e-11)
+    for x in (P, log["log_u"], log["v"]):
+        check(x)
+    P_numpy = transport.sinkhorn(a, b, M, 0.1, method="sinkhorn_log", stopThr=1e-11)
+    np.testing.assert_allclose(to_numpy(P), P_numpy, atol=1e-13)
+    loss = transport.sinkhorn2(a_x, b_x, M_x, 0.1, stopThr=1e-11)
+    check(loss)
+    losses = transport.sinkhorn(a_x, B_x, M_x, 0.1, stopThr=1e-11)
+    check(losses)
+    assert losses.shape == (2,)
+    assert float(losses[0]) == pytest.approx(float(loss), rel=1e-10)
+
+
+def test_pot_api_keeps_float32():
+    a, b, M = (x.astype(np.float32) for x in _problem(seed=15))
+    P = transport.sinkhorn(a, b, M, 0.05, method="sinkhorn_log", stopThr=1e-5)
+    assert P.dtype == np.float32
+    res = solve(M, a, b, 0.05, method="sns", tol=1e-5)
+    assert res.plan.dtype == np.float32 and res.converged
+
+
 def test_mixed_namespaces_raise():
     torch = pytest.importorskip("torch")
     a, b, M = _problem()
