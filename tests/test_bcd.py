@@ -669,3 +669,31 @@ def test_label_propagation_agrees_with_scikit_learn():
     ref = SkLabelPropagation(kernel="knn", n_neighbors=7, max_iter=100000, tol=1e-10).fit(
         prob.X, y)
     assert np.mean(ours.transduction_ == ref.transduction_) > 0.97
+
+
+@pytest.mark.parametrize("kernel", ["knn", "rbf"])
+def test_label_propagation_predict_proba_memory_does_not_scale_with_n_test_times_n_fit(kernel):
+    # a dense n_test x n_fit weight matrix would take 3000 * 3000 * 8 B = 72 MB here
+    import tracemalloc
+
+    from sparseopt.semi_supervised import LabelPropagation
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    X = np.r_[rng.standard_normal((n // 2, 2)) + 3.0, rng.standard_normal((n // 2, 2)) - 3.0]
+    y = np.r_[np.zeros(n // 2, dtype=int), np.ones(n // 2, dtype=int)]
+    y_partial = y.copy()
+    y_partial[:10] = -1  # a few unlabelled points keep the fit fast
+    step = 1 if kernel == "knn" else 2  # the dense RBF fit itself is n_fit x n_fit
+    est = LabelPropagation(kernel=kernel, gamma=0.5).fit(X[::step], y_partial[::step])
+    X_test = rng.standard_normal((n if kernel == "knn" else 2 * n, 2)) * 3.0
+    expected_rows = est.predict_proba(X_test[:50])
+    tracemalloc.start()
+    proba = est.predict_proba(X_test)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    dense_bytes = X_test.shape[0] * est.X_fit_.shape[0] * 8
+    assert peak < 0.5 * dense_bytes, f"peak {peak / 1e6:.1f} MB for a {dense_bytes / 1e6:.0f} MB dense matrix"
+    np.testing.assert_allclose(proba[:50], expected_rows)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.mean(est.predict(X_test) == (X_test[:, 0] + X_test[:, 1] < 0)) > 0.9

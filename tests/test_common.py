@@ -18,11 +18,20 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sparseopt.utils.discovery import all_estimators, expected_failed_checks, test_instances
+from sparseopt.utils.discovery import (
+    all_estimators,
+    default_instances,
+    expected_failed_checks,
+    expected_failed_checks_default,
+    test_instances,
+)
 
 ESTIMATORS = all_estimators()
 INSTANCES = [inst for _, cls in ESTIMATORS for inst in test_instances(cls)]
 IDS = [type(e).__name__ for e in INSTANCES]
+# default-constructed instances: what a user gets from cls() must pass the checks too
+DEFAULT_INSTANCES = [inst for _, cls in ESTIMATORS for inst in default_instances(cls)]
+DEFAULT_IDS = [type(e).__name__ for e in DEFAULT_INSTANCES]
 
 
 def test_registry_is_not_empty():
@@ -43,6 +52,18 @@ def test_expected_failures_carry_reasons(estimator):
 
 @parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", DEFAULT_INSTANCES, ids=DEFAULT_IDS)
+def test_default_expected_failures_carry_reasons(estimator):
+    for check, reason in expected_failed_checks_default(estimator).items():
+        assert isinstance(reason, str) and len(reason.split()) >= 4, (
+            f"{type(estimator).__name__}(): expected failure of {check} needs a written reason")
+
+
+@parametrize_with_checks(DEFAULT_INSTANCES, expected_failed_checks=expected_failed_checks_default)
+def test_sklearn_compatible_default_instance(estimator, check):
     check(estimator)
 
 

@@ -452,7 +452,7 @@ def test_pot_api_follows_the_namespace_of_m(xp, device):
 
 def test_pot_api_keeps_float32():
     a, b, M = (x.astype(np.float32) for x in _problem(seed=15))
-    P = transport.sinkhorn(a, b, M, 0.05, method="sinkhorn_log", stopThr=1e-5)
+    P = transport.sinkhorn(a, b, M, 0.05, method="sinkhorn_log", stopThr=1e-4)
     assert P.dtype == np.float32
     res = solve(M, a, b, 0.05, method="sns", tol=1e-5)
     assert res.plan.dtype == np.float32 and res.converged

@@ -1,14 +1,18 @@
 """Small directed-graph helpers: acyclicity test, thresholding and DAG repair (spec sec. 7)."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+
+from ._checks import check_mask, check_square
 
 __all__ = ["is_dag", "topological_order", "threshold_to_dag"]
 
 
 def topological_order(B):
     """Kahn's order of the nodes of ``B`` (``B[i, j] != 0``: i -> j), or None if cyclic."""
-    B = np.asarray(B) != 0
+    B = check_square(B, "B", dtype=None, allow_empty=True) != 0
     d = B.shape[0]
     indegree = B.sum(axis=0).astype(np.int64)
     stack = [j for j in range(d) if indegree[j] == 0]
@@ -75,9 +79,15 @@ def threshold_to_dag(W, w_threshold=0.3, *, repair="remove_smallest", required=N
     n_removed : int
         Edges removed by the repair (after thresholding).
     """
-    W = np.array(W, dtype=np.float64)
+    W = np.array(check_square(W, "W"), dtype=np.float64)  # a copy: W is edited below
     d = W.shape[0]
-    required = np.zeros((d, d), dtype=bool) if required is None else np.asarray(required, bool)
+    if (isinstance(w_threshold, (bool, np.bool_)) or not isinstance(w_threshold, numbers.Real)
+            or not np.isfinite(w_threshold) or w_threshold < 0):
+        raise ValueError(f"w_threshold must be a non-negative finite float, got {w_threshold!r}.")
+    if repair not in ("remove_smallest", "greedy_insert"):
+        raise ValueError(f"repair must be 'remove_smallest' or 'greedy_insert', got {repair!r}")
+    required = (np.zeros((d, d), dtype=bool) if required is None
+                else check_mask(required, "required", d).astype(bool))
     W[(np.abs(W) <= w_threshold) & ~required] = 0.0
     np.fill_diagonal(W, 0.0)
     if is_dag(W):

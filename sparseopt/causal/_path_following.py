@@ -12,11 +12,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numbers
+
 import numpy as np
 import scipy.linalg as sla
+from sklearn.utils import check_array
 
 from .._ext import _dag_numba as kernel
 from ..optimize import SolverResult
+from ..utils.validation import Interval, StrOptions, validate_params
+from ._checks import check_mask, check_square, check_vector
 from ._graph import is_dag
 
 __all__ = ["logdet_acyclicity", "path_following", "DAGResult", "SCHEDULES", "SCORES"]
@@ -60,7 +65,9 @@ def logdet_acyclicity(W, s=1.0, *, domain_tol=1e-6):
     >>> round(logdet_acyclicity(cycle)[0], 4)
     0.1744
     """
-    W = np.asarray(W, dtype=np.float64)
+    W = check_square(W, "W")
+    validate_params(dict(s=s, domain_tol=domain_tol),
+                    dict(s=_POSITIVE, domain_tol=_NON_NEGATIVE), owner="logdet_acyclicity")
     d = W.shape[0]
     A = s * np.eye(d) - W * W
     # on an acyclic support sI - W o W is triangular up to a permutation, so
@@ -158,6 +165,39 @@ def _schedule_values(s, T):
     return values[:T]
 
 
+_NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
+_POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
+_PATH_PARAMS = {
+    "score": [StrOptions(set(SCORES))],
+    "loss": [StrOptions(set(LOSSES))],
+    "lambda1": _NON_NEGATIVE,
+    "T": [Interval(numbers.Integral, 1, None, closed="left")],
+    "mu_init": _POSITIVE,
+    "mu_factor": [Interval(numbers.Real, 0, 1, closed="right")],
+    "s": [Interval(numbers.Real, 0, None, closed="neither"), "array-like"],
+    "warm_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+    "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    "lr": _POSITIVE,
+    "checkpoint": [Interval(numbers.Integral, 1, None, closed="left")],
+    "tol": _NON_NEGATIVE,
+    "beta1": [Interval(numbers.Real, 0, 1, closed="left")],
+    "beta2": [Interval(numbers.Real, 0, 1, closed="left")],
+    "domain_tol": _NON_NEGATIVE,
+    "required_floor": _NON_NEGATIVE,
+    "solver": [StrOptions(set(STAGE_SOLVERS))],
+    "pin_diagonal": ["boolean"],
+    "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
+    "verbose": ["verbose"],
+}
+
+
+def _check_path_params(params):
+    validate_params(params, _PATH_PARAMS, owner="path_following")
+    if params["loss"] == "logistic" and params["score"] != "dagma":
+        raise ValueError("path_following(loss='logistic') needs score='dagma' (the logistic "
+                         "score has no noise scale).")
+
+
 def path_following(Sigma, *, score="ev", loss="l2", X=None, sigma_init=None, lambda1=0.05,
                    T=4, mu_init=1.0, mu_factor=0.1, s=(1.0, 0.9, 0.8, 0.7), warm_iter=20_000,
                    max_iter=70_000, lr=3e-4, checkpoint=1000, tol=1e-6, beta1=0.99, beta2=0.999,
@@ -211,22 +251,35 @@ def path_following(Sigma, *, score="ev", loss="l2", X=None, sigma_init=None, lam
     DAGResult
     """
     t_start = time.perf_counter()
-    Sigma = np.ascontiguousarray(Sigma, dtype=np.float64)
+    _check_path_params(locals())
+    # every array the kernel reads is validated (shape, dtype, finiteness) and copied here
+    # fresh writable C-contiguous copies: the kernel is compiled for exactly that layout
+    # (a read-only or strided view would trigger a new, slow compilation)
+    Sigma = np.array(check_square(Sigma, "Sigma"), dtype=np.float64, order="C", copy=True)
     d = Sigma.shape[0]
     spec = SCORES[score]
     loss_code = LOSSES[loss]
-    X_arr = (np.ascontiguousarray(X, dtype=np.float64) if loss_code == kernel.LOSS_LOGISTIC
-             else np.zeros((0, d)))
-    sigma = (np.ones(d) if sigma_init is None else np.array(sigma_init, dtype=np.float64))
-    floor = np.zeros(d) if sigma_floor is None else np.broadcast_to(
-        np.asarray(sigma_floor, dtype=np.float64), (d,)).copy()
+    if loss_code == kernel.LOSS_LOGISTIC:
+        if X is None:
+            raise ValueError("path_following(loss='logistic') needs the data X.")
+        X_arr = np.array(check_array(X, dtype=np.float64, input_name="X"), order="C", copy=True)
+        if X_arr.shape[1] != d:
+            raise ValueError(f"X has {X_arr.shape[1]} columns but Sigma is {d} x {d}.")
+    else:
+        X_arr = np.zeros((0, d))
+    sigma = (np.ones(d) if sigma_init is None
+             else check_vector(sigma_init, "sigma_init", d, positive=True))
+    floor = (np.zeros(d) if sigma_floor is None
+             else check_vector(sigma_floor, "sigma_floor", d, non_negative=True, scalar_ok=True))
     sigma = np.maximum(sigma, floor)
-    free = np.ones((d, d)) if free_mask is None else np.array(free_mask, dtype=np.float64)
+    free = np.ones((d, d)) if free_mask is None else check_mask(free_mask, "free_mask", d)
     if pin_diagonal:
         np.fill_diagonal(free, 0.0)  # a self-loop is never an edge of a DAG
     required = (np.zeros((d, d)) if required_mask is None
-                else np.ascontiguousarray(required_mask, dtype=np.float64))
+                else check_mask(required_mask, "required_mask", d))
     s_values = _schedule_values(s, T)
+    if not all(np.isfinite(v) and v > 0 for v in s_values):
+        raise ValueError(f"s must hold positive finite values, got {s!r}.")
 
     W = np.zeros((d, d))
     mu = float(mu_init)

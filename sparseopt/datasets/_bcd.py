@@ -9,11 +9,16 @@ paper's; pass smaller ones for fast experiments.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
 from sklearn.utils import Bunch
+
+from ._checks import (DENSITY, FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, RANDOM_STATE,
+                      Interval, check_args, check_at_most)
 
 __all__ = ["make_bcd_least_squares", "make_bcd_logistic", "make_bcd_softmax",
            "make_bcd_lattice", "make_bcd_two_moons", "make_bcd_nonnegative_l1"]
@@ -75,6 +80,9 @@ def make_bcd_least_squares(n_samples=1000, n_features=10000, *, density=None, ra
     >>> prob.A.shape, prob.f_star < 1e-8
     ((50, 100), True)
     """
+    check_args("make_bcd_least_squares", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT, density=DENSITY + [None],
+        random_state=RANDOM_STATE))
     from ..optimize import least_squares
 
     rng = _rng(random_state)
@@ -104,6 +112,9 @@ def make_bcd_logistic(n_samples=1000, n_features=10000, *, density=None, flip=0.
     >>> sorted(set(prob.y.tolist()))
     [-1.0, 1.0]
     """
+    check_args("make_bcd_logistic", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT, density=DENSITY + [None],
+        flip=FRACTION, random_state=RANDOM_STATE))
     from ..optimize import logistic
 
     rng = _rng(random_state)
@@ -136,6 +147,10 @@ def make_bcd_softmax(n_samples=1000, n_features=1000, n_classes=50, *, density=N
     >>> prob.objective.n_coords
     80
     """
+    check_args("make_bcd_softmax", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT,
+        n_classes=[Interval(numbers.Integral, 2, None, closed="left")],
+        density=DENSITY + [None], random_state=RANDOM_STATE))
     from ..optimize import softmax_regression
 
     rng = _rng(random_state)
@@ -189,6 +204,11 @@ def make_bcd_lattice(side=50, n_labelled=100, *, weight=1e5, label_scale=10.0, r
     >>> prob.Q.shape
     (90, 90)
     """
+    check_args("make_bcd_lattice", locals(), dict(
+        side=[Interval(numbers.Integral, 2, None, closed="left")], n_labelled=POSITIVE_INT,
+        weight=POSITIVE, label_scale=NON_NEGATIVE, ridge=NON_NEGATIVE,
+        random_state=RANDOM_STATE))
+    check_at_most("make_bcd_lattice", "n_labelled", n_labelled, "side**2 - 1", side * side - 1)
     from ..optimize import graph_quadratic
 
     rng = _rng(random_state)
@@ -231,6 +251,13 @@ def make_bcd_two_moons(n_samples=2000, n_labelled=100, n_neighbors=5, *, noise=0
     >>> prob.Q.shape
     (180, 180)
     """
+    check_args("make_bcd_two_moons", locals(), dict(
+        n_samples=[Interval(numbers.Integral, 3, None, closed="left")], n_labelled=POSITIVE_INT,
+        n_neighbors=POSITIVE_INT, noise=NON_NEGATIVE, ridge=NON_NEGATIVE + [None],
+        random_state=RANDOM_STATE))
+    check_at_most("make_bcd_two_moons", "n_labelled", n_labelled, "n_samples - 1", n_samples - 1)
+    check_at_most("make_bcd_two_moons", "n_neighbors", n_neighbors, "n_samples - 1",
+                  n_samples - 1)
     from sklearn.datasets import make_moons
     from sklearn.neighbors import kneighbors_graph
 
@@ -275,6 +302,10 @@ def make_bcd_nonnegative_l1(n_samples=1000, n_features=10000, *, alpha=5e4,
     >>> prob.penalty.alpha
     50000.0
     """
+    check_args("make_bcd_nonnegative_l1", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT, alpha=NON_NEGATIVE,
+        alpha_fraction=NON_NEGATIVE + [None], density=DENSITY + [None],
+        random_state=RANDOM_STATE))
     from ..optimize import least_squares, nonnegative_l1
 
     rng = _rng(random_state)

@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from ._checks import NON_NEGATIVE_INT, POSITIVE_INT, RANDOM_STATE, check_args
+
 __all__ = ["simulate_dag", "simulate_parameter", "simulate_linear_sem", "make_linear_sem"]
 
 _NOISES = ("gauss", "exp", "laplace", "gumbel", "uniform")
@@ -215,6 +217,9 @@ def make_linear_sem(d=20, n_edges=None, n=1000, *, graph_type="ER", noise="gauss
     >>> X.shape, int((W_true != 0).sum()), float(noise_std[0])
     ((100, 10), 20, 1.0)
     """
+    check_args("make_linear_sem", locals(), dict(
+        d=POSITIVE_INT, n_edges=NON_NEGATIVE_INT + [None], n=POSITIVE_INT,
+        random_state=RANDOM_STATE))
     rng = _rng(random_state)
     n_edges = 4 * d if n_edges is None else n_edges
     B = simulate_dag(d, n_edges, graph_type, random_state=rng)

@@ -10,6 +10,9 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._checks import (FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, RANDOM_STATE, check_args,
+                      check_at_most)
+
 __all__ = ["make_low_rank_sparse", "make_synthetic_video", "make_matrix_completion"]
 
 
@@ -67,6 +70,8 @@ def make_low_rank_sparse(n_samples=500, n_features=None, *, rank=None, outlier_f
     >>> D.shape, int(round((S != 0).mean() * 100))
     ((100, 100), 10)
     """
+    check_args("make_low_rank_sparse", locals(), dict(
+        outlier_fraction=FRACTION, outlier_scale=NON_NEGATIVE, random_state=RANDOM_STATE))
     _check_positive_int("n_samples", n_samples)
     n_features = n_samples if n_features is None else n_features
     _check_positive_int("n_features", n_features)
@@ -124,6 +129,8 @@ def make_synthetic_video(n_frames=60, height=32, width=48, *, n_objects=2, objec
     >>> X.shape, shape
     ((20, 384), (16, 24))
     """
+    check_args("make_synthetic_video", locals(), dict(
+        illumination=NON_NEGATIVE, random_state=RANDOM_STATE))
     for name, value in (("n_frames", n_frames), ("height", height), ("width", width),
                         ("n_objects", n_objects), ("object_size", object_size)):
         _check_positive_int(name, value)
@@ -189,6 +196,11 @@ def make_matrix_completion(n_rows=500, n_cols=None, *, rank=5, n_observed=None,
     >>> round(float(mask.mean()), 2)
     0.48
     """
+    check_args("make_matrix_completion", locals(), dict(
+        n_rows=POSITIVE_INT, n_cols=POSITIVE_INT + [None], rank=POSITIVE_INT,
+        n_observed=POSITIVE_INT + [None], oversampling=POSITIVE, random_state=RANDOM_STATE))
+    check_at_most("make_matrix_completion", "rank", rank, "min(n_rows, n_cols)",
+                  min(n_rows, n_rows if n_cols is None else n_cols))
     _check_positive_int("n_rows", n_rows)
     n_cols = n_rows if n_cols is None else n_cols
     _check_positive_int("n_cols", n_cols)

@@ -82,9 +82,10 @@ def make_heterogeneous_mixture(n_samples=150, n_features=5, n_clusters=3, *, sep
     if weights is None:
         weights = np.full(n_clusters, 1.0 / n_clusters)
     weights = np.asarray(weights, dtype=float)
-    if weights.shape != (n_clusters,) or np.any(weights <= 0):
-        raise ValueError("weights must be n_clusters positive numbers")
-    weights = weights / weights.sum()
+    if weights.shape != (n_clusters,) or not np.all(weights > 0) or not np.all(np.isfinite(weights)):
+        raise ValueError(f"weights must be {n_clusters} positive numbers, got {weights!r}.")
+    if abs(weights.sum() - 1.0) > 1e-8:
+        raise ValueError(f"weights must sum to 1 (mixture proportions), got sum {weights.sum():.6g}.")
     # every cluster gets at least one point; the rest is split by the weights
     counts = 1 + np.floor(weights * (n_samples - n_clusters)).astype(int)
     counts[: n_samples - counts.sum()] += 1

@@ -4,9 +4,14 @@ Every generator takes ``random_state`` and returns the ground truth.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
+
+from ._checks import (CORRELATION, DENSITY, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT,
+                      RANDOM_STATE, Interval, StrOptions, check_args, check_at_most)
 
 __all__ = ["make_correlated_regression", "make_sparse_design_regression",
            "make_random_support_regression"]
@@ -64,6 +69,19 @@ def make_correlated_regression(n_samples=100, n_features=1000, *, n_informative=
     >>> X.shape, int((w != 0).sum())
     ((50, 200), 5)
     """
+    check_args("make_correlated_regression", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT, n_informative=NON_NEGATIVE_INT,
+        rho=CORRELATION, snr=POSITIVE + [None], random_state=RANDOM_STATE))
+    if support is None:
+        check_at_most("make_correlated_regression", "n_informative", n_informative,
+                      "n_features", n_features)
+    else:
+        support = np.asarray(support)
+        if support.ndim != 1 or (support.size and (
+                support.dtype.kind not in "iu" or np.any(support < 0)
+                or np.any(support >= n_features) or np.unique(support).size != support.size)):
+            raise ValueError("make_correlated_regression: support must hold distinct column "
+                             f"indices in [0, {n_features}).")
     rng = _rng(random_state)
     X = _ar1_design(rng, n_samples, n_features, rho)
     w = np.zeros(n_features)
@@ -92,6 +110,11 @@ def make_sparse_design_regression(n_samples=2000, n_features=5000, *, density=0.
     >>> X.format, X.shape
     ('csc', (100, 300))
     """
+    check_args("make_sparse_design_regression", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT, density=DENSITY,
+        n_informative=NON_NEGATIVE_INT, snr=POSITIVE + [None], random_state=RANDOM_STATE))
+    check_at_most("make_sparse_design_regression", "n_informative", n_informative,
+                  "n_features", n_features)
     rng = _rng(random_state)
     X = sp.random(n_samples, n_features, density=density, format="csc", random_state=rng,
                   data_rvs=rng.standard_normal)
@@ -131,6 +154,12 @@ def make_random_support_regression(n_samples, n_features, k, *, design="ill_cond
     >>> int((w != 0).sum())
     3
     """
+    check_args("make_random_support_regression", locals(), dict(
+        n_samples=POSITIVE_INT, n_features=POSITIVE_INT, k=NON_NEGATIVE_INT,
+        design=[StrOptions({"gaussian", "ar1", "ill_conditioned"})],
+        cond=[Interval(numbers.Real, 1, None, closed="left")], noise=NON_NEGATIVE,
+        random_state=RANDOM_STATE))
+    check_at_most("make_random_support_regression", "k", k, "n_features", n_features)
     rng = _rng(random_state)
     if design == "gaussian":
         X = rng.standard_normal((n_samples, n_features))

@@ -6,6 +6,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.utils import Bunch
 
 from ..utils.validation import check_random_state
+from ._checks import NON_NEGATIVE, POSITIVE_INT, RANDOM_STATE, check_args
 
 __all__ = ["make_random_assignment", "make_grid_densities", "make_point_clouds"]
 
@@ -39,6 +40,8 @@ def make_random_assignment(n=500, *, random_state=None):
     >>> pb.M.shape, float(pb.a.sum()), sorted(pb.assignment.tolist())
     ((4, 4), 1.0, [0, 1, 2, 3])
     """
+    check_args("make_random_assignment", locals(), dict(n=POSITIVE_INT,
+                                                        random_state=RANDOM_STATE))
     rng = check_random_state(random_state)
     M = rng.uniform(size=(n, n))
     a = np.full(n, 1.0 / n)
@@ -88,6 +91,9 @@ def make_grid_densities(grid_size=28, *, cost="sqeuclidean", n_bumps=3, floor=1e
     >>> pb.M.shape, round(float(pb.b.sum()), 12)
     ((64, 64), 1.0)
     """
+    check_args("make_grid_densities", locals(), dict(
+        grid_size=POSITIVE_INT, n_bumps=POSITIVE_INT, floor=NON_NEGATIVE,
+        random_state=RANDOM_STATE))
     if cost not in ("sqeuclidean", "l1"):
         raise ValueError(f"cost must be 'sqeuclidean' or 'l1', got {cost!r}.")
     rng = check_random_state(random_state)
@@ -136,6 +142,8 @@ def make_point_clouds(n=1000, *, dim=2, random_state=None):
     >>> pb.M.shape, bool((pb.M >= 0).all())
     ((50, 50), True)
     """
+    check_args("make_point_clouds", locals(), dict(n=POSITIVE_INT, dim=POSITIVE_INT,
+                                                   random_state=RANDOM_STATE))
     rng = check_random_state(random_state)
     Q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
     A = Q @ np.diag(rng.uniform(0.5, 2.0, size=dim)) @ Q.T

@@ -19,6 +19,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_array
 
 from ..optimize import SolverResult
 from ._base import LowRankTransformerMixin, flip_signs
@@ -112,6 +113,53 @@ def _observed_csr(mask, values):
                          shape=mask.shape)
 
 
+def _check_completion_input(X, mask):
+    """2-D finite float X and a boolean mask of its shape with an observed entry."""
+    if sp.issparse(X):
+        raise TypeError("altmin_completion needs a dense X; convert it with X.toarray().")
+    X = check_array(X, dtype=(np.float64, np.float32), input_name="X")
+    if sp.issparse(mask):
+        mask = mask.toarray()
+    mask = np.asarray(mask)
+    if mask.shape != X.shape:
+        raise ValueError(f"mask must have the shape of X {X.shape}, got {mask.shape}.")
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "iuf" or not np.all((mask == 0) | (mask == 1)):
+            raise TypeError(f"mask must be a boolean array of observed entries, got dtype "
+                            f"{mask.dtype}.")
+        mask = mask.astype(bool)
+    if not mask.any():
+        raise ValueError("mask has no observed entry (all False).")
+    return X, mask
+
+
+def _estimate_rank(X, mask, max_rank=10):
+    """Rank of a partially observed matrix from the largest gap of its rescaled spectrum.
+
+    The singular values ``s_1 >= s_2 >= ...`` of ``P_Omega(X) / p`` (``p``
+    the observed fraction) are compared by consecutive ratios
+    ``s_i / s_{i+1}`` for ``i <= min(max_rank, min(X.shape) - 1)``; the
+    rank is the ``i`` of the largest ratio, the spectral-gap rule of
+    OptSpace (Keshavan, Montanari & Oh 2010). A matrix with a single row or
+    column, or an all-zero one, gets rank 1.
+    """
+    X_obs = np.where(mask, X, 0.0)
+    top = float(np.max(np.abs(X_obs)))
+    k_max = min(int(max_rank), min(X.shape) - 1)
+    if k_max < 1 or top == 0:
+        return 1
+    p = float(mask.mean())
+    A = X_obs / (top * p)
+    if min(A.shape) <= 200:
+        s = np.linalg.svd(A, compute_uv=False)[:k_max + 1]
+    else:
+        s = _lanczos_svd(A, k_max + 1, np.random.default_rng(0))[1]
+    s = np.sort(s)[::-1]
+    tiny = s[0] * max(A.shape) * np.finfo(A.dtype).eps
+    ratios = s[:k_max] / np.maximum(s[1:k_max + 1], tiny)
+    return int(np.argmax(ratios)) + 1
+
+
 def altmin_completion(X, mask, rank, *, solver="iterative", max_iter=100, tol=1e-6, cg_tol=1e-3,
                       cg_max_iter=20, random_state=None, verbose=0):
     """Complete a rank-``rank`` matrix from its entries on ``mask``.
@@ -140,14 +188,42 @@ def altmin_completion(X, mask, rank, *, solver="iterative", max_iter=100, tol=1e
     -------
     result : SolverResult
         ``x`` (completed matrix), ``U`` (m x k), ``V`` (n x k) with
-        ``x = U V^T``, ``n_iter``, ``converged``, ``certificate`` (final
-        relative residual on Omega), ``residual_history``, ``n_cg`` (CG
-        passes per half-step, iterative solver).
+        ``x = U V^T``, ``n_iter``, ``converged`` (the residual on Omega
+        reached ``tol``, or stalled at the solver's precision floor
+        ``max(1e-9, 100 eps)``), ``stop_reason`` (``"converged"``,
+        ``"precision"``: stalled below ``tol``'s reach but at the floor,
+        ``"stagnation"``: stalled above the floor, which is not
+        convergence, or ``"max_iter"``), ``certificate`` (final relative
+        residual on Omega), ``residual_history``, ``n_cg`` (CG passes per
+        half-step, iterative solver).
+
+    Notes
+    -----
+    The problem is scale-equivariant: it is solved on ``X / max|P_Omega(X)|``
+    and the factor ``U`` is scaled back, so that data near the ends of the
+    floating-point range neither underflow nor overflow in the norms.
     """
+    X, mask = _check_completion_input(X, mask)
+    validate_params(
+        dict(rank=rank, solver=solver, max_iter=max_iter, tol=tol, cg_tol=cg_tol,
+             cg_max_iter=cg_max_iter, verbose=verbose),
+        dict(rank=[Interval(numbers.Integral, 1, min(X.shape), closed="both")],
+             solver=[StrOptions({"exact", "iterative"})],
+             max_iter=[Interval(numbers.Integral, 1, None, closed="left")],
+             tol=[Interval(numbers.Real, 0, None, closed="left")],
+             cg_tol=[Interval(numbers.Real, 0, 1, closed="neither")],
+             cg_max_iter=[Interval(numbers.Integral, 1, None, closed="left")],
+             verbose=["verbose"]),
+        owner="altmin_completion")
     m, n = X.shape
     k = int(rank)
     W = mask.astype(X.dtype)
     X_obs = np.where(mask, X, 0.0).astype(X.dtype)
+    data_scale = float(np.max(np.abs(X_obs)))
+    if data_scale > 0:
+        X_obs = X_obs / X_obs.dtype.type(data_scale)
+    else:
+        data_scale = 1.0
     n_obs = int(mask.sum())
     p = n_obs / float(m * n)
     obs_norm = float(np.linalg.norm(X_obs))
@@ -181,7 +257,8 @@ def altmin_completion(X, mask, rank, *, solver="iterative", max_iter=100, tol=1e
     V, _ = half_step(U, V, transposed=True)
     history, n_cg = [], []
     residual = float("inf")
-    converged = False
+    precision_floor = max(10 * ridge, 100 * float(np.finfo(X_obs.dtype).eps))
+    stop_reason = "max_iter"
     n_iter = 0
     t0 = time.perf_counter()
     for n_iter in range(1, max_iter + 1):
@@ -195,13 +272,29 @@ def altmin_completion(X, mask, rank, *, solver="iterative", max_iter=100, tol=1e
         if verbose:
             print(f"[AltMin] iter {n_iter:4d}  residual on Omega {residual:.3e}  "
                   f"({time.perf_counter() - t0:.2f} s)")
-        if residual <= tol or (np.isfinite(previous) and previous - residual <= tol * previous):
-            converged = True
+        if residual <= tol:
+            stop_reason = "converged"
             break
-    return SolverResult(x=U @ V.T, U=U, V=V, n_iter=n_iter, converged=converged,
-                        certificate=residual,
+        if np.isfinite(previous) and previous - residual <= tol * previous:
+            # the residual stalls above tol: at the solver's precision floor (the relative
+            # ridge biases the half-steps by about 1e-10) that is as converged as the
+            # arithmetic allows; above it, it is stagnation (wrong rank, noise, too few samples)
+            stop_reason = "precision" if residual <= precision_floor else "stagnation"
+            break
+    U = U * U.dtype.type(data_scale)
+    return SolverResult(x=U @ V.T, U=U, V=V, n_iter=n_iter,
+                        converged=stop_reason in ("converged", "precision"),
+                        stop_reason=stop_reason, certificate=residual,
                         certificate_name="relative residual on the observed entries", tol=tol,
                         residual_history=history, n_cg=n_cg, observed_fraction=p)
+
+
+_STOP_ADVICE = {
+    "stagnation": ("Stopped on stagnation, not convergence: the residual decreased by less than "
+                   "tol in the last round. rank={rank} may be wrong for the data, the data noisy "
+                   "or the observed entries too few."),
+    "max_iter": "Stopped at max_iter; consider increasing max_iter.",
+}
 
 
 class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
@@ -217,8 +310,14 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    rank : int, default=10
-        Target rank ``k``; ``rank <= min(n_samples, n_features)``.
+    rank : int or "auto", default="auto"
+        Target rank ``k``; an int must satisfy ``rank <= min(n_samples,
+        n_features)``. ``"auto"`` estimates it from the observed entries:
+        the largest gap ``s_i / s_{i+1}`` among the top ``min(10,
+        min(X.shape) - 1)`` singular values of ``P_Omega(X) / p`` (the
+        spectral-gap rule of OptSpace, Keshavan, Montanari & Oh 2010); a
+        single-row or single-column X gets rank 1. The rank used is
+        ``rank_``.
     solver : {"iterative", "exact"}, default="iterative"
         ``"iterative"`` (the paper's regime): CG preconditioned by
         ``p U^T U``, warm-started, O(#Omega k) per CG pass. ``"exact"``:
@@ -227,8 +326,15 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     max_iter : int, default=100
         Alternating rounds.
     tol : float, default=1e-6
-        Stop when the relative residual on the observed entries is below
-        ``tol`` or decreases by less than ``tol`` (relatively) in a round.
+        Converged when the relative residual on the observed entries is
+        below ``tol``. A round that decreases it by less than ``tol``
+        (relatively) while it is still above ``tol`` stops the fit: at the
+        solver's precision floor (relative residual ``<= max(1e-9, 100
+        eps)``, set by the half-steps' relative ridge) this counts as
+        converged (``stop_reason_ == "precision"``); above it, as
+        *stagnation* (typically a wrong ``rank``, noisy data or too few
+        samples): ``converged_`` is then False, ``stop_reason_`` says
+        ``"stagnation"`` and a ``ConvergenceWarning`` names it.
     cg_tol : float, default=1e-3
         Relative residual of each CG solve (warm starts make later solves
         progressively more accurate).
@@ -244,8 +350,13 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
         Orthonormal basis of the row space of ``L`` (``r`` is ``rank_``).
     singular_values_ : array of shape (r,)
     rank_ : int
+        Rank of the fitted ``L`` (the resolved ``rank`` unless ``L`` came out
+        rank-deficient).
     n_iter_ : int
     converged_ : bool
+        Whether the relative residual on the observed entries reached ``tol``.
+    stop_reason_ : {"converged", "precision", "stagnation", "max_iter"}
+        Why the alternating rounds stopped.
     residual_history_ : list of float
         Relative residual on the observed entries per round.
     observed_fraction_ : float
@@ -255,6 +366,14 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     See Also
     --------
     RobustPCA : low-rank plus sparse, with missing entries (IALM).
+
+    References
+    ----------
+    Jain, Netrapalli & Sanghavi, "Low-rank matrix completion using alternating
+    minimization", STOC 2013. Gu, Song, Yin & Zhang, "Low Rank Matrix
+    Completion via Robust Alternating Minimization in Nearly Linear Time",
+    ICLR 2024. Keshavan, Montanari & Oh, "Matrix completion from a few
+    entries", IEEE Trans. Inf. Theory 2010 (rank estimation).
 
     Notes
     -----
@@ -276,7 +395,7 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "rank": [Interval(numbers.Integral, 1, None, closed="left")],
+        "rank": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "solver": [StrOptions({"exact", "iterative"})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -287,7 +406,7 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     _test_params = [{"rank": 2, "random_state": 0},
                     {"rank": 2, "solver": "exact", "random_state": 0}]
 
-    def __init__(self, rank=10, *, solver="iterative", max_iter=100, tol=1e-6, cg_tol=1e-3,
+    def __init__(self, rank="auto", *, solver="iterative", max_iter=100, tol=1e-6, cg_tol=1e-3,
                  random_state=None, verbose=0):
         self.rank = rank
         self.solver = solver
@@ -323,7 +442,7 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
         xp, is_api, device = get_namespace_and_device(X)
         X = check_X(self, X)
         X_host = np.ascontiguousarray(to_numpy(X))
-        if self.rank > min(X_host.shape):
+        if self.rank != "auto" and self.rank > min(X_host.shape):
             raise ValueError(f"rank={self.rank} exceeds min(n_samples, n_features) for X with "
                              f"n_samples = {X_host.shape[0]} and n_features = {X_host.shape[1]}.")
         if mask is None:
@@ -341,15 +460,18 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
         seed = self.random_state
         if isinstance(seed, np.random.RandomState):
             seed = seed.randint(2**31 - 1)
-        result = altmin_completion(X_host, mask_host, self.rank, solver=self.solver,
+        rank = _estimate_rank(X_host, mask_host) if self.rank == "auto" else self.rank
+        result = altmin_completion(X_host, mask_host, rank, solver=self.solver,
                                    max_iter=self.max_iter, tol=self.tol, cg_tol=self.cg_tol,
                                    random_state=seed, verbose=self.verbose)
         L = result.x
         check_finite_result(type(self).__name__, L)
         if not result.converged:
+            advice = _STOP_ADVICE[result.stop_reason].format(rank=rank)
             warn_not_converged(type(self).__name__, n_iter=result.n_iter,
                                certificate=result.certificate, tol=self.tol,
-                               certificate_name="relative residual on the observed entries")
+                               certificate_name="relative residual on the observed entries",
+                               advice=advice)
         # orthonormal factors of L = U V^T: QR of U, then SVD of R V^T (k x n)
         Q, R = np.linalg.qr(result.U)
         Ub, s, Vt = np.linalg.svd(R @ result.V.T, full_matrices=False)
@@ -363,6 +485,7 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
         self.rank_ = int(Vt.shape[0])
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
+        self.stop_reason_ = result.stop_reason
         self.residual_history_ = list(result.residual_history)
         self.observed_fraction_ = float(result.observed_fraction)
         return self

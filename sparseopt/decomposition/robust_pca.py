@@ -72,7 +72,9 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
         Target rank (AccAltProj; ignored by IALM, whose rank is found by the
         nuclear norm). ``2 * rank <= min(X.shape)`` is required.
     tol : float, default=1e-7
-        Stop when ``||P_Omega(X - L - S)||_F <= tol ||P_Omega(X)||_F``. For
+        Stop when ``||P_Omega(X - L - S)||_F <= tol ||P_Omega(X)||_F`` (computed
+        on ``X / max|P_Omega(X)|`` and scaled back: the fit is
+        scale-equivariant down to subnormal and up to near-overflow data). For
         float32 input the effective tolerance is at least ``10 * eps(float32)``
         (about 1.2e-6).
     max_iter : int, optional
@@ -251,6 +253,13 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
         if mask is not None:
             mask = _check_mask(mask, X, xp, device)
         method = self._resolve_method(X, mask)
+        # both problems are scale-equivariant: solve on X / max|X| (norms of data near the
+        # ends of the floating-point range would underflow or overflow) and scale back
+        observed = X if mask is None else xp.where(mask, X, xp.zeros_like(X))
+        data_scale = float(xp.max(xp.abs(observed))) if X.shape[0] and X.shape[1] else 0.0
+        if data_scale == 0.0:
+            data_scale = 1.0
+        X = X / data_scale
         eps = float(np.finfo(np.float32).eps) if X.dtype == xp.float32 else 0.0
         tol = max(float(self.tol), 10.0 * eps)
         seed = self._seed()
@@ -268,7 +277,7 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
             result = pcp_ialm(xp, X, lam=self.lam, mask=mask, max_iter=self.max_iter or 1000,
                               svd_solver=self.svd_solver, mu_growth=self.mu_growth, **common)
         name = type(self).__name__
-        L, S = result["low_rank"], result["sparse"]
+        L, S = result["low_rank"] * data_scale, result["sparse"] * data_scale
         check_finite_result(name, np.asarray([float(xp.max(xp.abs(L))) if L.shape[0] else 0.0,
                                               float(xp.max(xp.abs(S))) if S.shape[0] else 0.0]))
         if not result["converged"]:
@@ -282,7 +291,7 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
         self.low_rank_ = L
         self.sparse_ = S
         self.components_ = flip_signs(xp, Vt, device)
-        self.singular_values_ = result["s"]
+        self.singular_values_ = result["s"] * data_scale
         self.rank_ = int(Vt.shape[0])
         self.n_iter_ = int(result["n_iter"])
         self.converged_ = bool(result["converged"])

@@ -15,6 +15,11 @@ __all__ = ["count_accuracy", "shd"]
 def _check_pair(B_true, B_est):
     B_true = np.asarray(B_true)
     B_est = np.asarray(B_est)
+    for name, B in (("B_true", B_true), ("B_est", B_est)):
+        if B.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be a real adjacency matrix, got dtype {B.dtype}.")
+        if B.dtype.kind == "f" and not np.all(np.isfinite(B)):
+            raise ValueError(f"{name} contains NaN or inf.")
     if B_true.ndim != 2 or B_true.shape[0] != B_true.shape[1]:
         raise ValueError(f"B_true must be a square matrix, got shape {B_true.shape}.")
     if B_est.shape != B_true.shape:

@@ -1,9 +1,23 @@
 """Optimal-transport metrics: marginal errors and the entropic objective."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import array_api_compat
 
 __all__ = ["marginal_error", "entropic_ot_objective"]
+
+
+def _real_finite(xp, x, name):
+    """``x`` as a real floating array of its namespace; NaN, inf and complex raise."""
+    if xp.isdtype(x.dtype, "complex floating"):
+        raise ValueError(f"{name} must be real, got complex values.")
+    if not xp.isdtype(x.dtype, "real floating"):
+        x = xp.astype(x, xp.float64)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} contains NaN or inf.")
+    return x
 
 
 def marginal_error(plan, a, b, *, ord=1):
@@ -35,7 +49,10 @@ def marginal_error(plan, a, b, *, ord=1):
     if ord not in (1, 2):
         raise ValueError(f"ord must be 1 or 2, got {ord!r}.")
     xp = array_api_compat.array_namespace(plan)
-    a, b = xp.asarray(a, dtype=plan.dtype), xp.asarray(b, dtype=plan.dtype)
+    plan = _real_finite(xp, plan, "plan")
+    a = _real_finite(xp, xp.asarray(a, device=array_api_compat.device(plan)), "a")
+    b = _real_finite(xp, xp.asarray(b, device=array_api_compat.device(plan)), "b")
+    a, b = xp.astype(a, plan.dtype), xp.astype(b, plan.dtype)
     if plan.ndim != 2 or a.shape != (plan.shape[0],) or b.shape != (plan.shape[1],):
         raise ValueError(f"plan of shape {tuple(plan.shape)} does not match a {tuple(a.shape)} "
                          f"and b {tuple(b.shape)}.")
@@ -66,6 +83,16 @@ def entropic_ot_objective(plan, M, reg):
     0.930685
     """
     xp = array_api_compat.array_namespace(plan)
+    plan = _real_finite(xp, plan, "plan")
+    M = _real_finite(xp, xp.asarray(M, device=array_api_compat.device(plan)), "M")
+    if plan.ndim != 2 or tuple(M.shape) != tuple(plan.shape):
+        raise ValueError(f"plan and M must be 2-D of the same shape, got {tuple(plan.shape)} "
+                         f"and {tuple(M.shape)}.")
+    if bool(xp.any(plan < 0)):
+        raise ValueError("plan must be non-negative (P log P is undefined below 0).")
+    if (isinstance(reg, bool) or not isinstance(reg, numbers.Real) or not math.isfinite(reg)
+            or reg < 0):
+        raise ValueError(f"reg must be a non-negative finite float, got {reg!r}.")
     positive = plan > 0
     safe = xp.where(positive, plan, xp.ones_like(plan))
     entropy_term = xp.sum(xp.where(positive, plan * xp.log(safe), xp.zeros_like(plan)))

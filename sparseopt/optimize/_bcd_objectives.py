@@ -15,9 +15,12 @@ partition in one call; the solver falls back to ``hessian_bound`` per block).
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
+from sklearn.utils import check_array
 
 from .._ext import _bcd_numba as _k
 
@@ -43,7 +46,8 @@ class _SquaredLoss:
     linear_derivative = True
 
     def __init__(self, y):
-        self.y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+        self.y = _check_vector(y, "y").reshape(-1, 1)
+        self.n_samples = self.y.shape[0]
         self.n_outputs = 1
 
     def value(self, z, rows=None):
@@ -68,7 +72,8 @@ class _LogisticLoss:
     linear_derivative = False
 
     def __init__(self, y):
-        self.y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
+        self.y = _check_vector(y, "y").reshape(-1, 1)
+        self.n_samples = self.y.shape[0]
         self.n_outputs = 1
 
     def value(self, z, rows=None):
@@ -96,6 +101,7 @@ class _SoftmaxLoss:
 
     def __init__(self, labels, n_classes):
         labels = np.asarray(labels, dtype=np.int64)
+        self.n_samples = labels.shape[0]
         self.n_outputs = int(n_classes)
         self.Y = np.zeros((labels.size, self.n_outputs))
         self.Y[np.arange(labels.size), labels] = 1.0
@@ -114,6 +120,57 @@ class _SoftmaxLoss:
     def class_mixing(self):
         K = self.n_outputs
         return np.eye(K) - np.ones((K, K)) / K
+
+
+# ------------------------------------------------------------------------- checks
+def _check_design(A, name="A"):
+    """A finite 2-D float design, dense or sparse (never modified, copied by the caller)."""
+    return check_array(A, accept_sparse=("csr", "csc", "coo"), dtype=np.float64,
+                       input_name=name, ensure_min_samples=1, ensure_min_features=1)
+
+
+def _check_vector(v, name, size=None):
+    """A finite 1-D float64 vector (a fresh array), of length ``size`` when given."""
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}.")
+    arr = np.array(arr, dtype=np.float64).ravel() if arr.ndim == 2 and 1 in arr.shape \
+        else np.array(arr, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {np.shape(v)}.")
+    if size is not None and arr.shape[0] != size:
+        raise ValueError(f"{name} must have {size} entries, got {arr.shape[0]}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf.")
+    return arr
+
+
+def _check_start(x, n_coords):
+    return _check_vector(x, "x0", n_coords)
+
+
+def _check_labels(labels, n_classes):
+    """Class indices 0..K-1: integers (integral floats accepted), none negative or >= K."""
+    if n_classes is not None and (isinstance(n_classes, (bool, np.bool_))
+                                  or not isinstance(n_classes, numbers.Integral)
+                                  or n_classes < 1):
+        raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array, got shape {arr.shape}.")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError("labels must be integer class indices; got non-integer values "
+                             "(they are not truncated).")
+    elif arr.dtype.kind not in "iub":
+        raise ValueError(f"labels must be integer class indices, got dtype {arr.dtype}.")
+    arr = arr.astype(np.int64)
+    if arr.min() < 0:
+        raise ValueError(f"labels must be class indices >= 0, got {arr.min()} (a negative "
+                         "label would wrap to the last class).")
+    if n_classes is not None and arr.max() >= n_classes:
+        raise ValueError(f"labels must be < n_classes={n_classes}, got {arr.max()}.")
+    return arr
 
 
 # ------------------------------------------------------------------------- objectives
@@ -137,7 +194,13 @@ class LinearModelObjective:
     """
 
     def __init__(self, A, loss, *, gram_max_features=4000):
-        self.A = sp.csc_matrix(A, dtype=np.float64)
+        A = _check_design(A)
+        n_targets = getattr(loss, "n_samples", A.shape[0])
+        if n_targets != A.shape[0]:
+            raise ValueError(f"the targets hold {n_targets} samples but A has "
+                             f"{A.shape[0]} rows.")
+        # a private copy: sorting the indices must never touch the caller's matrix
+        self.A = sp.csc_matrix(A, dtype=np.float64, copy=True)
         self.A.sort_indices()
         self.A_csr = self.A.tocsr()
         self.A_csr.sort_indices()
@@ -159,7 +222,7 @@ class LinearModelObjective:
 
     # -- state
     def start(self, x, full_gradient):
-        self.W = np.array(x, dtype=np.float64).reshape(self.n_features, self.K)
+        self.W = _check_start(x, self.n_coords).reshape(self.n_features, self.K)
         self.z = np.ascontiguousarray(self.A_csr @ self.W)
         self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
         self.full_gradient = bool(full_gradient)
@@ -347,21 +410,22 @@ class QuadraticObjective:
     """
 
     def __init__(self, Q, c):
-        Q = sp.csr_matrix(Q, dtype=np.float64)
+        Q = _check_design(Q, "Q")
+        if Q.shape[0] != Q.shape[1]:
+            raise ValueError(f"Q must be square, got shape {Q.shape}.")
+        Q = sp.csr_matrix(Q, dtype=np.float64, copy=True)
         Q.sum_duplicates()
         Q.sort_indices()
         if abs(Q - Q.T).max() > 1e-10 * max(abs(Q).max(), 1.0):
             raise ValueError("QuadraticObjective needs a symmetric Q.")
         self.Q = Q
-        self.c = np.asarray(c, dtype=np.float64).ravel()
         self.n_coords = Q.shape[0]
-        if self.c.shape != (self.n_coords,):
-            raise ValueError(f"c has shape {self.c.shape}, expected ({self.n_coords},).")
+        self.c = _check_vector(c, "c", self.n_coords)
         self.coord_lipschitz = Q.diagonal().copy()
         self._global_L = None
 
     def start(self, x, full_gradient=True):
-        self.x = np.array(x, dtype=np.float64).ravel()
+        self.x = _check_start(x, self.n_coords)
         self.g = np.asarray(self.Q @ self.x - self.c)
         return self
 
@@ -434,7 +498,7 @@ def logistic(A, y, **kwargs):
     >>> round(f.value(), 4)
     1.3863
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = _check_vector(y, "y")
     if not np.all(np.isin(y, (-1.0, 1.0))):
         raise ValueError("logistic labels must be -1 or +1.")
     return LinearModelObjective(A, _LogisticLoss(y), **kwargs)
@@ -451,7 +515,7 @@ def softmax_regression(A, labels, n_classes=None, **kwargs):
     >>> round(f.value(), 4)  # 3 log 3
     3.2958
     """
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = _check_labels(labels, n_classes)
     K = int(labels.max()) + 1 if n_classes is None else int(n_classes)
     return LinearModelObjective(A, _SoftmaxLoss(labels, K), **kwargs)
 

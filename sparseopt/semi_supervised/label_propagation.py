@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils import gen_batches
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -33,6 +34,9 @@ from ..utils.validation import (
 
 __all__ = ["LabelPropagation"]
 
+
+# entries of the dense RBF block built at a time by predict_proba (2**20 floats = 8 MiB)
+_RBF_BLOCK_ENTRIES = 2**20
 
 class LabelPropagation(ClassifierMixin, BaseEstimator):
     """Semi-supervised classification by the harmonic function on a graph, solved by BCD.
@@ -247,12 +251,19 @@ class LabelPropagation(ClassifierMixin, BaseEstimator):
         X = check_X(self, X, reset=False, accept_sparse=("csr", "csc"))
         X = X.astype(np.float64) if not sp.issparse(X) else sp.csr_matrix(X, dtype=np.float64)
         if self.kernel == "rbf":
-            weights = rbf_kernel(X, self.X_fit_, gamma=self.gamma)
+            # the RBF kernel is dense: build it a block of rows at a time so that memory
+            # stays O(block * n_fit) instead of O(n_test * n_fit)
+            n_fit = self.X_fit_.shape[0]
+            block = max(1, _RBF_BLOCK_ENTRIES // max(n_fit, 1))
+            proba = np.vstack([
+                rbf_kernel(X[rows], self.X_fit_, gamma=self.gamma) @ self.label_distributions_
+                for rows in gen_batches(X.shape[0], block)])
         else:
             k = min(self.n_neighbors, self.X_fit_.shape[0])
             nn = NearestNeighbors(n_neighbors=k).fit(self.X_fit_)
-            weights = nn.kneighbors_graph(X, mode="connectivity").toarray()
-        proba = weights @ self.label_distributions_
+            # sparse n_test x n_fit graph with k entries per row (never densified)
+            weights = nn.kneighbors_graph(X, mode="connectivity")
+            proba = np.asarray(weights @ self.label_distributions_)
         totals = proba.sum(axis=1, keepdims=True)
         K = self.classes_.size
         return np.where(totals > 0, proba / np.where(totals > 0, totals, 1.0), 1.0 / K)

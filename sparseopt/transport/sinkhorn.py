@@ -148,9 +148,14 @@ def _solve_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, ini
         a, b, M, reg, xp=xp, tol=tol, max_iter=max_iter, history=history, verbose=verbose,
         t0=t0, init=init)
     if numerical_error:
+        # M is shifted to min 0, so K <= 1: the failure is a kernel entry (or a scaling)
+        # leaving the floating-point range, named as it happened
+        K_min = float(xp.min(xp.exp(-M / reg)))
+        what = ("the kernel exp(-M / reg) underflows" if K_min == 0.0 else
+                "the scalings u = a / (K v), v = b / (K^T u) overflow")
         warnings.warn(
-            f"sinkhorn(method='sinkhorn'): numerical errors at iteration {n_iter}: the kernel "
-            f"exp(-M / reg) underflows at reg={reg:g}; the last finite iterate is returned. "
+            f"sinkhorn(method='sinkhorn'): numerical errors at iteration {n_iter}: {what} at "
+            f"reg={reg:g}; the last finite iterate is returned. "
             "Use method='log' or method='sns' for small reg.", RuntimeWarning, stacklevel=4)
     return f, g, n_iter, 0, plan
 
@@ -222,6 +227,9 @@ def _check_problem(a, b, M, reg):
                          f"{M.ndim} dimension(s).")
     if not (xp.isdtype(M.dtype, "real floating")):
         M = xp.astype(M, xp.float64)
+    elif M.dtype == getattr(xp, "float16", None):
+        # float16 has 3 significant digits and overflows at 65504: at least float32
+        M = xp.astype(M, xp.float32)
     if M.shape[-1] == 0 or M.shape[-2] == 0 or (M.ndim == 3 and M.shape[0] == 0):
         raise ValueError(f"M must be non-empty, got shape {tuple(M.shape)}.")
     if not bool(xp.all(xp.isfinite(M))):
@@ -292,14 +300,36 @@ def _finish(xp, a, b, M, reg, f, g, plan=None):
 
 
 def _solve_one(xp, a, b, M, reg, method, options):
+    """Solve one problem in normalised form and map the solution back.
+
+    The plan is invariant to a constant shift of ``M`` and proportional to
+    the common mass of ``a`` and ``b``, so the solvers see ``M - min(M)``
+    (kernel entries <= 1: no overflow however negative the costs) and
+    histograms of mass 1 (the tolerance is relative to the mass). With
+    ``c = min(M)`` and ``s = sum(a)``: ``P = s P_1``, ``f = f_1 + c +
+    reg log s``, ``g = g_1``.
+    """
     t0 = time.perf_counter()
     history = []
-    f, g, n_iter, n_newton, plan = METHODS[method](a, b, M, reg, xp=xp, history=history,
+    shift = float(xp.min(M))
+    mass = float(xp.sum(a))
+    a_1, b_1, M_1 = a / mass, b / mass, M - shift
+    if options.get("init") is not None:  # a warm start given in the caller's units
+        f_0, g_0 = options["init"]
+        options = {**options, "init": (f_0 - (shift + reg * math.log(mass)), g_0)}
+    f, g, n_iter, n_newton, plan = METHODS[method](a_1, b_1, M_1, reg, xp=xp, history=history,
                                                    t0=t0, **options)
-    plan, f, g, marginal_error, cost, value = _finish(xp, a, b, M, reg, f, g, plan)
-    return dict(plan=plan, f=f, g=g, marginal_error=marginal_error, cost=cost, value=value,
-                n_iter=int(n_iter), n_newton=int(n_newton), history=history,
-                seconds=time.perf_counter() - t0)
+    plan, f, g, error_1, cost, value = _finish(xp, a_1, b_1, M_1, reg, f, g, plan)
+    f = f + (shift + reg * math.log(mass))
+    row_mass = float(xp.sum(plan))
+    value = mass * (float(value) + (shift + reg * math.log(mass)) * row_mass)
+    cost = mass * (float(cost) + shift * row_mass)
+    device = array_api_compat.device(M)
+    value = xp.asarray(value, dtype=M.dtype, device=device)
+    cost = xp.asarray(cost, dtype=M.dtype, device=device)
+    return dict(plan=plan * mass, f=f, g=g, marginal_error=error_1 * mass, relative_error=error_1,
+                cost=cost, value=value, n_iter=int(n_iter), n_newton=int(n_newton),
+                history=history, seconds=time.perf_counter() - t0)
 
 
 def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter="auto",
@@ -334,7 +364,8 @@ def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warm
                              (init[0][k, ...], init[1][k, ...])})
                  for k in range(M.shape[0])]
     errors = [p["marginal_error"] for p in parts]
-    converged = all(e <= tol for e in errors)
+    relative_errors = [p["relative_error"] for p in parts]
+    converged = all(e <= tol for e in relative_errors)
 
     def stacked(key):
         if M.ndim == 2:
@@ -348,7 +379,8 @@ def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warm
         x=stacked("plan"), plan=stacked("plan"), cost=stacked("cost"), value=stacked("value"),
         f=stacked("f"), g=stacked("g"), marginal_error=marginal_error,
         n_iter=max(p["n_iter"] for p in parts), n_newton=max(p["n_newton"] for p in parts),
-        converged=converged, certificate=max(errors), certificate_name="l1 marginal error",
+        converged=converged, certificate=max(relative_errors),
+        certificate_name="l1 marginal error / total mass",
         tol=tol, history=parts[0]["history"] if not batch else [p["history"] for p in parts],
         method=method, reg=reg, seconds=sum(p["seconds"] for p in parts))
     if not batch:
@@ -358,8 +390,8 @@ def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warm
         from ..utils.validation import warn_not_converged
 
         warn_not_converged(f"sinkhorn(method={method!r})", n_iter=result.n_iter,
-                           certificate=max(errors), tol=tol,
-                           certificate_name="l1 marginal error",
+                           certificate=max(relative_errors), tol=tol,
+                           certificate_name="l1 marginal error / total mass",
                            advice="Increase max_iter (or warmup_iter for 'sns'), or use "
                                   "method='log'/'sns' if 'sinkhorn' hit numerical errors.")
     return result

@@ -17,7 +17,11 @@ marginal error is at most ``warmup_tol``); stage 2 repeats
 ``newton_direction`` (top-k sparsified Hessian, exact diagonal, shift,
 preconditioned CG) and ``_line_search`` (Armijo with a round-off slack,
 non-finite trials rejected), falling back to one Sinkhorn sweep when no
-step is accepted. Two interchangeable back-ends implement the few
+step is accepted. CG stops at the relative residual
+``max(cg_rtol, min(0.1, ||grad||_1))`` (inexact Newton). The number ``k``
+of plan entries kept in the Hessian doubles after any full step (length 1)
+that fails to halve the marginal error and after two fallbacks in a row.
+Two interchangeable back-ends implement the few
 operations that touch ``n x m`` arrays (:data:`NEWTON_BACKENDS`): Numba
 kernels for NumPy input, and a dense masked Hessian written with the array
 API for any other namespace (torch, CuPy, ...), on the input's device.

@@ -91,8 +91,9 @@ def solve(M, a=None, b=None, reg=None, c=None, reg_type="KL", unbalanced=None,
         ``(log_u, log_v)``).
     tol : float, optional
         Stop when the l1 marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1``
-        is at most ``tol`` (default 1e-9, POT's; POT checks the l2 norm of
-        the column error only).
+        is at most ``tol`` times the total mass ``sum(a)`` (for probability
+        vectors, the error itself; default 1e-9, POT's; POT checks the l2
+        norm of the column error only).
     verbose : bool or int, default=False
         Print the marginal error at every iteration.
     grad : str, default="autodiff"
@@ -109,11 +110,18 @@ def solve(M, a=None, b=None, reg=None, c=None, reg_type="KL", unbalanced=None,
         Marginal error ending an ``"auto"`` warm-up.
     sparsity : float, default=10.0
         Plan entries kept in the sparsified Hessian: the
-        ``ceil(sparsity * max(n, m))`` largest entries of ``P`` (Hessian
-        density about ``sparsity / min(n, m)``). Doubled after repeated
-        Newton failures.
+        ``ceil(sparsity * max(n, m))`` largest entries of ``P`` (the paper's
+        ``keep_per_row``; Hessian density about ``sparsity / min(n, m)``).
+        The count kept doubles (up to ``n m``) after any full Newton step
+        (step length 1) that fails to halve the marginal error, and after
+        two Newton steps in a row rejected by the line search (each
+        replaced by a Sinkhorn sweep).
     cg_rtol : float, default=1e-10
-        Relative residual at which conjugate gradients stop (``"sns"``).
+        Floor of the relative residual at which conjugate gradients stop
+        (``"sns"``). The effective tolerance is the inexact-Newton forcing
+        term ``max(cg_rtol, min(0.1, ||grad||_1))``, with ``||grad||_1`` the
+        current l1 marginal error: loose far from the solution, ``cg_rtol``
+        only once the marginal error is below it.
     warn : bool, default=True
         Emit a ``ConvergenceWarning`` when ``tol`` is not reached.
 
@@ -158,7 +166,16 @@ def solve(M, a=None, b=None, reg=None, c=None, reg_type="KL", unbalanced=None,
     Hessian written with the array API (on the device).
 
     float32 costs are solved in float32, which cannot reach tolerances
-    much below ``1e-6``.
+    much below ``1e-6``; float16 costs are solved in float32.
+
+    The solvers work on a normalised problem: ``M - min(M)`` (the plan does
+    not change under a constant shift of the costs, and the shifted kernel
+    ``exp(-(M - min M) / reg)`` cannot overflow) and histograms divided by
+    their total mass (the plan is proportional to it). The solution is
+    mapped back exactly: ``plan``, ``value``, ``value_linear`` and
+    ``marginal_error`` are those of the caller's problem, ``f`` absorbs
+    ``min(M) + reg log(sum(a))``, and ``certificate`` is the marginal error
+    relative to the mass.
 
     References
     ----------

@@ -16,6 +16,10 @@ Per-class test hooks (read by :func:`test_instances` and
 ``_expected_failed_checks``
     ``{check_name: reason}``; each reason is a sentence explaining why the
     check cannot pass. Empty reasons are rejected by the tests.
+``_expected_failed_checks_default``
+    ``{check_name: reason}`` that apply only to the default-constructed
+    instance ``cls()`` (checked in addition to ``_expected_failed_checks``),
+    with the same rule on reasons.
 """
 from __future__ import annotations
 
@@ -26,7 +30,8 @@ from operator import itemgetter
 
 from sklearn.base import BaseEstimator
 
-__all__ = ["all_estimators", "all_demos", "test_instances", "expected_failed_checks"]
+__all__ = ["all_estimators", "all_demos", "test_instances", "default_instances",
+           "expected_failed_checks", "expected_failed_checks_default"]
 
 _SUBPACKAGES = (
     "linear_model", "optimize", "privacy", "bayes", "decomposition", "causal",
@@ -117,9 +122,24 @@ def test_instances(cls):
     return [cls(**p) for p in param_list]
 
 
+def default_instances(cls):
+    """The default-constructed instance ``cls()`` (one per class), for the common tests."""
+    return [cls()]
+
+
 def expected_failed_checks(estimator):
     """``{check_name: reason}`` declared by the estimator's class."""
     return dict(getattr(type(estimator), "_expected_failed_checks", {}))
+
+
+def expected_failed_checks_default(estimator):
+    """``{check_name: reason}`` for a default-constructed instance.
+
+    The class-wide ``_expected_failed_checks`` plus the default-only
+    ``_expected_failed_checks_default``.
+    """
+    return {**expected_failed_checks(estimator),
+            **getattr(type(estimator), "_expected_failed_checks_default", {})}
 
 
 # pytest must not collect the helper above as a test
