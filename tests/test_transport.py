@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from sparseopt.datasets import make_grid_densities, make_point_clouds, make_random_assignment
@@ -340,6 +341,20 @@ def test_result_reports_convergence_and_warns():
     assert [h["iteration"] for h in res.history] == [0, 1, 2, 3]
     sparse = solve(M, a, b, 0.01, method="sns").sparse_plan(1e-6)
     assert sparse.shape == M.shape and sparse.nnz < M.size
+
+
+def test_sparse_plan_is_a_csr_matrix_that_can_also_be_thresholded():
+    a, b, M = _problem()
+    res = solve(M, a, b, 0.01, method="sns")
+    plan = res.sparse_plan  # POT's attribute: the plan as CSR
+    assert sp.isspmatrix_csr(plan)
+    np.testing.assert_array_equal(plan.toarray(), res.plan)
+    # scipy operations work on it (they rebuild the class with csr_matrix's arguments)
+    np.testing.assert_allclose((2.0 * plan + plan).toarray(), 3.0 * res.plan)
+    np.testing.assert_array_equal(plan[:5].toarray(), res.plan[:5])
+    small = plan(1e-4)  # sparseopt's call: drop the entries <= threshold
+    assert small.nnz == int(np.sum(res.plan > 1e-4))
+    assert (plan * 2.0)(2e-4).nnz == small.nnz
 
 
 def test_float32_costs_are_solved_in_float32():

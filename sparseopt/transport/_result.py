@@ -18,12 +18,13 @@ class _SparsePlan(sp.csr_matrix):
     POT; ``res.sparse_plan(threshold)`` drops the entries ``<= threshold``.
     """
 
-    def __init__(self, plan):
-        super().__init__(sp.csr_matrix(plan))
-        self._dense = plan
+    def __init__(self, arg1, *args, dense=None, **kwargs):
+        # scipy builds results of operations through the class with csr_matrix's arguments
+        super().__init__(arg1, *args, **kwargs)
+        self._dense = dense
 
     def __call__(self, threshold=0.0):
-        return _thresholded(self._dense, threshold)
+        return _thresholded(self.toarray() if self._dense is None else self._dense, threshold)
 
 
 def _thresholded(plan, threshold):
@@ -137,4 +138,4 @@ class OTResult(SolverResult):
         plan = to_numpy(self["plan"])
         if plan.ndim == 3:
             return lambda threshold=0.0: _thresholded(plan, threshold)
-        return _SparsePlan(plan)
+        return _SparsePlan(sp.csr_matrix(plan), dense=plan)
