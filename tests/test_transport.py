@@ -542,3 +542,19 @@ def test_datasets_are_seeded_and_valid():
     assert pb.M.shape == (36, 36) and np.all(pb.a > 0) and pb.a.sum() == pytest.approx(1)
     with pytest.raises(ValueError, match="cost"):
         make_grid_densities(4, cost="cosine")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_bad_warm_starts_raise_before_the_solver_runs(method):
+    a, b, M = _problem(12, 9, seed=16)
+    good = (np.zeros(12), np.zeros(9))
+    for bad, match in (((np.zeros(11), np.zeros(9)), "shape"),
+                       ((np.zeros(12), np.full(9, np.nan)), "NaN"),
+                       ((np.zeros(12),), "pair")):
+        with pytest.raises(ValueError, match=match):
+            transport.sinkhorn(a, b, M, 0.1, method=method, warmstart=bad)
+        with pytest.raises(ValueError, match=match):
+            solve(M, a, b, 0.1, method=method, potentials_init=bad)
+    transport.sinkhorn(a, b, M, 0.1, method=method, warmstart=good)
+    with pytest.raises(ValueError, match="numItermax"):
+        transport.sinkhorn(a, b, M, 0.1, method=method, numItermax=-1)

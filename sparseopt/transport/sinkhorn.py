@@ -268,6 +268,23 @@ def _check_problem(a, b, M, reg):
     return xp, a, b, M
 
 
+def _check_init(xp, init, a, b, M):
+    """Starting potentials ``(f, g)``: arrays shaped like ``a`` and ``b``, finite, M's dtype."""
+    if len(init) != 2:
+        raise ValueError(f"the starting potentials must be a pair (f, g), got {len(init)} item(s).")
+    device = array_api_compat.device(M)
+    out = []
+    for name, p, w in (("first", init[0], a), ("second", init[1], b)):
+        p = xp.astype(_as_array(xp, p, f"the {name} starting potential", device), M.dtype)
+        if tuple(p.shape) != tuple(w.shape):
+            raise ValueError(f"the {name} starting potential must have shape {tuple(w.shape)}, "
+                             f"got {tuple(p.shape)}.")
+        if not bool(xp.all(xp.isfinite(p))):
+            raise ValueError(f"the {name} starting potential contains NaN or inf.")
+        out.append(p)
+    return tuple(out)
+
+
 # -------------------------------------------------------------- public API
 _PARAMS = {
     "method": [StrOptions({"sinkhorn", "log", "sns"})],
@@ -350,6 +367,8 @@ def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warm
                          sparsity=sparsity, cg_rtol=cg_rtol, verbose=verbose, warn=warn),
                     _PARAMS, owner=owner)
     xp, a, b, M = _check_problem(a, b, M, reg)
+    if init is not None:
+        init = _check_init(xp, init, a, b, M)
     reg = float(reg)
     if max_iter is None:
         max_iter = _DEFAULT_MAX_ITER[method]
@@ -486,6 +505,8 @@ def _sinkhorn_pot(owner, a, b, M, reg, method, numItermax, stopThr, verbose, war
                   warmstart, kwargs):
     """Solve as ``ot.sinkhorn`` does; returns ``(result, pot_name, n_hists)``."""
     pot_name, solver = _resolve_method(method, owner)
+    validate_params(dict(numItermax=numItermax, stopThr=stopThr),
+                    {"numItermax": _PARAMS["max_iter"], "stopThr": _PARAMS["tol"]}, owner=owner)
     options = _extra_options(kwargs, owner)
     if isinstance(b, (list, tuple)):
         b = np.asarray(b)
