@@ -473,6 +473,38 @@ def test_pot_api_keeps_float32():
     assert res.plan.dtype == np.float32 and res.converged
 
 
+@pytest.mark.parametrize("xp, device", _namespaces())
+@pytest.mark.parametrize("out_of_sample_map", ["continuous", "ferradans"])
+def test_estimator_pot_methods_follow_the_namespace(xp, device, out_of_sample_map):
+    import sklearn
+
+    from sparseopt.utils._array_api import to_numpy
+
+    rng = np.random.default_rng(17)
+    Xs, Xt, X_new = rng.standard_normal((12, 2)), rng.standard_normal((10, 2)) + 1.0, \
+        rng.standard_normal((5, 2))
+    ys, yt = rng.integers(0, 3, 12), rng.integers(0, 3, 10)
+    ys[:7], yt[:6] = -1, -1
+    params = dict(reg_e=0.3, norm="max", out_of_sample_map=out_of_sample_map,
+                  method="sinkhorn_log")
+    ref = SinkhornTransport(**params).fit(Xs=Xs, ys=ys, Xt=Xt, yt=yt)
+
+    def conv(x):
+        x = xp.asarray(x, device=device)
+        return x.to(xp.float64) if xp.__name__ == "torch" else x
+
+    with sklearn.config_context(array_api_dispatch=True):
+        est = SinkhornTransport(**params).fit(Xs=conv(Xs), ys=ys, Xt=conv(Xt), yt=yt)
+        outputs = [est.transform(Xs=conv(Xs)), est.transform(Xs=conv(X_new)),
+                   est.inverse_transform(Xt=conv(X_new)), est.transform_labels(ys=ys),
+                   est.inverse_transform_labels(yt=yt)]
+    expected = [ref.transform(Xs=Xs), ref.transform(Xs=X_new), ref.inverse_transform(Xt=X_new),
+                ref.transform_labels(ys=ys), ref.inverse_transform_labels(yt=yt)]
+    for out, exp in zip(outputs, expected):
+        assert type(out) is type(est.coupling_)
+        np.testing.assert_allclose(to_numpy(out), exp, atol=1e-12)
+
+
 def test_mixed_namespaces_raise():
     torch = pytest.importorskip("torch")
     a, b, M = _problem()
