@@ -442,8 +442,8 @@ class SinkhornTransport(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
                     stacklevel=2)
         if not result.converged:
             warn_not_converged(type(self).__name__, n_iter=result.n_iter,
-                               certificate=result.marginal_error, tol=self.tol,
-                               certificate_name="l1 marginal error",
+                               certificate=result.certificate, tol=self.tol,
+                               certificate_name=result.certificate_name,
                                advice="Increase max_iter or reg_e, or set norm='max'.")
         self.coupling_ = result.plan
         self.cost_ = M
