@@ -527,7 +527,10 @@ def _sinkhorn_pot(owner, a, b, M, reg, method, numItermax, stopThr, verbose, war
         xp = _namespace(a, b, M)
         init = [_as_array(xp, w, name, None) for w, name in zip(warmstart, ("log_u", "log_v"))]
         if pot_name != "sinkhorn_stabilized":  # POT: (log u, log v); stabilized: (alpha, beta)
-            init = [w * float(reg) for w in init]
+            try:
+                init = [w * float(reg) for w in init]
+            except (TypeError, ValueError):  # a bad reg: the solver names the problem below
+                pass
         if n_hists:
             init = [xp.permute_dims(w, (1, 0)) for w in init]
     result = _solve_entropic(a, b, M, reg, solver, tol=stopThr, max_iter=numItermax,
