@@ -697,3 +697,42 @@ def test_label_propagation_predict_proba_memory_does_not_scale_with_n_test_times
     np.testing.assert_allclose(proba[:50], expected_rows)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert np.mean(est.predict(X_test) == (X_test[:, 0] + X_test[:, 1] < 0)) > 0.9
+
+
+@pytest.mark.parametrize("labels, match", [
+    ([0, 1, -1, 2], "negative label"),
+    ([0.0, 1.0, 1.5, 2.0], "not truncated"),
+    ([0, 1, 2, 3], "< n_classes"),
+])
+def test_softmax_objective_rejects_labels_it_would_wrap_or_truncate(labels, match):
+    A = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match=match):
+        softmax_regression(A, labels, n_classes=3)
+    if match != "< n_classes":
+        with pytest.raises(ValueError, match=match):
+            softmax_regression(A, labels)
+
+
+def test_bcd_objectives_validate_their_arrays_and_never_sort_the_callers_matrix():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((6, 4))
+    with pytest.raises(ValueError, match="rows"):
+        least_squares(A, np.ones(5))
+    with pytest.raises(ValueError, match="NaN"):
+        least_squares(np.where(A > 1, np.nan, A), np.ones(6))
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        logistic(A, np.ones(6) * 0.5)
+    with pytest.raises(ValueError, match="x0"):
+        least_squares(A, np.ones(6)).start(np.zeros(3), True)
+    csc = sp.csc_matrix(A)
+    indices = csc.indices.copy()
+    for j in range(4):  # reverse each column: unsorted CSC
+        lo, hi = csc.indptr[j], csc.indptr[j + 1]
+        csc.indices[lo:hi] = csc.indices[lo:hi][::-1].copy()
+        csc.data[lo:hi] = csc.data[lo:hi][::-1].copy()
+    csc.has_sorted_indices = False
+    before = csc.indices.copy()
+    f = least_squares(csc, np.ones(6)).start(np.ones(4), True)
+    np.testing.assert_array_equal(csc.indices, before)
+    assert not np.array_equal(before, indices)
+    assert f.value() == pytest.approx(0.5 * np.sum((A @ np.ones(4) - 1) ** 2))

@@ -522,3 +522,75 @@ def test_count_accuracy_rejects_cycles_and_accepts_cpdags():
     assert m["tpr"] == 1.0 and m["shd"] == 0
     with pytest.raises(ValueError, match="0/1"):
         count_accuracy(B_true, np.array([[0, 0.7], [0, 0]]))
+
+
+# ------------------------------------------------------------ issue 15: inputs checked before the kernel
+def _sigma(d=70, seed=0):
+    X = np.random.default_rng(seed).standard_normal((100, d))
+    X -= X.mean(0)
+    return X.T @ X / 100
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(free_mask=np.ones((1, 1))), "free_mask must have shape"),
+    (dict(free_mask=np.ones((3, 3))), "free_mask must have shape"),
+    (dict(required_mask=np.full((70, 70), 0.5)), "only 0 and 1"),
+    (dict(sigma_init=np.ones(3)), "sigma_init must have shape"),
+    (dict(sigma_init=np.full(70, np.nan)), "NaN"),
+    (dict(sigma_floor=np.ones(5)), "sigma_floor must have shape"),
+    (dict(lambda1=-0.1), "lambda1"),
+    (dict(T=0), "'T'"),
+    (dict(lr=0.0), "'lr'"),
+    (dict(score="bogus"), "score"),
+    (dict(loss="logistic", score="dagma"), "needs the data X"),
+    (dict(loss="logistic", score="ev", X=np.zeros((5, 70))), "score='dagma'"),
+    (dict(s=(-0.5, 0.9)), "s must hold positive"),
+])
+def test_path_following_rejects_bad_inputs_before_the_kernel(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        path_following(_sigma(), **{"T": 1, "max_iter": 5, "warm_iter": 5, **kwargs})
+
+
+def test_path_following_rejects_nan_or_non_square_sigma():
+    S = _sigma(5)
+    S_nan = S.copy()
+    S_nan[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        path_following(S_nan, sigma_init=np.ones(5))
+    with pytest.raises(ValueError, match="square"):
+        path_following(S[:, :4], sigma_init=np.ones(5))
+
+
+def test_path_following_does_not_touch_read_only_or_caller_masks():
+    S = _sigma(4)
+    free = np.ones((4, 4))
+    S.flags.writeable = False
+    free.flags.writeable = False
+    res = path_following(S, sigma_init=np.ones(4), free_mask=free, pin_diagonal=True, T=1,
+                         max_iter=50, warm_iter=50, checkpoint=10)
+    assert np.all(np.isfinite(res.x)) and np.all(free == 1)
+
+
+def test_badly_scaled_data_raise_instead_of_returning_a_non_finite_score():
+    X = np.random.default_rng(0).standard_normal((200, 4))
+    X[:, 1] += X[:, 0]
+    with pytest.raises(ValueError, match="badly scaled"):
+        DAGMA(warm_iter=300, max_iter=600, lr=0.003, checkpoint=100).fit(X * 1e30)
+
+
+@pytest.mark.parametrize("func, args", [
+    (is_dag, (np.ones((2, 3)),)),
+    (logdet_acyclicity, (np.array([[0.0, np.nan], [0.0, 0.0]]),)),
+    (threshold_to_dag, (np.ones((3, 2)),)),
+])
+def test_graph_helpers_validate_their_matrix(func, args):
+    with pytest.raises(ValueError):
+        func(*args)
+
+
+def test_dag_metrics_reject_non_finite_and_complex_adjacencies():
+    B = np.triu(np.ones((3, 3)), 1)
+    with pytest.raises(ValueError, match="NaN"):
+        shd(np.where(B > 0, np.nan, 0.0), B)
+    with pytest.raises(ValueError, match="real"):
+        count_accuracy(B.astype(complex), B)

@@ -90,3 +90,47 @@ def test_ldp_regression_ground_truth():
     np.testing.assert_allclose(y, X @ theta)
     X, y, theta = make_ldp_regression(100, 5, 2, design="rademacher", random_state=0)
     assert set(np.unique(X)) == {-1.0, 1.0}
+
+
+# ------------------------------------------------------------ issue 15: impossible arguments raise
+@pytest.mark.parametrize("name, kwargs, match", [
+    ("make_correlated_regression", dict(n_samples=20, n_features=30, rho=1.5), "rho"),
+    ("make_correlated_regression", dict(n_samples=20, n_features=30, rho=-1.0), "rho"),
+    ("make_correlated_regression", dict(n_samples=20, n_features=30, snr=0.0), "snr"),
+    ("make_correlated_regression", dict(n_samples=20, n_features=30, n_informative=40),
+     "n_informative"),
+    ("make_correlated_regression", dict(n_samples=20, n_features=30, support=[3, 40]),
+     "support"),
+    ("make_sparse_design_regression", dict(n_samples=20, n_features=30, density=1.5), "density"),
+    ("make_sparse_design_regression", dict(n_samples=20, n_features=30, density=0.0), "density"),
+    ("make_sparse_design_regression", dict(n_samples=20, n_features=30, n_informative=31),
+     "n_informative"),
+    ("make_random_support_regression", dict(n_samples=20, n_features=30, k=31), "k"),
+    ("make_heterogeneous_mixture", dict(weights=[0.5, 0.6, 0.2]), "sum to 1"),
+    ("make_heterogeneous_mixture", dict(weights=[0.5, 0.5]), "3 positive"),
+    ("make_bcd_least_squares", dict(n_samples=20, n_features=30, density=1.5), "density"),
+    ("make_bcd_logistic", dict(n_samples=20, n_features=30, flip=1.5), "flip"),
+    ("make_bcd_softmax", dict(n_samples=20, n_features=30, n_classes=1), "n_classes"),
+    ("make_bcd_lattice", dict(side=3, n_labelled=20), "n_labelled"),
+    ("make_bcd_two_moons", dict(n_samples=20, n_labelled=30), "n_labelled"),
+    ("make_bcd_nonnegative_l1", dict(n_samples=20, n_features=30, alpha=-1.0), "alpha"),
+    ("make_matrix_completion", dict(n_rows=10, n_cols=8, rank=9), "rank"),
+    ("make_low_rank_sparse", dict(n_samples=10, outlier_fraction=1.5), "outlier_fraction"),
+    ("make_grid_densities", dict(grid_size=0), "grid_size"),
+    ("make_point_clouds", dict(n=0), "'n'"),
+    ("make_random_assignment", dict(n=-1), "'n'"),
+    ("make_linear_sem", dict(d=5, n=0), "'n'"),
+])
+def test_generators_reject_impossible_arguments(name, kwargs, match):
+    import sparseopt.datasets as datasets
+
+    with pytest.raises(ValueError, match=match):
+        getattr(datasets, name)(**kwargs, random_state=0)
+
+
+def test_correlated_regression_is_finite_at_valid_extremes():
+    from sparseopt.datasets import make_correlated_regression
+
+    X, y, w = make_correlated_regression(20, 30, n_informative=30, rho=-0.999, snr=1e-3,
+                                         random_state=0)
+    assert np.all(np.isfinite(X)) and np.all(np.isfinite(y)) and np.count_nonzero(w) == 30

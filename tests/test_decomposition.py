@@ -322,3 +322,138 @@ def test_metrics():
     s = support_recovery(np.array([1.0, 0, 1, 0]), np.array([1.0, 1, 0, 0]))
     assert s["precision"] == 0.5 and s["recall"] == 0.5
     assert subspace_distance(np.eye(3)[:1], np.eye(3)[1:2]) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------ issue 15: scale, stagnation, defaults
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(exponent=st.integers(-150, 150), method=st.sampled_from(["ialm", "accaltproj"]))
+def test_robust_pca_is_scale_equivariant_in_float64(exponent, method):
+    # L and S of c X are c L and c S; 1e-170 * X once gave L = S = 0 "converged"
+    D, _, _ = make_low_rank_sparse(40, 30, rank=2, outlier_fraction=0.05, random_state=0)
+    ref = RobustPCA(method=method, rank=2, random_state=0).fit(D)
+    c = 10.0 ** exponent
+    est = RobustPCA(method=method, rank=2, random_state=0).fit(D * c)
+    assert est.converged_ and est.rank_ == ref.rank_
+    np.testing.assert_allclose(est.low_rank_ / c, ref.low_rank_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(est.sparse_ / c, ref.sparse_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(est.singular_values_ / c, ref.singular_values_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("exponent", [-30, -25, -10, 10, 30])
+@pytest.mark.parametrize("method", ["ialm", "accaltproj"])
+def test_robust_pca_is_scale_equivariant_in_float32(exponent, method):
+    D, _, _ = make_low_rank_sparse(40, 30, rank=2, outlier_fraction=0.05, random_state=0)
+    D32 = D.astype(np.float32)
+    ref = RobustPCA(method=method, rank=2, random_state=0).fit(D32)
+    c = np.float32(10.0 ** exponent)
+    est = RobustPCA(method=method, rank=2, random_state=0).fit(D32 * c)
+    assert est.converged_ and est.low_rank_.dtype == np.float32
+    scale = np.abs(ref.low_rank_).max()
+    assert np.abs(est.low_rank_ / c - ref.low_rank_).max() <= 1e-4 * scale
+    assert np.abs(est.low_rank_).max() > 0  # no underflow to L = S = 0
+
+
+@pytest.mark.parametrize("exponent", [-200, -100, 100, 200])
+def test_matrix_completion_is_scale_equivariant(exponent):
+    X, mask, M = make_matrix_completion(60, rank=2, oversampling=2.0, random_state=0)
+    ref = RobustMatrixCompletion(rank=2, tol=1e-10, random_state=0).fit(X, mask=mask)
+    c = 10.0 ** exponent
+    est = RobustMatrixCompletion(rank=2, tol=1e-10, random_state=0).fit(X * c, mask=mask)
+    assert est.converged_ == ref.converged_ and est.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(est.low_rank_ / c, ref.low_rank_, rtol=1e-9, atol=1e-12)
+
+
+def test_matrix_completion_stagnation_is_not_convergence():
+    # a wrong rank stalls the residual far above tol: say so and warn
+    X, mask, M = make_matrix_completion(120, rank=4, oversampling=2.0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="stagnation"):
+        est = RobustMatrixCompletion(rank=1, random_state=0).fit(X, mask=mask)
+    assert not est.converged_ and est.stop_reason_ == "stagnation"
+    assert est.residual_history_[-1] > 0.1
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        est = RobustMatrixCompletion(rank=4, max_iter=2, random_state=0).fit(X, mask=mask)
+    assert not est.converged_ and est.stop_reason_ == "max_iter"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = RobustMatrixCompletion(rank=4, random_state=0).fit(X, mask=mask)
+    assert est.converged_ and est.stop_reason_ in ("converged", "precision")
+    assert relative_error(est.low_rank_, M) < 1e-5
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 6), (6, 1), (2, 3), (9, 4), (30, 12)])
+def test_matrix_completion_default_rank_works_on_any_shape(shape):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((shape[0], 2)) @ rng.standard_normal((2, shape[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = RobustMatrixCompletion(random_state=0).fit(X)
+    assert 1 <= est.rank_ <= min(shape)
+    assert np.all(np.isfinite(est.low_rank_))
+
+
+@pytest.mark.parametrize("rank", [1, 3, 6])
+def test_matrix_completion_auto_rank_finds_the_planted_rank(rank):
+    X, mask, M = make_matrix_completion(150, rank=rank, oversampling=2.0, random_state=rank)
+    est = RobustMatrixCompletion(random_state=0, tol=1e-9).fit(X, mask=mask)
+    assert est.rank_ == rank and est.converged_
+    assert relative_error(est.low_rank_, M) < 1e-6
+
+
+def test_altmin_completion_validates_its_inputs():
+    from sparseopt.decomposition import altmin_completion
+
+    X, mask, _ = make_matrix_completion(20, rank=2, random_state=0)
+    with pytest.raises(ValueError, match="shape"):
+        altmin_completion(X, mask[:, :-1], 2)
+    with pytest.raises(ValueError, match="rank"):
+        altmin_completion(X, mask, 21)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        altmin_completion(X_nan, mask, 2)
+    with pytest.raises(ValueError, match="observed"):
+        altmin_completion(X, np.zeros_like(mask), 2)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(exponent=st.integers(-300, 300), seed=st.integers(0, 1000))
+def test_relative_error_is_scale_invariant(exponent, seed):
+    # once NaN at 1e200 (overflow) and 0 at 1e-200 (underflow)
+    rng = np.random.default_rng(seed)
+    truth = rng.standard_normal((5, 4))
+    estimate = truth + 0.1 * rng.standard_normal((5, 4))
+    expected = np.linalg.norm(estimate - truth) / np.linalg.norm(truth)
+    c = 10.0 ** exponent
+    assert relative_error(estimate * c, truth * c) == pytest.approx(expected, rel=1e-12)
+
+
+def test_relative_error_of_very_different_magnitudes():
+    truth = np.array([1.0, 2.0])
+    assert relative_error(truth * 1e200, truth) == pytest.approx(1e200, rel=1e-12)
+    assert relative_error(truth, truth * 1e-200) == pytest.approx(1e200, rel=1e-12)
+    with pytest.raises(ValueError, match="NaN"):
+        relative_error(np.array([np.nan, 1.0]), truth)
+
+
+@settings(max_examples=20, deadline=None, derandomize=True)
+@given(exponent=st.integers(-250, 250), seed=st.integers(0, 1000))
+def test_subspace_distance_depends_only_on_the_spans(exponent, seed):
+    rng = np.random.default_rng(seed)
+    A = np.linalg.qr(rng.standard_normal((8, 2)))[0].T
+    B = np.linalg.qr(rng.standard_normal((8, 3)))[0].T
+    expected = subspace_distance(A, B)
+    mix = rng.standard_normal((2, 2)) + 3 * np.eye(2)  # another basis of the same span
+    assert subspace_distance(10.0 ** exponent * (mix @ A), B) == pytest.approx(expected,
+                                                                              abs=1e-10)
+
+
+def test_subspace_distance_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="columns"):
+        subspace_distance(np.eye(3)[:1], np.eye(4)[:2])
+    with pytest.raises(ValueError, match="2-D"):
+        subspace_distance(np.ones(3), np.eye(3)[:1])
+    with pytest.raises(ValueError, match="NaN"):
+        subspace_distance(np.array([[np.nan, 0, 0]]), np.eye(3)[:1])

@@ -52,6 +52,19 @@ def test_fuzz_extended(case_id, fuzz_results):
     _check(case_id, fuzz_results)
 
 
+def test_every_public_name_is_fuzzed_or_exempt_with_a_reason():
+    import importlib
+
+    from _fuzz_cases import FUZZED_SUBPACKAGES, NOT_FUZZED, fuzzed_public_names
+
+    fuzzed = fuzzed_public_names()
+    public = {f"{sub}.{name}" for sub in FUZZED_SUBPACKAGES
+              for name in importlib.import_module(f"sparseopt.{sub}").__all__}
+    missing = sorted(public - fuzzed - set(NOT_FUZZED))
+    assert not missing, f"public names with no fuzz case and no stated reason: {missing}"
+    assert all(len(reason.split()) >= 3 for reason in NOT_FUZZED.values())
+
+
 def test_fuzz_harness_catches_a_crash_a_hang_and_a_mutation():
     # the harness itself: a case that kills its process, one that sleeps past the
     # per-case timeout and one that edits its input are reported as such, and the

@@ -590,3 +590,88 @@ def test_bad_warm_starts_raise_before_the_solver_runs(method):
     transport.sinkhorn(a, b, M, 0.1, method=method, warmstart=good)
     with pytest.raises(ValueError, match="numItermax"):
         transport.sinkhorn(a, b, M, 0.1, method=method, numItermax=-1)
+
+
+# ------------------------------------------------------------ scale equivariance (issue 15)
+@pytest.mark.parametrize("method", METHODS)
+def test_constant_shift_of_the_costs_does_not_change_the_plan(method):
+    # the plan of M + c is the plan of M; "sinkhorn" once overflowed near M = -1000
+    a, b, M = _problem(12, 9, seed=3)
+    ref = solve(M, a, b, 0.05, method=method, tol=1e-10, max_iter=5000)
+    for shift in (-1000.0, -1e5, 1e3, 1e6):
+        res = solve(M + shift, a, b, 0.05, method=method, tol=1e-10, max_iter=5000)
+        assert res.converged and np.all(np.isfinite(res.plan))
+        np.testing.assert_allclose(res.plan, ref.plan, rtol=1e-6, atol=1e-10)
+        assert res.cost == pytest.approx(ref.cost + shift * a.sum(), rel=1e-9, abs=1e-9 * abs(shift))
+        # potentials still describe the plan of the caller's M
+        P = np.exp((res.f[:, None] + res.g[None, :] - (M + shift)) / 0.05)
+        np.testing.assert_allclose(P, res.plan, rtol=1e-5, atol=1e-12)
+
+
+@needs_pot
+def test_shifted_costs_keep_the_pot_plan():
+    a, b, M = _problem(10, 8, seed=5)
+    ours = solve(M - 1000.0, a, b, 0.1, method="sinkhorn", tol=1e-12, max_iter=10000)
+    pot = ot.sinkhorn(a, b, M, 0.1, method="sinkhorn", stopThr=1e-13, numItermax=10000)
+    np.testing.assert_allclose(ours.plan, pot, rtol=1e-7, atol=1e-13)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("exponent", [-300, -150, -20, 0, 20, 150, 300])
+def test_plan_scales_with_the_mass_and_the_tolerance_is_relative(method, exponent):
+    a, b, M = _problem(8, 7, seed=1)
+    ref = solve(M, a, b, 0.1, method=method, tol=1e-10, max_iter=5000)
+    s = 10.0 ** exponent
+    res = solve(M, a * s, b * s, 0.1, method=method, tol=1e-10, max_iter=5000)
+    assert res.converged and res.n_iter == ref.n_iter  # not "converged" at once at 1e-300
+    np.testing.assert_allclose(res.plan / s, ref.plan, rtol=1e-9, atol=0)
+    assert res.marginal_error <= 1e-10 * s * 1.0000001
+    assert res.cost == pytest.approx(ref.cost * s, rel=1e-9)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_float16_costs_are_solved_in_float32(method):
+    a, b, M = _problem(10, 8, seed=2)
+    M16 = M.astype(np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # float32 cannot certify 1e-9
+        res = solve(M16, a, b, 0.1, method=method)
+    assert res.plan.dtype == np.float32
+    ref = solve(M16.astype(np.float32), a, b, 0.1, method=method, warn=False)
+    np.testing.assert_allclose(res.plan, ref.plan)
+    assert marginal_error(res.plan.astype(np.float64), a, b) < 1e-5
+
+
+def test_kernel_underflow_warning_names_underflow():
+    a, b, M = _problem(6, 5, seed=0)
+    with pytest.warns(RuntimeWarning, match="underflows"):
+        solve(M * 1000.0, a, b, 1e-3, method="sinkhorn", warn=False)
+
+
+def test_sns_docstring_states_the_cg_tolerance_and_the_k_doubling_rule():
+    # the documented rule is the one the code applies (sns.py: forcing, SLOW_RATE)
+    doc = " ".join(solve.__doc__.split())
+    assert "max(cg_rtol, min(0.1, ||grad||_1))" in doc
+    assert "after any full Newton step (step length 1) that fails to halve" in doc
+    assert sns_module.FORCING_CAP == 0.1 and sns_module.SLOW_RATE == 0.5
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_sinkhorn_is_equivariant_to_mass_and_cost_scales(method):
+    # property test: P(s a, s b, c M + t, c reg) = s P(a, b, M, reg) over random s, c, t
+    from hypothesis import given, settings, strategies as st
+
+    a, b, M = _problem(7, 6, seed=4)
+    ref = solve(M, a, b, 0.1, method=method, tol=1e-11, max_iter=5000)
+
+    @settings(max_examples=12, deadline=None, derandomize=True)
+    @given(mass_exp=st.integers(-150, 150), cost_exp=st.integers(-150, 150),
+           shift=st.floats(-1e3, 1e3))
+    def check(mass_exp, cost_exp, shift):
+        s, c = 10.0 ** mass_exp, 10.0 ** cost_exp
+        res = solve(c * (M + shift), a * s, b * s, c * 0.1, method=method, tol=1e-11,
+                    max_iter=5000)
+        assert res.converged
+        np.testing.assert_allclose(res.plan / s, ref.plan, rtol=1e-7, atol=1e-14)
+
+    check()

@@ -123,7 +123,8 @@ class _LinearDAGBase(BaseEstimator):
         """
         validate_params(self)
         xp, is_api, device = get_namespace_and_device(X)
-        X = check_X(self, X)
+        # one sample has no spread once centred: no noise scale, no score
+        X = check_X(self, X, ensure_min_samples=2)
         X_host = to_numpy(X) if is_api else X
         dtype = X_host.dtype
         # one C-ordered float64 copy: the caller's array is never touched and the

@@ -268,10 +268,13 @@ def path_following(Sigma, *, score="ev", loss="l2", X=None, sigma_init=None, lam
     else:
         X_arr = np.zeros((0, d))
     sigma = (np.ones(d) if sigma_init is None
-             else check_vector(sigma_init, "sigma_init", d, positive=True))
+             else check_vector(sigma_init, "sigma_init", d, non_negative=True))
     floor = (np.zeros(d) if sigma_floor is None
              else check_vector(sigma_floor, "sigma_floor", d, non_negative=True, scalar_ok=True))
     sigma = np.maximum(sigma, floor)
+    if np.any(sigma <= 0):
+        raise ValueError("sigma_init must be positive where sigma_floor is 0 (the score divides "
+                         "by the noise scale).")
     free = np.ones((d, d)) if free_mask is None else check_mask(free_mask, "free_mask", d)
     if pin_diagonal:
         np.fill_diagonal(free, 0.0)  # a self-loop is never an edge of a DAG
@@ -314,6 +317,12 @@ def path_following(Sigma, *, score="ev", loss="l2", X=None, sigma_init=None, lam
             raise RuntimeError(
                 f"path_following: stage {k} left the M-matrix domain {max_retries + 1} times "
                 f"(last s={s_k:.2f}, lr={lr_k:.2e}); the data may be badly scaled.")
+        if not np.isfinite(obj) or not np.all(np.isfinite(W_try)):
+            # overflow in the score (data far from unit scale): the iterate is meaningless
+            raise ValueError(
+                f"path_following: stage {k} ended with a non-finite objective ({obj}); the "
+                f"data are badly scaled for lambda1={lambda1:g} and lr={lr:g} (largest "
+                f"|Sigma| entry {np.max(np.abs(Sigma)):.3g}). Standardise or rescale the data.")
         W, sigma = W_try, sigma_try
         mu *= mu_factor
 

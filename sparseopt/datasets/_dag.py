@@ -34,7 +34,7 @@ def simulate_dag(d, n_edges, graph_type="ER", random_state=None):
     d : int
         Number of nodes.
     n_edges : int
-        Expected edge count: exactly ``min(n_edges, d(d-1)/2)`` for ER; for SF
+        Expected edge count, at most ``d(d-1)/2``: exactly ``n_edges`` for ER; for SF
         each new node attaches ``m = round(n_edges / d)`` edges, giving about
         ``m d - m(m+1)/2`` edges.
     graph_type : {"ER", "SF"}, default="ER"
@@ -59,6 +59,9 @@ def simulate_dag(d, n_edges, graph_type="ER", random_state=None):
         raise ValueError(f"d must be a positive int, got {d!r}.")
     if not isinstance(n_edges, numbers.Integral) or n_edges < 0:
         raise ValueError(f"n_edges must be a non-negative int, got {n_edges!r}.")
+    if n_edges > d * (d - 1) // 2:
+        raise ValueError(f"n_edges={n_edges} exceeds d(d-1)/2 = {d * (d - 1) // 2}, the most "
+                         f"edges a DAG on d={d} nodes can have.")
     rng = _rng(random_state)
     B = np.zeros((d, d), dtype=np.int64)
     if graph_type == "ER":
@@ -192,7 +195,9 @@ def make_linear_sem(d=20, n_edges=None, n=1000, *, graph_type="ER", noise="gauss
     ----------
     d : int, default=20
     n_edges : int, optional
-        Default ``4 d`` (the "ER4"/"SF4" graphs of the CoLiDE paper).
+        Default ``4 d`` (the "ER4"/"SF4" graphs of the CoLiDE paper), capped at
+        ``d(d-1)/2`` (a complete DAG) for ``d < 9``; an explicit value above
+        that cap raises.
     n : int, default=1000
     graph_type : {"ER", "SF"}, default="ER"
     noise : str, default="gauss"
@@ -221,7 +226,7 @@ def make_linear_sem(d=20, n_edges=None, n=1000, *, graph_type="ER", noise="gauss
         d=POSITIVE_INT, n_edges=NON_NEGATIVE_INT + [None], n=POSITIVE_INT,
         random_state=RANDOM_STATE))
     rng = _rng(random_state)
-    n_edges = 4 * d if n_edges is None else n_edges
+    n_edges = min(4 * d, d * (d - 1) // 2) if n_edges is None else n_edges
     B = simulate_dag(d, n_edges, graph_type, random_state=rng)
     W = simulate_parameter(B, w_ranges, random_state=rng)
     if isinstance(noise_variance, str):

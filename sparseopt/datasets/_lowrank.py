@@ -78,6 +78,8 @@ def make_low_rank_sparse(n_samples=500, n_features=None, *, rank=None, outlier_f
     if rank is None:
         rank = max(1, int(round(0.05 * min(n_samples, n_features))))
     _check_positive_int("rank", rank)
+    check_at_most("make_low_rank_sparse", "rank", rank, "min(n_samples, n_features)",
+                  min(n_samples, n_features))
     if not 0 <= outlier_fraction <= 1:
         raise ValueError(f"outlier_fraction must be in [0, 1], got {outlier_fraction!r}.")
     if outliers not in ("mean", "uniform"):

@@ -146,7 +146,7 @@ def _check_vector(v, name, size=None):
 
 
 def _check_start(x, n_coords):
-    return _check_vector(x, "x0", n_coords)
+    return _check_vector(np.ravel(x), "x0", n_coords)
 
 
 def _check_labels(labels, n_classes):

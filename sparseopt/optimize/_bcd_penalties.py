@@ -37,13 +37,13 @@ class SeparablePenalty:
 
     def __init__(self, alpha=0.0, lower=-np.inf, upper=np.inf):
         if np.ndim(alpha) == 0:
-            if not alpha >= 0:
-                raise ValueError(f"alpha must be >= 0, got {alpha!r}.")
+            if not (alpha >= 0 and np.isfinite(alpha)):
+                raise ValueError(f"alpha must be finite and >= 0, got {alpha!r}.")
             alpha = float(alpha)
         else:
             alpha = np.ascontiguousarray(alpha, dtype=np.float64).ravel()
-            if not np.all(alpha >= 0):  # also rejects NaN
-                raise ValueError("alpha must be >= 0 for every coordinate.")
+            if not np.all((alpha >= 0) & np.isfinite(alpha)):  # also rejects NaN
+                raise ValueError("alpha must be finite and >= 0 for every coordinate.")
         self.alpha = alpha
         self.lower = lower
         self.upper = upper

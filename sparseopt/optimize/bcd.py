@@ -22,7 +22,7 @@ import numpy as np
 
 from .._ext import _bcd_numba as _k
 from ..utils.validation import Interval, StrOptions, validate_params
-from ._bcd_objectives import QuadraticObjective
+from ._bcd_objectives import QuadraticObjective, _check_vector
 from ._bcd_partitions import PARTITIONS
 from ._bcd_penalties import SeparablePenalty
 from ._bcd_selection import SELECTION_RULES
@@ -406,9 +406,7 @@ class BlockCoordinateDescent:
         rule = SELECTION_RULES[self.selection]()
         update = UPDATES[self.update]()
         n = objective.n_coords
-        x0 = np.zeros(n) if x0 is None else np.array(x0, dtype=np.float64).ravel()
-        if x0.shape != (n,):
-            raise ValueError(f"x0 has shape {x0.shape}, expected ({n},).")
+        x0 = np.zeros(n) if x0 is None else _check_vector(np.ravel(x0), "x0", n)
         x0 = penalty.prox(x0, 0.0)  # feasible start
         full_gradient = rule.needs_full_gradient or self.newton_after is not None
         objective.start(x0, full_gradient)

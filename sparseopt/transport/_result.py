@@ -51,7 +51,8 @@ class OTResult(SolverResult):
     value : float or array of shape (batch,)
         The objective at the returned plan: ``<P, M> + reg KL(P | a b^T)``
         with ``reg_type="KL"`` (POT's default), ``<P, M> + reg sum P log P``
-        with ``reg_type="entropy"``.
+        with ``reg_type="entropy"``. The KL form contains ``sum(a) sum(b)``:
+        for masses beyond about 1e154 it is out of the float range (inf).
     value_linear : float or array of shape (batch,)
         The linear transport cost ``<P, M>`` (POT's ``sinkhorn2`` value),
         also under ``cost``; a 0-d array for non-NumPy namespaces.

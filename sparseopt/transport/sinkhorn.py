@@ -334,6 +334,8 @@ def _solve_one(xp, a, b, M, reg, method, options):
     if options.get("init") is not None:  # a warm start given in the caller's units
         f_0, g_0 = options["init"]
         options = {**options, "init": (f_0 - (shift + reg * math.log(mass)), g_0)}
+    if isinstance(M_1, np.ndarray):  # one memory layout for the compiled SNS kernels
+        M_1 = np.ascontiguousarray(M_1)
     f, g, n_iter, n_newton, plan = METHODS[method](a_1, b_1, M_1, reg, xp=xp, history=history,
                                                    t0=t0, **options)
     plan, f, g, error_1, cost, value = _finish(xp, a_1, b_1, M_1, reg, f, g, plan)

@@ -27,8 +27,11 @@ def _entropic_values(xp, result, a, b, reg):
     log_a = xp.log(xp.where(a > 0, a, xp.ones_like(a)))
     log_b = xp.log(xp.where(b > 0, b, xp.ones_like(b)))
     entropy = result.value
-    kl_shift = (xp.sum(row * log_a, axis=-1) + xp.sum(col * log_b, axis=-1)
-                + xp.sum(row, axis=-1) - xp.sum(a, axis=-1) * xp.sum(b, axis=-1))
+    # sum(a) sum(b) is the square of the mass: beyond ~1e154 the KL value is out of the
+    # float range and is reported as inf (the plan and the certificate are unaffected)
+    with np.errstate(over="ignore"):
+        kl_shift = (xp.sum(row * log_a, axis=-1) + xp.sum(col * log_b, axis=-1)
+                    + xp.sum(row, axis=-1) - xp.sum(a, axis=-1) * xp.sum(b, axis=-1))
     if isinstance(entropy, float):
         return entropy - reg * float(kl_shift), entropy
     return entropy - reg * kl_shift, entropy
