@@ -675,3 +675,17 @@ def test_sinkhorn_is_equivariant_to_mass_and_cost_scales(method):
         np.testing.assert_allclose(res.plan / s, ref.plan, rtol=1e-7, atol=1e-14)
 
     check()
+
+
+def test_pot_api_solves_a_stack_of_cost_matrices():
+    # beyond POT: M of shape (batch, n, m) gives one plan per problem, log arrays per problem
+    Ms = np.random.default_rng(18).uniform(size=(3, 6, 5))
+    P, log = transport.sinkhorn([], [], Ms, 0.1, method="sinkhorn_log", log=True,
+                                stopThr=1e-12)
+    assert P.shape == (3, 6, 5) and log["log_u"].shape == (3, 6)
+    assert log["err"][-1] <= 1e-12
+    for k in range(3):
+        np.testing.assert_allclose(P[k], transport.sinkhorn([], [], Ms[k], 0.1, stopThr=1e-12),
+                                   atol=1e-12)
+    losses = transport.sinkhorn2([], [], Ms, 0.1, stopThr=1e-12)
+    np.testing.assert_allclose(losses, np.sum(P * Ms, axis=(1, 2)), rtol=1e-10)

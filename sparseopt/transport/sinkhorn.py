@@ -478,7 +478,8 @@ def _pot_log(result, pot_name, n_hists):
     f, g = result.f, result.g
     if n_hists:  # (k, n) -> (n, k), POT's layout
         f, g = xp.permute_dims(f, (1, 0)), xp.permute_dims(g, (1, 0))
-    histories = [result.history] if not n_hists else result.history
+    batch = bool(result.history) and isinstance(result.history[0], list)  # one per problem
+    histories = result.history if batch else [result.history]
     step = 1 if pot_name == "sns" else 10
     # every step-th iteration and the last one (where the solver stopped)
     errs = [[h["marginal_error"] for k, h in enumerate(hist)
