@@ -607,7 +607,9 @@ NOT_FUZZED = {
     "optimize.SolverResult": "a result container",
     "optimize.BCDResult": "a result container",
     "optimize.BlockCoordinateDescent": "its solve() is block_coordinate_descent's, fuzzed there",
-    "transport.OTResult": "a result container, built by sinkhorn",
+    "transport.OTResult": "a result container, built by solve",
+    "transport.distribution_estimation_uniform": "POT's default sample weights: reads only "
+                                                 "X.shape[0]; fuzzed through SinkhornTransport",
     "transport.SinkhornTransport": "estimator: fuzzed through the registry",
     "semi_supervised.LabelPropagation": "estimator: fuzzed through the registry",
     "linear_model.ElasticNet": "estimator: fuzzed through the registry",
