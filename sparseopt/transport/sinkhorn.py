@@ -592,8 +592,9 @@ def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, ver
         Cap on the Sinkhorn sweeps (``"sns"``: on the Newton steps).
     stopThr : float, default=1e-9
         Stop when the l1 marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1``
-        is at most ``stopThr`` (POT checks the l2 norm of the column error
-        only, which is never larger: this criterion is at least as strict).
+        is at most ``stopThr`` times the total mass ``sum(a)`` (POT checks
+        the l2 norm of the column error only, which is never larger: for
+        probability vectors this criterion is at least as strict).
     verbose : bool, default=False
         Print the marginal error at every iteration.
     log : bool, default=False
