@@ -270,8 +270,17 @@ def _entries():
                         rng.standard_normal((30, 4))), dict(n_bootstrap=2, random_state=0)),
               dict(X="data_free", n_bootstrap="count")),
         # ------------------------------------------------------------- transport
-        *[Entry(f"transport.sinkhorn[{method}]", "sparseopt.transport:sinkhorn",
+        # sinkhorn / sinkhorn2 take POT's signature; solve (ot.solve's) returns the OTResult
+        *[Entry(f"transport.{name}[{method}]", f"sparseopt.transport:{name}",
                 lambda method=method: ((a, b, M, 0.1),
+                                       dict(method=method, stopThr=1e-8, numItermax=2000)),
+                dict(a="marginal", b="marginal", M="data_free", reg="reg", stopThr="reg"),
+                overrides={("M", "nan"): "raise", ("reg", "zero"): "raise",
+                           ("M", "empty"): "raise"})
+          # the POT layer routes every method to the solvers fuzzed through solve below
+          for name, method in (("sinkhorn", "sinkhorn_log"), ("sinkhorn2", "sinkhorn"))],
+        *[Entry(f"transport.solve[{method}]", "sparseopt.transport:solve",
+                lambda method=method: ((M, a, b, 0.1),
                                        dict(method=method, tol=1e-8,
                                             max_iter=None if method == "sns" else 2000)),
                 dict(a="marginal", b="marginal", M="data_free", reg="reg", tol="reg"),
@@ -603,7 +612,9 @@ NOT_FUZZED = {
     "optimize.SolverResult": "a result container",
     "optimize.BCDResult": "a result container",
     "optimize.BlockCoordinateDescent": "its solve() is block_coordinate_descent's, fuzzed there",
-    "transport.OTResult": "a result container, built by sinkhorn",
+    "transport.OTResult": "a result container, built by solve",
+    "transport.distribution_estimation_uniform": "POT's default sample weights: reads only "
+                                                 "X.shape[0]; fuzzed through SinkhornTransport",
     "transport.SinkhornTransport": "estimator: fuzzed through the registry",
     "semi_supervised.LabelPropagation": "estimator: fuzzed through the registry",
     "linear_model.ElasticNet": "estimator: fuzzed through the registry",

@@ -93,12 +93,12 @@ def _probe(fn, iters=100):
 
 
 def run_sns(a, b, M, reg, options, repeat):
-    from sparseopt.transport import sinkhorn
+    from sparseopt.transport import solve
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        seconds, res = timed(lambda: sinkhorn(a, b, M, reg, method="sns", tol=TARGET,
-                                              max_iter=300, warn=False, **options), repeat)
+        seconds, res = timed(lambda: solve(M, a, b, reg, method="sns", tol=TARGET,
+                                           max_iter=300, warn=False, **options), repeat)
     return dict(iterations=res.n_iter, newton=res.n_newton, seconds=seconds,
                 error=l1_error(res.plan, a, b), converged=res.converged, plan=res.plan,
                 note="" if res.converged else "not converged")
@@ -108,12 +108,12 @@ def _solver(label, a, b, M, reg):
     """``fn(max_iter, tol) -> (plan, iterations)`` for a Sinkhorn-type method."""
     import ot
 
-    from sparseopt.transport import sinkhorn
+    from sparseopt.transport import solve
 
     library, method = label.split()
     if library == "sparseopt":
         def fn(max_iter, tol=0.0):
-            res = sinkhorn(a, b, M, reg, method=method, tol=tol, max_iter=max_iter, warn=False)
+            res = solve(M, a, b, reg, method=method, tol=tol, max_iter=max_iter, warn=False)
             return res.plan, res.n_iter
         return fn
     stop_scale = 1.0 / math.sqrt(M.shape[1])  # POT: l2 column error; this implies l1 <= tol
@@ -169,12 +169,12 @@ def main(argv=None):
     import ot
 
     import sparseopt
-    from sparseopt.transport import sinkhorn
+    from sparseopt.transport import solve
 
     command = "python benchmarks/compare/ot.py " + " ".join(argv if argv is not None
                                                             else sys.argv[1:])
     # warm the caches outside the timings
-    sinkhorn([], [], np.random.default_rng(0).uniform(size=(30, 30)), 0.01, method="sns")
+    solve(np.random.default_rng(0).uniform(size=(30, 30)), [], [], 0.01, method="sns")
 
     rows = []
     with threadpool_limits(limits=1):

@@ -20,16 +20,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sparseopt.datasets import make_random_assignment
-from sparseopt.transport import sinkhorn
+from sparseopt.transport import solve
 
 problem = make_random_assignment(200, random_state=0)
 reg = 1 / 600  # the paper uses 1/1200 at n = 500; larger here to keep the example fast
 
 # load the compiled Newton kernels once, so that the timings below exclude it
-sinkhorn([], [], problem.M[:20, :20], 0.05, method="sns")
+solve(problem.M[:20, :20], [], [], 0.05, method="sns")
 
-sns = sinkhorn(problem.a, problem.b, problem.M, reg, method="sns")
-kernel = sinkhorn(problem.a, problem.b, problem.M, reg, method="sinkhorn", max_iter=200_000)
+sns = solve(problem.M, problem.a, problem.b, reg, method="sns")
+kernel = solve(problem.M, problem.a, problem.b, reg, method="sinkhorn", max_iter=200_000)
 print(f"SNS:      {sns.n_iter} iterations ({sns.n_newton} Newton), "
       f"{sns.seconds:.2f} s, error {sns.marginal_error:.1e}")
 print(f"Sinkhorn: {kernel.n_iter} iterations, {kernel.seconds:.2f} s, "

@@ -1,11 +1,19 @@
 """Entropic optimal transport (Sinkhorn, log-domain Sinkhorn, Sinkhorn-Newton-Sparse).
 
-- :func:`sinkhorn`: POT-compatible functional API returning an :class:`OTResult`;
-- :class:`SinkhornTransport`: estimator mapping source samples onto a target
-  point cloud by barycentric projection of the entropic plan.
+The functions and the estimator follow POT's API, so code written for POT runs
+unchanged:
+
+- :func:`sinkhorn`, :func:`sinkhorn2`: ``ot.sinkhorn`` / ``ot.sinkhorn2``
+  (the plan or the transport cost, optionally POT's log dict);
+- :func:`solve`: ``ot.solve`` for entropic OT, returning an :class:`OTResult`
+  (plan, potentials, values, certificate, iterations, history);
+- :class:`SinkhornTransport`: ``ot.da.SinkhornTransport``, a scikit-learn
+  estimator mapping source samples onto a target point cloud.
 """
 from ._result import OTResult
-from .sinkhorn import sinkhorn
-from .sinkhorn_transport import SinkhornTransport
+from .sinkhorn import sinkhorn, sinkhorn2
+from .sinkhorn_transport import SinkhornTransport, distribution_estimation_uniform
+from .solve import solve
 
-__all__ = ["OTResult", "SinkhornTransport", "sinkhorn"]
+__all__ = ["OTResult", "SinkhornTransport", "distribution_estimation_uniform", "sinkhorn",
+           "sinkhorn2", "solve"]

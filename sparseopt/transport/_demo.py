@@ -24,16 +24,16 @@ def _timed(fn):
 def demo():
     """Rows ``{problem, estimator, metric, value, seconds, anchor, anchor_value}``."""
     from ..datasets import make_point_clouds, make_random_assignment
-    from . import SinkhornTransport, sinkhorn
+    from . import SinkhornTransport, solve
 
     ot = _pot()
     rows = []
-    sinkhorn([], [], np.random.default_rng(0).uniform(size=(20, 20)), 0.05)  # JIT warm-up
+    solve(np.random.default_rng(0).uniform(size=(20, 20)), [], [], 0.05)  # JIT warm-up
 
     # 1. the paper's random assignment problem (eta = 1200), SNS to 1e-9
     pb = make_random_assignment(300, random_state=0)
     reg = 1 / 1200
-    res, seconds = _timed(lambda: sinkhorn(pb.a, pb.b, pb.M, reg, method="sns"))
+    res, seconds = _timed(lambda: solve(pb.M, pb.a, pb.b, reg, method="sns"))
     anchor, anchor_value = "", None
     if ot is not None:
         with warnings.catch_warnings():
@@ -42,19 +42,19 @@ def demo():
         anchor = "POT ot.sinkhorn, default numItermax=1000: l1 marginal error"
         anchor_value = float(np.abs(P.sum(1) - pb.a).sum() + np.abs(P.sum(0) - pb.b).sum())
     rows.append(dict(problem="random assignment n=300, reg=1/1200",
-                     estimator="sinkhorn(method='sns')", metric="l1 marginal error",
+                     estimator="solve(method='sns')", metric="l1 marginal error",
                      value=float(res.marginal_error), seconds=seconds, anchor=anchor,
                      anchor_value=anchor_value))
     rows.append(dict(problem="random assignment n=300, reg=1/1200",
-                     estimator="sinkhorn(method='sns')", metric="total iterations (Newton)",
+                     estimator="solve(method='sns')", metric="total iterations (Newton)",
                      value=float(res.n_iter), seconds=seconds,
                      anchor="paper (n=500): 29 iterations incl. 9 Newton", anchor_value=29.0))
 
     # 2. agreement with POT at moderate reg: transport cost
     pb = make_random_assignment(200, random_state=1)
     for method in ("sinkhorn", "log", "sns"):
-        res, seconds = _timed(lambda: sinkhorn(pb.a, pb.b, pb.M, 0.02, method=method,
-                                               tol=1e-11, max_iter=20000))
+        res, seconds = _timed(lambda: solve(pb.M, pb.a, pb.b, 0.02, method=method,
+                                            tol=1e-11, max_iter=20000))
         anchor, anchor_value = "", None
         if ot is not None:
             pot_method = "sinkhorn" if method == "sinkhorn" else "sinkhorn_log"
@@ -62,7 +62,7 @@ def demo():
             anchor_value = float(ot.sinkhorn2(pb.a, pb.b, pb.M, 0.02, method=pot_method,
                                               stopThr=1e-13, numItermax=20000))
         rows.append(dict(problem="random assignment n=200, reg=0.02",
-                         estimator=f"sinkhorn(method={method!r})", metric="transport cost <P, M>",
+                         estimator=f"solve(method={method!r})", metric="transport cost <P, M>",
                          value=float(res.cost), seconds=seconds, anchor=anchor,
                          anchor_value=anchor_value))
 
@@ -74,8 +74,8 @@ def demo():
     def rmse(mapped):
         return float(np.sqrt(np.mean(np.sum((mapped - truth) ** 2, axis=1))))
 
-    est, seconds = _timed(lambda: SinkhornTransport(reg=1e-3, norm="max").fit(
-        pb.X_source, X_target=pb.X_target))
+    est, seconds = _timed(lambda: SinkhornTransport(reg_e=1e-3, norm="max").fit(
+        Xs=pb.X_source, Xt=pb.X_target))
     anchor, anchor_value = "", None
     if ot is not None:
         # POT's defaults (1000 sweeps; its Sinkhorn needs >1e5 here, so it stops early)
@@ -86,7 +86,7 @@ def demo():
         anchor = "POT ot.da.SinkhornTransport, default max_iter=1000 (same entropic map)"
         anchor_value = rmse(pot.transform(Xs=X_new))
     rows.append(dict(problem="point clouds n=300, planted affine Monge map",
-                     estimator="SinkhornTransport(reg=1e-3, norm='max')",
-                     metric="RMSE of mapped new samples", value=rmse(est.transform(X_new)),
+                     estimator="SinkhornTransport(reg_e=1e-3, norm='max')",
+                     metric="RMSE of mapped new samples", value=rmse(est.transform(Xs=X_new)),
                      seconds=seconds, anchor=anchor, anchor_value=anchor_value))
     return rows

@@ -71,7 +71,7 @@ def _plan_from_potentials(xp, f, g, M, reg):
 
 
 # ------------------------------------------------------------- the stages
-def _sinkhorn_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0):
+def _sinkhorn_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, init=None):
     """Kernel-form Sinkhorn-Knopp; returns ``(f, g, n_iter, numerical_error)``.
 
     The row marginal of the current scalings, ``u * (K v)``, comes for free
@@ -82,6 +82,8 @@ def _sinkhorn_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0):
     # POT's initial scalings, so that both libraries follow the same iterates
     u = xp.ones(n, dtype=M.dtype, device=array_api_compat.device(M)) / n
     v = xp.ones(m, dtype=M.dtype, device=array_api_compat.device(M)) / m
+    if init is not None:  # warm start from potentials (f, g): u = exp(f/reg), v = exp(g/reg)
+        u, v = xp.exp(init[0] / reg), xp.exp(init[1] / reg)
     col_err = _l1(xp, v * (u @ K) - b)
     numerical_error = False
     it = 0
@@ -141,10 +143,10 @@ def _log_sweeps(a, b, M, reg, f, g, *, xp, log_a, log_b, tol, max_iter, history,
     return f, g, sweeps, err
 
 
-def _solve_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, **_):
+def _solve_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, init=None, **_):
     f, g, n_iter, numerical_error, plan = _sinkhorn_scaling(
         a, b, M, reg, xp=xp, tol=tol, max_iter=max_iter, history=history, verbose=verbose,
-        t0=t0)
+        t0=t0, init=init)
     if numerical_error:
         # M is shifted to min 0, so K <= 1: the failure is a kernel entry (or a scaling)
         # leaving the floating-point range, named as it happened
@@ -158,9 +160,11 @@ def _solve_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, **_
     return f, g, n_iter, 0, plan
 
 
-def _solve_log(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, **_):
+def _solve_log(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, init=None, **_):
     f = xp.zeros(M.shape[0], dtype=M.dtype, device=array_api_compat.device(M))
     g = xp.zeros(M.shape[1], dtype=M.dtype, device=array_api_compat.device(M))
+    if init is not None:  # warm start from potentials (f, g)
+        f, g = init
     f, g, n_iter, _ = _log_sweeps(a, b, M, reg, f, g, xp=xp, log_a=_safe_log(xp, a),
                                   log_b=_safe_log(xp, b), tol=tol, max_iter=max_iter,
                                   history=history, verbose=verbose, t0=t0)
@@ -264,6 +268,23 @@ def _check_problem(a, b, M, reg):
     return xp, a, b, M
 
 
+def _check_init(xp, init, a, b, M):
+    """Starting potentials ``(f, g)``: arrays shaped like ``a`` and ``b``, finite, M's dtype."""
+    if len(init) != 2:
+        raise ValueError(f"the starting potentials must be a pair (f, g), got {len(init)} item(s).")
+    device = array_api_compat.device(M)
+    out = []
+    for name, p, w in (("first", init[0], a), ("second", init[1], b)):
+        p = xp.astype(_as_array(xp, p, f"the {name} starting potential", device), M.dtype)
+        if tuple(p.shape) != tuple(w.shape):
+            raise ValueError(f"the {name} starting potential must have shape {tuple(w.shape)}, "
+                             f"got {tuple(p.shape)}.")
+        if not bool(xp.all(xp.isfinite(p))):
+            raise ValueError(f"the {name} starting potential contains NaN or inf.")
+        out.append(p)
+    return tuple(out)
+
+
 # -------------------------------------------------------------- public API
 _PARAMS = {
     "method": [StrOptions({"sinkhorn", "log", "sns"})],
@@ -310,6 +331,9 @@ def _solve_one(xp, a, b, M, reg, method, options):
     shift = float(xp.min(M))
     mass = float(xp.sum(a))
     a_1, b_1, M_1 = a / mass, b / mass, M - shift
+    if options.get("init") is not None:  # a warm start given in the caller's units
+        f_0, g_0 = options["init"]
+        options = {**options, "init": (f_0 - (shift + reg * math.log(mass)), g_0)}
     if isinstance(M_1, np.ndarray):  # one memory layout for the compiled SNS kernels
         M_1 = np.ascontiguousarray(M_1)
     f, g, n_iter, n_newton, plan = METHODS[method](a_1, b_1, M_1, reg, xp=xp, history=history,
@@ -327,142 +351,38 @@ def _solve_one(xp, a, b, M, reg, method, options):
                 history=history, seconds=time.perf_counter() - t0)
 
 
-def sinkhorn(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter="auto",
-             warmup_tol=3e-2, sparsity=10.0, cg_rtol=1e-10, verbose=False, warn=True):
-    r"""Entropic optimal transport with Sinkhorn, log-domain Sinkhorn or Sinkhorn-Newton-Sparse.
+def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warmup_iter="auto",
+                    warmup_tol=3e-2, sparsity=10.0, cg_rtol=1e-10, verbose=False, warn=True,
+                    init=None, owner="solve"):
+    """The solver behind :func:`solve`, :func:`sinkhorn` and :func:`sinkhorn2`.
 
-    Solves, as POT's ``ot.sinkhorn`` (same argument order and meaning),
-
-    .. math::
-
-        \min_{P \geq 0} \langle P, M \rangle + \mathrm{reg} \sum_{ij} P_{ij} \log P_{ij}
-        \quad \text{s.t.} \quad P \mathbf{1} = a,\ P^\top \mathbf{1} = b .
-
-    Parameters
-    ----------
-    a : array-like of shape (n,) or (batch, n)
-        Source histogram (non-negative). An empty list means uniform weights.
-    b : array-like of shape (m,) or (batch, m)
-        Target histogram, same total mass as ``a``. Empty means uniform.
-    M : array of shape (n, m) or (batch, n, m)
-        Cost matrix, or a stack of cost matrices solved one after the other.
-        Its array namespace (NumPy, torch, CuPy, array-api-strict, ...) and
-        device are used for the computation and for the outputs.
-    reg : float
-        Entropic regularisation (POT's ``reg``; the paper's ``1 / eta``).
-    method : {"sns", "sinkhorn", "log"}, default="sns"
-        ``"sinkhorn"``: kernel scaling (fast per sweep, underflows at small
-        ``reg``: it then stops with a warning). ``"log"``: log-domain sweeps
-        (stable at any ``reg``). ``"sns"``: log-domain warm-up then sparse
-        Newton steps (fewest iterations at small ``reg``).
-    tol : float, default=1e-9
-        Stop when the l1 marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1``
-        is at most ``tol`` times the total mass ``sum(a)`` (for probability
-        vectors, the error itself; POT checks the l2 norm of the column
-        error).
-    max_iter : int, optional
-        Cap on the main stage: Sinkhorn sweeps for ``"sinkhorn"``/``"log"``
-        (default 1000, POT's ``numItermax``), Newton steps for ``"sns"``
-        (default 100).
-    warmup_iter : int or "auto", default="auto"
-        Sinkhorn sweeps before the first Newton step (``"sns"`` only).
-        ``"auto"``: sweep until the l1 marginal error is at most
-        ``warmup_tol`` (at most 5000 sweeps), which adapts the warm-up to the
-        problem (about 20 sweeps on random assignment, a few hundred on grid
-        densities and l1 costs; see the user guide). An int gives a fixed
-        count (the spec's default is 20).
-    warmup_tol : float, default=3e-2
-        Marginal error ending an ``"auto"`` warm-up.
-    sparsity : float, default=10.0
-        Plan entries kept in the sparsified Hessian, per row: the
-        ``ceil(sparsity * max(n, m))`` largest entries of ``P`` are kept
-        (the spec's ``keep_per_row``; Hessian density about
-        ``sparsity / min(n, m)``). The count kept doubles (up to ``n m``)
-        after any full Newton step (step length 1) that fails to halve the
-        marginal error, and after two Newton steps in a row rejected by the
-        line search (each replaced by a Sinkhorn sweep).
-    cg_rtol : float, default=1e-10
-        Floor of the relative residual at which conjugate gradients stop
-        (``"sns"``). The effective tolerance is the inexact-Newton forcing
-        term ``max(cg_rtol, min(0.1, ||grad||_1))``, with ``||grad||_1`` the
-        current l1 marginal error: loose far from the solution, ``cg_rtol``
-        only once the marginal error is below it.
-    verbose : bool or int, default=False
-        Print the marginal error at every iteration.
-    warn : bool, default=True
-        Emit a ``ConvergenceWarning`` when ``tol`` is not reached.
-
-    Returns
-    -------
-    result : OTResult
-        ``plan``, ``cost``, ``value``, ``f``, ``g``, ``marginal_error``,
-        ``n_iter``, ``n_newton``, ``converged``, ``history``; for a batch
-        the arrays gain a leading batch axis. See :class:`OTResult`.
-
-    Raises
-    ------
-    ValueError
-        On NaN/inf costs, negative or mismatched histograms, unequal total
-        masses, a non-positive ``reg`` or arrays from different namespaces.
-
-    See Also
-    --------
-    SinkhornTransport : the estimator (barycentric mapping of point clouds).
-    ot.sinkhorn : POT's function with the same arguments.
-
-    Notes
-    -----
-    The dual potentials satisfy ``P_ij = exp((f_i + g_j - M_ij) / reg)``.
-    ``"sns"`` maximises the concave dual
-    ``D(f, g) = <a, f> + <b, g> - reg (sum_ij P_ij - sum_i a_i)`` by Newton
-    steps whose Hessian ``(1/reg) [[diag(P1), P_s], [P_s^T, diag(P^T 1)]]``
-    keeps the exact diagonal and only the largest plan entries ``P_s``,
-    solved by Jacobi-preconditioned conjugate gradients, with an Armijo line
-    search that falls back to a Sinkhorn sweep (Tang et al., "Accelerating
-    Sinkhorn Algorithm with Sparse Newton Iterations", ICLR 2024). On NumPy
-    input its Newton stage runs in compiled kernels; other namespaces use a
-    dense masked Hessian written with the array API (on the device).
-
-    float32 costs are solved in float32, which cannot reach tolerances
-    much below ``1e-6``; float16 costs are solved in float32.
-
-    The solvers work on a normalised problem: ``M - min(M)`` (the plan does
-    not change under a constant shift of the costs, and the shifted kernel
-    ``exp(-(M - min M) / reg)`` cannot overflow) and histograms divided by
-    their total mass (the plan is proportional to it). The solution is
-    mapped back exactly: ``plan``, ``cost``, ``value`` and
-    ``marginal_error`` are those of the caller's problem, ``f`` absorbs
-    ``min(M) + reg log(sum(a))``, and ``certificate`` is the marginal error
-    relative to the mass.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sparseopt.transport import sinkhorn
-    >>> rng = np.random.default_rng(0)
-    >>> M = rng.uniform(size=(50, 50))
-    >>> res = sinkhorn([], [], M, reg=0.01, method="sns")
-    >>> res.converged, res.marginal_error <= 1e-9
-    (True, True)
-    >>> ref = sinkhorn([], [], M, reg=0.01, method="log", max_iter=5000)
-    >>> bool(np.abs(res.plan - ref.plan).max() < 1e-9)
-    True
+    Takes sparseopt's method names (``"sinkhorn"``, ``"log"``, ``"sns"``)
+    and options (documented in :func:`sparseopt.transport.solve`); ``init``
+    is an optional pair of starting potentials ``(f, g)`` in cost units.
+    Returns an :class:`OTResult` with ``plan``, ``cost``, ``value`` (the
+    entropic objective ``<P, M> + reg sum P log P``), ``f``, ``g``,
+    ``marginal_error``, ``n_iter``, ``n_newton``, ``converged`` and
+    ``history``; the public entry points add POT's names.
     """
     validate_params(dict(method=method, tol=tol, max_iter=max_iter, warmup_iter=warmup_iter,
                          warmup_tol=warmup_tol,
                          sparsity=sparsity, cg_rtol=cg_rtol, verbose=verbose, warn=warn),
-                    _PARAMS, owner="sinkhorn")
+                    _PARAMS, owner=owner)
     xp, a, b, M = _check_problem(a, b, M, reg)
+    if init is not None:
+        init = _check_init(xp, init, a, b, M)
     reg = float(reg)
     if max_iter is None:
         max_iter = _DEFAULT_MAX_ITER[method]
-    options = dict(tol=tol, max_iter=max_iter, verbose=verbose)
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, init=init)
     if method == "sns":
         options.update(warmup_iter=warmup_iter, warmup_tol=warmup_tol, sparsity=sparsity, cg_rtol=cg_rtol)
     if M.ndim == 2:
         parts = [_solve_one(xp, a, b, M, reg, method, options)]
     else:
-        parts = [_solve_one(xp, a[k, :], b[k, :], M[k, ...], reg, method, options)
+        parts = [_solve_one(xp, a[k, :], b[k, :], M[k, ...], reg, method,
+                            {**options, "init": None if init is None else
+                             (init[0][k, ...], init[1][k, ...])})
                  for k in range(M.shape[0])]
     errors = [p["marginal_error"] for p in parts]
     relative_errors = [p["relative_error"] for p in parts]
@@ -502,3 +422,286 @@ def _np_compat():
     import array_api_compat.numpy as np_compat
 
     return np_compat
+
+
+# --------------------------------------------------- POT-compatible API
+#: method names accepted by :func:`sinkhorn`, :func:`sinkhorn2` and :func:`solve` (POT's
+#: and ours, case-insensitive) -> the solver in :data:`METHODS` that runs them.
+#: POT's stabilized Sinkhorn absorbs the scalings into potentials to stay finite at small
+#: reg; the log-domain sweeps do the same job exactly, on the same problem.
+METHOD_ALIASES = {"sinkhorn": "sinkhorn", "sinkhorn_log": "log",
+                  "sinkhorn_stabilized": "log", "log": "log", "sns": "sns"}
+#: POT's methods without a counterpart here (they solve the same problem as the above)
+_NOT_IMPLEMENTED = ("greenkhorn", "sinkhorn_epsilon_scaling")
+#: options of POT's solvers that tune its own algorithms; accepted and ignored here
+_POT_ONLY_OPTIONS = ("tau", "print_period")
+_SNS_OPTIONS = ("warmup_iter", "warmup_tol", "sparsity", "cg_rtol")
+
+
+def _resolve_method(method, owner):
+    """``(pot_name, solver_name)`` for a user's method name, or a ValueError listing them."""
+    if not isinstance(method, str):
+        raise TypeError(f"{owner}: method must be a string, got {type(method).__name__}.")
+    name = method.lower()
+    if name not in METHOD_ALIASES:
+        hint = (f" POT's {name!r} is not implemented in sparseopt; 'sinkhorn_log' and 'sns' "
+                "solve the same problem." if name in _NOT_IMPLEMENTED else "")
+        raise ValueError(f"{owner}: unknown method {method!r}; supported methods are "
+                         f"{', '.join(repr(k) for k in METHOD_ALIASES)}.{hint}")
+    return name, METHOD_ALIASES[name]
+
+
+def _extra_options(kwargs, owner):
+    """SNS options from ``**kwargs``; POT-only tuning options are dropped."""
+    unknown = sorted(set(kwargs) - set(_SNS_OPTIONS) - set(_POT_ONLY_OPTIONS))
+    if unknown:
+        raise TypeError(f"{owner}() got unexpected keyword argument(s) {unknown}; extra "
+                        f"options are {list(_SNS_OPTIONS)} (method='sns'); POT's "
+                        f"{list(_POT_ONLY_OPTIONS)} are accepted and ignored.")
+    return {k: v for k, v in kwargs.items() if k in _SNS_OPTIONS}
+
+
+def _ndim(x):
+    return x.ndim if array_api_compat.is_array_api_obj(x) else np.ndim(x)
+
+
+def _pot_log(result, pot_name, n_hists):
+    """POT's ``log`` dict of ``ot.sinkhorn(..., method=pot_name, log=True)`` from a result.
+
+    ``err`` holds sparseopt's l1 marginal error (rows and columns) every 10
+    iterations and at the last one for the Sinkhorn methods (POT records the l2 norm of the
+    column error every 10 iterations), every iteration for ``"sns"``.
+    With several histograms the arrays have one column per histogram.
+    """
+    xp = array_api_compat.array_namespace(result.plan)
+    reg = result.reg
+    f, g = result.f, result.g
+    if n_hists:  # (k, n) -> (n, k), POT's layout
+        f, g = xp.permute_dims(f, (1, 0)), xp.permute_dims(g, (1, 0))
+    batch = bool(result.history) and isinstance(result.history[0], list)  # one per problem
+    histories = result.history if batch else [result.history]
+    step = 1 if pot_name == "sns" else 10
+    # every step-th iteration and the last one (where the solver stopped)
+    errs = [[h["marginal_error"] for k, h in enumerate(hist)
+             if h["iteration"] % step == 0 or k == len(hist) - 1] for hist in histories]
+    length = max(len(e) for e in errs)
+    # several histograms: the largest error over them at each check
+    err = [max(e[min(i, len(e) - 1)] for e in errs) for i in range(length)]
+    log_u, log_v = f / reg, g / reg
+    with np.errstate(over="ignore"):  # u = exp(f / reg) can exceed the float range; POT's too
+        u, v = xp.exp(log_u), xp.exp(log_v)
+    if pot_name == "sinkhorn":
+        return {"err": err, "niter": result.n_iter, "u": u, "v": v}
+    if pot_name == "sinkhorn_stabilized":
+        return {"err": err, "n_iter": result.n_iter, "logu": log_u, "logv": log_v,
+                "alpha": f, "beta": g, "warmstart": (f, g)}
+    log = {"err": err, "niter": result.n_iter}
+    if n_hists and pot_name in ("sinkhorn_log", "log"):
+        log = {}  # POT's sinkhorn_log keeps only the potentials for several histograms
+    log.update(log_u=log_u, log_v=log_v, u=u, v=v)
+    if pot_name == "sns":
+        log["n_newton"] = result.n_newton
+    return log
+
+
+def _sinkhorn_pot(owner, a, b, M, reg, method, numItermax, stopThr, verbose, warn,
+                  warmstart, kwargs):
+    """Solve as ``ot.sinkhorn`` does; returns ``(result, pot_name, n_hists)``."""
+    pot_name, solver = _resolve_method(method, owner)
+    validate_params(dict(numItermax=numItermax, stopThr=stopThr),
+                    {"numItermax": _PARAMS["max_iter"], "stopThr": _PARAMS["tol"]}, owner=owner)
+    options = _extra_options(kwargs, owner)
+    if isinstance(b, (list, tuple)):
+        b = np.asarray(b)
+    n_hists = 0
+    if _ndim(b) == 2 and _ndim(M) == 2:
+        # POT's (m, k) histograms: k problems sharing a and M
+        xp = _namespace(a, b, M)
+        b = _as_array(xp, b, "b", None)
+        M = _as_array(xp, M, "M", None)
+        n_hists = b.shape[1]
+        b = xp.permute_dims(b, (1, 0))
+        M = xp.broadcast_to(M[None, ...], (n_hists, *M.shape))
+    init = None
+    if warmstart is not None:
+        if len(warmstart) != 2:
+            raise ValueError(f"{owner}: warmstart must be a pair (log_u, log_v), got "
+                             f"{len(warmstart)} item(s).")
+        xp = _namespace(a, b, M)
+        init = [_as_array(xp, w, name, None) for w, name in zip(warmstart, ("log_u", "log_v"))]
+        if pot_name != "sinkhorn_stabilized":  # POT: (log u, log v); stabilized: (alpha, beta)
+            try:
+                init = [w * float(reg) for w in init]
+            except (TypeError, ValueError):  # a bad reg: the solver names the problem below
+                pass
+        if n_hists:
+            init = [xp.permute_dims(w, (1, 0)) for w in init]
+    result = _solve_entropic(a, b, M, reg, solver, tol=stopThr, max_iter=numItermax,
+                             verbose=verbose, warn=warn, init=init, owner=owner, **options)
+    return result, pot_name, n_hists
+
+
+def _loss(result):
+    """``<P, M>`` as POT returns it: a NumPy float64 scalar, else a 0-d array."""
+    cost = result.cost
+    return np.float64(cost) if isinstance(cost, float) else cost
+
+
+def sinkhorn(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, verbose=False,
+             log=False, warn=True, warmstart=None, **kwargs):
+    r"""Entropic optimal transport plan, as POT's ``ot.sinkhorn`` (same signature and returns).
+
+    Solves
+
+    .. math::
+
+        \min_{P \geq 0} \langle P, M \rangle + \mathrm{reg} \sum_{ij} P_{ij} \log P_{ij}
+        \quad \text{s.t.} \quad P \mathbf{1} = a,\ P^\top \mathbf{1} = b .
+
+    Code written for ``ot.sinkhorn`` runs unchanged. For the plan together
+    with the potentials, the certificate and the iteration history, use
+    :func:`solve`.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,)
+        Source histogram (non-negative). An empty list means uniform weights.
+    b : array-like of shape (m,) or (m, k)
+        Target histogram, same total mass as ``a``; empty means uniform.
+        With ``k`` columns, ``k`` problems sharing ``a`` and ``M`` are solved
+        and, as in POT, their transport costs ``<P_k, M>`` are returned
+        instead of the plans.
+    M : array of shape (n, m)
+        Cost matrix. Its array namespace (NumPy, torch, CuPy,
+        array-api-strict, ...) and device are used for the computation and
+        the outputs. A stack of shape (batch, n, m) with ``a``, ``b`` of shape
+        (batch, n), (batch, m) is also accepted (plans of shape (batch, n, m)).
+    reg : float
+        Entropic regularisation.
+    method : str, default="sinkhorn"
+        ``"sinkhorn"``: kernel scaling (POT's ``sinkhorn_knopp``; fast per
+        sweep, underflows at small ``reg`` and then stops with a warning).
+        ``"sinkhorn_log"`` (alias ``"log"``): log-domain sweeps, stable at any
+        ``reg``. ``"sinkhorn_stabilized"``: POT's stabilised Sinkhorn, run
+        here with the log-domain sweeps (same problem, same plan).
+        ``"sns"``: Sinkhorn-Newton-Sparse, log-domain warm-up then sparse
+        Newton steps (fewest iterations at small ``reg``). Case-insensitive.
+        POT's ``"greenkhorn"`` and ``"sinkhorn_epsilon_scaling"`` are not
+        implemented (ValueError).
+    numItermax : int, default=1000
+        Cap on the Sinkhorn sweeps (``"sns"``: on the Newton steps).
+    stopThr : float, default=1e-9
+        Stop when the l1 marginal error ``||P1 - a||_1 + ||P^T 1 - b||_1``
+        is at most ``stopThr`` times the total mass ``sum(a)`` (POT checks
+        the l2 norm of the column error only, which is never larger: for
+        probability vectors this criterion is at least as strict).
+    verbose : bool, default=False
+        Print the marginal error at every iteration.
+    log : bool, default=False
+        Also return POT's log dict: ``err``, ``niter``, ``u``, ``v`` for
+        ``"sinkhorn"``; ``err``, ``niter``, ``log_u``, ``log_v``, ``u``, ``v``
+        for ``"sinkhorn_log"`` (only the potentials with several
+        histograms, as POT); ``err``, ``n_iter``, ``logu``, ``logv``,
+        ``alpha``, ``beta``, ``warmstart`` for ``"sinkhorn_stabilized"``;
+        the ``"sinkhorn_log"`` keys plus ``n_newton`` for ``"sns"``. The
+        scalings satisfy ``P = diag(u) exp(-M / reg) diag(v)``; they are
+        defined up to a factor ``(c u, v / c)``, so they can differ from
+        POT's by such a factor. ``err`` holds the l1 marginal error every 10
+        iterations and at the last one (every iteration for ``"sns"``).
+    warn : bool, default=True
+        Emit a ``ConvergenceWarning`` (a ``UserWarning``, as POT's) when
+        ``stopThr`` is not reached.
+    warmstart : tuple of arrays, optional
+        Starting point ``(log_u, log_v)`` (for ``"sinkhorn_stabilized"``,
+        POT's ``(alpha, beta)``), e.g. the entries of a previous log.
+    **kwargs
+        ``"sns"`` options ``warmup_iter``, ``warmup_tol``, ``sparsity``,
+        ``cg_rtol`` (see :func:`solve`); POT's ``tau`` and ``print_period``
+        are accepted and ignored.
+
+    Returns
+    -------
+    plan : array of shape (n, m)
+        The transport plan (for ``b`` of shape (m, k): the ``k`` transport
+        costs), in the namespace and on the device of ``M``.
+    log : dict
+        Only with ``log=True``.
+
+    Raises
+    ------
+    ValueError
+        On NaN/inf costs, negative or mismatched histograms, unequal total
+        masses, a non-positive ``reg``, an unknown method or arrays from
+        different namespaces.
+
+    See Also
+    --------
+    solve : the same solvers returning an :class:`OTResult`.
+    sinkhorn2 : the transport cost instead of the plan.
+    ot.sinkhorn : POT's function.
+
+    References
+    ----------
+    .. [1] M. Cuturi, "Sinkhorn Distances: Lightspeed Computation of Optimal
+       Transport", NeurIPS 2013.
+    .. [2] X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K. K.
+       Thekumparampil, T. Xiao, L. Ying, "Accelerating Sinkhorn Algorithm
+       with Sparse Newton Iterations", ICLR 2024.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.transport import sinkhorn
+    >>> a, b = np.array([0.5, 0.5]), np.array([0.5, 0.5])
+    >>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> P = sinkhorn(a, b, M, 0.1)
+    >>> np.round(P, 4)
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+    >>> P, log = sinkhorn(a, b, M, 0.1, method="sinkhorn_log", log=True)
+    >>> sorted(log)
+    ['err', 'log_u', 'log_v', 'niter', 'u', 'v']
+    """
+    result, pot_name, n_hists = _sinkhorn_pot("sinkhorn", a, b, M, reg, method, numItermax,
+                                              stopThr, verbose, warn, warmstart, kwargs)
+    out = result.cost if n_hists else result.plan
+    if log:
+        return out, _pot_log(result, pot_name, n_hists)
+    return out
+
+
+def sinkhorn2(a, b, M, reg, method="sinkhorn", numItermax=1000, stopThr=1e-9, verbose=False,
+              log=False, warn=False, warmstart=None, **kwargs):
+    r"""Entropic transport cost ``<P, M>``, as POT's ``ot.sinkhorn2``.
+
+    Same arguments as :func:`sinkhorn` (``warn`` defaults to False, as in
+    POT); returns the linear cost :math:`\langle P, M\rangle` of the entropic
+    plan (without the entropy term).
+
+    Returns
+    -------
+    loss : float or array of shape (k,)
+        A NumPy float64 for NumPy input (a 0-d array in other namespaces);
+        one cost per histogram when ``b`` has shape (m, k).
+    log : dict
+        Only with ``log=True``; as in :func:`sinkhorn`.
+
+    See Also
+    --------
+    sinkhorn : the plan.
+    solve : value, linear value, plan and potentials in one result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.transport import sinkhorn2
+    >>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> print(f"{sinkhorn2([], [], M, 0.1):.2e}")
+    4.54e-05
+    """
+    result, pot_name, n_hists = _sinkhorn_pot("sinkhorn2", a, b, M, reg, method, numItermax,
+                                              stopThr, verbose, warn, warmstart, kwargs)
+    loss = result.cost if n_hists else _loss(result)
+    if log:
+        return loss, _pot_log(result, pot_name, n_hists)
+    return loss

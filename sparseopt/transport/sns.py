@@ -69,7 +69,7 @@ class _CompiledBackend:
     and CG work buffers, so a Newton step allocates only the top-k copy.
     """
 
-    name = "numba"
+    name = "compiled"
 
     def __init__(self, a, b, M, reg):
         self.M = np.ascontiguousarray(M, dtype=np.float64)
@@ -291,7 +291,7 @@ AUTO_WARMUP_MAX_SWEEPS = 5000
 
 
 def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warmup_tol, sparsity,
-                           cg_rtol, history, verbose, t0):
+                           cg_rtol, history, verbose, t0, init=None):
     """Stage 1 (Sinkhorn warm-up) and stage 2 (sparse Newton) on one problem.
 
     Called by :func:`sparseopt.transport.sinkhorn` with validated arrays;
@@ -299,12 +299,14 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warm
     """
     n, m = M.shape
     backend = _make_backend(a, b, M, reg, xp)
-    if backend.name == "numba":
+    if backend.name == "compiled":
         a, b, M = backend.a, backend.b, backend.M
     log_a, log_b = _safe_log(xp, a), _safe_log(xp, b)
     device = array_api_compat.device(M)
     f = xp.zeros(n, dtype=M.dtype, device=device)
     g = xp.zeros(m, dtype=M.dtype, device=device)
+    if init is not None:  # warm start from potentials (f, g)
+        f, g = (xp.asarray(v, dtype=M.dtype, device=device) for v in init)
 
     if warmup_iter == "auto":  # sweep until the marginal error is below warmup_tol
         sweeps, warmup_stop = AUTO_WARMUP_MAX_SWEEPS, max(tol, warmup_tol)
@@ -371,6 +373,6 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warm
             "search and replaced by a Sinkhorn sweep; consider a larger warmup_iter or "
             "sparsity.", RuntimeWarning, stacklevel=5)
     f, g = state.f, state.g
-    if backend.name == "numba":
+    if backend.name == "compiled":
         f, g = np.asarray(f), np.asarray(g)
     return f, g, n_sweeps + n_newton, n_newton
