@@ -126,3 +126,119 @@ def test_k_support_prox_is_the_minimiser_numerically():
         fq = f(q)
         for _ in range(200):
             assert f(q + 1e-3 * rng.standard_normal(d)) >= fq - 1e-12
+
+
+def _random_groups(rng, n_groups, max_size=3):
+    sizes = rng.integers(1, max_size + 1, n_groups)
+    bounds = np.cumsum(sizes)[:-1]
+    return [g.tolist() for g in np.split(np.arange(int(sizes.sum())), bounds)]
+
+
+def test_wgsef_prox_matches_a_numerical_prox_for_any_group_weights():
+    """Issue 15 item 5: the prox of step * WGSEF is the minimiser of step * value(x) +
+    1/2 ||x - v||^2 (scipy, several starts) for random weights, k, sizes, both variants."""
+    from scipy.optimize import minimize
+
+    from sparseopt.optimize._penalties import WGSEF
+
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        n_groups = int(rng.integers(1, 5))
+        groups = _random_groups(rng, n_groups)
+        p = sum(len(g) for g in groups)
+        gw = rng.uniform(0.2, 5.0, n_groups)
+        k = int(rng.integers(1, n_groups + 1))
+        nonconvex = bool(trial % 3 == 0)
+        alpha, step = rng.exponential(), rng.uniform(0.05, 1.0)
+        if nonconvex:
+            step = min(step, 0.9 * gw.min() / alpha)
+        pen = WGSEF(alpha, k=k, nonconvex=nonconvex, groups=groups, group_weights=gw,
+                    n_features=p)
+        v = rng.standard_normal(p) * rng.exponential()
+        x = pen.prox(v, step)
+
+        def F(z):
+            return step * pen.value(z) + 0.5 * np.sum((z - v) ** 2)
+
+        best = min(minimize(F, x0, method="Powell",
+                            options={"xtol": 1e-10, "ftol": 1e-14, "maxfev": 50_000}).fun
+                   for x0 in (x, v, np.zeros(p)))
+        assert F(x) <= best + 1e-9, (trial, F(x), best)
+
+
+def test_weighted_k_support_prox_reduces_to_the_unweighted_one():
+    from sparseopt.optimize._penalties import weighted_k_support_prox
+
+    rng = np.random.default_rng(6)
+    for _ in range(100):
+        d = int(rng.integers(1, 9))
+        k, mu = int(rng.integers(1, d + 1)), rng.exponential()
+        a = np.abs(rng.standard_normal(d))
+        np.testing.assert_allclose(weighted_k_support_prox(a, np.ones(d), k, mu),
+                                   k_support_prox(a, k, 1 / mu), atol=1e-10)
+
+
+def test_wgsef_estimator_matches_cvxpy_and_depends_on_the_weights():
+    """Least squares + WGSEF against cvxpy's variational form
+    ||u||_(k)^2 = min {sum_g ||w_g||^2 / (c_g theta_g) : 0 <= theta <= 1, sum theta <= k};
+    the group weights change the answer (they used not to: issue 15 item 5)."""
+    cp = pytest.importorskip("cvxpy")
+    from sparseopt.linear_model import SparseLinearRegression
+
+    rng = np.random.default_rng(7)
+    n, groups = 40, [[0, 1], [2, 3], [4, 5, 6], [7]]
+    X = rng.standard_normal((n, 8))
+    y = X @ np.array([1.5, -1.0, 0, 0, 0.8, 0.5, 0, -0.7]) + 0.3 * rng.standard_normal(n)
+    coefs = []
+    for gw in ([1.0, 1.0, 1.0, 1.0], [2.0, 2.0, 2.0, 2.0], [1.0, 4.0, 9.0, 0.5]):
+        for k in (1, 2):
+            alpha = 0.2
+            est = SparseLinearRegression(penalty="wgsef", alpha=alpha, k=k, groups=groups,
+                                         group_weights=gw, fit_intercept=False,
+                                         tol=1e-10, max_iter=200).fit(X, y)
+            w, theta = cp.Variable(8), cp.Variable(len(groups))
+            pen = sum(cp.quad_over_lin(w[g], theta[i]) / gw[i] for i, g in enumerate(groups))
+            obj = cp.sum_squares(y - X @ w) / (2 * n) + alpha / 2 * pen
+            prob = cp.Problem(cp.Minimize(obj), [theta >= 0, theta <= 1, cp.sum(theta) <= k])
+            prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10,
+                       tol_feas=1e-10)
+            assert est.objective_ <= prob.value + 1e-7, (gw, k, est.objective_, prob.value)
+            np.testing.assert_allclose(est.coef_, w.value, atol=1e-3)
+            coefs.append(est.coef_)
+    assert not np.allclose(coefs[0], coefs[2], atol=1e-3)  # weights 1 vs 2
+    assert not np.allclose(coefs[0], coefs[4], atol=1e-3)  # weights 1 vs (1, 4, 9, 0.5)
+
+
+def test_wgsef_rejects_zero_group_weights():
+    from sparseopt.optimize._penalties import WGSEF
+
+    with pytest.raises(ValueError, match="positive group_weights"):
+        WGSEF(0.1, groups=2, group_weights=[1.0, 0.0], n_features=4)
+
+
+def test_positive_sef_and_wgsef_prox_are_the_constrained_minimisers():
+    """With w >= 0 the prox is that of max(z, 0) (it used to clip the unconstrained prox,
+    up to 1.19 above the constrained minimum on these draws)."""
+    from scipy.optimize import minimize
+
+    from sparseopt.optimize._penalties import SEF, WGSEF
+
+    rng = np.random.default_rng(8)
+    for trial in range(20):
+        p, step = 6, rng.uniform(0.1, 1.0)
+        if trial % 2:
+            pen = WGSEF(rng.exponential(), k=int(rng.integers(1, 4)), groups=2,
+                        group_weights=rng.uniform(0.5, 3.0, 3), n_features=p)
+        else:
+            pen = SEF(rng.exponential(), k=int(rng.integers(1, 4)))
+        v = 2 * rng.standard_normal(p)
+        x = pen.prox(v, step, positive=True)
+        assert np.all(x >= 0)
+
+        def F(z):
+            return step * pen.value(z) + 0.5 * np.sum((z - v) ** 2)
+
+        best = min(minimize(F, x0, bounds=[(0, None)] * p, method="L-BFGS-B",
+                            options={"ftol": 1e-15, "gtol": 1e-12}).fun
+                   for x0 in (x, np.maximum(v, 0), np.zeros(p)))
+        assert F(x) <= best + 1e-9, (trial, F(x), best)

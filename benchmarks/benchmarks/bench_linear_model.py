@@ -112,3 +112,35 @@ class EpochCost:
         return (t1 - t0) / (time.perf_counter() - t1)
 
     track_epoch_over_blas.unit = "ratio"
+
+
+class L1Logistic:
+    """L1 logistic regression (no intercept) at 0.1 / 0.02 alpha_max, tol 1e-6 (duality gap);
+    ``track_relative_gap``: gap / log 2 at the solution (certification regressions)."""
+
+    params = ([0.1, 0.02],)
+    param_names = ["alpha_over_alpha_max"]
+    timeout = 300
+
+    def setup(self, frac):
+        from sparseopt.linear_model import SparseLogisticRegression
+
+        self._limits = threadpool_limits(1)
+        rng = np.random.default_rng(0)
+        self.X = rng.standard_normal((500, 1000))
+        w0 = np.zeros(1000)
+        w0[:20] = rng.standard_normal(20)
+        self.y = np.where(self.X @ w0 + 0.5 * rng.standard_normal(500) > 0, 1.0, -1.0)
+        alpha = frac * np.max(np.abs(self.X.T @ self.y)) / (2 * 500)
+        self.est = SparseLogisticRegression(alpha=alpha, fit_intercept=False, tol=1e-6)
+
+    def teardown(self, frac):
+        self._limits.unregister()
+
+    def time_fit(self, frac):
+        self.est.fit(self.X, self.y)
+
+    def track_relative_gap(self, frac):
+        return self.est.fit(self.X, self.y).dual_gap_ / np.log(2)
+
+    track_relative_gap.unit = "relative gap"

@@ -25,7 +25,7 @@ from scipy.linalg.cython_blas cimport ddot, sdot, daxpy, saxpy, dnrm2, snrm2
 import numpy as np
 
 # penalty ids (one switch in _prox; keep in sync with linear_model/_penalties.py)
-PENALTY_L1 = 0          # lam|t| + l2 t^2/2   (elastic net when l2 > 0)
+PENALTY_L1 = 0          # lam|t| + gamma l2 t^2/2   (elastic net when l2 > 0; gamma = ridge weight)
 PENALTY_MCP = 1         # lam|t| - t^2/(2 gamma) on |t| <= gamma lam, gamma lam^2/2 beyond
 PENALTY_SCAD = 2        # gamma = a
 PENALTY_L_HALF = 3      # lam |t|^(1/2)
@@ -122,10 +122,10 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
     cdef double a = fabs(z), s = _sign(z), mu = step * lam, x, phi, nu, A, disc
     if positive and z <= 0:
         return 0.
+    if kind == 0:  # soft threshold, ridge shrinkage; gamma = the coordinate's ridge weight
+        return soft_threshold(z, mu) / (1. + step * l2 * gamma)
     if lam == 0.:
-        return z / (1. + step * l2) if kind == 0 else z
-    if kind == 0:  # soft threshold, ridge shrinkage
-        return soft_threshold(z, mu) / (1. + step * l2)
+        return z
     if kind == 1:  # MCP; firm threshold when gamma > step, else piecewise concave
         if gamma > step:
             if a <= gamma * lam:
@@ -398,12 +398,15 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
 def group_cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::1] R,
                           const int[::1] group_ptr, const int[::1] group_features,
                           const floating[::1] group_lipschitz, const int[::1] working_set,
-                          const floating[::1] group_lam, floating[::1] buffer, int n_epochs):
+                          const floating[::1] group_lam, floating[::1] buffer, int n_epochs,
+                          bint positive=False):
     """Block CD epochs for ``sum_g lam_g ||w_g||_2`` (spec section 2, group row).
 
     Group g holds features ``group_features[group_ptr[g]:group_ptr[g+1]]``;
     ``group_lipschitz[g] = ||X_g||_2^2 / n``. Update: ``z = w_g + X_g^T R/(n L_g)``,
     ``w_g <- (1 - lam_g/(L_g ||z||))_+ z``. ``buffer`` holds the group's new block.
+    ``positive``: ``z`` is first projected on ``z >= 0`` (prox of the group norm plus
+    the orthant's indicator).
     """
     cdef int n_samples = X.shape[0]
     cdef Py_ssize_t epoch, k, g, i, j, start, stop
@@ -423,6 +426,8 @@ def group_cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::
                 for i in range(start, stop):
                     j = group_features[i]
                     buffer[i - start] = w[j] + _dot(n_samples, &X[0, j], &R[0]) * inv_n / L
+                    if positive and buffer[i - start] < 0.:
+                        buffer[i - start] = 0.
                     norm = norm + buffer[i - start] * buffer[i - start]
                 norm = sqrt(norm)
                 scale = 0.

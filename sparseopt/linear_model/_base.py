@@ -12,7 +12,7 @@ from ..utils._array_api import (
     same_namespace_and_device,
     to_numpy,
 )
-from ..utils.validation import check_X
+from ..utils.validation import check_X, warn_not_converged
 
 
 def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
@@ -47,6 +47,22 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     return bcd_linear_model(X, y, penalty, datafit, solver, w_init=w_init,
                             X_mean=X_mean, row_scale=row_scale, positive=est.positive,
                             tol=est.tol)
+
+
+def warn_if_not_converged(est, result):
+    """``ConvergenceWarning`` naming why the solver stopped (max_iter, precision, divergence).
+
+    The tolerance shown is the one the certificate was compared with (``tol`` scaled
+    to the problem by the solver, see :func:`~sparseopt.optimize.working_set_cd`).
+    """
+    if result.converged:
+        return
+    threshold = float(result.get("threshold", est.tol))
+    advice = result.get("advice") or "Consider increasing max_iter or the tolerance."
+    if threshold != est.tol:
+        advice = f"(tol={est.tol:g}, scaled to this problem.) " + advice
+    warn_not_converged(type(est).__name__, n_iter=result.n_iter, certificate=result.certificate,
+                       tol=threshold, certificate_name=result.certificate_name, advice=advice)
 
 
 def preprocess_data(X, y, *, fit_intercept, sample_weight=None):

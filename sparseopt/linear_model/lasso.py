@@ -37,7 +37,9 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
     Parameters
     ----------
     alpha : float, default=1.0
-        Overall penalty strength, ``alpha >= 0``.
+        Overall penalty strength, ``alpha >= 0``. The default is scikit-learn's,
+        kept for drop-in compatibility (it can exceed ``alpha_max`` on
+        standardized ``y``: the all-zero model).
     l1_ratio : float, default=0.5
         Mix between L1 (1) and L2 (0), in ``[0, 1]``.
     fit_intercept : bool, default=True
@@ -183,6 +185,14 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         if preconditioner is not None:
             # fit on X P, return P w (spec section 7); the gap certifies the transformed problem
             P = _resolve_preconditioner(preconditioner, X_solver, X_mean, row_scale)
+            if self.positive and (P.ndim != 1 or np.any(P < 0)):
+                # w >= 0 is imposed on the transformed coefficients; coef_ = P w stays
+                # non-negative only for a non-negative diagonal P
+                raise ValueError(
+                    "positive=True needs a diagonal preconditioner with non-negative entries "
+                    "(None, 'standardize' or a 1-d array >= 0): with a full P the constraint "
+                    "coef_ = P w >= 0 is not separable in w and coordinate descent cannot "
+                    "impose it.")
             X_solver, X_mean = _apply_preconditioner(X_solver, X_mean, P)
         l1 = self.alpha * self.l1_ratio
         l2 = self.alpha * (1.0 - self.l1_ratio)
@@ -279,7 +289,9 @@ class Lasso(ElasticNet):
     ----------
     alpha : float, default=1.0
         L1 penalty strength. For ``alpha >= ||X^T y||_inf / n`` the solution is
-        exactly zero.
+        exactly zero. The default is scikit-learn's, kept for drop-in
+        compatibility (on standardized ``y`` it gives the all-zero model);
+        choose alpha as a fraction of ``alpha_max`` or by :class:`LassoCV`.
     fit_intercept : bool, default=True
     max_iter : int, default=50
         Maximum outer working-set iterations.
@@ -299,7 +311,10 @@ class Lasso(ElasticNet):
         ``"whiten"``: ``P = (X^T X / n + eps I)^(-1/2)``. These are heuristics, not
         the (unpublished) construction of Chandrasekaran, Meka & Stavropoulos
         (2025). ``dual_gap_`` certifies the transformed problem; warm starts are
-        ignored when a preconditioner is set.
+        ignored when a preconditioner is set. With ``positive=True`` only a
+        diagonal ``P`` with non-negative entries is accepted (then ``w >= 0``
+        is ``coef_ >= 0``); a full ``P`` (``"whiten"``, a 2-d array) raises
+        ``ValueError``.
 
     Attributes
     ----------

@@ -36,14 +36,57 @@ __all__ = ["sparse_path", "LassoCV", "SparseLinearRegressionCV"]
 _NO_ALPHA_MAX = (LHalf, LTwoThirds, L0, SEF)
 
 
-def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None):
-    n = X.shape[0]
+def _free_features(penalty_template, p):
+    """Indices of the unpenalised features (weight 0) of a penalty template."""
+    if getattr(penalty_template, "grouped", False):
+        if not hasattr(penalty_template, "group_ptr"):
+            penalty_template.bind(p)
+        free_groups = np.flatnonzero(penalty_template.gw == 0)
+        return np.flatnonzero(np.isin(penalty_template.feature_group, free_groups))
+    weights = getattr(penalty_template, "weights", None)
+    if weights is None:
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero(np.asarray(weights, dtype=float).ravel() == 0)
+
+
+def _residual_after_free_fit(X, y, free, X_mean=None, row_scale=None, positive=False):
+    """``y - X_U u`` with ``u`` the least-squares fit of the unpenalised columns
+    (``u >= 0`` with ``positive``): the residual at the solution for alpha >= alpha_max."""
+    y = np.asarray(y, dtype=np.float64)
+    if free.size == 0:
+        return y
+    XU = X[:, free]
+    if sp.issparse(X):
+        XU = XU.toarray()
+        if X_mean is not None:
+            v = np.ones(X.shape[0]) if row_scale is None else np.asarray(row_scale, float)
+            XU = XU - np.outer(v, X_mean[free])
+    XU = np.asarray(XU, dtype=np.float64)
+    if positive:
+        from scipy.optimize import lsq_linear
+
+        u = lsq_linear(XU, y, bounds=(0, np.inf), method="bvls").x
+    else:
+        u = np.linalg.lstsq(XU, y, rcond=None)[0]
+    return y - XU @ u
+
+
+def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None, positive=False):
+    """Smallest alpha with a zero penalised part at the solution (w = 0 a KKT point for the
+    nonconvex penalties): from ``X^T R / n`` where ``R`` is the residual after fitting the
+    unpenalised features (exact for weighted L1 and the group lasso; the elastic net's
+    ridge on unpenalised features is left out of that fit), one-sided with ``positive``."""
+    n, p = X.shape
+    y = _residual_after_free_fit(X, y, _free_features(penalty_template, p), X_mean, row_scale,
+                                 positive)
     if sp.issparse(X) and X_mean is not None:
         v = np.ones(n) if row_scale is None else row_scale
         Xty = np.asarray(X.T @ y).ravel() - X_mean * float(v @ y)
     else:
         Xty = np.asarray(X.T @ y).ravel()
     neg_grad0 = Xty / n
+    if positive:  # only positive correlations can move a coefficient away from 0
+        neg_grad0 = np.maximum(neg_grad0, 0.0)
     if isinstance(penalty_template, _NO_ALPHA_MAX) or getattr(penalty_template, "name", "") == "l0":
         return float(np.max(np.abs(neg_grad0)))
     if getattr(penalty_template, "cel0_lambda", None) is not None:
@@ -51,7 +94,65 @@ def _alpha_max(penalty_template, X, y, X_mean=None, row_scale=None):
         a = np.sqrt(column_sq_norms(X, X_mean, row_scale) / n)
         ok = a > 0
         return float(np.max((np.abs(neg_grad0[ok]) / a[ok]) ** 2) / 2) if np.any(ok) else 0.0
-    return float(penalty_template.alpha_max(neg_grad0))
+    return float(penalty_template.alpha_max(neg_grad0, positive))
+
+
+_PATH_PENALTY_PARAMS = ("gamma", "l1_ratio", "log_eps", "k", "nonconvex", "groups",
+                        "group_weights", "weights")
+
+
+def _check_alphas(alphas, owner):
+    """A 1-d, non-empty, finite, non-negative grid (a negative alpha makes CD diverge)."""
+    try:
+        arr = np.asarray(alphas, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: alphas must be an int or an array of floats, got "
+                         f"{alphas!r}.") from None
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{owner}: alphas must be non-empty, finite and >= 0, got "
+                         f"{np.asarray(alphas).tolist()!r}.")
+    return np.sort(arr)[::-1]
+
+
+def _check_path_data(X, y, X_mean, row_scale):
+    """Validate ``sparse_path``'s data: 2-d real finite X (CSC for sparse, float64 for other
+    dtypes than float32/64), finite y of length n_samples, the centring vectors."""
+    if sp.issparse(X):
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"sparse_path: X must be real, got dtype {X.dtype}.")
+        X = sp.csc_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64)
+                          else np.float64)
+        if not np.all(np.isfinite(X.data)):
+            raise ValueError("sparse_path: X contains NaN or inf.")
+    else:
+        X = np.asarray(X)
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"sparse_path: X must be a real float array, got dtype {X.dtype}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if X.ndim != 2:
+            raise ValueError(f"sparse_path: X must be 2-d, got shape {X.shape}.")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("sparse_path: X contains NaN or inf.")
+    n, p = X.shape
+    if n < 1 or p < 1:
+        raise ValueError(f"sparse_path: X has shape {X.shape}; at least one sample and one "
+                         "feature are needed.")
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise TypeError(f"sparse_path: y must be real, got dtype {y.dtype}.")
+    y = y.astype(X.dtype)
+    if y.shape != (n,):
+        raise ValueError(f"sparse_path: y has shape {y.shape}, expected ({n},).")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("sparse_path: y contains NaN or inf.")
+    for name, vec, size in (("X_mean", X_mean, p), ("row_scale", row_scale, n)):
+        if vec is not None:
+            vec = np.asarray(vec, dtype=float)
+            if vec.shape != (size,) or not np.all(np.isfinite(vec)):
+                raise ValueError(f"sparse_path: {name} must be a finite vector of shape "
+                                 f"({size},), got shape {vec.shape}.")
+    return X, y
 
 
 def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_scale=None,
@@ -78,8 +179,16 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     tol, max_iter, max_epochs, p0, positive, verbose
         Passed to :func:`sparseopt.optimize.working_set_cd` at every alpha.
     **penalty_params
-        ``gamma``, ``l1_ratio``, ``log_eps`` (log-sum offset), ``k``, ``groups``,
-        ``weights``... as :class:`SparseLinearRegression`.
+        ``gamma``, ``l1_ratio``, ``log_eps`` (log-sum offset), ``k``, ``nonconvex``,
+        ``groups``, ``group_weights``, ``weights``, as :class:`SparseLinearRegression`
+        (only with a penalty name). Any other keyword raises ``TypeError``.
+
+    Notes
+    -----
+    ``alpha_max`` is computed from the residual after a least-squares fit of the
+    unpenalised features (``weights`` 0; with ``positive`` a non-negative fit and
+    only positive correlations), so that the first point of the grid is the
+    solution with every penalised coefficient at 0.
 
     Returns
     -------
@@ -100,8 +209,23 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
     ((30, 5), True)
     """
-    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-    y = np.asarray(y, dtype=dtype)
+    unknown = sorted(set(penalty_params) - set(_PATH_PENALTY_PARAMS))
+    if unknown:
+        raise TypeError(f"sparse_path() got unexpected keyword argument(s) {unknown}; the "
+                        f"penalty parameters are {list(_PATH_PENALTY_PARAMS)}.")
+    if not isinstance(penalty, str) and penalty_params:
+        raise TypeError("sparse_path: penalty parameters "
+                        f"{sorted(penalty_params)} apply to a penalty name only; set them on "
+                        "the penalty object.")
+    if not (isinstance(eps, numbers.Real) and np.isfinite(eps) and 0 < eps <= 1):
+        raise ValueError(f"sparse_path: eps must be in (0, 1], got {eps!r}.")
+    if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+        if alphas < 1:
+            raise ValueError(f"sparse_path: alphas must be >= 1 when an int, got {alphas}.")
+    else:
+        alphas = _check_alphas(alphas, "sparse_path")
+    X, y = _check_path_data(X, y, X_mean, row_scale)
+    dtype = X.dtype
     n, p = X.shape
     if isinstance(penalty, str):
         params = dict(penalty_params)
@@ -113,12 +237,10 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
         template = est._build_penalty(p, column_sq_norms(X, X_mean, row_scale) / n)
     else:
         template = penalty
-    alpha_max = _alpha_max(template, X, y, X_mean, row_scale)
+    alpha_max = _alpha_max(template, X, y, X_mean, row_scale, positive)
     if isinstance(alphas, numbers.Integral):
         alphas = np.geomspace(alpha_max, alpha_max * eps, int(alphas)) if alpha_max > 0 \
             else np.zeros(int(alphas))
-    else:
-        alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
     coefs = np.zeros((p, alphas.size), dtype=dtype)
     certificates = np.zeros(alphas.size)
     n_iters, converged = [], []
@@ -154,7 +276,8 @@ def _with_alpha(template, alpha):
 
 
 def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs):
-    """Path on the training fold, held-out MSE at every alpha."""
+    """Path on the training fold, held-out MSE at every alpha (weighted by the test
+    fold's ``sample_weight``, as scikit-learn's ``LassoCV``)."""
     X_tr, y_tr = X[train], y[train]
     sw = None if sample_weight is None else sample_weight[train] * (train.size / sample_weight[train].sum())
     X_s, y_s, X_off, y_off, row_scale = preprocess_data(X_tr, y_tr, fit_intercept=fit_intercept,
@@ -164,7 +287,10 @@ def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwar
                                  row_scale=row_scale if sparse else None, **path_kwargs)
     intercepts = y_off - X_off @ coefs
     pred = np.asarray(X[test] @ coefs) + intercepts
-    return np.mean((pred - y[test][:, None]) ** 2, axis=0)
+    sw_test = None if sample_weight is None else sample_weight[test]
+    if sw_test is not None and sw_test.sum() <= 0:
+        sw_test = None  # a test fold of zero-weight rows: fall back to the plain mean
+    return np.average((pred - y[test][:, None]) ** 2, axis=0, weights=sw_test)
 
 
 class _CVMixin:
@@ -175,16 +301,18 @@ class _CVMixin:
         X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True)
         X = sp.csc_matrix(X) if sp.issparse(X) else to_numpy(X)
         y = np.asarray(to_numpy(y), dtype=X.dtype)
-        # the grid comes from the full data so that every fold shares it
-        X_s, y_s, X_off, _, row_scale = preprocess_data(X, y, fit_intercept=self.fit_intercept)
+        sw = check_sample_weight(to_numpy(sample_weight), X)
+        # the grid comes from the full (weighted) data so that every fold shares it
+        X_s, y_s, X_off, _, row_scale = preprocess_data(X, y, fit_intercept=self.fit_intercept,
+                                                        sample_weight=sw)
         sparse = sp.issparse(X)
         if isinstance(self.alphas, numbers.Integral):
-            template_alphas = self._grid(X_s, y_s, X_off if sparse else None, path_kwargs)
+            template_alphas = self._grid(X_s, y_s, X_off if sparse else None,
+                                         row_scale if sparse else None, path_kwargs)
         else:
-            template_alphas = np.sort(np.asarray(self.alphas, dtype=float))[::-1]
+            template_alphas = _check_alphas(self.alphas, type(self).__name__)
         cv = check_cv(self.cv)
         folds = list(cv.split(X, y))
-        sw = check_sample_weight(to_numpy(sample_weight), X)
         mse = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, template_alphas,
                                path_kwargs) for train, test in folds)
@@ -200,14 +328,15 @@ class _CVMixin:
         self.dual_gap_ = getattr(final, "dual_gap_", None)
         return self
 
-    def _grid(self, X_s, y_s, X_mean, path_kwargs):
+    def _grid(self, X_s, y_s, X_mean, row_scale, path_kwargs):
         n, p = X_s.shape
         kw = dict(self._penalty_kwargs())
         if "log_eps" in kw:
             kw["eps"] = kw.pop("log_eps")
         template = SparseLinearRegression(**kw)._build_penalty(
-            p, column_sq_norms(X_s, X_mean) / n)
-        alpha_max = _alpha_max(template, X_s, y_s, X_mean)
+            p, column_sq_norms(X_s, X_mean, row_scale) / n)
+        alpha_max = _alpha_max(template, X_s, y_s, X_mean, row_scale,
+                               path_kwargs.get("positive", False))
         return np.geomspace(alpha_max, alpha_max * self.eps, int(self.alphas)) if alpha_max > 0 \
             else np.full(int(self.alphas), 1e-12)
 

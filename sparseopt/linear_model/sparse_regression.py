@@ -33,15 +33,19 @@ from ..utils.validation import (
     check_X,
     check_X_y,
     validate_params,
-    warn_not_converged,
 )
-from ._base import LinearPredictorMixin, preprocess_data, solve_linear_model
+from ._base import (
+    LinearPredictorMixin,
+    preprocess_data,
+    solve_linear_model,
+    warn_if_not_converged,
+)
 
 __all__ = ["SparseLinearRegression", "MCPRegression", "SCADRegression",
            "SparseLogisticRegression"]
 
 _COMMON_CONSTRAINTS = {
-    "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+    "alpha": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
     "penalty": [StrOptions(set(PENALTIES))],
     "gamma": [Interval(numbers.Real, 0, None, closed="neither"), None],
     "l1_ratio": [Interval(numbers.Real, 0, 1, closed="right")],
@@ -64,6 +68,67 @@ _COMMON_CONSTRAINTS = {
 
 _DEFAULT_GAMMA = {"mcp": 3.0, "scad": 3.7}
 
+AUTO_ALPHA_RATIO = 0.1
+"""``alpha="auto"``: ``alpha_ = AUTO_ALPHA_RATIO * alpha_max`` (see ``_auto_alpha``)."""
+
+
+def _auto_alpha(name, template, neg_grad0, lipschitz, positive):
+    """``AUTO_ALPHA_RATIO`` times the penalty's ``alpha_max`` at ``w = 0``.
+
+    ``template`` is the penalty at ``alpha = 1``, ``neg_grad0 = -grad f(0)`` (the
+    intercept fitted), ``lipschitz`` the datafit's coordinate constants ``L_j``.
+    ``alpha_max`` is the smallest alpha for which ``w = 0`` is a fixed point of
+    coordinate descent: ``max_j |g_j| / weight_j`` for l1, mcp, scad, group
+    lasso (``/ l1_ratio`` for the elastic net, ``* eps`` for log-sum); for the
+    thresholding penalties the alpha whose coordinate step from 0 keeps every
+    feature at 0, ``g_j^2 / (2 L_j)`` (l0, cel0), ``L_j (|g_j| / (1.5 L_j))^(3/2)``
+    (l_half), ``1.5 L_j (|g_j| / (2 L_j))^(4/3)`` (l_two_thirds). SEF and WGSEF
+    never give ``w = 0``: their scale is the mean ``L_j`` (the curvature of the
+    datafit), so that ``alpha_`` shrinks by about 10%.
+    """
+    g = np.abs(np.asarray(neg_grad0, dtype=np.float64))
+    L = np.asarray(lipschitz, dtype=np.float64)
+    if name in ("sef", "wgsef"):
+        scale = float(np.mean(L[:template_size(template, L.size)])) if L.size else 0.0
+    elif name in ("l0", "cel0", "l_half", "l_two_thirds"):
+        weights = np.ones(g.size) if name == "cel0" else template._w(g.size)
+        if name == "cel0":  # the free tail (intercept) has weight 0 in the built penalty
+            weights = np.where(np.asarray(template.weights) > 0, 1.0, 0.0)
+        ok = (weights > 0) & (L > 0)
+        Lk, gk = L[ok], g[ok]
+        if name in ("l0", "cel0"):
+            per = gk ** 2 / (2 * Lk)
+        elif name == "l_half":
+            per = Lk * (gk / (1.5 * Lk)) ** 1.5
+        else:
+            per = 1.5 * Lk * (gk / (2 * Lk)) ** (4.0 / 3.0)
+        scale = float(np.max(per / weights[ok])) if per.size else 0.0
+    else:
+        scale = float(template.alpha_max(np.asarray(neg_grad0, dtype=np.float64), positive))
+    if not np.isfinite(scale):
+        raise ValueError(f"alpha='auto' found no finite alpha_max for penalty {name!r}; "
+                         "pass a number.")
+    return AUTO_ALPHA_RATIO * scale
+
+
+def _check_column_scale(name, X, col_sq):
+    """ValueError when the columns' squared norms over- or underflow X's dtype (the
+    coordinate curvatures, the step sizes and the certificate would be inf or 0)."""
+    nonzero = (np.asarray((X != 0).sum(axis=0)).ravel() > 0)
+    bad = ~np.isfinite(col_sq) | (nonzero & (col_sq == 0))
+    if np.any(bad):
+        j = int(np.flatnonzero(bad)[0])
+        col = X[:, [j]].toarray() if sp.issparse(X) else X[:, j]
+        raise ValueError(
+            f"{name}: the squared norm of column {j} of X (max |x| = "
+            f"{float(np.max(np.abs(col))):.3g}) over- or underflows {X.dtype}; rescale X "
+            "(e.g. sklearn.preprocessing.StandardScaler) before fitting.")
+
+
+def template_size(penalty, default):
+    """Number of penalised coefficients of a head-only penalty (SEF / WGSEF)."""
+    return default - int(getattr(penalty, "n_free", 0))
+
 
 def _penalty_params(est):
     gamma = est.gamma if est.gamma is not None else _DEFAULT_GAMMA.get(est.penalty)
@@ -79,7 +144,7 @@ class _PenalizedBase(BaseEstimator):
 
     _parameter_constraints = _COMMON_CONSTRAINTS
 
-    def __init__(self, penalty="l1", alpha=1.0, *, gamma=None, l1_ratio=0.5, eps=1.0, k=1,
+    def __init__(self, penalty="l1", alpha="auto", *, gamma=None, l1_ratio=0.5, eps=1.0, k=1,
                  nonconvex=False, groups=None, group_weights=None, weights=None,
                  fit_intercept=True, max_iter=50, max_epochs=50_000, tol=1e-4,
                  warm_start=False, positive=False, p0=10, verbose=0, solver="cd"):
@@ -103,8 +168,15 @@ class _PenalizedBase(BaseEstimator):
         self.verbose = verbose
         self.solver = solver
 
-    def _build_penalty(self, n_features, col_sq_norms_over_n, n_free=0):
-        """Penalty on ``n_features`` coefficients followed by ``n_free`` unpenalised ones."""
+    def _build_penalty(self, n_features, col_sq_norms_over_n, n_free=0, alpha=None):
+        """Penalty on ``n_features`` coefficients followed by ``n_free`` unpenalised ones.
+
+        ``alpha``: the strength (default ``self.alpha``; ``"auto"`` gives a template at
+        ``alpha = 1``, resolved in ``fit`` by :meth:`_resolve_alpha`).
+        """
+        alpha = self.alpha if alpha is None else alpha
+        if isinstance(alpha, str):
+            alpha = 1.0
         p_total = n_features + n_free
         weights = None
         if self.weights is not None or n_free:
@@ -125,7 +197,7 @@ class _PenalizedBase(BaseEstimator):
                 gw = [np.sqrt(len(g)) for g in groups]
             params["group_weights"] = np.concatenate([np.asarray(gw, float), np.zeros(n_free)])
         head_only = self.penalty in ("sef", "wgsef")  # intercept handled as a free tail
-        pen = make_penalty(self.penalty, self.alpha,
+        pen = make_penalty(self.penalty, alpha,
                            n_features=n_features if head_only else p_total,
                            col_sq_norms_over_n=col_sq_norms_over_n, weights=weights, **params)
         if self.penalty == "cel0" and n_free:
@@ -133,7 +205,19 @@ class _PenalizedBase(BaseEstimator):
             pen.weights[n_features:] = 0.0
         if self.penalty in ("sef", "wgsef") and n_free:
             pen.n_free = n_free
+        if self.penalty == "elasticnet" and n_free:  # the intercept is not ridge-penalised
+            pen.ridge_weights = np.concatenate([np.ones(n_features), np.zeros(n_free)])
         return pen
+
+    def _resolve_alpha(self, n_features, col_sq_norms_over_n, n_free, neg_grad0, lipschitz):
+        """``self.alpha``, or for ``"auto"`` the rule of :func:`_auto_alpha` (sets ``alpha_``)."""
+        if isinstance(self.alpha, str):
+            template = self._build_penalty(n_features, col_sq_norms_over_n, n_free, alpha=1.0)
+            alpha = _auto_alpha(self.penalty, template, neg_grad0, lipschitz, self.positive)
+        else:
+            alpha = float(self.alpha)
+        self.alpha_ = alpha
+        return alpha
 
     def _warm_start_coef(self, n_features, dtype):
         if self.warm_start and hasattr(self, "coef_"):
@@ -160,9 +244,17 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         One of ``"l1"``, ``"elasticnet"``, ``"mcp"``, ``"scad"``, ``"l_half"``,
         ``"l_two_thirds"``, ``"log_sum"``, ``"cel0"``, ``"l0"``, ``"group_lasso"``,
         ``"sef"``, ``"wgsef"`` (see :mod:`sparseopt.optimize._penalties`).
-    alpha : float, default=1.0
+    alpha : float or "auto", default="auto"
         Penalty strength (for ``"cel0"`` and ``"l0"``: the weight ``lambda`` of
-        ``lambda ||w||_0``).
+        ``lambda ||w||_0``). ``"auto"``: ``alpha_ = 0.1 * alpha_max`` computed at
+        fit, ``alpha_max`` the smallest alpha whose solution is ``w = 0`` (l1,
+        elasticnet, mcp, scad, log_sum, group_lasso: ``max_j |x_j^T y_c| / (n
+        weight_j)``, over ``l1_ratio`` for the elastic net, times ``eps`` for
+        log-sum; l0, cel0, l_half, l_two_thirds: the alpha whose coordinate step
+        from 0 keeps every feature at 0; sef, wgsef, which never give 0: the
+        mean coordinate curvature ``||x_j||^2 / n``). A useful sparse model on
+        standardized data, where a fixed ``alpha = 1`` is at or above
+        ``alpha_max`` (all-zero model).
     gamma : float, optional
         MCP concavity (default 3) or SCAD ``a`` (default 3.7, must be > 1).
     l1_ratio : float, default=0.5
@@ -214,6 +306,8 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
     ----------
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
+    alpha_ : float
+        The penalty strength used (``alpha``, or its ``"auto"`` value).
     n_iter_ : int
     active_set_iter_ : int or None
         With a ``BlockCoordinateDescent`` solver, the last BCD iteration at
@@ -285,7 +379,11 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         sparse = sp.issparse(X)
         col_sq = column_sq_norms(X_solver, X_offset if sparse else None,
                                  row_scale if sparse else None)
-        penalty = self._build_penalty(p, col_sq / n)
+        # -grad f(0) = X_c^T y_c / n (y_c is centred, so the implicit centring term of a
+        # sparse X vanishes)
+        alpha = self._resolve_alpha(p, col_sq / n, 0, np.asarray(X_solver.T @ y_solver).ravel()
+                                    / n, col_sq / n)
+        penalty = self._build_penalty(p, col_sq / n, alpha=alpha)
         result = solve_linear_model(
             self, X_solver, y_solver, penalty, Quadratic(),
             w_init=self._warm_start_coef(p, X.dtype), X_mean=X_offset if sparse else None,
@@ -294,10 +392,7 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         intercept = X.dtype.type(y_offset - X_offset @ coef) if self.fit_intercept \
             else X.dtype.type(0)
         check_finite_result(type(self).__name__, coef, np.asarray(intercept))
-        if not result.converged:
-            warn_not_converged(type(self).__name__, n_iter=result.n_iter,
-                               certificate=result.certificate, tol=self.tol,
-                               certificate_name=result.certificate_name)
+        warn_if_not_converged(self, result)
         self.coef_ = from_numpy(coef, xp, device) if is_api else coef
         self.intercept_ = from_numpy(np.asarray(intercept), xp, device) if is_api \
             else float(intercept)
@@ -319,14 +414,17 @@ class MCPRegression(SparseLinearRegression):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or "auto", default="auto"
+        ``"auto"``: ``0.1 * alpha_max`` with ``alpha_max = ||X_c^T y_c||_inf / n``
+        (as :class:`SparseLinearRegression`; skglm's default ``alpha=1`` gives the
+        all-zero model on standardized data).
     gamma : float, default=3.0
     fit_intercept, max_iter, max_epochs, tol, warm_start, positive, p0, verbose
         As :class:`SparseLinearRegression` (``tol`` bounds the KKT violation).
 
     Attributes
     ----------
-    coef_, intercept_, n_iter_, active_set_iter_, converged_, certificate_, objective_
+    coef_, intercept_, alpha_, n_iter_, active_set_iter_, converged_, certificate_, objective_
 
     Examples
     --------
@@ -343,7 +441,7 @@ class MCPRegression(SparseLinearRegression):
                                        "max_epochs", "tol", "warm_start", "positive", "p0",
                                        "verbose")}
 
-    def __init__(self, alpha=1.0, gamma=3.0, *, fit_intercept=True, max_iter=50,
+    def __init__(self, alpha="auto", gamma=3.0, *, fit_intercept=True, max_iter=50,
                  max_epochs=50_000, tol=1e-4, warm_start=False, positive=False, p0=10,
                  verbose=0):
         self.alpha = alpha
@@ -370,14 +468,15 @@ class SCADRegression(SparseLinearRegression):
 
     Parameters
     ----------
-    alpha : float, default=1.0
+    alpha : float or "auto", default="auto"
+        As :class:`MCPRegression`.
     gamma : float, default=3.7
     fit_intercept, max_iter, max_epochs, tol, warm_start, positive, p0, verbose
         As :class:`SparseLinearRegression`.
 
     Attributes
     ----------
-    coef_, intercept_, n_iter_, active_set_iter_, converged_, certificate_, objective_
+    coef_, intercept_, alpha_, n_iter_, active_set_iter_, converged_, certificate_, objective_
 
     Examples
     --------
@@ -391,7 +490,7 @@ class SCADRegression(SparseLinearRegression):
 
     _parameter_constraints = MCPRegression._parameter_constraints
 
-    def __init__(self, alpha=1.0, gamma=3.7, *, fit_intercept=True, max_iter=50,
+    def __init__(self, alpha="auto", gamma=3.7, *, fit_intercept=True, max_iter=50,
                  max_epochs=50_000, tol=1e-4, warm_start=False, positive=False, p0=10,
                  verbose=0):
         self.alpha = alpha
@@ -416,32 +515,51 @@ class SCADRegression(SparseLinearRegression):
 class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
     """Binary logistic regression with any registered sparse penalty.
 
-    Minimises ``(1/n) sum_i log(1 + exp(-y_i (x_i^T w + b))) + sum_j p_j(w_j)``
-    with ``y`` mapped to {-1, 1}; the intercept ``b`` is unpenalised.
+    Minimises ``(1/n) sum_i s_i log(1 + exp(-y_i (x_i^T w + b))) + sum_j p_j(w_j)``
+    with ``y`` mapped to {-1, 1}; the intercept ``b`` is unpenalised (no L1 nor
+    ridge part, as in scikit-learn and skglm) and not sign-constrained by
+    ``positive``. ``alpha = 1 / (n C)`` is scikit-learn's ``C`` (unit weights).
 
     Parameters
     ----------
     penalty : str, default="l1"
-        As :class:`SparseLinearRegression`.
-    alpha : float, default=1.0
+        As :class:`SparseLinearRegression`, except ``"cel0"`` (its thresholds
+        are exact for the least-squares loss only): ``ValueError``.
+    alpha : float or "auto", default="auto"
+        ``"auto"``: ``alpha_ = 0.1 * alpha_max`` computed at fit, with the
+        rules of :class:`SparseLinearRegression` applied to the logistic loss's
+        gradient at ``w = 0`` (intercept at ``log(s_+ / s_-)``): for l1,
+        ``alpha_max = ||X^T (y01 - p0)||_inf / n``. Coordinate curvatures are
+        ``sum_i s_i x_ij^2 / (4 n)``.
     gamma, l1_ratio, eps, k, nonconvex, groups, group_weights, weights
         Penalty parameters, as :class:`SparseLinearRegression`.
     fit_intercept : bool, default=True
     max_iter, max_epochs, tol, warm_start, positive, p0, verbose
-        Solver parameters; ``tol`` bounds the largest KKT violation.
+        Solver parameters. l1 and elasticnet: stop when the duality gap is
+        ``<= tol * f(0)`` (``f(0) = log 2`` with unit weights). Other penalties:
+        when the largest KKT violation is ``<= tol * ||grad f(0)||_inf``. The
+        solver stops early, unconverged and with a ``ConvergenceWarning`` naming
+        the cause, when the certificate stalls at the rounding floor or when no
+        minimiser exists (classes separated by coefficients on which the
+        penalty is flat, e.g. MCP / SCAD beyond ``gamma * alpha``).
     solver : "cd" or BlockCoordinateDescent, default="cd"
         As :class:`SparseLinearRegression` (``"l1"`` and ``"elasticnet"``).
         With a ``BlockCoordinateDescent`` instance the logistic loss is
         summed over samples (times ``n``, so ``alpha`` means the same) and
         ``sample_weight`` is supported exactly by rescaling the rows; the
-        intercept is a coordinate with L1 weight 0 (the elastic net's ridge
-        part covers it, as with ``"cd"``).
+        intercept is a coordinate with L1 weight 0 and no ridge part, as with
+        ``"cd"``.
 
     Attributes
     ----------
     classes_ : ndarray of shape (2,)
     coef_ : ndarray of shape (1, n_features)
     intercept_ : ndarray of shape (1,)
+    alpha_ : float
+        The penalty strength used (``alpha``, or its ``"auto"`` value).
+    dual_gap_ : float or None
+        Duality gap at the solution (l1 and elasticnet; None for the others),
+        in the objective's units: an upper bound of ``objective_ - min``.
     n_iter_, active_set_iter_, converged_, certificate_, objective_, n_features_in_
 
     Examples
@@ -473,6 +591,12 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         self : object
         """
         validate_params(self)
+        if self.penalty == "cel0":
+            raise ValueError(
+                "penalty='cel0' is the exact continuous relaxation of the l0 penalty for the "
+                "least-squares loss only (its thresholds come from the columns' norms under "
+                "that loss); it is not one for the logistic loss. Use penalty='l0' or 'mcp' "
+                "with SparseLogisticRegression.")
         xp, is_api, device = get_namespace_and_device(X)
         X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=False)
         if is_api:
@@ -493,30 +617,43 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         dtype = X.dtype
         y_pm = np.where(y == self.classes_[1], 1.0, -1.0).astype(dtype)
         n, p = X.shape
-        n_free = 1 if self.fit_intercept else 0
+        # the intercept is an unpenalised column of ones; with positive=True (which the
+        # solver applies to every coordinate) it is b = b_plus - b_minus, two such columns
+        # of +1 and -1, both >= 0, so that b itself is not sign-constrained
+        n_free = (2 if self.positive else 1) if self.fit_intercept else 0
+        free_cols = np.array([1.0, -1.0], dtype)[:n_free] * np.ones((n, 1), dtype)
         if sp.issparse(X):
-            X_aug = sp.hstack([X, sp.csc_matrix(np.ones((n, n_free), dtype))], format="csc") \
+            X_aug = sp.hstack([X, sp.csc_matrix(free_cols)], format="csc") \
                 if n_free else sp.csc_matrix(X)
             X_aug = X_aug.astype(dtype)
         else:
-            X_aug = np.asfortranarray(np.hstack([X, np.ones((n, n_free), dtype)]) if n_free
-                                      else X, dtype=dtype)
+            X_aug = np.asfortranarray(np.hstack([X, free_cols]) if n_free else X, dtype=dtype)
         col_sq = column_sq_norms(X_aug)
-        penalty = self._build_penalty(p, col_sq / n, n_free=n_free)
+        _check_column_scale(type(self).__name__, X_aug, col_sq)
+        datafit = Logistic(sw)
+        s = datafit.weights(n)
+        # -grad f at w = 0 with the intercept at its optimum log(s+ / s-) when fitted
+        s_pos, s_neg = float(s[y_pm > 0].sum()), float(s[y_pm < 0].sum())
+        z0 = np.full(n, np.log(s_pos / s_neg) if n_free else 0.0)
+        neg_grad0 = -np.asarray(X_aug.T @ datafit.raw_gradient(y_pm.astype(np.float64), z0)).ravel()
+        lipschitz = datafit.lipschitz(np.asarray(X_aug.multiply(X_aug).T @ s).ravel()
+                                      if sp.issparse(X_aug) else
+                                      np.einsum("ij,ij,i->j", X_aug, X_aug, s), n)
+        alpha = self._resolve_alpha(p, col_sq / n, n_free, neg_grad0, lipschitz)
+        penalty = self._build_penalty(p, col_sq / n, n_free=n_free, alpha=alpha)
         w_init = None
         if self.warm_start and hasattr(self, "coef_"):
+            b = float(np.atleast_1d(to_numpy(self.intercept_))[0])
             prev = np.concatenate([to_numpy(self.coef_).ravel(),
-                                   np.atleast_1d(to_numpy(self.intercept_))[:n_free]])
+                                   [b, 0.0][:n_free] if n_free < 2 else [max(b, 0), max(-b, 0)]])
             w_init = prev.astype(dtype) if prev.shape == (p + n_free,) else None
-        result = solve_linear_model(self, X_aug, y_pm, penalty, Logistic(sw), w_init=w_init)
+        result = solve_linear_model(self, X_aug, y_pm, penalty, datafit, w_init=w_init)
         w = np.asarray(result.coef, dtype=dtype)
         coef = w[:p][None, :]
-        intercept = np.array([w[p] if n_free else 0.0], dtype=dtype)
+        intercept = np.array([w[p:].astype(np.float64) @ [1.0, -1.0][:n_free] if n_free else 0.0],
+                             dtype=dtype)
         check_finite_result(type(self).__name__, coef, intercept)
-        if not result.converged:
-            warn_not_converged(type(self).__name__, n_iter=result.n_iter,
-                               certificate=result.certificate, tol=self.tol,
-                               certificate_name=result.certificate_name)
+        warn_if_not_converged(self, result)
         self.coef_ = from_numpy(coef, xp, device) if is_api else coef
         self.intercept_ = from_numpy(intercept, xp, device) if is_api else intercept
         self.n_iter_ = int(result.n_iter)
@@ -524,6 +661,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         self.converged_ = bool(result.converged)
         self.certificate_ = float(result.certificate)
         self.certificate_name_ = result.certificate_name
+        self.dual_gap_ = self.certificate_ if result.certificate_name == "duality gap" else None
         self.objective_ = float(result.objective)
         return self
 

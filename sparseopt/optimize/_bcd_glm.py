@@ -23,9 +23,9 @@ exactly with one loss over stacked rows (:class:`_WeightedLogisticRidgeLoss`):
 the logistic rows of the design are scaled by ``sqrt(s_i) / 2`` so that their
 curvature bound is 1 (the block bounds ``H_b`` are then ``A_b^T S A_b / 4``,
 the same as the unweighted ``logistic`` objective's when ``s = 1``), followed
-by the ridge rows ``sqrt(n l2) I`` with the squared loss (``penalty.value``
-of the elastic net puts ``l2 / 2 ||w||^2`` on every coordinate, the intercept
-column included, and so does this).
+by the ridge rows ``sqrt(n l2) diag(sqrt(r))`` with the squared loss (``r``
+the elastic net's ridge weights: 0 on the intercept column, which is not
+ridge-penalised, as in ``penalty.value``).
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from scipy.special import expit
 from ._bcd_objectives import LinearModelObjective, least_squares, logistic
 from ._bcd_penalties import SeparablePenalty
 from ._datafits import Quadratic
+from ._logistic_gap import make_logistic_gap
 from ._penalties import L1
 from ._result import SolverResult
 from .working_set_cd import duality_gap
@@ -105,6 +106,13 @@ def _l1_l2(penalty, n_features):
     return np.asarray(lam, dtype=np.float64), float(getattr(penalty, "l2", 0.0))
 
 
+def _ridge_rows(penalty, n, p, l2, sparse):
+    """``sqrt(n l2) diag(sqrt(r))``: the elastic net's ridge part as least-squares rows
+    (``r`` the ridge weights, 0 for the logistic intercept column)."""
+    r = np.sqrt(penalty._ridge(p)) if hasattr(penalty, "_ridge") else np.ones(p)
+    return np.sqrt(n * l2) * (sp.diags(r, format="csc") if sparse else np.diag(r))
+
+
 def _stack_rows(A, B, sparse):
     return sp.vstack([A, B], format="csc") if sparse else np.vstack([A, B])
 
@@ -141,7 +149,9 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     tol : float
         The estimator's tolerance, checked on the reported certificate: the
         relative duality gap ``n gap <= tol ||y||^2`` (least squares, as
-        :func:`working_set_cd`) or the largest KKT violation (logistic). The
+        :func:`working_set_cd`), the logistic duality gap ``gap <= tol * f(0)``
+        (l1 / elastic net with at most an intercept unpenalised) or the largest
+        KKT violation (other logistic problems). The
         gap does not certify unpenalised features (``lam_j = 0``); when there
         are some, least squares also needs ``solver``'s own convergence.
 
@@ -187,7 +197,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             extra = 1
         target = y64
         if l2 > 0:
-            ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+            ridge = _ridge_rows(penalty, n, p, l2, sparse)
             if extra:
                 ridge = sp.hstack([ridge, sp.csc_matrix((p, 1))], format="csc")
             A = _stack_rows(A, ridge, sparse)
@@ -202,7 +212,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             loss = _WeightedLogisticRidgeLoss(y64, s, p if l2 > 0 else 0)
             A = sp.diags(loss.scale) @ A if sparse else loss.scale[:, None] * A
             if l2 > 0:
-                ridge = np.sqrt(n * l2) * (sp.identity(p, format="csc") if sparse else np.eye(p))
+                ridge = _ridge_rows(penalty, n, p, l2, sparse)
                 A = _stack_rows(A, ridge, sparse)
             objective = LinearModelObjective(A, loss)
     n_coords = p + extra
@@ -246,6 +256,13 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         converged = certificate <= tol
         name = "KKT violation"
         value = datafit.value(y64, Xw) + penalty.value(w)
+        gap_obj = make_logistic_gap(X64, y64, datafit, penalty, positive)
+        if gap_obj is not None:  # the duality gap working_set_cd reports (and its test)
+            rho, _ = gap_obj.dual_rho(Xw)
+            v = np.asarray(X64.T @ gap_obj.theta(rho)).ravel()
+            certificate, value, _ = gap_obj.gap(Xw, w, v, rho)
+            converged = certificate <= tol * gap_obj.f0
+            name = "duality gap"
     if solver.verbose:
         print(f"[bcd_linear_model] {result.n_iter} BCD iterations, {name} {certificate:.3e}")
     coef = w.astype(out_dtype, copy=False)

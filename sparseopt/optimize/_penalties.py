@@ -25,7 +25,7 @@ from .._ext import _cd_fast
 __all__ = [
     "L1", "ElasticNetPenalty", "MCP", "SCAD", "LHalf", "LTwoThirds", "LogSum", "L0",
     "WeightedMCP", "GroupLasso", "SEF", "WGSEF", "PENALTIES", "make_penalty", "cel0",
-    "k_support_prox", "k_support_sq_norm",
+    "k_support_prox", "k_support_sq_norm", "weighted_k_support_prox",
 ]
 
 
@@ -107,12 +107,16 @@ class _Penalty:
             out[~nz] = np.maximum(np.abs(grad[~nz]) - slope0[~nz], 0.0)
         return out
 
-    def alpha_max(self, neg_grad0):
+    def alpha_max(self, neg_grad0, positive=False):
+        """Smallest alpha with w = 0 a KKT point; ``neg_grad0`` must be taken after fitting
+        the unpenalised features (weight 0), see ``working_set_cd.alpha_max``.
+        With ``positive`` only positive correlations count (the constraint w >= 0)."""
         w = self._w(neg_grad0.shape[0])
         pen = w > 0
         if not np.any(pen):
             return 0.0
-        return float(np.max(np.abs(neg_grad0[pen]) / w[pen]))
+        corr = np.maximum(neg_grad0[pen], 0.0) if positive else np.abs(neg_grad0[pen])
+        return float(np.max(corr / w[pen]))
 
     def support(self, w):
         return np.flatnonzero(w)
@@ -143,7 +147,7 @@ class L1(_Penalty):
         return self.alpha * float(self._w(w.shape[0]) @ np.abs(w)) + 0.5 * self.l2 * float(w @ w)
 
     def derivative_abs(self, a, lam, gamma):
-        return lam + self.l2 * a
+        return lam + self.l2 * gamma * a  # gamma: the ridge weights (elastic net)
 
     def dual_norm(self, v):
         w = self._w(v.shape[0])
@@ -155,37 +159,54 @@ class L1(_Penalty):
         pen = w > 0
         return float(max(np.max(v[pen] / w[pen]), 0.0)) if np.any(pen) else 0.0
 
-    def unit_dual(self, v):
-        """|v_j| / weight_j per feature (inf for unpenalised features)."""
+    def unit_dual(self, v, positive=False):
+        """|v_j| / weight_j per feature (inf for unpenalised features).
+
+        With ``positive`` the dual constraint is one-sided (``v_j <= weight_j``):
+        ``max(v_j, 0) / weight_j``, so that features pushed below zero are not
+        ranked as near-active.
+        """
         w = self._w(v.shape[0])
+        a = np.maximum(v, 0.0) if positive else np.abs(v)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(w > 0, np.abs(v) / np.where(w > 0, w, 1.0), np.inf)
+            return np.where(w > 0, a / np.where(w > 0, w, 1.0), np.inf)
 
 
 class ElasticNetPenalty(L1):
-    """``alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2``."""
+    """``alpha * l1_ratio * sum_j weights_j |w_j| + alpha * (1 - l1_ratio) / 2 * sum_j r_j w_j^2``.
+
+    ``ridge_weights`` ``r`` default to ones; a 0 leaves a coordinate out of the
+    ridge part (the logistic estimator's intercept column: unpenalised, as in
+    scikit-learn and skglm).
+    """
 
     name = "elasticnet"
     params = ("l1_ratio",)
 
-    def __init__(self, alpha, l1_ratio=0.5, weights=None):
+    def __init__(self, alpha, l1_ratio=0.5, weights=None, ridge_weights=None):
         super().__init__(alpha, weights)
         self.l1_ratio = float(l1_ratio)
+        self.ridge_weights = ridge_weights
 
     @property
     def l2(self):
         return self.alpha * (1.0 - self.l1_ratio)
 
+    def _ridge(self, n):
+        return np.ones(n) if self.ridge_weights is None else _as_weights(
+            self.ridge_weights, n, "ridge_weights")
+
     def kernel_arrays(self, n_features, dtype):
         lam = (self.alpha * self.l1_ratio * self._w(n_features)).astype(dtype)
-        return self.kind, lam, np.ones(n_features, dtype), dtype.type(self.l2)
+        return self.kind, lam, self._ridge(n_features).astype(dtype), dtype.type(self.l2)
 
     def value(self, w):
         return (self.alpha * self.l1_ratio * float(self._w(w.shape[0]) @ np.abs(w))
-                + 0.5 * self.l2 * float(w @ w))
+                + 0.5 * self.l2 * float(self._ridge(w.shape[0]) @ (w * w)))
 
-    def alpha_max(self, neg_grad0):
-        return super().alpha_max(neg_grad0) / self.l1_ratio if self.l1_ratio > 0 else np.inf
+    def alpha_max(self, neg_grad0, positive=False):
+        return super().alpha_max(neg_grad0, positive) / self.l1_ratio if self.l1_ratio > 0 \
+            else np.inf
 
 
 class MCP(_Penalty):
@@ -261,8 +282,8 @@ class LogSum(_Penalty):
     def derivative_abs(self, a, lam, gamma):
         return lam / (gamma + a)
 
-    def alpha_max(self, neg_grad0):
-        return self.eps * super().alpha_max(neg_grad0)
+    def alpha_max(self, neg_grad0, positive=False):
+        return self.eps * super().alpha_max(neg_grad0, positive)
 
 
 class LHalf(_FixedPointKKT, _Penalty):
@@ -298,6 +319,9 @@ def _check_groups(groups, n_features):
         groups = [list(range(s, min(s + groups, n_features)))
                   for s in range(0, n_features, int(groups))]
     groups = [np.asarray(g, dtype=np.int32).ravel() for g in groups]
+    if any(g.size == 0 for g in groups):
+        raise ValueError("groups must not contain an empty group (every group needs at least "
+                         "one feature).")
     flat = np.concatenate(groups) if groups else np.zeros(0, np.int32)
     if flat.size != n_features or np.any(np.sort(flat) != np.arange(n_features)):
         raise ValueError("groups must partition range(n_features): every feature in exactly "
@@ -342,19 +366,33 @@ class GroupLasso(_Penalty):
         return self.alpha * float(self.gw @ self.group_norms(w))
 
     def prox(self, z, step, positive=False):
-        """Block soft thresholding ``(1 - step alpha w_g / ||z_g||)_+ z_g``."""
+        """Block soft thresholding ``(1 - step alpha w_g / ||z_g||)_+ z_g``.
+
+        With ``positive`` (``w >= 0``): the same on ``max(z, 0)`` (the prox of a norm
+        invariant to sign flips plus the orthant's indicator).
+        """
+        if positive:
+            z = np.maximum(z, 0.0)
         norms = self.group_norms(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(norms > 0, np.maximum(1 - step * self.alpha * self.gw / norms, 0), 0)
         return z * scale[self.feature_group]
 
     def subdiff_distance(self, w, grad, lipschitz=None, positive=False):
-        """Per group: ||grad_g + alpha w_g w_g/||w_g||| if w_g != 0 else (||grad_g|| - alpha w_g)_+."""
+        """Per group: ||grad_g + alpha w_g w_g/||w_g||| if w_g != 0 else (||grad_g|| - alpha w_g)_+.
+
+        With ``positive`` the normal cone of ``w >= 0`` absorbs ``-grad_j <= 0`` at
+        ``w_j = 0``: those components count by ``max(-grad_j, 0)`` only.
+        """
         wn = self.group_norms(w)
         lam = self.alpha * self.gw
         with np.errstate(divide="ignore", invalid="ignore"):
             unit = np.where(wn[self.feature_group] > 0, w / wn[self.feature_group], 0)
-        active = self.group_norms(grad + (lam[self.feature_group]) * unit)
+        resid = grad + (lam[self.feature_group]) * unit
+        if positive:
+            resid = np.where(w > 0, resid, np.minimum(grad, 0.0))
+            grad = np.minimum(grad, 0.0)
+        active = self.group_norms(resid)
         inactive = np.maximum(self.group_norms(grad) - lam, 0)
         return np.where(wn > 0, active, inactive)
 
@@ -362,13 +400,19 @@ class GroupLasso(_Penalty):
         pen = self.gw > 0
         return float(np.max(self.group_norms(v)[pen] / self.gw[pen])) if np.any(pen) else 0.0
 
-    def unit_dual(self, v):
+    def dual_norm_positive(self, v):
+        """Dual norm of the group norm restricted to ``w >= 0``: ``max_g ||(v_g)_+|| / w_g``."""
+        return self.dual_norm(np.maximum(v, 0.0))
+
+    def unit_dual(self, v, positive=False):
+        if positive:
+            v = np.maximum(v, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.gw > 0, self.group_norms(v) / np.where(self.gw > 0, self.gw, 1),
                             np.inf)
 
-    def alpha_max(self, neg_grad0):
-        return self.dual_norm(neg_grad0)
+    def alpha_max(self, neg_grad0, positive=False):
+        return self.dual_norm_positive(neg_grad0) if positive else self.dual_norm(neg_grad0)
 
     def support(self, w):
         return np.flatnonzero(self.group_norms(w))
@@ -436,6 +480,48 @@ def k_support_prox(w, k, beta):
     return np.sign(w) * out
 
 
+def weighted_k_support_prox(a, c, k, mu):
+    """``argmin_{u >= 0} sum_g (c_g / 2)(u_g - a_g)^2 + (mu / 2) ||u||_(k)^2``, ``a >= 0``, ``c > 0``.
+
+    With the variational form ``||u||_(k)^2 = min {sum_g u_g^2 / theta_g : 0 < theta_g <= 1,
+    sum_g theta_g <= k}`` (the box norm of McDonald, Pontil & Stamos 2016 at its k-support
+    end) the problem is jointly convex in ``(u, theta)``. For fixed ``theta``:
+    ``u_g = c_g theta_g a_g / (c_g theta_g + mu)``, leaving
+    ``min_theta sum_g mu c_g a_g^2 / (2 (c_g theta_g + mu))``, whose Lagrangian solution is
+    ``theta_g = clip(a_g s - mu / c_g, 0, 1)`` with ``s >= 0`` such that ``sum theta = k``
+    (all ones when at most k entries of ``a`` are non-zero). ``sum theta(s)`` is piecewise
+    linear in ``s``: ``s`` is found exactly between its sorted breakpoints. With every
+    ``c_g = 1`` this is :func:`k_support_prox` with ``beta = 1 / mu``.
+    """
+    a = np.asarray(a, dtype=float)
+    c = np.broadcast_to(np.asarray(c, dtype=float), a.shape)
+    u = np.zeros_like(a)
+    if mu <= 0:
+        return a.copy()
+    nz = a > 0
+    if not np.any(nz):
+        return u
+    an, cn = a[nz], c[nz]
+    off = mu / cn
+    if an.size <= k:
+        theta = np.ones_like(an)
+    else:
+        def total(sv):
+            return np.clip(an[None, :] * sv[:, None] - off[None, :], 0.0, 1.0).sum(axis=1)
+
+        bps = np.unique(np.concatenate([off / an, (1.0 + off) / an]))
+        vals = total(bps)
+        i = int(np.searchsorted(vals, k))  # first breakpoint with total >= k
+        if i == 0:
+            s_val = bps[0]
+        else:
+            s0, s1, v0, v1 = bps[i - 1], bps[i], vals[i - 1], vals[i]
+            s_val = s1 if v1 == v0 else s0 + (k - v0) * (s1 - s0) / (v1 - v0)
+        theta = np.clip(an * s_val - off, 0.0, 1.0)
+    u[nz] = cn * theta * an / (cn * theta + mu)
+    return u
+
+
 class SEF(_Penalty):
     """Sparse envelope function ``alpha * 0.5 ||w||_(k)^2`` (Beck & Refael 2022).
 
@@ -482,11 +568,13 @@ class SEF(_Penalty):
         return k_support_prox(v / (1 - mu), self.k, (1 - mu) / mu)
 
     def prox(self, z, step, positive=False):
-        z = np.asarray(z, dtype=float)
+        # with w >= 0: the prox of max(z, 0) (the penalty is non-decreasing in each |w_j|
+        # and sign-symmetric, so coordinates with z_j <= 0 are 0 at the optimum)
+        z = np.maximum(np.asarray(z, dtype=float), 0) if positive else np.asarray(z, dtype=float)
         out = z.copy()
         head = z.shape[0] - self.n_free
         out[:head] = self._prox_head(z[:head], step)
-        return np.maximum(out, 0) if positive else out
+        return out
 
     def _prox_head(self, z, step):
         return self._prox_vector(z, step)
@@ -499,7 +587,17 @@ class SEF(_Penalty):
 
 
 class WGSEF(SEF):
-    """Weighted group SEF: SEF of ``u_j = ||w_{G_j}|| / sqrt(weight_j)`` (reading not verified)."""
+    """Weighted group SEF: ``alpha * SEF(u)`` with ``u_g = ||w_g|| / sqrt(c_g)``, ``c`` = group weights.
+
+    ``SEF(u) = 0.5 ||u||_(k)^2`` (minus ``0.5 ||u||^2`` when ``nonconvex``); group
+    weights must be positive (default ``sqrt(|g|)``). The prox is exact for any
+    weights: each group keeps its direction, and its norm ``sqrt(c_g) u_g`` solves the
+    weighted problem of :func:`weighted_k_support_prox` (``u`` targets
+    ``a_g = ||z_g|| / sqrt(c_g)`` with weights ``c_g``; the nonconvex variant moves
+    ``-mu/2 ||u||^2`` into the weights, ``c_g - mu``, and targets ``c_g a_g / (c_g - mu)``,
+    which needs ``step * alpha < min_g c_g``). Reading of Refael, Arbel & Huleihel
+    (2022) not verified against the paper.
+    """
 
     name = "wgsef"
     grouped = True
@@ -513,18 +611,33 @@ class WGSEF(SEF):
         if n_features is not None:
             self.bind(n_features)
 
-    bind = GroupLasso.bind
     group_norms = GroupLasso.group_norms
 
+    def bind(self, n_features):
+        GroupLasso.bind(self, n_features)
+        if np.any(self.gw <= 0):
+            raise ValueError("WGSEF needs positive group_weights (u_g = ||w_g|| / "
+                             "sqrt(weight_g)); got a zero weight.")
+        return self
+
     def _transform(self, w):
-        return self.group_norms(w) / np.sqrt(np.where(self.gw > 0, self.gw, 1.0))
+        return self.group_norms(w) / np.sqrt(self.gw)
 
     def _prox_head(self, z, step):
-        scale_w = np.sqrt(np.where(self.gw > 0, self.gw, 1.0))
-        u = self.group_norms(z) / scale_w
-        u_new = self._prox_vector(u, step)
+        mu = step * self.alpha
+        c = self.gw
+        a = self.group_norms(z) / np.sqrt(c)
+        if mu == 0:
+            return z.copy()
+        if self.nonconvex:
+            if mu >= np.min(c):
+                raise ValueError(f"The nonconvex WGSEF prox needs step * alpha < min(group "
+                                 f"weights) = {np.min(c):.3g}, got {mu:.3g}; decrease alpha.")
+            u_new = weighted_k_support_prox(c * a / (c - mu), c - mu, self.k, mu)
+        else:
+            u_new = weighted_k_support_prox(a, c, self.k, mu)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(u > 0, u_new / u, 0.0)
+            ratio = np.where(a > 0, u_new / a, 0.0)
         return z * ratio[self.feature_group]
 
 

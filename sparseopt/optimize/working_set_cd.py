@@ -33,6 +33,7 @@ import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
 from ._datafits import Logistic, Quadratic
+from ._logistic_gap import make_logistic_gap
 from ._penalties import L1, ElasticNetPenalty
 from ._result import SolverResult
 
@@ -51,6 +52,20 @@ STALL_RTOL = 1e-3
 STALL_CHECKS = 50
 STALL_EPS = 1e3
 STALL_OUTER = 3
+# logistic loss: every DIVERGENCE_CHECKS inner checks, test whether the objective decreases
+# without bound along the coefficients on which the penalty is flat (see _unbounded_ray)
+DIVERGENCE_CHECKS = 20
+STOP_ADVICE = {
+    "max_iter": "The solver ran out of outer iterations (max_iter): increase max_iter or tol.",
+    "precision": "The certificate stalled at the rounding floor of the working precision "
+                 "(the objective no longer decreases by more than 1000 machine epsilons): tol "
+                 "is below what this dtype and data scale allow; increase tol or use float64 / "
+                 "rescaled data.",
+    "divergence": "No minimiser: the objective decreases without bound as the coefficients on "
+                  "which the penalty is flat (unpenalised ones, or MCP / SCAD beyond gamma * "
+                  "alpha, or l0) grow, because they separate the classes; the coefficients "
+                  "diverge. Increase alpha or gamma, or use a convex penalty (l1, elasticnet).",
+}
 
 
 # ----------------------------------------------------------------------- designs
@@ -114,11 +129,11 @@ class _DenseDesign:
         return _cd_fast.cd_epochs_logistic_dense(self.X, self.y, self.sw, w, self.state, lipschitz, ws,
                                                  kind, lam, gamma, l2, positive, n_epochs)
 
-    def group_epochs(self, w, penalty, group_lipschitz, ws, lam_g, n_epochs):
+    def group_epochs(self, w, penalty, group_lipschitz, ws, lam_g, n_epochs, positive=False):
         buf = np.empty(int(np.max(np.diff(penalty.group_ptr))), self.X.dtype)
         return _cd_fast.group_cd_epochs_dense(self.X, w, self.state, penalty.group_ptr,
                                               penalty.group_features, group_lipschitz, ws,
-                                              lam_g, buf, n_epochs)
+                                              lam_g, buf, n_epochs, positive)
 
 
 class _GramDesign(_DenseDesign):
@@ -183,7 +198,9 @@ class _SparseDesign:
     def _prepare(X, datafit, quadratic, X_mean, v):
         """Everything that depends on X only (not on y or the penalty)."""
         X = sp.csc_matrix(X)
-        X.sort_indices()
+        if not X.has_sorted_indices:  # sort a copy: the caller's matrix is never modified
+            X = X.copy()
+            X.sort_indices()
         n, p = X.shape
         dtype = X.dtype
         out = dict(X=X, XT=X.T, data=np.ascontiguousarray(X.data, dtype=dtype),
@@ -295,13 +312,18 @@ def _extrapolation_weights(iterates):
 
 
 # ----------------------------------------------------------------------- duality gap
-def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None):
+def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None,
+                w_dual=None):
     """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso (spec section 3).
 
     The dual point is ``s * R_tilde`` rescaled to feasibility, ``R_tilde`` the
     augmented residual ``[R; -sqrt(n l2) w]`` (elastic net = Lasso on an
     augmented design). ``R_dual``/``XtR_dual`` give another candidate dual
-    point (e.g. extrapolated residuals, l2 = 0 only).
+    point: the residual ``y - X w_dual`` of another ``w_dual`` (e.g. ``w`` with
+    its unpenalised features refitted), or extrapolated residuals (l2 = 0,
+    ``w_dual`` None). The rescaling ``s`` only enforces the constraints of the
+    penalised features: the candidate must already satisfy ``x~_j^T R~ = 0``
+    (``<= 0`` with ``positive``) on the unpenalised ones.
 
     Returns
     -------
@@ -311,7 +333,6 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     l2 = float(getattr(penalty, "l2", 0.0))
     lam = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
     R_norm2 = float(R @ R)
-    w_norm2 = float(w @ w)
     primal = R_norm2 / (2 * n) + penalty.value(w)
     if lam <= 0:
         # no L1 part: the rescaled augmented residual is not dual feasible (the
@@ -324,11 +345,12 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
         # the exact suboptimality, see enet_duality_gap; working_set_cd uses the KKT test)
         return np.inf, primal, -np.inf, 1.0
     if R_dual is None:
-        R_dual, XtR_dual, wd2 = R, XtR, w_norm2
-    else:
-        wd2 = 0.0
+        R_dual, XtR_dual, w_dual = R, XtR, w
+    elif w_dual is None:  # extrapolated residuals (l2 = 0)
+        w_dual = np.zeros_like(w)
+    wd2 = float(w_dual @ w_dual)
     Rd2 = float(R_dual @ R_dual)
-    v = XtR_dual - n * l2 * w if R_dual is R else XtR_dual
+    v = XtR_dual - n * l2 * w_dual
     worst = penalty.dual_norm_positive(v) if positive else penalty.dual_norm(v)
     s = 1.0 if (lam <= 0 or worst <= n * lam) else n * lam / worst
     dual = (2 * s * float(y @ R_dual) - s * s * (Rd2 + n * l2 * wd2)) / (2 * n)
@@ -436,6 +458,107 @@ def _centred_operator(X, X_mean, row_scale):
 
 
 # ----------------------------------------------------------------------- the solver
+def _as_float_vector(a, name, size, dtype):
+    """A finite 1-d copy of ``a`` of length ``size`` in ``dtype`` (ValueError otherwise)."""
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"working_set_cd: {name} is not an array ({exc}).") from None
+    if arr.dtype.kind == "c" or arr.dtype == object or not (
+            arr.dtype.kind in "fiub"):
+        raise TypeError(f"working_set_cd: {name} must be real numeric, got dtype {arr.dtype}.")
+    if arr.ndim != 1 or arr.shape[0] != size:
+        raise ValueError(f"working_set_cd: {name} has shape {arr.shape}, expected ({size},).")
+    arr = np.array(arr, dtype=dtype, copy=True)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"working_set_cd: {name} contains NaN or inf.")
+    return arr
+
+
+def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix,
+                         cache, **params):
+    """Validate everything before a compiled kernel touches memory (never modifies inputs).
+
+    X: 2-d dense or sparse, float32/float64 (other real dtypes become float64), finite,
+    at least one sample and one feature; y, w_init, X_mean, row_scale: finite vectors of
+    the right length (copied, cast to X's dtype); the datafit's sample weights; a
+    ``gram_matrix`` must be X^T X (checked on a random probe); the integer and tolerance
+    parameters. A path's ``cache`` remembers that X was checked.
+    """
+    for name, value in params.items():
+        if name == "tol":
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) \
+                and value >= 0
+        else:
+            ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
+                and value >= 1
+        if not ok:
+            need = "a finite number >= 0" if name == "tol" else "an int >= 1"
+            raise ValueError(f"working_set_cd: {name} must be {need}, got {value!r}.")
+    if not (gram == "auto" or gram is True or gram is False):
+        raise ValueError(f"working_set_cd: gram must be 'auto', True or False, got {gram!r}.")
+    checked = cache is not None and cache.get("checked_X") is X
+    if isinstance(X, spla.LinearOperator):
+        pass  # prox_gradient input (internal)
+    elif sp.issparse(X):
+        if X.ndim != 2:
+            raise ValueError(f"working_set_cd: X must be 2-d, got shape {X.shape}.")
+        if X.dtype.kind == "c" or X.dtype.kind not in "fiub":
+            raise TypeError(f"working_set_cd: X must be real, got dtype {X.dtype}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        X = sp.csc_matrix(X)  # no copy if X is already CSC (never modified below)
+        if not checked and not np.all(np.isfinite(X.data)):
+            raise ValueError("working_set_cd: X contains NaN or inf.")
+    else:
+        if not isinstance(X, np.ndarray):
+            X = np.asarray(X)
+        if X.dtype.kind == "c" or X.dtype.kind not in "fiub":
+            raise TypeError(f"working_set_cd: X must be a real float array, got dtype {X.dtype}.")
+        if X.ndim != 2:
+            raise ValueError(f"working_set_cd: X must be 2-d, got shape {X.shape}.")
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        if not checked and not np.all(np.isfinite(X)):
+            raise ValueError("working_set_cd: X contains NaN or inf.")
+    n, p = X.shape
+    if n < 1 or p < 1:
+        raise ValueError(f"working_set_cd: X has shape {X.shape}; at least one sample and one "
+                         "feature are needed.")
+    if cache is not None:
+        cache["checked_X"] = X
+    dtype = X.dtype
+    y = _as_float_vector(y, "y", n, dtype)
+    w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype)
+    X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype)
+    row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype)
+    alpha = getattr(penalty, "alpha", 0.0)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"working_set_cd: the penalty's alpha must be finite and >= 0, got "
+                         f"{alpha}.")
+    sw = getattr(datafit, "sample_weight", None)
+    if sw is not None:
+        sw = _as_float_vector(sw, "the datafit's sample_weight", n, np.float64)
+        if np.any(sw < 0):
+            raise ValueError("working_set_cd: the datafit's sample_weight must be >= 0.")
+    if gram_matrix is not None:
+        G = np.asarray(gram_matrix)
+        if G.shape != (p, p) or G.dtype.kind not in "fiu":
+            raise ValueError(f"working_set_cd: gram_matrix must be a real ({p}, {p}) array "
+                             f"(X^T X), got shape {G.shape} and dtype {G.dtype}.")
+        if not np.all(np.isfinite(G)):
+            raise ValueError("working_set_cd: gram_matrix contains NaN or inf.")
+        if not sp.issparse(X) and not isinstance(X, spla.LinearOperator):
+            # a matrix that is not X^T X makes CD diverge silently: compare on a probe
+            probe = np.random.default_rng(0).standard_normal(p)
+            ref = X.T @ (X @ probe.astype(dtype))
+            scale = float(np.linalg.norm(X, "fro")) ** 2 * np.sqrt(p) + 1e-300
+            tol_g = 1e-3 if dtype == np.float32 else 1e-8
+            if np.linalg.norm(G @ probe - ref) > tol_g * scale:
+                raise ValueError("working_set_cd: gram_matrix is not X^T X for this X.")
+    return X, y, w_init, X_mean, row_scale, gram_matrix
+
+
 def _spectral_sq(X):
     """||X||_2^2 (largest singular value squared)."""
     if min(X.shape) <= 2 or (isinstance(X, np.ndarray) and min(X.shape) < 200):
@@ -523,7 +646,12 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     """
     start = time.perf_counter()
     datafit = Quadratic() if datafit is None else datafit
+    X, y, w_init, X_mean, row_scale, gram_matrix = _check_solver_inputs(
+        X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix, cache,
+        max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every)
     quadratic = isinstance(datafit, Quadratic)
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
     dtype = X.dtype
     n, p = X.shape
     if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
@@ -566,6 +694,13 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     unit_norms = np.sqrt(unit_sq_norms + n * l2)
     screened = np.zeros(n_units, dtype=bool)
     unpenalised = _unpenalised_units(penalty, n_units)
+    # logistic + L1 / elastic net: a duality gap too, stopping at gap <= tol * f(0)
+    # (f(0) = log 2 for unit weights); every other KKT test is relative to ||grad f(0)||_inf
+    logit_gap = None if quadratic else make_logistic_gap(design.X, y, datafit, penalty, positive)
+    if logit_gap is not None:
+        threshold = tol * logit_gap.f0
+    elif not use_gap:
+        threshold = tol * _kkt_scale(design, y, datafit)
     last = None if cache is None else cache.get("last_state")
     if design.kind == "sparse" and last is not None and last[0].shape == w.shape \
             and last[0].dtype == w.dtype and np.array_equal(last[0], w):
@@ -582,9 +717,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         return np.concatenate([penalty.group_features[penalty.group_ptr[g]:penalty.group_ptr[g + 1]]
                                for g in units]).astype(np.int32)
 
+    # the dual point must vanish on the unpenalised features: refit them before a gap
+    free = _FreeFeatures(design, unit_features(np.flatnonzero(unpenalised)), l2, positive) \
+        if use_gap and np.any(unpenalised) else None
+
     def run_epochs(ws_units, ws_feats, n_ep):
         if grouped:
-            return design.group_epochs(w, penalty, group_lipschitz, ws_units, lam_g, n_ep)
+            return design.group_epochs(w, penalty, group_lipschitz, ws_units, lam_g, n_ep,
+                                       positive)
         return design.epochs(w, lipschitz, ws_units, kernel, n_ep)
 
     history = []
@@ -600,9 +740,15 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             and np.array_equal(last[2], w):
         reuse_grad = last[3]  # the previous alpha's last full gradient, at this very w
     grad_at = None
+    stop_reason = "max_iter"
     for n_iter in range(1, max_iter + 1):
+        if logit_gap is not None and dtype == np.float32:
+            design.init_state(w)  # Xw afresh: float32 drift of the CD updates would bias the gap
+        v_gap = None
         if reuse_grad is not None:
             neg_grad, reuse_grad = reuse_grad, None
+        elif logit_gap is not None:  # -grad f and the dual point's X^T theta in one pass
+            neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(design.X, design.Xw())
         else:
             neg_grad = design.neg_grad()  # X^T R / n for least squares
         grad_at = w.copy() if cache is not None else None
@@ -610,12 +756,16 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             R = design.residual().astype(np.float64)
             XtR = neg_grad.astype(np.float64) * n
             w64 = w.astype(np.float64)
-            gap, primal, _, s = duality_gap(y, w64, penalty, R, XtR, n, positive)
-            XtR_tilde_theta = s * (XtR - n * l2 * w64) / (n * lam1) if lam1 > 0 else XtR * 0
-            if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K:
+            R_d, XtR_d, w_d = (R, XtR, w64) if free is None else free.dual_point(R, XtR, w64)
+            gap, primal, _, s = duality_gap(y, w64, penalty, R, XtR, n, positive, R_d, XtR_d, w_d)
+            XtR_tilde_theta = s * (XtR_d - n * l2 * w_d) / (n * lam1) if lam1 > 0 else XtR * 0
+            if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K \
+                    and (free is None or not positive):
                 c = _extrapolation_weights(stored_residuals[-DUAL_EXTRAPOLATION_K:])
                 if c is not None:
                     R_acc = sum(ck * r for ck, r in zip(c, stored_residuals[-DUAL_EXTRAPOLATION_K:]))
+                    if free is not None:  # project out the unpenalised columns (l2 = 0)
+                        R_acc = free.project(R_acc)
                     XtR_acc = np.asarray(design.rmatvec(R_acc.astype(dtype)), np.float64) \
                         if design.kind != "gram" else None
                     if XtR_acc is not None:
@@ -630,9 +780,19 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             grad = -neg_grad.astype(np.float64)
             kkt = penalty.subdiff_distance(w.astype(np.float64), grad,
                                            lipschitz.astype(np.float64), positive) \
-                if not grouped else penalty.subdiff_distance(w.astype(np.float64), grad)
+                if not grouped else penalty.subdiff_distance(w.astype(np.float64), grad,
+                                                             positive=positive)
             crit = certificate = float(np.max(kkt)) if kkt.size else 0.0
+            kkt_crit = crit
             primal = objective()
+            if logit_gap is not None:
+                z = design.Xw()
+                if v_gap is None:
+                    rho_gap, changed = logit_gap.dual_rho(z)
+                    v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(dtype)) \
+                        if changed else neg_grad
+                crit, primal, _ = logit_gap.gap(z, w, v_gap, rho_gap)
+                certificate = crit
         history.append({"iter": n_iter, "certificate": certificate, "objective": primal,
                         "time": time.perf_counter() - start, "epochs": n_epochs_total,
                         "ws_size": ws_size, "n_screened": int(screened.sum())})
@@ -643,11 +803,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
             raise FloatingPointError(f"working_set_cd: non-finite certificate ({crit}) at outer "
                                      f"iteration {n_iter}; the data or the penalty are not finite.")
         if crit <= threshold:
-            converged = True
+            converged, stop_reason = True, "converged"
+            break
+        if not quadratic and not grouped and _unbounded_ray(design, w, penalty):
+            stop_reason = "divergence"
             break
         support_units = penalty.support(w)
         if use_gap:
-            corr = penalty.unit_dual(XtR_tilde_theta)  # |x_j^T theta| / w_j, <= 1
+            corr = penalty.unit_dual(XtR_tilde_theta, positive)  # |x_j^T theta| / w_j, <= 1
             if screening:
                 radius = np.sqrt(2 * gap / n) / lam1 if lam1 > 0 else np.inf
                 weights_u = penalty.gw if grouped else penalty._w(p)
@@ -672,11 +835,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         else:
             ws_units = np.arange(n_units, dtype=np.int32)
         ws_feats = unit_features(ws_units)
-        inner_threshold = INNER_FRACTION * crit
+        # (logistic gap: the subproblems are solved to a fraction of the outer KKT
+        # violation, as cheap as before the gap existed; the gap decides the stop)
+        inner_threshold = INNER_FRACTION * (kkt_crit if logit_gap is not None else crit)
         epochs_done = 0
         iterates, states = [], []
         stalled = False
         best_inner, checks_without_progress, obj_ref = np.inf, 0, np.inf
+        n_checks = 0
         while epochs_done < max_epochs and not stalled:
             for _ in range(check_every):
                 # an epoch that moves no coefficient is a fixed point of CD: more epochs
@@ -701,14 +867,20 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     stored_residuals.append(R.copy())
                     stored_residuals = stored_residuals[-DUAL_EXTRAPOLATION_K:]
                 w64 = w.astype(np.float64)
-                inner_gap, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive)
-                if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold:
+                R_d, XtR_d, w_d = (R, XtR_full, w64) if free is None else \
+                    free.dual_point(R, XtR_full, w64, ws_feats)
+                inner_gap, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
+                                                 R_d, XtR_d, w_d)
+                # (the Gram design has no X^T R_acc at the cost of a gradient: skipped)
+                if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold \
+                        and (free is None or not positive) and design.kind != "gram":
                     c = _extrapolation_weights(stored_residuals)
                     if c is not None:
                         R_acc = sum(ck * r for ck, r in zip(c, stored_residuals))
+                        if free is not None:
+                            R_acc = free.project(R_acc)
                         XtR_acc = np.zeros(p)
-                        XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats) \
-                            if design.kind != "gram" else ng_ws * n
+                        XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats)
                         g2, _, _, _ = duality_gap(y, w64, penalty, R, XtR_full, n, positive,
                                                   R_dual=R_acc, XtR_dual=XtR_acc)
                         inner_gap = min(inner_gap, g2)
@@ -718,12 +890,18 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                 grad_full[ws_feats] = -ng_ws
                 w64 = w.astype(np.float64)
                 if grouped:
-                    inner_kkt = penalty.subdiff_distance(w64, grad_full)[ws_units]
+                    inner_kkt = penalty.subdiff_distance(w64, grad_full,
+                                                         positive=positive)[ws_units]
                 else:
                     inner_kkt = penalty.subdiff_distance(
                         w64, grad_full, lipschitz.astype(np.float64), positive)[ws_feats]
                 inner_crit = float(np.max(inner_kkt)) if inner_kkt.size else 0.0
             if inner_crit <= inner_threshold:
+                break
+            n_checks += 1
+            if not quadratic and not grouped and n_checks % DIVERGENCE_CHECKS == 0 \
+                    and _unbounded_ray(design, w, penalty):
+                stop_reason = "divergence"
                 break
             if inner_crit < best_inner * (1 - STALL_RTOL):
                 best_inner, checks_without_progress, obj_ref = inner_crit, 0, np.inf
@@ -737,13 +915,17 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     if not stalled:  # the objective still moves: a plateau, start a new window
                         checks_without_progress, obj_ref = 1, obj
         n_epochs_total += epochs_done
+        if stop_reason == "divergence":
+            break
         if stalled and epochs_done == 1 and crit >= prev_crit:
+            stop_reason = "precision"
             break  # CD cannot move and the certificate did not improve: stop, unconverged
         if crit < best_crit * (1 - STALL_RTOL):
             best_crit, outer_stalls = crit, 0
         elif stalled:
             outer_stalls += 1
             if outer_stalls >= STALL_OUTER:
+                stop_reason = "precision"
                 break  # the certificate is stuck at the rounding floor: stop, unconverged
         prev_crit = crit
     if not converged and use_gap is False:
@@ -753,10 +935,106 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         cache["last_state"] = (w.copy(), design.get_state(), grad_at, neg_grad)
     return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
                         converged=converged, certificate=float(certificate),
-                        certificate_name="duality gap" if use_gap else "KKT violation",
+                        certificate_name="duality gap" if use_gap or logit_gap is not None
+                        else "KKT violation",
                         tol=tol, objective=float(objective()), history=history,
                         n_screened=int(screened.sum()), design=design.kind,
-                        time=time.perf_counter() - start)
+                        time=time.perf_counter() - start, stop_reason=stop_reason,
+                        advice=STOP_ADVICE.get(stop_reason, ""),
+                        threshold=float(threshold / n if use_gap else threshold))
+
+
+def _unbounded_ray(design, w, penalty):
+    """Logistic loss: does the objective decrease forever along ``w``'s flat coordinates?
+
+    ``d`` keeps the non-zero coordinates of ``w`` where the penalty's slope is 0 from
+    ``|w_j|`` on (unpenalised, MCP / SCAD beyond ``gamma * alpha``, l0). Moving along
+    ``d`` leaves the penalty constant; if every sample with positive weight has
+    ``y_i (X d)_i >= 0``, one of them ``> 0``, the loss strictly decreases along ``w + t d``
+    for all ``t > 0``: the infimum is not attained on that ray (separable classes).
+    """
+    w64 = w.astype(np.float64)
+    a = np.abs(w64)
+    nz = a > 0
+    if not np.any(nz):
+        return False
+    _, lam, gamma, _ = penalty.kernel_arrays(w.shape[0], np.dtype(np.float64))
+    if penalty.kind == _cd_fast.PENALTY_L0:
+        flat = nz
+    else:
+        try:
+            slope = penalty.derivative_abs(a, lam, gamma)
+        except NotImplementedError:  # l_q: slope > 0 unless unpenalised
+            slope = lam
+        flat = nz & (np.asarray(slope) == 0)
+    idx = np.flatnonzero(flat)
+    if idx.size == 0:
+        return False
+    Xd = np.asarray(design.X[:, idx] @ w64[idx].astype(design.X.dtype), dtype=np.float64).ravel()
+    margins = (design.y * Xd)[design.sw > 0]
+    return bool(np.all(margins >= 0) and np.any(margins > 0))
+
+
+class _FreeFeatures:
+    """The unpenalised features (weight 0) of a least-squares problem with a duality gap.
+
+    The dual constraint on such a feature is ``x~_j^T theta = 0`` (``<= 0`` with
+    ``positive``), which rescaling the residual cannot enforce. Before a gap,
+    :meth:`dual_point` refits them exactly given the penalised part: ``w'`` equals
+    ``w`` but for the free block, which minimises the objective with the rest
+    fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); sqrt(l2) I]``,
+    bounded with ``positive``), so that ``y - X w'`` satisfies the constraint and
+    ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``.
+    """
+
+    def __init__(self, design, feats, l2, positive):
+        n = design.n_samples
+        self.feats, self.n, self.l2, self.positive, self.design = feats, n, l2, positive, design
+        XU = design.X[:, feats]
+        if design.kind == "sparse":  # the centred columns, densified (k columns only)
+            XU = XU.toarray() - np.outer(design.v, design.X_mean[feats])
+        self.XU = np.asarray(XU, dtype=np.float64)
+        k = feats.size
+        self.M = np.vstack([self.XU / np.sqrt(n), np.sqrt(l2) * np.eye(k)])
+        self.M_pinv = np.linalg.pinv(self.M)
+
+    def _delta(self, R, wU):
+        n, k = self.n, self.feats.size
+        if self.positive:
+            from scipy.optimize import lsq_linear
+
+            b = np.concatenate([(R + self.XU @ wU) / np.sqrt(n), np.zeros(k)])
+            u = lsq_linear(self.M, b, bounds=(0, np.inf), method="bvls").x
+            return u - wU
+        return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.l2) * wU])
+
+    def project(self, R):
+        """``R`` minus its projection on the free columns (l2 = 0, no sign constraint)."""
+        return R - self.XU @ (self.M_pinv[:, :self.n] @ (R / np.sqrt(self.n)))
+
+    def dual_point(self, R, XtR, w, cols=None):
+        """``(R', X^T R', w')`` after the refit; ``X^T R'`` on ``cols`` only (zeros elsewhere)
+        when ``cols`` is given, as the inner gap's ``XtR``."""
+        delta = self._delta(R, w[self.feats])
+        shift = self.XU @ delta
+        w_d = w.copy()
+        w_d[self.feats] += delta
+        dtype = self.design.X.dtype
+        if cols is None:
+            XtR_d = XtR - np.asarray(self.design.rmatvec(shift.astype(dtype)), np.float64)
+        else:
+            XtR_d = XtR.copy()
+            XtR_d[cols] -= self.design.rmatvec(shift.astype(dtype), cols)
+        return R - shift, XtR_d, w_d
+
+
+def _kkt_scale(design, y, datafit):
+    """``||grad f(0)||_inf``: the KKT test's unit (1 when it is 0), so that rescaling X or y
+    does not change when the solver stops."""
+    g0 = design.rmatvec(np.ascontiguousarray(datafit.raw_gradient(y, np.zeros_like(y)),
+                                             dtype=design.X.dtype))
+    scale = float(np.max(np.abs(g0))) if g0.size else 0.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
 
 
 def _unpenalised_units(penalty, n_units):

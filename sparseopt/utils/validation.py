@@ -237,7 +237,8 @@ def check_sample_weight(sample_weight, X, *, dtype=None, rescale=True):
         return None
     n_samples = X.shape[0]
     dtype = X.dtype if dtype is None else dtype
-    if isinstance(sample_weight, numbers.Number):
+    if isinstance(sample_weight, numbers.Number) or (
+            isinstance(sample_weight, np.ndarray) and sample_weight.ndim == 0):
         sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
     sample_weight = check_array(sample_weight, ensure_2d=False, dtype=dtype,
                                 input_name="sample_weight")
