@@ -309,3 +309,332 @@ def test_no_l1_part_is_certified_by_the_smooth_dual_not_by_w_equal_0():
     w_ls = np.linalg.lstsq(Xc, yc, rcond=None)[0]
     exact = (yc @ yc - (yc - Xc @ w_ls) @ (yc - Xc @ w_ls)) / (2 * 60)
     assert gap_ridge > 1.0 and gap_ls == pytest.approx(exact, rel=1e-10)
+
+
+# ----------------------------------------------------------------- issue 15 regressions
+# (the randomized comparisons of each class are in tests/test_correctness_linear.py)
+def test_positive_lasso_reaches_the_optimum_with_a_working_set():
+    """Item 1: features pushed below zero were ranked as near-active and filled the
+    working set; the solver stopped at 5 non-zeros with a gap of 17."""
+    rng = np.random.RandomState(2)
+    X = rng.randn(50, 60)
+    y = X @ rng.randn(60) + rng.randn(50)
+    alpha = 0.05 * abs(X.T @ (y - y.mean())).max() / 50
+    ours = Lasso(alpha=alpha, positive=True, tol=1e-10).fit(X, y)
+    ref = sklm.Lasso(alpha=alpha, positive=True, tol=1e-14, max_iter=200_000).fit(X, y)
+    assert ours.converged_ and ours.dual_gap_ < 1e-8
+    assert np.count_nonzero(ours.coef_) == np.count_nonzero(ref.coef_) == 23
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+
+
+def test_unpenalised_features_are_fitted_and_certified():
+    """Item 2: with weights 0 the gap read 0 at w = 0 (objective 1.838 vs cvxpy 0.611)."""
+    import cvxpy as cp
+
+    rng = np.random.RandomState(0)
+    n, p = 60, 120
+    X = rng.randn(n, p)
+    y = X[:, :5] @ rng.randn(5) + rng.randn(n)
+    weights = np.ones(p)
+    weights[[3, 50, 100]] = 0
+    for alpha in (0.8, 2.0):
+        reg = SparseLinearRegression(alpha=alpha, weights=weights, fit_intercept=False,
+                                     tol=1e-10).fit(X, y)
+        b = cp.Variable(p)
+        prob = cp.Problem(cp.Minimize(cp.sum_squares(y - X @ b) / (2 * n)
+                                      + alpha * weights @ cp.abs(b)))
+        prob.solve(solver=cp.CLARABEL)
+        obj = np.sum((y - X @ reg.coef_) ** 2) / (2 * n) + alpha * weights @ np.abs(reg.coef_)
+        assert obj == pytest.approx(prob.value, rel=1e-6)
+        assert np.all(reg.coef_[[3, 50, 100]] != 0)
+        # the certificate of the start w = 0 is not 0
+        res = working_set_cd(X, y, L1(alpha, weights=weights), max_iter=1, p0=1, tol=0)
+        obj0 = np.sum(y ** 2) / (2 * n)
+        assert res.history[0]["certificate"] >= obj0 - prob.value - 1e-12
+
+
+def test_alpha_max_after_fitting_unpenalised_features():
+    rng = np.random.RandomState(1)
+    X = rng.randn(40, 30)
+    y = X[:, 0] * 3 + X[:, 1] + rng.randn(40)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    weights = np.ones(30)
+    weights[0] = 0
+    alphas, coefs, _, info = sparse_path(Xc, yc, alphas=3, eps=0.5, weights=weights, tol=1e-12)
+    u = Xc[:, 0] @ yc / (Xc[:, 0] @ Xc[:, 0])
+    r = yc - u * Xc[:, 0]
+    assert info["alpha_max"] == pytest.approx(np.abs(Xc[:, 1:].T @ r).max() / 40, rel=1e-10)
+    # (the argmax feature sits exactly on the boundary at alpha_max: a rounding error may move it)
+    assert coefs[0, 0] == pytest.approx(u, rel=1e-8) and np.abs(coefs[1:, 0]).max() < 1e-12
+    assert np.any(coefs[1:, 1] != 0)
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_positive_group_lasso(sparse_input):
+    """Item 3: AttributeError on dense X, constraint ignored on CSC X."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 12)
+    y = X @ np.r_[1.0, -2.0, 0.5, 0, 0, 0, -1.0, 0, 0, 2.0, 0, 0] + 0.1 * rng.randn(50)
+    Xin = sp.csc_matrix(X) if sparse_input else X
+    reg = SparseLinearRegression(penalty="group_lasso", groups=3, alpha=0.05, positive=True,
+                                 tol=1e-10, max_iter=500).fit(Xin, y)
+    assert reg.coef_.min() >= 0 and reg.converged_
+    assert np.count_nonzero(reg.coef_) > 0
+
+
+def test_positive_with_full_preconditioner_is_rejected():
+    """Item 6: w >= 0 on the transformed coefficients is not coef_ >= 0 for a full P."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 10), rng.randn(40)
+    for P in ("whiten", np.eye(10) + 0.1, -np.ones(10)):
+        with pytest.raises(ValueError, match="positive=True needs a diagonal"):
+            Lasso(alpha=0.01, positive=True, preconditioner=P).fit(X, y)
+    reg = Lasso(alpha=0.01, positive=True, preconditioner="standardize").fit(X * np.linspace(1, 10, 10), y)
+    assert reg.coef_.min() >= 0
+
+
+def test_negative_alphas_are_rejected_without_hanging():
+    """Item 7: a negative alpha made CD diverge forever when p > n."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 30), rng.randn(20)
+    with pytest.raises(ValueError, match="alphas"):
+        sparse_path(X, y, alphas=[-0.1])
+    with pytest.raises(ValueError, match="alphas"):
+        LassoCV(alphas=(1, -1, -100)).fit(X, y)
+    with pytest.raises(ValueError, match="eps"):
+        sparse_path(X, y, eps=-1.0)
+
+
+def test_lasso_cv_grid_uses_weights_and_positive():
+    """Item 8: the grid's alpha_max must give the zero model on the weighted data."""
+    X = np.array([[3.0, -1], [2, -5], [5, -3], [1, -4]])
+    y = X @ [1.0, -2.0]
+    sw = [1, 10, 1, 10]
+    cv = LassoCV(alphas=1, cv=2, fit_intercept=False).fit(X, y, sample_weight=sw)
+    assert np.all(cv.coef_ == 0)
+    ref = sklm.LassoCV(alphas=1, cv=2, fit_intercept=False).fit(X, y, sample_weight=sw)
+    assert cv.alphas_[0] == pytest.approx(ref.alphas_[0], rel=1e-12)
+    pos = LassoCV(alphas=1, cv=2, fit_intercept=False, positive=True).fit(-X, y)
+    assert pos.alphas_[0] == pytest.approx(max((-X).T @ y) / 4, rel=1e-12)
+    assert np.all(pos.coef_ == 0)
+
+
+def test_sparse_path_rejects_unknown_keywords():
+    """Item 9."""
+    X, y = np.random.RandomState(0).randn(10, 4), np.ones(10)
+    with pytest.raises(TypeError, match="normalize"):
+        sparse_path(X, y, fit_intercept=True, normalize=True)
+    with pytest.raises(TypeError, match="penalty name"):
+        sparse_path(X, y, penalty=L1(1.0), weights=np.ones(4))
+
+
+def test_working_set_cd_validates_before_the_kernel():
+    """Item 11: a short w_init was written past its end (heap corruption); run in a
+    subprocess so that a regression crashes the child, not the test session."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\n"
+            "from sparseopt.optimize import working_set_cd\n"
+            "from sparseopt.optimize._penalties import L1\n"
+            "X = np.random.RandomState(0).randn(50, 2000)\n"
+            "try:\n"
+            "    working_set_cd(X, X[:, 0], L1(0.001), w_init=np.zeros(1), anderson=False,\n"
+            "                   p0=2000, max_iter=2)\n"
+            "except ValueError as e:\n"
+            "    print('ValueError', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "w_init has shape (1,)" in out.stdout
+
+
+@pytest.mark.parametrize("case", ["w_init_nan", "w_init_2d", "y_short", "y_nan", "X_nan",
+                                  "X_complex", "logistic_weights", "gram_shape", "gram_wrong",
+                                  "tol", "p0", "X_mean", "row_scale", "no_rows"])
+def test_working_set_cd_input_errors(case):
+    """Items 11-13: every argument checked (shape, dtype, finiteness, consistency)."""
+    from sparseopt.optimize._datafits import Logistic
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 8), rng.randn(30)
+    kw, args = {}, [X, y, L1(0.01)]
+    if case == "w_init_nan":
+        kw["w_init"] = np.full(8, np.nan)
+    elif case == "w_init_2d":
+        kw["w_init"] = np.zeros((8, 1))
+    elif case == "y_short":
+        args[1] = y[:5]
+    elif case == "y_nan":
+        args[1] = np.where(np.arange(30) == 3, np.nan, y)
+    elif case == "X_nan":
+        args[0] = np.where(X > 2, np.inf, X)
+    elif case == "X_complex":
+        args[0] = X.astype(complex)
+    elif case == "logistic_weights":  # item 12: read past a length-1 weight vector
+        args = [X, np.sign(y), L1(0.01), Logistic(np.ones(1))]
+    elif case == "gram_shape":
+        kw.update(gram=True, gram_matrix=np.zeros((7, 7)))
+    elif case == "gram_wrong":  # item 13: ran for minutes
+        kw.update(gram=True, gram_matrix=np.zeros((8, 8)))
+    elif case == "tol":
+        kw["tol"] = -1.0
+    elif case == "p0":
+        kw["p0"] = 0
+    elif case == "X_mean":
+        args[0] = sp.csc_matrix(X)
+        kw["X_mean"] = np.zeros(3)
+    elif case == "row_scale":
+        args[0] = sp.csc_matrix(X)
+        kw["row_scale"] = np.ones(29)
+    elif case == "no_rows":
+        args[:2] = [X[:0], y[:0]]
+    error = TypeError if case == "X_complex" else ValueError
+    with pytest.raises(error):
+        working_set_cd(*args, **kw)
+
+
+def test_unsorted_read_only_csc_is_never_modified():
+    """Item 15: the caller's CSC indices were sorted in place (and read-only data failed)."""
+    rng = np.random.RandomState(0)
+    dense = rng.randn(30, 12) * (rng.rand(30, 12) < 0.5)
+    X = sp.csc_matrix(dense)
+    for j in range(12):  # reverse every column's row order
+        a, b = X.indptr[j], X.indptr[j + 1]
+        X.indices[a:b] = X.indices[a:b][::-1].copy()
+        X.data[a:b] = X.data[a:b][::-1].copy()
+    X.has_sorted_indices = False
+    for arr in (X.data, X.indices, X.indptr):
+        arr.setflags(write=False)
+    indices, data = X.indices.copy(), X.data.copy()
+    y = rng.randn(30)
+    _, coefs, _, _ = sparse_path(X, y, alphas=3, tol=1e-10)
+    res = working_set_cd(X, y, L1(0.01), tol=1e-10)
+    np.testing.assert_array_equal(X.indices, indices)
+    np.testing.assert_array_equal(X.data, data)
+    ref = working_set_cd(dense, y, L1(0.01), tol=1e-10)
+    np.testing.assert_allclose(res.coef, ref.coef, atol=1e-8)
+
+
+@pytest.mark.parametrize("case", ["list", "float16", "complex", "short_y", "zero_rows",
+                                  "nan", "alphas_nan", "alphas_empty", "alphas_zero_int"])
+def test_sparse_path_validates_its_inputs(case):
+    """Item 17: sparse_path validated nothing."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 6), rng.randn(20)
+    kw = {"alphas": 3}
+    if case == "list":  # accepted, as array-likes are elsewhere
+        alphas, coefs, _, _ = sparse_path(X.tolist(), y.tolist(), alphas=3)
+        assert coefs.shape == (6, 3)
+        return
+    if case == "float16":  # computed in float64
+        _, coefs, _, _ = sparse_path(X.astype(np.float16), y, alphas=3)
+        assert coefs.dtype == np.float64
+        return
+    error = ValueError
+    if case == "complex":
+        X, error = X.astype(complex), TypeError
+    elif case == "short_y":
+        y = y[:4]
+    elif case == "zero_rows":
+        X, y = X[:0], y[:0]
+    elif case == "nan":
+        X = np.where(X > 1.5, np.nan, X)
+    elif case == "alphas_nan":
+        kw["alphas"] = [0.1, np.nan]
+    elif case == "alphas_empty":
+        kw["alphas"] = []
+    elif case == "alphas_zero_int":
+        kw["alphas"] = 0
+    with pytest.raises(error):
+        sparse_path(X, y, **kw)
+
+
+def test_scalar_sample_weight_and_empty_group():
+    """Item 17: a scalar sample_weight is a constant weight (scikit-learn); an empty group
+    raises a clear ValueError instead of an IndexError."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 6), rng.randn(30)
+    a = Lasso(alpha=0.05).fit(X, y, sample_weight=3.0)
+    b = Lasso(alpha=0.05).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-10)
+    with pytest.raises(ValueError, match="empty group"):
+        SparseLinearRegression(penalty="group_lasso", groups=[[0, 1], [], [2, 3, 4, 5]]).fit(X, y)
+
+
+def test_many_unpenalised_features_fall_back_to_the_kkt_certificate(monkeypatch):
+    """Beyond the dense budget of the free block the solvers certify with the KKT
+    violation (never with a gap whose dual point ignores the free features)."""
+    from sparseopt.optimize import BlockCoordinateDescent
+    from sparseopt.optimize.working_set_cd import _FreeFeatures
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 30)
+    y = X[:, :3] @ [1.0, -2.0, 0.5] + 0.1 * rng.randn(40)
+    weights = np.r_[np.zeros(3), np.ones(27)]
+    ref = SparseLinearRegression(alpha=0.1, weights=weights, tol=1e-12).fit(X, y)
+    assert ref.certificate_name_ == "duality gap"
+    monkeypatch.setattr(_FreeFeatures, "BUDGET", 0)
+    bcd = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                 block_size=3, max_iter=3000, tol=1e-13)
+    for solver in ("cd", bcd):
+        reg = SparseLinearRegression(alpha=0.1, weights=weights, tol=1e-9, solver=solver).fit(X, y)
+        assert reg.certificate_name_ == "KKT violation" and reg.dual_gap_ is None
+        assert reg.converged_
+        np.testing.assert_allclose(reg.coef_, ref.coef_, atol=1e-7)
+
+
+@pytest.mark.parametrize("call", [
+    "prox_list", "prox_nan", "prox_empty", "prox_w_init", "prox_complex_y", "gap_list",
+    "gap_nan_y", "gap_neg_l1", "gap_nan_l2", "enet_neg_l1", "logistic_labels",
+    "path_complex_alphas"])
+def test_public_solvers_validate_inputs(call):
+    """Fuzz findings: every public entry point of the least-squares solvers raises a clear
+    ValueError / TypeError up front (lists are accepted as arrays)."""
+    from sparseopt.optimize import enet_duality_gap, enet_working_set_cd, prox_gradient
+    from sparseopt.optimize._datafits import Logistic
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(30, 8), rng.randn(30)
+    Xnan = np.where(X > 2, np.nan, X)
+    cases = {
+        "prox_list": lambda: prox_gradient(X.tolist(), y, L1(0.1)),
+        "prox_nan": lambda: prox_gradient(Xnan, y, L1(0.1)),
+        "prox_empty": lambda: prox_gradient(X[:0], y[:0], L1(0.1)),
+        "prox_w_init": lambda: prox_gradient(X, y, L1(0.1), w_init=np.zeros(7)),
+        "prox_complex_y": lambda: prox_gradient(X, y.astype(complex), L1(0.1)),
+        "gap_list": lambda: enet_duality_gap(X.tolist(), y, np.zeros(8), 0.1),
+        "gap_nan_y": lambda: enet_duality_gap(X, np.r_[np.nan, y[1:]], np.zeros(8), 0.1),
+        "gap_neg_l1": lambda: enet_duality_gap(X, y, np.zeros(8), -1.0),
+        "gap_nan_l2": lambda: enet_duality_gap(X, y, np.zeros(8), 0.1, np.nan),
+        "enet_neg_l1": lambda: enet_working_set_cd(X, y, -1.0, 2.0),
+        "logistic_labels": lambda: working_set_cd(X, y, L1(0.01), Logistic()),
+        "path_complex_alphas": lambda: sparse_path(X, y, alphas=np.array([0.1 + 1j])),
+    }
+    if call == "prox_list":
+        assert prox_gradient(X.tolist(), y, L1(0.1)).coef.shape == (8,)
+        return
+    if call == "gap_list":
+        assert np.isfinite(enet_duality_gap(X.tolist(), y, np.zeros(8), 0.1)[0])
+        return
+    with pytest.raises((ValueError, TypeError)) as info:
+        cases[call]()
+    assert not isinstance(info.value, np.linalg.LinAlgError)
+
+
+def test_extreme_scale_estimators():
+    """Fuzz findings: Lasso / MCP on X * 1e200 are equivariant; SCAD (not equivariant in X)
+    says why it cannot fit; LassoCV on y * 1e200 selects the same alpha (times 1e200)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    y = X @ rng.standard_normal(8) + rng.standard_normal(60)
+    ref = MCPRegression(alpha=0.1, tol=1e-10).fit(X, y)
+    # gamma scales as 1 / c^2: c = 2^300 keeps 3 * 2^-600 representable
+    c = 2.0 ** 300
+    big = MCPRegression(alpha=0.1 * c, gamma=3.0 / c / c, tol=1e-10).fit(X * c, y)
+    np.testing.assert_allclose(big.coef_ * c, ref.coef_, atol=1e-8)
+    with pytest.raises(ValueError, match="standardise X"):
+        SCADRegression(alpha=0.1).fit(X * 1e200, y)
+    a = LassoCV(cv=3, alphas=10).fit(X, y)
+    b = LassoCV(cv=3, alphas=10).fit(X, y * 1e200)
+    assert b.alpha_ / 1e200 == pytest.approx(a.alpha_, rel=1e-10)
+    np.testing.assert_allclose(b.coef_ / 1e200, a.coef_, atol=1e-10)

@@ -119,3 +119,11 @@ def test_warn_not_converged_states_certificate():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         validate_params(_Toy())
+
+
+def test_scalar_sample_weight_accepted_as_a_constant():
+    """A 0-d array (what ``to_numpy`` makes of a scalar) is a constant weight, as a Python
+    scalar and as in scikit-learn."""
+    X = np.zeros((4, 2))
+    for sw in (2.0, np.asarray(2.0)):
+        np.testing.assert_array_equal(check_sample_weight(sw, X), np.ones(4))

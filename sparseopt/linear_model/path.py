@@ -17,7 +17,8 @@ from sklearn.model_selection import check_cv
 
 from ..optimize._datafits import Quadratic
 from ..optimize._penalties import LHalf, LTwoThirds, L0, SEF
-from ..optimize.working_set_cd import column_sq_norms, working_set_cd
+from ..optimize.working_set_cd import (_as_float_vector, check_design, column_sq_norms,
+                                       working_set_cd)
 from ..utils._array_api import to_numpy
 from ..utils.validation import (
     Interval,
@@ -104,6 +105,8 @@ _PATH_PENALTY_PARAMS = ("gamma", "l1_ratio", "log_eps", "k", "nonconvex", "group
 def _check_alphas(alphas, owner):
     """A 1-d, non-empty, finite, non-negative grid (a negative alpha makes CD diverge)."""
     try:
+        if np.asarray(alphas).dtype.kind not in "fiub":
+            raise TypeError
         arr = np.asarray(alphas, dtype=float).ravel()
     except (TypeError, ValueError):
         raise ValueError(f"{owner}: alphas must be an int or an array of floats, got "
@@ -117,41 +120,12 @@ def _check_alphas(alphas, owner):
 def _check_path_data(X, y, X_mean, row_scale):
     """Validate ``sparse_path``'s data: 2-d real finite X (CSC for sparse, float64 for other
     dtypes than float32/64), finite y of length n_samples, the centring vectors."""
-    if sp.issparse(X):
-        if X.dtype.kind not in "fiub":
-            raise TypeError(f"sparse_path: X must be real, got dtype {X.dtype}.")
-        X = sp.csc_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64)
-                          else np.float64)
-        if not np.all(np.isfinite(X.data)):
-            raise ValueError("sparse_path: X contains NaN or inf.")
-    else:
-        X = np.asarray(X)
-        if X.dtype.kind not in "fiub":
-            raise TypeError(f"sparse_path: X must be a real float array, got dtype {X.dtype}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"sparse_path: X must be 2-d, got shape {X.shape}.")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("sparse_path: X contains NaN or inf.")
+    X = check_design(X, "sparse_path")
     n, p = X.shape
-    if n < 1 or p < 1:
-        raise ValueError(f"sparse_path: X has shape {X.shape}; at least one sample and one "
-                         "feature are needed.")
-    y = np.asarray(y)
-    if y.dtype.kind not in "fiub":
-        raise TypeError(f"sparse_path: y must be real, got dtype {y.dtype}.")
-    y = y.astype(X.dtype)
-    if y.shape != (n,):
-        raise ValueError(f"sparse_path: y has shape {y.shape}, expected ({n},).")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("sparse_path: y contains NaN or inf.")
+    y = _as_float_vector(y, "y", n, X.dtype, owner="sparse_path")
     for name, vec, size in (("X_mean", X_mean, p), ("row_scale", row_scale, n)):
         if vec is not None:
-            vec = np.asarray(vec, dtype=float)
-            if vec.shape != (size,) or not np.all(np.isfinite(vec)):
-                raise ValueError(f"sparse_path: {name} must be a finite vector of shape "
-                                 f"({size},), got shape {vec.shape}.")
+            _as_float_vector(vec, name, size, np.float64, owner="sparse_path")
     return X, y
 
 
@@ -275,9 +249,11 @@ def _with_alpha(template, alpha):
     return template.with_alpha(alpha)
 
 
-def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs):
+def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs,
+              y_scale=1.0):
     """Path on the training fold, held-out MSE at every alpha (weighted by the test
-    fold's ``sample_weight``, as scikit-learn's ``LassoCV``)."""
+    fold's ``sample_weight``, as scikit-learn's ``LassoCV``), in units of ``y_scale^2``
+    (a power of two: the errors of a huge ``y`` are compared without overflow)."""
     X_tr, y_tr = X[train], y[train]
     sw = None if sample_weight is None else sample_weight[train] * (train.size / sample_weight[train].sum())
     X_s, y_s, X_off, y_off, row_scale = preprocess_data(X_tr, y_tr, fit_intercept=fit_intercept,
@@ -290,7 +266,7 @@ def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwar
     sw_test = None if sample_weight is None else sample_weight[test]
     if sw_test is not None and sw_test.sum() <= 0:
         sw_test = None  # a test fold of zero-weight rows: fall back to the plain mean
-    return np.average((pred - y[test][:, None]) ** 2, axis=0, weights=sw_test)
+    return np.average(((pred - y[test][:, None]) / y_scale) ** 2, axis=0, weights=sw_test)
 
 
 class _CVMixin:
@@ -313,12 +289,16 @@ class _CVMixin:
             template_alphas = _check_alphas(self.alphas, type(self).__name__)
         cv = check_cv(self.cv)
         folds = list(cv.split(X, y))
+        y_max = float(np.max(np.abs(y), initial=0.0))
+        y_scale = 2.0 ** int(np.round(np.log2(y_max))) if y_max > 0 else 1.0
         mse = Parallel(n_jobs=self.n_jobs)(
             delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, template_alphas,
-                               path_kwargs) for train, test in folds)
-        self.mse_path_ = np.column_stack(mse)
+                               path_kwargs, y_scale) for train, test in folds)
+        mse = np.column_stack(mse)
+        with np.errstate(over="ignore"):  # not representable beyond |y| ~ 1e154: inf
+            self.mse_path_ = mse * y_scale * y_scale
         self.alphas_ = template_alphas
-        best = int(np.argmin(self.mse_path_.mean(axis=1)))
+        best = int(np.argmin(mse.mean(axis=1)))  # on the scaled errors: no overflow
         self.alpha_ = float(template_alphas[best])
         final = make_final(self.alpha_).fit(X, y, sample_weight=sw)
         self.coef_ = final.coef_
@@ -364,7 +344,11 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
     ----------
     alpha_ : float
     alphas_ : ndarray of shape (n_alphas,)
+        From ``alpha_max`` of the full (weighted, centred) data: ``max_j |x_j^T y| / n``
+        (``max_j x_j^T y / n`` with ``positive``), as scikit-learn's ``LassoCV``.
     mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Held-out mean squared error, weighted by the test fold's ``sample_weight``
+        (the training folds' weights are rescaled to sum to their size).
     coef_, intercept_, n_iter_, dual_gap_
     estimator_ : Lasso
         The refit on all the data.

@@ -39,7 +39,7 @@ from ._datafits import Quadratic
 from ._logistic_gap import make_logistic_gap
 from ._penalties import L1
 from ._result import SolverResult
-from .working_set_cd import duality_gap
+from .working_set_cd import _FreeFeatures, duality_gap
 
 __all__ = ["bcd_linear_model"]
 
@@ -235,14 +235,20 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             R = R - v * (v @ R) / (v @ v)
         # X_c^T R = X^T R - X_mean (v^T R), and v^T R = 0 after the projection
         XtR = np.asarray(X.T @ R, dtype=np.float64).ravel()
-        gap, primal, _, _ = duality_gap(y64, w, penalty, R, XtR, n, positive)
-        converged = n * gap <= tol * float(y64 @ y64)
+        if _FreeFeatures.affordable(n, int(np.sum(lam == 0)) + extra):
+            dual = _free_dual_point(X, R, XtR, w, lam, l2, positive, v if extra else None)
+            gap, primal, _, _ = duality_gap(y64, w, penalty, R, XtR, n, positive, *dual)
+            converged = n * gap <= tol * float(y64 @ y64)
+            certificate, name, value = gap, "duality gap", primal
+        else:  # too many unpenalised features to refit densely: the KKT violation
+            kkt = penalty.subdiff_distance(w, -XtR / n, np.ones(p), positive)
+            certificate, name = float(np.max(kkt)), "KKT violation"
+            converged = certificate <= tol
+            value = float(R @ R) / (2 * n) + penalty.value(w)
         if np.any(lam == 0):
-            # the rescaled dual point of duality_gap says nothing about unpenalised
-            # features (lam_j = 0, e.g. alpha = 0 or l1_ratio = 0): require BCD's own
-            # fixed-point residual on top of the gap
+            # with unpenalised features (lam_j = 0, e.g. alpha = 0 or l1_ratio = 0) also
+            # require BCD's own fixed-point residual on top of the certificate
             converged = converged and bool(result.converged)
-        certificate, name, value = gap, "duality gap", primal
     else:
         # the KKT violation working_set_cd reports for the logistic datafit
         Xw = np.asarray(X @ w, dtype=np.float64).ravel()
@@ -270,3 +276,30 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
                         certificate=float(certificate), certificate_name=name, tol=tol,
                         objective=float(value), active_set_iter=result.active_set_iter,
                         bcd=result)
+
+
+def _free_dual_point(X, R, XtR, w, lam, l2, positive, v=None):
+    """A dual candidate ``(R', X^T R', w')`` with the unpenalised features (``lam_j = 0``)
+    and the centring column ``v`` refitted, so that the dual point satisfies their
+    constraints (see ``working_set_cd._FreeFeatures``); ``(None, None, None)`` when there
+    are none (``duality_gap`` then uses ``R``)."""
+    free = np.flatnonzero(lam == 0)
+    if free.size == 0 or free.size == lam.size:
+        return None, None, None
+    XU = X[:, free]
+    XU = XU.toarray() if sp.issparse(XU) else np.asarray(XU)
+    extra = 0 if v is None else 1
+    if extra:  # the centring coefficient: free, no ridge, no sign constraint
+        XU = np.column_stack([XU, v])
+    ridge = np.r_[np.full(free.size, l2), np.zeros(extra)]
+    lower = np.r_[np.zeros(free.size), np.full(extra, -np.inf)] if positive else None
+
+    def rmatvec(r, cols=None):
+        out = np.asarray(X.T @ r, dtype=np.float64).ravel()
+        return out if cols is None else out[cols]
+
+    ff = _FreeFeatures(XU, rmatvec, X.shape[1], ridge, lower)
+    R_d, XtR_d, wU = ff.refit(R, XtR, np.r_[w[free], np.zeros(extra)])
+    w_d = w.copy()
+    w_d[free] = wU[:free.size]
+    return R_d, XtR_d, w_d

@@ -62,6 +62,34 @@ class _Penalty:
         new.alpha = float(alpha)
         return new
 
+    # data scaling (least squares): with X = s_X X', y = s_y y' and w = (s_y / s_X) v, the
+    # objective is s_y^2 times the one of v with p'(v) = p((s_y / s_X) v) / s_y^2, which for
+    # these penalties is the same penalty with alpha / (s_X^a s_y^b) (``scale_exponents``
+    # (a, b)) and its shape parameter times s_X^c s_y^d (``shape_scaling`` (name, c, d));
+    # None: not of that form (SCAD's is only when s_X = 1: ``x_scale_free = False``)
+    scale_exponents = None
+    shape_scaling = None
+    shape_inf_ok = False
+    x_scale_free = True
+
+    def rescaled(self, x_scale, y_scale):
+        """The penalty ``p'`` of the rescaled problem (see above), or None."""
+        if self.scale_exponents is None or (not self.x_scale_free and x_scale != 1):
+            return None
+        a, b = self.scale_exponents
+        sx, sy = np.float64(x_scale), np.float64(y_scale)
+        with np.errstate(over="ignore", under="ignore"):
+            new = self.with_alpha(self.alpha / sx ** a / sy ** b)
+            if self.shape_scaling is not None:
+                name, c, d = self.shape_scaling
+                value = np.asarray(getattr(self, name), dtype=float) * sx ** c / sy ** d
+                # MCP's gamma may overflow to inf: the L1 limit, exact to double precision
+                ok = (value > 0) & (np.isfinite(value) | (self.shape_inf_ok & (value > 1)))
+                if not np.all(ok):
+                    return None
+                setattr(new, name, value if value.ndim else float(value))
+        return new if np.isfinite(new.alpha) and (new.alpha > 0) == (self.alpha > 0) else None
+
     def _w(self, n):
         return _as_weights(self.weights, n)
 
@@ -142,6 +170,7 @@ class L1(_Penalty):
     is_convex = True
     has_gap = True
     l2 = 0.0
+    scale_exponents = (1, 1)
 
     def value(self, w):
         return self.alpha * float(self._w(w.shape[0]) @ np.abs(w)) + 0.5 * self.l2 * float(w @ w)
@@ -208,6 +237,16 @@ class ElasticNetPenalty(L1):
         return super().alpha_max(neg_grad0, positive) / self.l1_ratio if self.l1_ratio > 0 \
             else np.inf
 
+    def rescaled(self, x_scale, y_scale):
+        """l1 / (s_X s_y) and l2 / s_X^2 (see ``_Penalty.rescaled``)."""
+        l1 = self.alpha * self.l1_ratio / x_scale / y_scale
+        l2 = self.alpha * (1.0 - self.l1_ratio) / x_scale / x_scale
+        if not (np.isfinite(l1) and np.isfinite(l2)) or l1 + l2 <= 0:
+            return None
+        new = self.with_alpha(l1 + l2)
+        new.l1_ratio = l1 / (l1 + l2)
+        return new
+
 
 class MCP(_Penalty):
     """Minimax concave penalty (Zhang 2010), ``gamma > 0`` (3 by default)."""
@@ -215,6 +254,9 @@ class MCP(_Penalty):
     name = "mcp"
     kind = _cd_fast.PENALTY_MCP
     params = ("gamma",)
+    scale_exponents = (1, 1)
+    shape_scaling = ("gamma", 2, 0)
+    shape_inf_ok = True
 
     def __init__(self, alpha, gamma=3.0, weights=None):
         super().__init__(alpha, weights)
@@ -253,6 +295,8 @@ class SCAD(_Penalty):
     name = "scad"
     kind = _cd_fast.PENALTY_SCAD
     params = ("gamma",)
+    scale_exponents = (1, 1)
+    x_scale_free = False  # lam^2 g(|t| / lam): only y can be rescaled
 
     def __init__(self, alpha, gamma=3.7, weights=None):
         super().__init__(alpha, weights)
@@ -271,6 +315,8 @@ class LogSum(_Penalty):
     name = "log_sum"
     kind = _cd_fast.PENALTY_LOG_SUM
     params = ("eps",)
+    scale_exponents = (0, 2)
+    shape_scaling = ("eps", 1, 1)
 
     def __init__(self, alpha, eps=1.0, weights=None):
         super().__init__(alpha, weights)
@@ -291,6 +337,7 @@ class LHalf(_FixedPointKKT, _Penalty):
 
     name = "l_half"
     kind = _cd_fast.PENALTY_L_HALF
+    scale_exponents = (0.5, 1.5)
 
 
 class LTwoThirds(_FixedPointKKT, _Penalty):
@@ -298,6 +345,7 @@ class LTwoThirds(_FixedPointKKT, _Penalty):
 
     name = "l_two_thirds"
     kind = _cd_fast.PENALTY_L_TWO_THIRDS
+    scale_exponents = (2 / 3, 4 / 3)
 
 
 class L0(_FixedPointKKT, _Penalty):
@@ -305,6 +353,7 @@ class L0(_FixedPointKKT, _Penalty):
 
     name = "l0"
     kind = _cd_fast.PENALTY_L0
+    scale_exponents = (0, 2)
 
 
 # ------------------------------------------------------------------ groups
@@ -339,6 +388,7 @@ class GroupLasso(_Penalty):
     has_gap = True
     grouped = True
     l2 = 0.0
+    scale_exponents = (1, 1)
     params = ("groups", "group_weights")
 
     def __init__(self, alpha, groups=None, group_weights=None, n_features=None):
@@ -534,6 +584,7 @@ class SEF(_Penalty):
     name = "sef"
     separable = False
     params = ("k", "nonconvex")
+    scale_exponents = (2, 0)  # homogeneous of degree 2 in w
 
     def __init__(self, alpha, k=1, nonconvex=False):
         self.alpha = float(alpha)

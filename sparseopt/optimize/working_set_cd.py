@@ -379,9 +379,11 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
     >>> round(gap, 12)
     0.0
     """
-    n = X.shape[0]
-    w = np.asarray(w, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    X = check_design(X, "enet_duality_gap")
+    n, p = X.shape
+    y = _as_float_vector(y, "y", n, np.float64, "enet_duality_gap")
+    w = _as_float_vector(w, "w", p, np.float64, "enet_duality_gap")
+    _check_enet_strengths(l1, l2, "enet_duality_gap")
     if R is None:
         R = y - np.asarray(X @ w).ravel()
     if XtR is None:
@@ -394,6 +396,13 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
         return gap, primal, primal - gap
     gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n, positive)
     return gap, primal, dual
+
+
+def _check_enet_strengths(l1, l2, owner):
+    for name, value in (("l1", l1), ("l2", l2)):
+        if not (isinstance(value, (int, float, np.integer, np.floating))
+                and not isinstance(value, bool) and np.isfinite(value) and value >= 0):
+            raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}.")
 
 
 def _least_squares_suboptimality(X, R, positive=False):
@@ -428,8 +437,22 @@ def _sparse_col_sq(X, row_weights=None):
     return np.bincount(cols, weights=vals, minlength=X.shape[1])
 
 
+def _max_abs(a):
+    """``max |a|`` without a temporary copy of ``a`` (0 for an empty array)."""
+    return float(max(a.max(), -a.min())) if a.size else 0.0
+
+
 def column_sq_norms(X, X_mean=None, row_scale=None):
-    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design."""
+    """``||x_j||^2`` of the (implicitly centred, for CSC with ``X_mean``) design.
+
+    Beyond ``2^SCALE_EXPONENT`` the squares are formed on ``X`` divided by a power of two
+    and scaled back: a norm that is not representable is ``inf``, never NaN."""
+    x_max = _max_abs(X.data if sp.issparse(X) else X)
+    if x_max > 2.0 ** SCALE_EXPONENT or 0 < x_max < 2.0 ** -SCALE_EXPONENT:
+        scale = 2.0 ** int(np.round(np.log2(x_max)))
+        with np.errstate(over="ignore"):
+            return column_sq_norms(X * (1.0 / scale), None if X_mean is None
+                                   else np.asarray(X_mean) / scale, row_scale) * scale * scale
     if not sp.issparse(X):
         return np.einsum("ij,ij->j", X, X)
     sq = _sparse_col_sq(X)
@@ -458,25 +481,46 @@ def _centred_operator(X, X_mean, row_scale):
 
 
 # ----------------------------------------------------------------------- the solver
-def _as_float_vector(a, name, size, dtype):
+def _as_float_vector(a, name, size, dtype, owner="working_set_cd"):
     """A finite 1-d copy of ``a`` of length ``size`` in ``dtype`` (ValueError otherwise)."""
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"working_set_cd: {name} is not an array ({exc}).") from None
-    if arr.dtype.kind == "c" or arr.dtype == object or not (
-            arr.dtype.kind in "fiub"):
-        raise TypeError(f"working_set_cd: {name} must be real numeric, got dtype {arr.dtype}.")
+        raise ValueError(f"{owner}: {name} is not an array ({exc}).") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: {name} must be real numeric, got dtype {arr.dtype}.")
     if arr.ndim != 1 or arr.shape[0] != size:
-        raise ValueError(f"working_set_cd: {name} has shape {arr.shape}, expected ({size},).")
+        raise ValueError(f"{owner}: {name} has shape {arr.shape}, expected ({size},).")
     arr = np.array(arr, dtype=dtype, copy=True)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"working_set_cd: {name} contains NaN or inf.")
+        raise ValueError(f"{owner}: {name} contains NaN or inf.")
     return arr
 
 
+def check_design(X, owner, check_finite=True):
+    """A 2-d real design with at least one sample and one feature: CSC (no copy when it
+    already is) or ndarray, float32/float64 kept and other real dtypes cast to float64,
+    finite (``TypeError`` for complex or non-numeric dtypes, ``ValueError`` otherwise)."""
+    if not sp.issparse(X) and not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"{owner}: X must be real, got dtype {X.dtype}.")
+    if X.ndim != 2:
+        raise ValueError(f"{owner}: X must be 2-d, got shape {X.shape}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if sp.issparse(X):
+        X = sp.csc_matrix(X)  # no copy if X is already CSC (never modified below)
+    if check_finite and not np.all(np.isfinite(X.data if sp.issparse(X) else X)):
+        raise ValueError(f"{owner}: X contains NaN or inf.")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"{owner}: X has shape {X.shape}; at least one sample and one "
+                         "feature are needed.")
+    return X
+
+
 def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix,
-                         cache, **params):
+                         cache, owner="working_set_cd", **params):
     """Validate everything before a compiled kernel touches memory (never modifies inputs).
 
     X: 2-d dense or sparse, float32/float64 (other real dtypes become float64), finite,
@@ -494,53 +538,33 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
                 and value >= 1
         if not ok:
             need = "a finite number >= 0" if name == "tol" else "an int >= 1"
-            raise ValueError(f"working_set_cd: {name} must be {need}, got {value!r}.")
+            raise ValueError(f"{owner}: {name} must be {need}, got {value!r}.")
     if not (gram == "auto" or gram is True or gram is False):
-        raise ValueError(f"working_set_cd: gram must be 'auto', True or False, got {gram!r}.")
+        raise ValueError(f"{owner}: gram must be 'auto', True or False, got {gram!r}.")
     checked = cache is not None and cache.get("checked_X") is X
-    if isinstance(X, spla.LinearOperator):
-        pass  # prox_gradient input (internal)
-    elif sp.issparse(X):
-        if X.ndim != 2:
-            raise ValueError(f"working_set_cd: X must be 2-d, got shape {X.shape}.")
-        if X.dtype.kind == "c" or X.dtype.kind not in "fiub":
-            raise TypeError(f"working_set_cd: X must be real, got dtype {X.dtype}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        X = sp.csc_matrix(X)  # no copy if X is already CSC (never modified below)
-        if not checked and not np.all(np.isfinite(X.data)):
-            raise ValueError("working_set_cd: X contains NaN or inf.")
-    else:
-        if not isinstance(X, np.ndarray):
-            X = np.asarray(X)
-        if X.dtype.kind == "c" or X.dtype.kind not in "fiub":
-            raise TypeError(f"working_set_cd: X must be a real float array, got dtype {X.dtype}.")
-        if X.ndim != 2:
-            raise ValueError(f"working_set_cd: X must be 2-d, got shape {X.shape}.")
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        if not checked and not np.all(np.isfinite(X)):
-            raise ValueError("working_set_cd: X contains NaN or inf.")
+    if not isinstance(X, spla.LinearOperator):  # (a LinearOperator: prox_gradient, internal)
+        X = check_design(X, owner, check_finite=not checked)
+    if not hasattr(penalty, "value"):
+        raise TypeError(f"{owner}: penalty must be a penalty object, got {penalty!r}.")
     n, p = X.shape
-    if n < 1 or p < 1:
-        raise ValueError(f"working_set_cd: X has shape {X.shape}; at least one sample and one "
-                         "feature are needed.")
     if cache is not None:
         cache["checked_X"] = X
     dtype = X.dtype
-    y = _as_float_vector(y, "y", n, dtype)
-    w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype)
-    X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype)
-    row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype)
+    y = _as_float_vector(y, "y", n, dtype, owner)
+    w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype, owner)
+    X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype, owner)
+    row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype, owner)
     alpha = getattr(penalty, "alpha", 0.0)
     if not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"working_set_cd: the penalty's alpha must be finite and >= 0, got "
+        raise ValueError(f"{owner}: the penalty's alpha must be finite and >= 0, got "
                          f"{alpha}.")
     sw = getattr(datafit, "sample_weight", None)
     if sw is not None:
-        sw = _as_float_vector(sw, "the datafit's sample_weight", n, np.float64)
+        sw = _as_float_vector(sw, "the datafit's sample_weight", n, np.float64, owner)
         if np.any(sw < 0):
-            raise ValueError("working_set_cd: the datafit's sample_weight must be >= 0.")
+            raise ValueError(f"{owner}: the datafit's sample_weight must be >= 0.")
+    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
+        raise ValueError(f"{owner}: the logistic datafit needs y in {{-1, 1}}.")
     if gram_matrix is not None:
         G = np.asarray(gram_matrix)
         if G.shape != (p, p) or G.dtype.kind not in "fiu":
@@ -548,7 +572,8 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
                              f"(X^T X), got shape {G.shape} and dtype {G.dtype}.")
         if not np.all(np.isfinite(G)):
             raise ValueError("working_set_cd: gram_matrix contains NaN or inf.")
-        if not sp.issparse(X) and not isinstance(X, spla.LinearOperator):
+        if not sp.issparse(X) and not isinstance(X, spla.LinearOperator) and not (
+                cache is not None and cache.get("checked_gram") is gram_matrix):
             # a matrix that is not X^T X makes CD diverge silently: compare on a probe
             probe = np.random.default_rng(0).standard_normal(p)
             ref = X.T @ (X @ probe.astype(dtype))
@@ -556,7 +581,80 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
             tol_g = 1e-3 if dtype == np.float32 else 1e-8
             if np.linalg.norm(G @ probe - ref) > tol_g * scale:
                 raise ValueError("working_set_cd: gram_matrix is not X^T X for this X.")
+            if cache is not None:  # a path passes the same matrix at every alpha
+                cache["checked_gram"] = gram_matrix
     return X, y, w_init, X_mean, row_scale, gram_matrix
+
+
+# |X| and |y| beyond 2^+-SCALE_EXPONENT: squared norms (||y||^2, X^T X, the gap) would
+# overflow or underflow, so the scale-equivariant problems are solved on rescaled data
+SCALE_EXPONENT = 200
+
+
+def _extreme_scales(X, y, penalty, quadratic, cache=None):
+    """``(s_X, s_y, penalty')`` (powers of 2, exact; 1 for what is not extreme) when X or y
+    is extremely scaled and the penalty has a rescaling rule (``penalty.rescaled``), with
+    the least-squares datafit; else None."""
+    if not quadratic or isinstance(X, spla.LinearOperator):
+        return None
+    if cache is not None and cache.get("x_max_of") is X:
+        x_max = cache["x_max"]  # a path: X is scanned once
+    else:
+        x_max = _max_abs(X.data if sp.issparse(X) else X)
+        if cache is not None:
+            cache.update(x_max_of=X, x_max=x_max)
+    scales = []
+    for m in (x_max, _max_abs(y)):
+        e = int(np.round(np.log2(m))) if m > 0 else 0
+        scales.append(2.0 ** e if abs(e) > SCALE_EXPONENT else 1.0)
+    if scales == [1.0, 1.0]:
+        return None
+    pen = penalty.rescaled(*scales) if hasattr(penalty, "rescaled") else None
+    if pen is None and scales[0] != 1.0 and x_max > 1:
+        # X^T X overflows and this problem cannot be mapped to unit scale
+        raise ValueError(f"working_set_cd: |X| reaches {scales[0]:.1e}, beyond what the "
+                         f"squared norms of the {getattr(penalty, 'name', 'given')} penalty's "
+                         "problem allow in floating point, and this penalty's solution is not "
+                         "equivariant to scaling X; standardise X first.")
+    return None if pen is None else (scales[0], scales[1], pen)
+
+
+def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean=None, gram_matrix=None,
+                    solver=None, **kwargs):
+    """Solve on ``X / s_X``, ``y / s_y`` and map back (``w = (s_y / s_X) v``).
+
+    With ``X = s_X X'`` and ``y = s_y y'`` the objective is ``s_y^2`` times the one of
+    ``v = (s_X / s_y) w`` on ``(X', y')`` with the rescaled penalty (for the elastic net
+    ``l1' = l1 / (s_X s_y)``, ``l2' = l2 / s_X^2``): the coefficients scale back exactly,
+    the gap and the objective by ``s_y^2``, a KKT violation by ``s_X s_y``.
+    """
+    sx, sy, pen = scales
+    Xs = sp.csc_matrix(X * (1.0 / sx)) if sp.issparse(X) else X / X.dtype.type(sx)
+    ys = y / y.dtype.type(sy)
+    if X_mean is not None:
+        kwargs["X_mean"] = X_mean / sx
+    if gram_matrix is not None:
+        kwargs["gram_matrix"] = np.asarray(gram_matrix) / sx / sx
+    res = (working_set_cd if solver is None else solver)(
+        Xs, ys, pen, datafit, w_init=None if w_init is None else w_init * (sx / sy), **kwargs)
+    coef = (res.coef * (sy / sx)).astype(X.dtype)
+    res.coef = res.x = coef
+    # the certificate and objective in the caller's units (inf when not representable;
+    # an exact 0 stays 0)
+    with np.errstate(over="ignore", under="ignore"):
+        sy2 = np.float64(sy) * np.float64(sy)
+        cert_scale = sy2 if res.certificate_name == "duality gap" else np.float64(sx) * sy
+
+    def back(value, scale):
+        with np.errstate(over="ignore", under="ignore"):
+            return float(value * scale) if value != 0 else float(value)
+
+    res.certificate = back(res.certificate, cert_scale)
+    res.objective = back(res.objective, sy2)
+    for entry in res.history:
+        entry["certificate"] = back(entry["certificate"], cert_scale)
+        entry["objective"] = back(entry["objective"], sy2)
+    return res
 
 
 def _spectral_sq(X):
@@ -626,6 +724,18 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         norms, centring terms of a sparse design) is computed once.
     verbose : int
 
+    Every argument is validated before a compiled kernel runs (shapes, dtypes,
+    finiteness; a ``gram_matrix`` is compared with ``X^T X`` on a random probe;
+    the datafit's sample weights against ``n_samples``): a ``ValueError`` or
+    ``TypeError`` names the argument. A CSC ``X`` with unsorted indices is
+    sorted in a copy. Least squares with L1, elastic net or group lasso on data
+    whose magnitude is beyond ``2^200`` (or below ``2^-200``) is solved on data
+    rescaled by powers of two and mapped back, so that the answer is
+    scale-equivariant instead of overflowing in the squared norms (every
+    penalty with a rescaling rule, ``penalty.rescaled``). ``certificate`` and
+    ``objective`` are then in the caller's units: beyond ``|y| ~ 1e154`` they
+    are not representable and read ``inf`` (``coef`` stays exact).
+
     Returns
     -------
     SolverResult
@@ -654,6 +764,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
     dtype = X.dtype
     n, p = X.shape
+    scales = _extreme_scales(X, y, penalty, quadratic, cache)
+    if scales is not None:
+        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
+                               row_scale=row_scale, positive=positive, max_iter=max_iter,
+                               max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
+                               screening=screening, anderson=anderson,
+                               dual_extrapolation=dual_extrapolation, gram=gram,
+                               gram_matrix=gram_matrix, cache=cache, verbose=verbose)
     if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
         if sp.issparse(X) and X_mean is not None and quadratic and np.any(X_mean):
             X = _centred_operator(X, X_mean, row_scale)
@@ -686,8 +804,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                   kernel[3], kernel[4])
     l2 = float(getattr(penalty, "l2", 0.0))
     lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
-    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT
-    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0)
+    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT;
+    # so too when the unpenalised block is too large to refit before every gap
+    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0) \
+        and _FreeFeatures.affordable(n, _n_free_features(penalty, p))
     y_norm2 = float(y @ y)
     threshold = tol * y_norm2 if use_gap else tol
     # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
@@ -718,7 +838,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                                for g in units]).astype(np.int32)
 
     # the dual point must vanish on the unpenalised features: refit them before a gap
-    free = _FreeFeatures(design, unit_features(np.flatnonzero(unpenalised)), l2, positive) \
+    free = _FreeFeatures.from_design(design, unit_features(np.flatnonzero(unpenalised)), l2,
+                                     positive) \
         if use_gap and np.any(unpenalised) else None
 
     def run_epochs(ws_units, ws_feats, n_ep):
@@ -855,7 +976,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                     iterates.append(w[ws_feats].astype(np.float64))
                     states.append(design.get_state())
                     if len(iterates) == ANDERSON_K:
-                        _anderson_step(w, ws_feats, iterates, states, design, objective)
+                        _anderson_step(w, ws_feats, iterates, states, design, objective,
+                                       positive)
                         iterates, states = [], []
             # inner certificate on the working set
             ng_ws = design.neg_grad(ws_feats).astype(np.float64)
@@ -975,6 +1097,16 @@ def _unbounded_ray(design, w, penalty):
     return bool(np.all(margins >= 0) and np.any(margins > 0))
 
 
+def _n_free_features(penalty, n_features):
+    """How many features have weight 0 (in a group of weight 0)."""
+    if penalty.grouped:
+        if not hasattr(penalty, "group_ptr"):
+            penalty.bind(n_features)
+        return int(np.diff(penalty.group_ptr)[penalty.gw == 0].sum())
+    _, lam, _, _ = penalty.kernel_arrays(n_features, np.dtype(np.float64))
+    return int(np.sum(lam == 0))
+
+
 class _FreeFeatures:
     """The unpenalised features (weight 0) of a least-squares problem with a duality gap.
 
@@ -982,50 +1114,88 @@ class _FreeFeatures:
     ``positive``), which rescaling the residual cannot enforce. Before a gap,
     :meth:`dual_point` refits them exactly given the penalised part: ``w'`` equals
     ``w`` but for the free block, which minimises the objective with the rest
-    fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); sqrt(l2) I]``,
-    bounded with ``positive``), so that ``y - X w'`` satisfies the constraint and
-    ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``.
+    fixed (a k-variable least-squares problem on ``[X_U / sqrt(n); diag(sqrt(ridge))]``,
+    bounded below by ``lower`` when given), so that ``y - X w'`` satisfies the
+    constraint and ``P(w) - D(theta(w'))`` bounds ``P(w) - P*``. The free block is
+    held dense: beyond :attr:`BUDGET` entries (``k (n + k)``) the solvers certify
+    with the KKT violation instead.
+
+    ``XU``: the free columns, dense (n, k); ``rmatvec(r, cols=None)``: ``X^T r`` (on
+    ``cols``); ``ridge``: the ridge weight of each free column; ``lower``: their lower
+    bounds (None: unconstrained).
     """
 
-    def __init__(self, design, feats, l2, positive):
-        n = design.n_samples
-        self.feats, self.n, self.l2, self.positive, self.design = feats, n, l2, positive, design
-        XU = design.X[:, feats]
-        if design.kind == "sparse":  # the centred columns, densified (k columns only)
-            XU = XU.toarray() - np.outer(design.v, design.X_mean[feats])
+    BUDGET = 20_000_000
+
+    @classmethod
+    def affordable(cls, n_samples, n_free):
+        return n_free * (n_samples + n_free) <= cls.BUDGET
+
+    def __init__(self, XU, rmatvec, n_features, ridge, lower=None):
         self.XU = np.asarray(XU, dtype=np.float64)
-        k = feats.size
-        self.M = np.vstack([self.XU / np.sqrt(n), np.sqrt(l2) * np.eye(k)])
+        n, k = self.XU.shape
+        self.n, self.rmatvec, self.lower = n, rmatvec, lower
+        self.ridge = np.asarray(ridge, dtype=np.float64)
+        self.M = np.vstack([self.XU / np.sqrt(n), np.diag(np.sqrt(self.ridge))])
         self.M_pinv = np.linalg.pinv(self.M)
+        # X^T X_U once (k gradients), so that a dual point costs O(pk), not a gradient;
+        # only when it is small (else X^T (X_U delta) is recomputed each time)
+        self.XtXU = None
+        if n_features * k <= 10_000_000:
+            self.XtXU = np.column_stack([np.asarray(rmatvec(self.XU[:, i]), np.float64)
+                                         for i in range(k)])
+
+    @classmethod
+    def from_design(cls, design, feats, l2, positive):
+        """The free features ``feats`` of a working-set design (centred CSC columns
+        densified: k columns only)."""
+        XU = design.X[:, feats]
+        if design.kind == "sparse":
+            XU = XU.toarray() - np.outer(design.v, design.X_mean[feats])
+        dtype = design.X.dtype
+
+        def rmatvec(r, cols=None):
+            return design.rmatvec(np.ascontiguousarray(r, dtype=dtype), cols)
+
+        out = cls(XU, rmatvec, design.n_features, np.full(feats.size, l2),
+                  np.zeros(feats.size) if positive else None)
+        out.feats = feats
+        return out
 
     def _delta(self, R, wU):
-        n, k = self.n, self.feats.size
-        if self.positive:
+        n, k = self.n, self.ridge.size
+        if self.lower is not None:
             from scipy.optimize import lsq_linear
 
             b = np.concatenate([(R + self.XU @ wU) / np.sqrt(n), np.zeros(k)])
-            u = lsq_linear(self.M, b, bounds=(0, np.inf), method="bvls").x
+            u = lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
             return u - wU
-        return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.l2) * wU])
+        return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.ridge) * wU])
 
     def project(self, R):
-        """``R`` minus its projection on the free columns (l2 = 0, no sign constraint)."""
+        """``R`` minus its projection on the free columns (no ridge, no sign constraint)."""
         return R - self.XU @ (self.M_pinv[:, :self.n] @ (R / np.sqrt(self.n)))
 
-    def dual_point(self, R, XtR, w, cols=None):
-        """``(R', X^T R', w')`` after the refit; ``X^T R'`` on ``cols`` only (zeros elsewhere)
-        when ``cols`` is given, as the inner gap's ``XtR``."""
-        delta = self._delta(R, w[self.feats])
+    def refit(self, R, XtR, wU, cols=None):
+        """``(R', X^T R', w_U')`` after the refit; ``X^T R'`` on ``cols`` only (the other
+        entries of ``XtR`` are kept) when ``cols`` is given, as the inner gap's ``XtR``."""
+        delta = self._delta(R, wU)
         shift = self.XU @ delta
-        w_d = w.copy()
-        w_d[self.feats] += delta
-        dtype = self.design.X.dtype
         if cols is None:
-            XtR_d = XtR - np.asarray(self.design.rmatvec(shift.astype(dtype)), np.float64)
+            XtR_d = XtR - (self.XtXU @ delta if self.XtXU is not None
+                           else np.asarray(self.rmatvec(shift), np.float64))
         else:
             XtR_d = XtR.copy()
-            XtR_d[cols] -= self.design.rmatvec(shift.astype(dtype), cols)
-        return R - shift, XtR_d, w_d
+            XtR_d[cols] -= self.XtXU[cols] @ delta if self.XtXU is not None else \
+                self.rmatvec(shift, cols)
+        return R - shift, XtR_d, wU + delta
+
+    def dual_point(self, R, XtR, w, cols=None):
+        """:meth:`refit` for a design's ``w`` (built by :meth:`from_design`): ``(R', X^T R', w')``."""
+        R_d, XtR_d, wU = self.refit(R, XtR, w[self.feats], cols)
+        w_d = w.copy()
+        w_d[self.feats] = wU
+        return R_d, XtR_d, w_d
 
 
 def _kkt_scale(design, y, datafit):
@@ -1054,12 +1224,15 @@ def _group_spectral_sq(design, penalty):
     return out
 
 
-def _anderson_step(w, ws_feats, iterates, states, design, objective):
-    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases."""
+def _anderson_step(w, ws_feats, iterates, states, design, objective, positive=False):
+    """Anderson extrapolation (skglm): accept ``sum c_k w^(k)`` only if the objective decreases
+    (and, with ``positive``, if it stays feasible: the weights ``c`` can be negative)."""
     c = _extrapolation_weights(iterates)
     if c is None:
         return False
     w_e = sum(ck * it for ck, it in zip(c, iterates[1:]))
+    if positive and np.any(w_e < 0):
+        return False
     state_e = _combine_states(states[1:], c)
     current_obj = objective()
     w_cur = w[ws_feats].copy()
@@ -1080,7 +1253,9 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
 
     Step ``1/L`` with ``L`` the global Lipschitz constant of the datafit
     gradient. Nonconvex penalties use plain proximal gradient (monotone).
-    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual).
+    Certificate: ``L * ||w - prox(w - grad f(w)/L)||_inf`` (fixed-point residual),
+    stopping when it is ``<= tol * ||grad f(0)||_inf`` (relative, so that rescaling X or
+    y does not change when the solver stops; ``tol`` alone when ``grad f(0) = 0``).
 
     Examples
     --------
@@ -1095,6 +1270,14 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     """
     start = time.perf_counter()
     datafit = Quadratic() if datafit is None else datafit
+    X, y, w_init, _, _, _ = _check_solver_inputs(
+        X, y, penalty, datafit, w_init, None, None, "auto", None, None, max_iter=max_iter,
+        tol=tol, owner="prox_gradient")
+    scales = _extreme_scales(X, y, penalty, isinstance(datafit, Quadratic))
+    if scales is not None:  # (see working_set_cd)
+        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init,
+                               solver=prox_gradient, positive=positive, max_iter=max_iter,
+                               tol=tol, verbose=verbose)
     dtype = X.dtype
     n, p = X.shape
     if isinstance(X, spla.LinearOperator):
@@ -1118,6 +1301,8 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     z, t, F_old = w.copy(), 1.0, F(w)
     accelerate = penalty.is_convex
     converged, crit, it = False, np.inf, 0
+    g0 = float(np.max(np.abs(grad(np.zeros(p))))) if p else 0.0
+    threshold = tol * (g0 if np.isfinite(g0) and g0 > 0 else 1.0)
     history = []
     for it in range(1, max_iter + 1):
         w_new = penalty.prox(z - step * grad(z), step, positive)
@@ -1140,7 +1325,7 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
                             "time": time.perf_counter() - start})
             if verbose:
                 print(f"[prox_gradient] iter {it:5d}  objective {F_new:.8e}  residual {crit:.3e}")
-            if crit <= tol:
+            if crit <= threshold:
                 converged = True
                 break
     coef = w.astype(dtype)
@@ -1165,6 +1350,7 @@ def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale
     >>> res.converged, int(np.flatnonzero(res.coef)[0])
     (True, 0)
     """
+    _check_enet_strengths(l1, l2, "enet_working_set_cd")
     return working_set_cd(X, y, _enet_penalty(l1, l2), Quadratic(), w_init=w_init, X_mean=X_mean,
                           row_scale=row_scale, positive=positive, max_iter=max_iter,
                           max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
