@@ -381,3 +381,15 @@ def test_convergence_warnings_name_the_cause():
     est = SparseLogisticRegression(penalty="mcp", alpha=0.005, tol=1e-14)
     elapsed, messages = _timed_fit(est, X.astype(np.float32), y)
     assert elapsed < 5 and len(messages) == 1 and "rounding floor" in messages[0], messages
+
+
+def test_sublinear_progress_stops_with_stagnation():
+    """Separable classes with a penalty whose slope vanishes (log-sum): CD progresses
+    sublinearly; the solver stops and says so instead of spending max_iter * max_epochs."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = (X @ rng.standard_normal(3) > 0).astype(int)
+    est = SparseLogisticRegression(penalty="log_sum", alpha=1e-6, tol=1e-12)
+    elapsed, messages = _timed_fit(est, X, y)
+    assert not est.converged_ and len(messages) == 1 and "sublinearly" in messages[0]
+    assert est.score(X, y) == 1.0

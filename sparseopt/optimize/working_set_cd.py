@@ -55,7 +55,20 @@ STALL_OUTER = 3
 # logistic loss: every DIVERGENCE_CHECKS inner checks, test whether the objective decreases
 # without bound along the coefficients on which the penalty is flat (see _unbounded_ray)
 DIVERGENCE_CHECKS = 20
+# a subproblem that spends all of max_epochs and leaves the outer certificate above half
+# its value (SLOW_OUTER times in a row): sublinear progress, stop ("stagnation")
+SLOW_OUTER = 1
+# sublinear progress across outer iterations: the epochs spent per halving of the outer
+# certificate at least double SUBLINEAR_RUNS times in a row, each subproblem taking at
+# least SUBLINEAR_MIN_EPOCHS (linear convergence keeps that cost about constant)
+SUBLINEAR_RUNS = 3
+SUBLINEAR_MIN_EPOCHS = 1000
 STOP_ADVICE = {
+    "stagnation": "Coordinate descent progresses sublinearly: the epochs needed per halving "
+                  "of the certificate keep doubling, or a subproblem used all of max_epochs "
+                  "without halving it (e.g. nearly separable classes with a penalty whose "
+                  "slope vanishes, log-sum or l_q, or a very ill-conditioned design); "
+                  "increase tol or alpha, or max_epochs.",
     "max_iter": "The solver ran out of outer iterations (max_iter): increase max_iter or tol.",
     "precision": "The certificate stalled at the rounding floor of the working precision "
                  "(the objective no longer decreases by more than 1000 machine epsilons): tol "
@@ -862,6 +875,8 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         reuse_grad = last[3]  # the previous alpha's last full gradient, at this very w
     grad_at = None
     stop_reason = "max_iter"
+    slow_runs, crit_at_exhaustion = 0, np.inf
+    marks, sublinear_runs = [], 0  # (epochs so far, outer certificate) per outer iteration
     for n_iter in range(1, max_iter + 1):
         if logit_gap is not None and dtype == np.float32:
             design.init_state(w)  # Xw afresh: float32 drift of the CD updates would bias the gap
@@ -926,6 +941,23 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         if crit <= threshold:
             converged, stop_reason = True, "converged"
             break
+        marks.append((n_epochs_total, crit))
+        if len(marks) >= 3:
+            (e0, c0), (e1, c1), (e2, c2) = marks[-3:]
+            per_halving = [(e1 - e0) / max(np.log2(c0 / c1), 1e-12) if c1 > 0 else np.inf,
+                           (e2 - e1) / max(np.log2(c1 / c2), 1e-12) if c2 > 0 else np.inf]
+            grew = per_halving[1] >= 2 * per_halving[0] and e2 - e1 >= SUBLINEAR_MIN_EPOCHS \
+                and e1 - e0 >= SUBLINEAR_MIN_EPOCHS
+            sublinear_runs = sublinear_runs + 1 if grew else 0
+            if sublinear_runs >= SUBLINEAR_RUNS:
+                stop_reason = "stagnation"
+                break
+        if slow_runs and crit > 0.5 * crit_at_exhaustion:
+            if slow_runs >= SLOW_OUTER:
+                stop_reason = "stagnation"
+                break
+        elif slow_runs:
+            slow_runs = 0
         if not quadratic and not grouped and _unbounded_ray(design, w, penalty):
             stop_reason = "divergence"
             break
@@ -1039,6 +1071,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         n_epochs_total += epochs_done
         if stop_reason == "divergence":
             break
+        if epochs_done >= max_epochs:  # the subproblem used its whole budget
+            if slow_runs == 0 or crit > 0.5 * crit_at_exhaustion:
+                slow_runs += 1
+            crit_at_exhaustion = crit
         if stalled and epochs_done == 1 and crit >= prev_crit:
             stop_reason = "precision"
             break  # CD cannot move and the certificate did not improve: stop, unconverged
