@@ -635,6 +635,12 @@ def test_extreme_scale_estimators():
     with pytest.raises(ValueError, match="standardise X"):
         SCADRegression(alpha=0.1).fit(X * 1e200, y)
     a = LassoCV(cv=3, alphas=10).fit(X, y)
-    b = LassoCV(cv=3, alphas=10).fit(X, y * 1e200)
+    # the objective-unit values (~1e400) overflow: said, and the choice is still exact
+    with pytest.warns(RuntimeWarning, match="not representable"):
+        b = LassoCV(cv=3, alphas=10).fit(X, y * 1e200)
     assert b.alpha_ / 1e200 == pytest.approx(a.alpha_, rel=1e-10)
     np.testing.assert_allclose(b.coef_ / 1e200, a.coef_, atol=1e-10)
+    with pytest.warns(RuntimeWarning, match="not representable"):
+        las = Lasso(alpha=0.1 * 1e200).fit(X, y * 1e200)
+    assert las.converged_
+    np.testing.assert_allclose(las.coef_ / 1e200, Lasso(alpha=0.1).fit(X, y).coef_, atol=1e-10)

@@ -8,6 +8,7 @@ smallest mean held-out MSE and refit on all the data.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -297,6 +298,11 @@ class _CVMixin:
         mse = np.column_stack(mse)
         with np.errstate(over="ignore"):  # not representable beyond |y| ~ 1e154: inf
             self.mse_path_ = mse * y_scale * y_scale
+        if np.all(np.isfinite(mse)) and not np.all(np.isfinite(self.mse_path_)):
+            warnings.warn(f"{type(self).__name__}: with |y| ~ {y_scale:.1e} the held-out mean "
+                          "squared errors are not representable in float64 and mse_path_ "
+                          "reads inf; alpha_ was chosen on the errors divided by "
+                          f"{y_scale:.1e}^2 (exact).", RuntimeWarning, stacklevel=3)
         self.alphas_ = template_alphas
         best = int(np.argmin(mse.mean(axis=1)))  # on the scaled errors: no overflow
         self.alpha_ = float(template_alphas[best])

@@ -407,7 +407,13 @@ def enet_duality_gap(X, y, w, l1, l2=0.0, positive=False, R=None, XtR=None):
         gap = _least_squares_suboptimality(X, R, positive)
         primal = float(R @ R) / (2 * n)
         return gap, primal, primal - gap
-    gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n, positive)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap, primal, dual, _ = duality_gap(y, w, pen, R, np.asarray(XtR, np.float64), n,
+                                           positive)
+    if not np.isfinite(gap):  # finite inputs (checked): the squared norms overflowed
+        gap = np.inf
+        _warn_unrepresentable(gap, y_scale=_max_abs(y), x_scale=_max_abs(
+            X.data if sp.issparse(X) else X), what="duality gap and objective")
     return gap, primal, dual
 
 
@@ -667,7 +673,22 @@ def _solve_rescaled(scales, X, y, penalty, datafit, *, w_init, X_mean=None, gram
     for entry in res.history:
         entry["certificate"] = back(entry["certificate"], cert_scale)
         entry["objective"] = back(entry["objective"], sy2)
+    if np.all(np.isfinite(coef)):
+        _warn_unrepresentable(res.objective, res.certificate, y_scale=sy, x_scale=sx)
     return res
+
+
+def _warn_unrepresentable(*values, y_scale, x_scale=1.0, what="objective and certificate"):
+    """Say so when values of the caller's units overflow float64 (they are reported as inf)."""
+    if all(np.isfinite(v) for v in values):
+        return
+    import warnings
+
+    warnings.warn(
+        f"With data of magnitude |y| ~ {y_scale:.1e}, |X| ~ {x_scale:.1e} the {what} "
+        "(in the caller's units, ~ |y|^2) are not representable in float64 and are reported "
+        "as inf; the coefficients are exact (the problem was solved on rescaled data).",
+        RuntimeWarning, stacklevel=3)
 
 
 def _spectral_sq(X):
