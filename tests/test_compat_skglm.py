@@ -304,3 +304,16 @@ def test_glm_rejects_unsupported_objects_with_the_list():
         so.GeneralizedLinearEstimator(None, None, "newton").fit(X, y)
     with pytest.raises(ValueError, match="weights"):
         so.GeneralizedLinearEstimator(None, L1(0.1, weights=np.ones(3))).fit(X, y)
+
+
+def test_glm_follows_the_array_namespace_as_sparse_linear_regression():
+    xp = pytest.importorskip("array_api_strict")
+    import sklearn
+
+    X, y = _regression(3)
+    ref = so.GeneralizedLinearEstimator(None, L1(0.1)).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = so.GeneralizedLinearEstimator(None, L1(0.1)).fit(xp.asarray(X), xp.asarray(y))
+        pred = est.predict(xp.asarray(X))
+    assert type(est.coef_) is type(xp.asarray(X)) and type(pred) is type(xp.asarray(X))
+    np.testing.assert_allclose(np.asarray(est.coef_), ref.coef_, rtol=1e-12, atol=1e-14)
