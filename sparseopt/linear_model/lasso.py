@@ -133,9 +133,10 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
     }
     _test_params = {"tol": 1e-6}
 
-    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, max_iter=50,
-                 max_epochs=50_000, tol=1e-4, warm_start=False, positive=False, p0=10,
-                 verbose=0, solver="cd"):
+    # positional order of skglm's ElasticNet (scikit-learn's takes alpha only positionally)
+    def __init__(self, alpha=1.0, l1_ratio=0.5, max_iter=50, max_epochs=50_000, p0=10,
+                 verbose=0, tol=1e-4, positive=False, fit_intercept=True, warm_start=False, *,
+                 solver="cd"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -363,8 +364,9 @@ class Lasso(ElasticNet):
                                  if k != "l1_ratio"},
                               "preconditioner": [None, str, "array-like", "callable"]}
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, max_iter=50, max_epochs=50_000,
-                 tol=1e-4, warm_start=False, positive=False, p0=10, verbose=0, solver="cd",
+    # positional order of skglm's Lasso (scikit-learn's takes alpha only positionally)
+    def __init__(self, alpha=1.0, max_iter=50, max_epochs=50_000, p0=10, verbose=0, tol=1e-4,
+                 positive=False, fit_intercept=True, warm_start=False, *, solver="cd",
                  preconditioner=None):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
                          max_iter=max_iter, max_epochs=max_epochs, tol=tol,

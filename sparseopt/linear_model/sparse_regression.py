@@ -44,10 +44,21 @@ from ._base import (
 __all__ = ["SparseLinearRegression", "MCPRegression", "SCADRegression",
            "SparseLogisticRegression"]
 
+class _PlusInf:
+    """``gamma = inf``: MCP / SCAD at their L1 (lasso) limit, as skglm's ``MCPRegression``."""
+
+    def is_satisfied_by(self, value):
+        return (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+                and value == np.inf)
+
+    def __str__(self):
+        return "inf (the lasso limit)"
+
+
 _COMMON_CONSTRAINTS = {
     "alpha": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
     "penalty": [StrOptions(set(PENALTIES))],
-    "gamma": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "gamma": [Interval(numbers.Real, 0, None, closed="neither"), _PlusInf(), None],
     "l1_ratio": [Interval(numbers.Real, 0, 1, closed="right")],
     "eps": [Interval(numbers.Real, 0, None, closed="neither")],
     "k": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -134,7 +145,8 @@ def _penalty_params(est):
     gamma = est.gamma if est.gamma is not None else _DEFAULT_GAMMA.get(est.penalty)
     if est.penalty == "scad" and gamma is not None and gamma <= 1:
         raise ValueError(f"SCAD needs gamma > 1, got gamma={gamma}.")
-    return {"gamma": gamma, "l1_ratio": est.l1_ratio, "eps": est.eps, "k": est.k,
+    l1_ratio = 0.5 if est.l1_ratio is None else est.l1_ratio  # None: SparseLogisticRegression
+    return {"gamma": gamma, "l1_ratio": l1_ratio, "eps": est.eps, "k": est.k,
             "nonconvex": est.nonconvex, "groups": est.groups,
             "group_weights": est.group_weights}
 
@@ -197,7 +209,9 @@ class _PenalizedBase(BaseEstimator):
                 gw = [np.sqrt(len(g)) for g in groups]
             params["group_weights"] = np.concatenate([np.asarray(gw, float), np.zeros(n_free)])
         head_only = self.penalty in ("sef", "wgsef")  # intercept handled as a free tail
-        pen = make_penalty(self.penalty, alpha,
+        # SCAD's a -> inf limit is the L1 penalty, as MCP's (whose kernel handles inf)
+        name = "mcp" if self.penalty == "scad" and params["gamma"] == np.inf else self.penalty
+        pen = make_penalty(name, alpha,
                            n_features=n_features if head_only else p_total,
                            col_sq_norms_over_n=col_sq_norms_over_n, weights=weights, **params)
         if self.penalty == "cel0" and n_free:
@@ -419,8 +433,12 @@ class MCPRegression(SparseLinearRegression):
         (as :class:`SparseLinearRegression`; skglm's default ``alpha=1`` gives the
         all-zero model on standardized data).
     gamma : float, default=3.0
-    fit_intercept, max_iter, max_epochs, tol, warm_start, positive, p0, verbose
+        Concavity; ``np.inf`` is the lasso limit (the L1 penalty, as in skglm).
+    weights : array-like of shape (n_features,), optional
+        Per-feature weights of ``alpha`` (0 = unpenalised), as skglm's.
+    max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept, warm_start
         As :class:`SparseLinearRegression` (``tol`` bounds the KKT violation).
+        The positional order is skglm's ``MCPRegression``.
 
     Attributes
     ----------
@@ -437,15 +455,17 @@ class MCPRegression(SparseLinearRegression):
     """
 
     _parameter_constraints = {k: v for k, v in _COMMON_CONSTRAINTS.items()
-                              if k in ("alpha", "gamma", "fit_intercept", "max_iter",
+                              if k in ("alpha", "gamma", "weights", "fit_intercept", "max_iter",
                                        "max_epochs", "tol", "warm_start", "positive", "p0",
                                        "verbose")}
 
-    def __init__(self, alpha="auto", gamma=3.0, *, fit_intercept=True, max_iter=50,
-                 max_epochs=50_000, tol=1e-4, warm_start=False, positive=False, p0=10,
-                 verbose=0):
+    # positional order of skglm's MCPRegression
+    def __init__(self, alpha="auto", gamma=3.0, weights=None, max_iter=50, max_epochs=50_000,
+                 p0=10, verbose=0, tol=1e-4, positive=False, fit_intercept=True,
+                 warm_start=False):
         self.alpha = alpha
         self.gamma = gamma
+        self.weights = weights
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.max_epochs = max_epochs
@@ -459,7 +479,7 @@ class MCPRegression(SparseLinearRegression):
 
     # the penalty and its unused parameters are fixed for this class (not constructor params)
     penalty = "mcp"
-    l1_ratio, eps, k, nonconvex, groups, group_weights, weights = 0.5, 1.0, 1, False, None, None, None
+    l1_ratio, eps, k, nonconvex, groups, group_weights = 0.5, 1.0, 1, False, None, None
     solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
 
 
@@ -471,8 +491,11 @@ class SCADRegression(SparseLinearRegression):
     alpha : float or "auto", default="auto"
         As :class:`MCPRegression`.
     gamma : float, default=3.7
-    fit_intercept, max_iter, max_epochs, tol, warm_start, positive, p0, verbose
-        As :class:`SparseLinearRegression`.
+        ``np.inf`` is the lasso limit (the L1 penalty).
+    weights : array-like of shape (n_features,), optional
+        Per-feature weights of ``alpha`` (0 = unpenalised).
+    max_iter, max_epochs, p0, verbose, tol, positive, fit_intercept, warm_start
+        As :class:`SparseLinearRegression`; positional order as :class:`MCPRegression`.
 
     Attributes
     ----------
@@ -490,11 +513,13 @@ class SCADRegression(SparseLinearRegression):
 
     _parameter_constraints = MCPRegression._parameter_constraints
 
-    def __init__(self, alpha="auto", gamma=3.7, *, fit_intercept=True, max_iter=50,
-                 max_epochs=50_000, tol=1e-4, warm_start=False, positive=False, p0=10,
-                 verbose=0):
+    # positional order of skglm's MCPRegression
+    def __init__(self, alpha="auto", gamma=3.7, weights=None, max_iter=50, max_epochs=50_000,
+                 p0=10, verbose=0, tol=1e-4, positive=False, fit_intercept=True,
+                 warm_start=False):
         self.alpha = alpha
         self.gamma = gamma
+        self.weights = weights
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.max_epochs = max_epochs
@@ -508,7 +533,7 @@ class SCADRegression(SparseLinearRegression):
 
     # the penalty and its unused parameters are fixed for this class (not constructor params)
     penalty = "scad"
-    l1_ratio, eps, k, nonconvex, groups, group_weights, weights = 0.5, 1.0, 1, False, None, None, None
+    l1_ratio, eps, k, nonconvex, groups, group_weights = 0.5, 1.0, 1, False, None, None
     solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
 
 
@@ -522,26 +547,32 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
 
     Parameters
     ----------
-    penalty : str, default="l1"
-        As :class:`SparseLinearRegression`, except ``"cel0"`` (its thresholds
-        are exact for the least-squares loss only): ``ValueError``.
     alpha : float or "auto", default="auto"
         ``"auto"``: ``alpha_ = 0.1 * alpha_max`` computed at fit, with the
         rules of :class:`SparseLinearRegression` applied to the logistic loss's
         gradient at ``w = 0`` (intercept at ``log(s_+ / s_-)``): for l1,
         ``alpha_max = ||X^T (y01 - p0)||_inf / n``. Coordinate curvatures are
         ``sum_i s_i x_ij^2 / (4 n)``.
-    gamma, l1_ratio, eps, k, nonconvex, groups, group_weights, weights
-        Penalty parameters, as :class:`SparseLinearRegression`.
-    fit_intercept : bool, default=True
-    max_iter, max_epochs, tol, warm_start, positive, p0, verbose
-        Solver parameters. l1 and elasticnet: stop when the duality gap is
+    l1_ratio : float, optional
+        As skglm's: with ``penalty="l1"``, a value below 1 gives the elastic
+        net ``alpha (l1_ratio ||w||_1 + (1 - l1_ratio) ||w||^2 / 2)``; with
+        ``penalty="elasticnet"`` the mix (None: 0.5).
+    tol, max_iter, max_epochs, verbose, fit_intercept, warm_start
+        Solver parameters (positional order of skglm's
+        ``SparseLogisticRegression``; the rest are keyword-only). l1 and elasticnet: stop when the duality gap is
         ``<= tol * f(0)`` (``f(0) = log 2`` with unit weights). Other penalties:
         when the largest KKT violation is ``<= tol * ||grad f(0)||_inf``. The
         solver stops early, unconverged and with a ``ConvergenceWarning`` naming
         the cause, when the certificate stalls at the rounding floor or when no
         minimiser exists (classes separated by coefficients on which the
         penalty is flat, e.g. MCP / SCAD beyond ``gamma * alpha``).
+    penalty : str, default="l1"
+        As :class:`SparseLinearRegression`, except ``"cel0"`` (its thresholds
+        are exact for the least-squares loss only): ``ValueError``.
+    gamma, eps, k, nonconvex, groups, group_weights, weights
+        Penalty parameters, as :class:`SparseLinearRegression`.
+    positive, p0
+        As :class:`SparseLinearRegression`.
     solver : "cd" or BlockCoordinateDescent, default="cd"
         As :class:`SparseLinearRegression` (``"l1"`` and ``"elasticnet"``).
         With a ``BlockCoordinateDescent`` instance the logistic loss is
@@ -573,7 +604,21 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
     ([0, 1], True)
     """
 
-    _test_params = {"alpha": 0.01, "tol": 1e-6}
+    _test_params = [{"alpha": 0.01, "tol": 1e-6}, {"alpha": 0.01, "l1_ratio": 0.5, "tol": 1e-6}]
+    _parameter_constraints = {**_COMMON_CONSTRAINTS,
+                              "l1_ratio": [Interval(numbers.Real, 0, 1, closed="right"), None]}
+
+    # positional order of skglm's SparseLogisticRegression (scikit-learn's LogisticRegression
+    # takes ``penalty`` first: keyword-only here)
+    def __init__(self, alpha="auto", l1_ratio=None, tol=1e-4, max_iter=50, max_epochs=50_000,
+                 verbose=0, fit_intercept=True, warm_start=False, *, penalty="l1", gamma=None,
+                 eps=1.0, k=1, nonconvex=False, groups=None, group_weights=None, weights=None,
+                 positive=False, p0=10, solver="cd"):
+        super().__init__(penalty=penalty, alpha=alpha, gamma=gamma, l1_ratio=l1_ratio, eps=eps,
+                         k=k, nonconvex=nonconvex, groups=groups, group_weights=group_weights,
+                         weights=weights, fit_intercept=fit_intercept, max_iter=max_iter,
+                         max_epochs=max_epochs, tol=tol, warm_start=warm_start,
+                         positive=positive, p0=p0, verbose=verbose, solver=solver)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the classifier.
@@ -591,6 +636,8 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         self : object
         """
         validate_params(self)
+        if self.penalty == "l1" and self.l1_ratio is not None and self.l1_ratio < 1:
+            return self._fit_skglm_elasticnet(X, y, sample_weight)
         if self.penalty == "cel0":
             raise ValueError(
                 "penalty='cel0' is the exact continuous relaxation of the l0 penalty for the "
@@ -663,6 +710,18 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         self.certificate_name_ = result.certificate_name
         self.dual_gap_ = self.certificate_ if result.certificate_name == "duality gap" else None
         self.objective_ = float(result.objective)
+        return self
+
+    def _fit_skglm_elasticnet(self, X, y, sample_weight):
+        """``penalty="l1"`` with ``l1_ratio < 1``: skglm's meaning (L1 + L2), fitted as elasticnet."""
+        from sklearn.base import clone
+
+        inner = clone(self).set_params(penalty="elasticnet")
+        if self.warm_start and hasattr(self, "coef_"):
+            inner.coef_, inner.intercept_ = self.coef_, self.intercept_
+        inner.fit(X, y, sample_weight)
+        self.__dict__.update({key: val for key, val in inner.__dict__.items()
+                              if key.endswith("_") and not key.startswith("_")})
         return self
 
     def decision_function(self, X):

@@ -17,6 +17,9 @@ class Quadratic:
     name = "quadratic"
     curvature = 1.0
 
+    def __repr__(self):
+        return "Quadratic()"
+
     def value(self, y, Xw):
         r = y - Xw
         return float(r @ r) / (2 * y.shape[0])
@@ -39,6 +42,11 @@ class Logistic:
 
     def __init__(self, sample_weight=None):
         self.sample_weight = sample_weight
+
+    def __repr__(self):
+        if self.sample_weight is None:
+            return "Logistic()"
+        return f"Logistic(sample_weight={np.asarray(self.sample_weight).tolist()!r})"
 
     def weights(self, n, dtype=np.float64):
         if self.sample_weight is None:
