@@ -47,7 +47,26 @@ def validate_fit_input(estimator, X):
     check_n_clusters(estimator, X.shape[0])
     if not is_api:
         X = np.ascontiguousarray(X)  # identical BLAS paths for C, F and strided input
+    _check_squared_scale(estimator, X, xp)
     return X, xp, is_api, device
+
+
+def _check_squared_scale(estimator, X, xp):
+    """The SDPs work on squared distances (and covariances): they must be representable.
+
+    Clustering is invariant to the scale of ``X``, but the fitted ``objective_``,
+    ``covariances_`` and the solver's iterates are of order ``|X|**2``: a
+    spread beyond the square root of the dtype's range is rejected clearly
+    instead of overflowing inside the solver.
+    """
+    spread = float(xp.max(xp.abs(X - xp.mean(X, axis=0)))) if X.shape[0] else 0.0
+    largest = float(np.finfo(np.float32 if "32" in str(X.dtype) else np.float64).max)
+    bound = 4.0 * spread ** 2 * X.shape[1] * X.shape[0] if spread < 1e150 else np.inf
+    if not bound < largest:
+        raise ValueError(
+            f"{type(estimator).__name__}: X spreads over {spread:.3g}, so its squared distances "
+            f"(and the SDP objective) overflow {X.dtype}; the clustering does not depend on "
+            "the scale of X: rescale it (e.g. StandardScaler) first.")
 
 
 def validate_predict_input(estimator, X, fitted):

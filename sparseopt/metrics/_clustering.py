@@ -39,6 +39,13 @@ def misclustering_error(labels_true, labels_pred):
                          f"{t.shape[0]} and {p.shape[0]}.")
     if t.size == 0:
         raise ValueError("misclustering_error needs at least one sample.")
+    for name, labels in (("labels_true", t), ("labels_pred", p)):
+        if labels.dtype.kind == "c":
+            raise TypeError(f"misclustering_error: {name} must be integer or string labels, "
+                            f"got complex dtype {labels.dtype}.")
+        if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+            raise ValueError(f"misclustering_error: {name} contains NaN or inf, which is not "
+                             "a label.")
     _, ti = np.unique(t, return_inverse=True)
     _, pi = np.unique(p, return_inverse=True)
     confusion = np.zeros((ti.max() + 1, pi.max() + 1))
