@@ -621,6 +621,7 @@ NOT_FUZZED = {
     "transport.SinkhornTransport": "estimator: fuzzed through the registry",
     "semi_supervised.LabelPropagation": "estimator: fuzzed through the registry",
     "linear_model.ElasticNet": "estimator: fuzzed through the registry",
+    "linear_model.GeneralizedLinearEstimator": "estimator: fuzzed through the registry",
     "linear_model.Lasso": "estimator: fuzzed through the registry",
     "linear_model.LassoCV": "estimator: fuzzed through the registry",
     "linear_model.MCPRegression": "estimator: fuzzed through the registry",
