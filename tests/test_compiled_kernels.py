@@ -400,46 +400,37 @@ def test_transport_kernels_match_numpy():
 
 # ------------------------------------------------------------------------- first use
 FIRST_USE = textwrap.dedent("""
-    import time, warnings
+    import sys, warnings
     import numpy as np
     warnings.simplefilter("ignore")
-    from sparseopt.causal import CoLiDE
+    from sparseopt.causal import CoLiDE, DAGMA
     from sparseopt.datasets import make_bcd_lattice
     from sparseopt.optimize import BlockCoordinateDescent
+    from sparseopt.transport import solve
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 6))
     X[:, 1] += X[:, 0]
     lat = make_bcd_lattice(8, 10, random_state=0)
-
-    def colide():
-        CoLiDE(max_iter=2000, warm_iter=500).fit(X)
-
-    def bcd():
-        BlockCoordinateDescent(max_iter=20, tol=0, partition="variable", selection="gsq",
-                               update="matrix", block_size=5).solve(lat.objective)
-        BlockCoordinateDescent(max_iter=20, tol=0, partition="variable",
-                               selection="greedy_tree", update="message_passing",
-                               block_size=lat.Q.shape[0]).solve(lat.objective)
-
-    for name, fit in (("colide", colide), ("bcd", bcd)):
-        t0 = time.perf_counter(); fit(); first = time.perf_counter() - t0
-        warm = []
-        for _ in range(3):
-            t0 = time.perf_counter(); fit(); warm.append(time.perf_counter() - t0)
-        print(name, first, min(warm))
+    CoLiDE(max_iter=2000, warm_iter=500).fit(X)
+    DAGMA(max_iter=2000, warm_iter=500).fit(X)
+    BlockCoordinateDescent(max_iter=20, tol=0, partition="variable", selection="gsq",
+                           update="matrix", block_size=5).solve(lat.objective)
+    BlockCoordinateDescent(max_iter=20, tol=0, partition="variable", selection="greedy_tree",
+                           update="message_passing", block_size=lat.Q.shape[0]).solve(lat.objective)
+    solve(rng.uniform(size=(30, 30)), [], [], 0.05, method="sns")
+    print("jit" if any(m == "numba" or m.startswith("numba.") for m in sys.modules) else "aot")
 """)
 
 
 def test_first_fit_needs_no_compilation(tmp_path):
-    """In a fresh process with an empty Numba cache, the first CoLiDE fit and the first
-    greedy BCD runs take less than the warm time + 2 s (the kernels are compiled ahead of
-    time). Both are timed in the same process, so machine load affects both; the 2 s margin
-    is what a JIT compile of these kernels exceeds many times over (24 s and 9.5 s measured)."""
+    """A first fit on a fresh install compiles nothing: the kernels of CoLiDE/DAGMA, greedy
+    BCD and SNS are built ahead of time, so a fresh process fits them without importing a
+    JIT compiler at all (a JIT compile cost 24 s (CoLiDE) and 9.5 s (BCD GSQ) on a first
+    fit). The seconds themselves are a benchmark matter, not a pass/fail test."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", FIRST_USE], env=env, capture_output=True,
                          text=True, timeout=300, check=True).stdout
-    for line in out.strip().splitlines():
-        name, first, warm = line.split()
-        assert float(first) < float(warm) + 2.0, line
+    assert out.strip().splitlines()[-1] == "aot", out
+    assert not any(tmp_path.iterdir()), "a kernel wrote a JIT cache"
