@@ -39,7 +39,7 @@ _OBJECTIVE_TOL = 1e-2
 
 # --------------------------------------------------------------------------- model steps
 def _covariance_step(xp, X, memberships, reg, covariance_type):
-    """Sigma_k = M_k / (2 1^T Z_k 1) + reg I  (spec: M_k = 2 (X^T diag(Z_k 1) X - X^T Z_k X)).
+    """Sigma_k = M_k / (2 1^T Z_k 1) + reg I  (with M_k = 2 (X^T diag(Z_k 1) X - X^T Z_k X)).
 
     ``memberships`` are the ``Z_k`` (n x n); for hard partitions this is the
     within-cluster maximum-likelihood covariance. Returns a host
