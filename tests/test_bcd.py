@@ -28,7 +28,7 @@ from sparseopt.optimize import (
     nonnegative_l1,
     softmax_regression,
 )
-from sparseopt.optimize._bcd_partitions import PARTITIONS
+from sparseopt.optimize.bcd.partitions import PARTITIONS
 from sparseopt.utils.validation import InvalidParameterError
 
 FIXED = ("order", "sorted", "avg")
@@ -250,8 +250,8 @@ def test_message_passing_block_update_is_the_exact_block_minimiser():
 
 
 def test_message_passing_rejects_a_block_with_a_cycle():
-    from sparseopt.optimize._bcd_updates import MessagePassing
-    from sparseopt.optimize.bcd import _BCDState
+    from sparseopt.optimize.bcd.updates import MessagePassing
+    from sparseopt.optimize.bcd.solver import _BCDState
 
     Q = sp.csr_matrix(np.array([[3.0, 1, 1], [1, 3, 1], [1, 1, 3]]))  # a triangle
     f = graph_quadratic(Q, np.ones(3)).start(np.zeros(3))

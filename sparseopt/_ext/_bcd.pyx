@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled kernels of block coordinate descent (``sparseopt.optimize.bcd``).
+"""Compiled kernels of block coordinate descent (``sparseopt.optimize.bcd``, one module per axis).
 
 Dumb and fast: arrays, scalars and output buffers only; the loops run without
 the GIL. Sparse matrices arrive as their ``(indptr, indices, data)`` triplets

@@ -1,6 +1,6 @@
 """Smooth parts ``f`` of block coordinate descent, each keeping its gradient current.
 
-Every objective implements one small protocol used by ``bcd.py``:
+Every objective implements one small protocol used by the solver (:mod:`~sparseopt.optimize.bcd.solver`):
 
 ``n_coords``, ``coord_lipschitz`` (L_i), ``start(x, full_gradient)``,
 ``value()``, ``gradient()`` (the full gradient, kept current when
@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 from sklearn.utils import check_array
 
-from .._ext import _bcd as _k
+from ..._ext import _bcd as _k
 
 __all__ = ["LinearModelObjective", "QuadraticObjective", "least_squares", "logistic",
            "softmax_regression", "graph_quadratic"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._ext import _bcd as _k
+from ..._ext import _bcd as _k
 
 __all__ = ["PARTITIONS", "order_partition", "sorted_partition", "avg_partition",
            "red_black_partition", "forest_partition"]

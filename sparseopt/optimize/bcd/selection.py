@@ -9,7 +9,7 @@ Each rule is a small class registered in :data:`SELECTION_RULES` with
 ``variable(state) -> ndarray``
     the chosen coordinates for variable blocks of size ``state.tau``.
 
-``state`` is the solver's state (``bcd._BCDState``): ``x``, ``gradient()``,
+``state`` is the solver's state (``solver._BCDState``): ``x``, ``gradient()``,
 ``L`` (L_i), ``blocks``, ``block_L`` (L_b), ``block_index`` (blocks stacked
 and padded with ``n``), ``tau``, ``rng``, ``k`` (iteration) and
 ``penalty``. With a non-smooth ``psi`` the gradient ``g`` in GS and GSQ is
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._ext import _bcd as _k
+from ..._ext import _bcd as _k
 
 __all__ = ["SELECTION_RULES"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._ext import _bcd as _k
+from ..._ext import _bcd as _k
 
 __all__ = ["UPDATES"]
 

@@ -1,17 +1,7 @@
-"""Block coordinate descent with greedy rules, matrix updates and message passing.
+"""The block coordinate descent solver: partition x selection rule x block update.
 
-Nutini, Laradji & Schmidt, "Let's Make Block Coordinate Descent Converge
-Faster", JMLR 23(131), 2022 (spec ``block_coordinate_descent.md``). Solves
-
-    min_x F(x) = f(x) + sum_i psi_i(x_i)
-
-with ``f`` smooth (least squares, logistic, softmax, sparse quadratic; see
-``_bcd_objectives``) and ``psi`` separable (none, L1, bounds;
-``_bcd_penalties``). The three strategies are pluggable tables:
-partitions (``_bcd_partitions.PARTITIONS``), selection rules
-(``_bcd_selection.SELECTION_RULES``) and updates (``_bcd_updates.UPDATES``).
-The objective keeps the gradient current incrementally (spec section 8), so a
-greedy rule costs the block's work plus an ``O(n)`` scan, not ``O(np)``.
+The objective keeps the gradient current incrementally, so a greedy rule costs
+the block's work plus an ``O(n)`` scan, not ``O(np)``.
 """
 from __future__ import annotations
 
@@ -20,14 +10,14 @@ import time
 
 import numpy as np
 
-from .._ext import _bcd as _k
-from ..utils.validation import Interval, StrOptions, validate_params
-from ._bcd_objectives import QuadraticObjective, _check_vector
-from ._bcd_partitions import PARTITIONS
-from ._bcd_penalties import SeparablePenalty
-from ._bcd_selection import SELECTION_RULES
-from ._bcd_updates import UPDATES
-from ._result import SolverResult
+from ..._ext import _bcd as _k
+from ...utils.validation import Interval, StrOptions, validate_params
+from .objectives import QuadraticObjective, _check_vector
+from .partitions import PARTITIONS
+from .penalties import SeparablePenalty
+from .selection import SELECTION_RULES
+from .updates import UPDATES
+from .._result import SolverResult
 
 __all__ = ["BlockCoordinateDescent", "BCDResult", "block_coordinate_descent"]
 
@@ -67,7 +57,7 @@ _STACK_MAX = 256  # fixed blocks up to this order get their H_b in one (nb, m, m
 
 
 class _BCDState:
-    """Everything the selection and update rules read (see ``_bcd_selection``)."""
+    """Everything the selection and update rules read (see :mod:`~sparseopt.optimize.bcd.selection`)."""
 
     def __init__(self, objective, penalty, tau, rng, gsd_bound, inner_max_sweeps):
         self.objective = objective
