@@ -24,6 +24,12 @@ def _solve_psd(H, g):
     return np.linalg.pinv(H, hermitian=True) @ g
 
 
+def _constant_hessian(objective):
+    """True for quadratic objectives (least squares, graph quadratics): Hessian == H_b."""
+    loss = getattr(objective, "loss", None)
+    return getattr(loss, "exact_bound", False) or hasattr(objective, "Q")
+
+
 def _below_roundoff(state, amount):
     """True when ``amount`` is at the rounding level of f: sufficient-decrease tests
     cannot decide there (f(x+) - f(x) is a difference of two nearly equal sums)."""
@@ -99,6 +105,11 @@ class Newton:
     armijo = 1e-4
 
     def __call__(self, state, b, block_id):
+        if _constant_hessian(state.objective):
+            # the Hessian is the bound H_b: the (prox-)Newton step is the matrix step, and
+            # its unit step always passes the Armijo test (the model is exact), so reuse
+            # the matrix update's cached H_b (fixed blocks) and skip the line search
+            return Matrix()(state, b, block_id)
         g_b = state.objective.block_gradient(b)
         H = state.objective.hessian(b)
         x_b = state.x[b]
