@@ -109,6 +109,8 @@ __all__ = [
     "greedy_scores",
     "select_top",
     "iht_sparse",
+    "split_count",
+    "split_fill",
 ]
 
 
@@ -450,7 +452,7 @@ def prox_newton_cd(const double[:, ::1] H, const double[:] g, const double[:] x,
     """Inner CD for ``min_d g^T d + 1/2 d^T H d + sum_i psi_i(x_i + d_i)`` (Nutini et al., 2022).
 
     ``psi_i = l1_i |.| + indicator[lower_i, upper_i]`` (``l1`` one weight per
-    coordinate). ``d`` holds the warm
+    coordinate); ``H`` symmetric. ``d`` holds the warm
     start on entry and the solution on exit. Returns the sweeps run.
     """
     cdef int m = <int>g.shape[0], inc = 1
@@ -488,8 +490,8 @@ def prox_newton_cd(const double[:, ::1] H, const double[:] g, const double[:] x,
                 new_di = u - x[i]
                 change = new_di - d[i]
                 if change != 0.0:
-                    for r in range(m):
-                        Hd[r] += H[r, i] * change
+                    for r in range(m):  # H symmetric: row i is column i, contiguous
+                        Hd[r] += H[i, r] * change
                     d[i] = new_di
                     if fabs(change) > max_change:
                         max_change = fabs(change)
@@ -1001,3 +1003,41 @@ def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
     free(buf)
     free(ibuf)
     return size
+
+
+def split_count(const double[::1, :] X, const double[::1] c, int64_t[::1] counts,
+                double[::1] col_sums):
+    """Per column ``j`` of a Fortran-ordered ``X``: the entries differing from ``c[j]``
+    and the column sum (one pass; the count of :func:`split_fill`)."""
+    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, k
+    cdef double cj, s, v
+    with nogil:
+        for j in range(p):
+            cj = c[j]
+            k = 0
+            s = 0.0
+            for i in range(n):
+                v = X[i, j]
+                s += v
+                if v != cj:
+                    k += 1
+            counts[j] = k
+            col_sums[j] = s
+
+
+def split_fill(const double[::1, :] X, const double[::1] c, const int64_t[::1] indptr,
+               int64_t[::1] indices, double[::1] data):
+    """CSC of ``S = X - 1 c^T`` (entries equal to ``c[j]`` dropped) into preallocated
+    ``indices`` / ``data`` (``indptr`` from :func:`split_count`'s counts)."""
+    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, k
+    cdef double cj, v
+    with nogil:
+        for j in range(p):
+            cj = c[j]
+            k = indptr[j]
+            for i in range(n):
+                v = X[i, j]
+                if v != cj:
+                    indices[k] = i
+                    data[k] = v - cj
+                    k += 1

@@ -285,11 +285,19 @@ class BlockCoordinateDescent:
         ``"two_metric"`` (x >= 0: Newton on free variables, diagonal scaling at
         the bound), ``"message_passing"`` (alias ``"bp"``; exact forest solve).
     max_iter : int, default=500
-        Iterations (one block update each).
+        Iterations (one block update each). Inside an estimator
+        (``solver=BlockCoordinateDescent(...)`` of :mod:`sparseopt.linear_model`)
+        a ``max_iter`` left at this default hands the budget to the estimator
+        (see :func:`~sparseopt.optimize.bcd.bcd_linear_model`); a value set here
+        wins.
     tol : float, default=1e-6
         Stop when the prox-gradient fixed-point residual
         ``||L (x - prox(x - g/L))||_inf`` is at most ``tol * max(1, r_0)``
         (``r_0``: residual at the start); it is ``||grad f||_inf`` when psi = 0.
+        Inside an estimator a ``tol`` left at this default lets the
+        estimator's ``tol`` decide when to stop, on the estimator's own
+        certificate (e.g. the Lasso duality gap); a value set here stops on
+        this residual instead.
     gsd_bound : {"tau_lipschitz", "gershgorin"}, default="tau_lipschitz"
         Diagonal bound of the GSD rule: ``d_i = |b| L_i`` or the Gershgorin
         row sums of the Hessian bound.
@@ -410,7 +418,7 @@ class BlockCoordinateDescent:
                                  "partition='red_black' or 'forest', or selection="
                                  "'greedy_tree' / 'random_tree'.")
 
-    def solve(self, objective, x0=None, penalty=None, f_star=None):
+    def solve(self, objective, x0=None, penalty=None, f_star=None, *, _stop=None):
         """Minimise ``objective + penalty`` from ``x0``.
 
         Parameters
@@ -426,12 +434,16 @@ class BlockCoordinateDescent:
             Separable non-smooth part; none by default.
         f_star : float, optional
             Optimal value; when given, the history also holds ``gap = F - f_star``.
+        _stop : callable, optional
+            Private (used by :func:`~sparseopt.optimize.bcd.bcd_linear_model`):
+            ``_stop() -> bool`` replaces the residual test at the check iterations.
 
         Returns
         -------
         BCDResult
         """
         validate_params(self)
+        max_iter, tol = self.max_iter, self.tol
         penalty = SeparablePenalty() if penalty is None else penalty
         self._check_combination(objective, penalty)
         t_setup = time.perf_counter()
@@ -445,7 +457,7 @@ class BlockCoordinateDescent:
         plan = getattr(objective, "plan_gradient_upkeep", None)
         if full_gradient and plan is not None:  # cost model: gram / rows / full
             tau = max(1, min(self.block_size, n))
-            plan(block_size=tau, n_iter=max(1, min(self.max_iter, 3 * n // tau)))
+            plan(block_size=tau, n_iter=max(1, min(max_iter, 3 * n // tau)))
         objective.start(x0, full_gradient)
         state = _BCDState(objective, penalty, self.block_size, rng, self.gsd_bound,
                           self.inner_max_sweeps)
@@ -471,7 +483,7 @@ class BlockCoordinateDescent:
             return float(np.max(state.scores(0, state.L), initial=0.0))
 
         cert0 = certificate()
-        threshold = self.tol * max(1.0, cert0)
+        threshold = tol * max(1.0, cert0)
         cert = cert0
         history = [{"iter": 0, "fun": fun(), "certificate": cert0, "block_size": 0,
                     "time": 0.0, "selection_time": 0.0, "update_time": 0.0,
@@ -483,9 +495,9 @@ class BlockCoordinateDescent:
         active_set_iter = None if smooth else 0
         stable = 0
         switched = False
-        converged = cert <= threshold
+        converged = bool(_stop()) if _stop is not None else cert <= threshold
         k = 0
-        while not converged and k < self.max_iter:
+        while not converged and k < max_iter:
             state.k = k
             t0 = time.perf_counter()
             if switched:
@@ -517,19 +529,19 @@ class BlockCoordinateDescent:
                     if not switched:
                         state.score_mask = None
             cert_k = np.nan
-            if k % check_every == 0 or k == self.max_iter:
+            if k % check_every == 0 or k == max_iter:
                 t3 = time.perf_counter()
                 cert = cert_k = certificate()
+                converged = bool(_stop()) if _stop is not None else cert <= threshold
                 t_chk += time.perf_counter() - t3
-                converged = cert <= threshold
-            if k % self.record_every == 0 or converged or k == self.max_iter:
+            if k % self.record_every == 0 or converged or k == max_iter:
                 entry = {"iter": k, "fun": fun(), "certificate": cert_k, "block_size": int(b.size),
                          "time": t_sel + t_upd, "selection_time": t_sel, "update_time": t_upd,
                          "n_active": int(active.sum()) if active is not None else 0}
                 if f_star is not None:
                     entry["gap"] = entry["fun"] - f_star
                 history.append(entry)
-            if self.verbose and k % max(1, self.max_iter // 10) == 0:
+            if self.verbose and k % max(1, max_iter // 10) == 0:
                 print(f"[BlockCoordinateDescent] iter {k:6d}  F {fun():.10e}  "
                       f"residual {cert:.3e}  |b| {b.size}")
         if not (np.isfinite(cert) and np.all(np.isfinite(objective.x))):
@@ -537,7 +549,7 @@ class BlockCoordinateDescent:
                                      "objective may be unbounded or badly scaled.")
         return BCDResult(x=objective.x.copy(), n_iter=k, converged=bool(converged),
                          certificate=cert, certificate_name="prox-gradient residual (inf-norm)",
-                         tol=self.tol, history=history, fun=fun(), selection_time=t_sel,
+                         tol=tol, history=history, fun=fun(), selection_time=t_sel,
                          update_time=t_upd, check_time=t_chk, setup_time=setup_time,
                          active_set_iter=active_set_iter, n_blocks=n_blocks,
                          gradient_upkeep=getattr(objective, "gradient_upkeep", None)
