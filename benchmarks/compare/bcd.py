@@ -409,24 +409,28 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50):
                 ref = SparseLinearRegression(penalty="l1", alpha=lam / n, tol=1e-12,
                                              fit_intercept=fit_intercept).fit(Ad, y)
                 fs = min(F(ref.coef_), f_star / n if not fit_intercept else np.inf)
-                solvers = [("variable / gsq / newton, |b| = %d" % tau, BlockCoordinateDescent(
-                    partition="variable", selection="gsq", update="newton", block_size=tau)),
-                    (f"sorted / cyclic / gradient, |b| = {bs}", BlockCoordinateDescent(
-                        partition="sorted", selection="cyclic", update="gradient",
-                        block_size=bs, max_iter=10**7))]
+                solvers = [(f"sorted / cyclic / gradient, |b| = {bs}", BlockCoordinateDescent(
+                    partition="sorted", selection="cyclic", update="gradient", block_size=bs,
+                    max_iter=10**7)),
+                    ("variable / gsq / newton, |b| = %d" % tau, BlockCoordinateDescent(
+                        partition="variable", selection="gsq", update="newton", block_size=tau))]
+                est_cyclic = {}
                 for label, solver in solvers:
                     for X, kind in ((Ad, "dense"), (Acsc, "CSC")):
-                        est = SparseLinearRegression(penalty="l1", alpha=lam / n, tol=1e-7,
+                        # the estimator's default tol (1e-4 on its relative duality gap)
+                        est = SparseLinearRegression(penalty="l1", alpha=lam / n,
                                                      fit_intercept=fit_intercept, solver=solver)
                         t0 = time.perf_counter()
                         est.fit(X, y)
                         wall = time.perf_counter() - t0
                         rel = (F(est.coef_) - fs) / (f0 - fs)
-                        ok = "" if rel <= 1e-6 else " (not reached)"
+                        ok = "" if rel <= 1e-6 else " (1e-6 not reached)"
+                        if "cyclic" in label:
+                            est_cyclic[kind] = wall
                         lines.append(
                             f"| {seed} | SparseLinearRegression(fit_intercept={fit_intercept}) | "
                             f"{label} | {kind} | {wall:.3f}{ok} | {est.n_iter_} | {rel:.1e} | "
-                            f"{wall / cyc['seconds']:.2f} |")
+                            f"{wall / cyc['seconds']:.2f} / {wall / est_cyclic[kind]:.2f} |")
                         print(lines[-1], flush=True)
             if seed == seeds[0]:  # selection seconds per iteration at the same block size
                 for sel in ("gs", "gsl", "gsd", "gsq"):
@@ -440,10 +444,14 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50):
     text = (f"### Goal: 1/3 of the best cyclic time on {n} x {p} at 5%\n\n`{cmd}`\n\n"
             f"{machine_stamp()}\n\n"
             "Seconds to relative sub-optimality 1e-6 with setup (solver rows: objective "
-            "construction included; estimator rows: the whole `fit`, with `tol=1e-7` on its "
-            "duality gap and the achieved sub-optimality measured afterwards). The ratio "
-            "column divides by the best cyclic solver time of the same seed (goal: <= 0.33). "
-            "One run, shared machine (see the load): read ratios, not seconds.\n\n"
+            "construction included, stopped at the first check where F reaches the target; "
+            "estimator rows: the whole `fit` at the estimator's default `tol=1e-4`, which "
+            "stops BCD on the estimator's duality gap, so the run goes on past 1e-6: the "
+            "achieved sub-optimality is measured afterwards). Ratio column: the time divided "
+            "by the best cyclic solver time of the same seed, and (estimator rows, after "
+            "the slash) by the cyclic configuration through the same estimator and input. "
+            "Goal: <= 0.33. One run, shared machine (see the load): read ratios, not "
+            "seconds.\n\n"
             "| seed | path | configuration | input | seconds | iterations | rel. subopt | "
             "ratio to best cyclic |\n|---|---|---|---|---|---|---|---|\n"
             + "\n".join(lines) +

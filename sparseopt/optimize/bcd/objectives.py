@@ -129,6 +129,20 @@ def _check_design(A, name="A"):
                        input_name=name, ensure_min_samples=1, ensure_min_features=1)
 
 
+def _dense_to_csc(X):
+    """CSC copy of a dense float64 matrix in two compiled passes (count, fill)."""
+    X = np.asfortranarray(X, dtype=np.float64)
+    n, p = X.shape
+    counts, sums = np.empty(p, dtype=np.int64), np.empty(p)
+    zero = np.zeros(p)
+    _k.split_count(X, zero, counts, sums)
+    indptr = np.zeros(p + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
+    _k.split_fill(X, zero, indptr, indices, data)
+    return sp.csc_matrix((data, indices, indptr), shape=(n, p))
+
+
 def _check_vector(v, name, size=None):
     """A finite 1-D float64 vector (a fresh array), of length ``size`` when given."""
     arr = np.asarray(v)
@@ -237,7 +251,8 @@ class LinearModelObjective:
             raise ValueError(f"the targets hold {n_targets} samples but A has "
                              f"{A.shape[0]} rows.")
         # a private copy: sorting the indices must never touch the caller's matrix
-        self.A = sp.csc_matrix(A, dtype=np.float64, copy=True)
+        self.A = (sp.csc_matrix(A, dtype=np.float64, copy=True) if sp.issparse(A)
+                  else _dense_to_csc(A))  # a private copy either way
         self.A.sort_indices()
         self.A_csr = self.A.tocsr()
         self.A_csr.sort_indices()
