@@ -440,6 +440,8 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50):
                     sel_lines.append(f"| {sel.upper()} | {1e6 * r['sel'] / it:.0f} | "
                                      f"{1e6 * r['upd'] / it:.0f} | {1e6 * r['chk'] / it:.0f} | "
                                      f"{r['iters']} | {_secs(r)} |")
+    # where an estimator fit's time goes (seed 0, default fit_intercept=True): cProfile
+    prof_lines = _estimator_profile(*_problem(n, p, 0.05, seeds[0]), tau=tau)
     cmd = "python benchmarks/compare/bcd.py --goal" + (" --quick" if quick else "")
     text = (f"### Goal: 1/3 of the best cyclic time on {n} x {p} at 5%\n\n`{cmd}`\n\n"
             f"{machine_stamp()}\n\n"
@@ -459,9 +461,56 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50):
             f"Newton updates, seed {seeds[0]}; the selection includes computing the scores "
             "and the top-|b| heap; GSQ adds the IHT products H d through the touched rows):"
             "\n\n| rule | selection us/it | update us/it | check us/it | iterations | "
-            "seconds |\n|---|---|---|---|---|---|\n" + "\n".join(sel_lines) + "\n\n")
+            "seconds |\n|---|---|---|---|---|---|\n" + "\n".join(sel_lines) + "\n\n"
+            "Where one `SparseLinearRegression(penalty='l1', solver=BlockCoordinateDescent("
+            f"partition='variable', selection='gsq', update='newton', block_size={tau})).fit` "
+            f"spends its time (seed {seeds[0]}, default `fit_intercept=True` and `tol`; "
+            "cumulative seconds under cProfile, which inflates Python-level calls; parts "
+            "overlap where one calls another):\n\n"
+            "| part | dense input s | CSC input s |\n|---|---|---|\n"
+            + "\n".join(prof_lines) + "\n\n")
     replace_section(out, "goal", text)
     print(f"wrote section goal of {out}")
+
+
+def _estimator_profile(A, y, lam, tau=50):
+    """Cumulative seconds of the parts of one estimator fit (cProfile), dense and CSC."""
+    import cProfile
+    import pstats
+
+    import scipy.sparse as sp
+
+    from sparseopt.linear_model import SparseLinearRegression
+
+    n = A.shape[0]
+    parts = [("whole fit", "fit", "sparse_regression.py"),
+             ("input checks (check_X_y)", "check_X_y", ""),
+             ("centring / copy (preprocess_data)", "preprocess_data", ""),
+             ("BCD glue (bcd_linear_model, all below)", "bcd_linear_model", ""),
+             ("  split of the centred dense design", "_split_centred", ""),
+             ("  objective construction (CSC + CSR copies)", "__init__", "objectives.py"),
+             ("  BCD iterations (solve)", "solve", "solver.py"),
+             ("    selection (GSQ: IHT)", "variable", "selection.py"),
+             ("    update (prox-Newton on the block + upkeep)", "__call__", "updates.py"),
+             ("    the estimator's duality-gap stop test", "stop", "glm.py"),
+             ("  final certificate (duality gap on X)", "_duality_gap", "")]
+    cols = []
+    for X in (A.toarray(), sp.csc_matrix(A)):
+        solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                        block_size=tau)
+        est = SparseLinearRegression(penalty="l1", alpha=lam / n, solver=solver)
+        est.fit(X, y)  # warm caches
+        prof = cProfile.Profile()
+        prof.enable()
+        est.fit(X, y)
+        prof.disable()
+        stats = pstats.Stats(prof).stats
+        found = {}
+        for label, func, file in parts:
+            tot = [v[3] for (f, _, name), v in stats.items() if name == func and file in f]
+            found[label] = max(tot) if tot else 0.0
+        cols.append(found)
+    return [f"| {label} | {cols[0][label]:.4f} | {cols[1][label]:.4f} |" for label, _, _ in parts]
 
 
 def graph(quick=False, out=RESULTS):
@@ -701,8 +750,8 @@ def main(argv=None):
     cmd = "python benchmarks/compare/bcd.py" + (" --quick" if quick else "") + (
         " --full" if args.full else "") + (f" --iters {iters}" if iters != 500 else "")
     size = "Paper-size" if args.full else "Scaled-down"
-    header = (f"## Block coordinate descent (issue 4){' at the paper sizes' if args.full else ''}"
-              f"\n\n`{cmd}`\n\n"
+    header = (f"### The paper's orderings{' at the paper sizes' if args.full else ''}"
+              f"\n\n`{cmd}`\n\n{machine_stamp()}\n\n"
               f"{size} problems: A/B {n}x{p} (paper 1000x10000), C {nc}x{pc} with {K} "
               f"classes (paper 1000x1000, 50 classes), D {side}x{side} lattice, E {n_moons} "
               f"two-moons points, L1 = A with x >= 0 and alpha = 0.21 alpha_max (the paper's "
@@ -710,17 +759,16 @@ def main(argv=None):
               f"(separable: A has full row rank, the infimum is not attained); a long "
               f"greedy prox-Newton run for L1. {iters} iterations per run unless stated. "
               f"Seconds = selection + update time of the solver (compiled kernels, Python "
-              f"loop), single BLAS thread, on an otherwise idle 2-core machine; "
-              f"total script time {total:.0f} s.\n\n"
+              f"loop), single BLAS thread; one run on a machine shared with other jobs (see "
+              f"the load: read ratios, not seconds); total script time {total:.0f} s.\n\n"
               "| group | problem | partition/selection/update | (F - f*)/(F0 - f*) | "
               "seconds | sel/upd s | iters to 1e-6 | s to 1e-6 | ratio vs first row |\n"
               "|---|---|---|---|---|---|---|---|---|\n")
     body = "\n".join("| " + " | ".join(r) + " |" for r in rows)
     body += "\n\n" + claims(measured)
-    out = RESULTS.replace("bcd.md", "bcd_full.md") if args.full else RESULTS
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as fh:
-        fh.write(header + body + "\n")
+    out = args.out or (RESULTS.replace("bcd.md", "bcd_full.md") if args.full else RESULTS)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    replace_section(out, "paper", header + body + "\n")
     print(f"wrote {out} ({total:.0f} s)")
     return rows
 

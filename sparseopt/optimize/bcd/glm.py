@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
@@ -379,16 +380,27 @@ def _gap_test(objective, y, penalty, n, p, l2, positive, tol, v):
         Xtv = np.asarray(objective.A[:n, :p].T @ v).ravel()
         vv = float(v @ v)
     threshold = tol * float(y @ y)
-    calls = [0, 0]  # checks so far, next check at which the gap is evaluated
+    # the gap costs more than a greedy iteration: after each evaluation, skip as many
+    # checks as keep the gap evaluations at about a fifth of the run's time ...
+    sched = {"k": 0, "next": 0, "t": time.perf_counter(), "k_last": 0}
 
     def stop():
-        # the gap costs more than a greedy iteration: evaluate it at checks 0..9, then
-        # every ceil(k / 10)-th check (at most ~10% extra iterations past the point)
-        k = calls[0]
-        calls[0] += 1
-        if k < calls[1]:
+        k = sched["k"]
+        sched["k"] += 1
+        if k < sched["next"]:
             return False
-        calls[1] = k + max(1, k // 10)
+        t0 = time.perf_counter()
+        per_check = (t0 - sched["t"]) / max(1, k - sched["k_last"])
+        done = _gap_holds()
+        t1 = time.perf_counter()
+        # ... but never more than a quarter of the checks so far (a slow evaluation, e.g.
+        # on a loaded machine, must not push the test past the point by much)
+        skip = math.ceil(4.0 * (t1 - t0) / max(per_check, 1e-9))
+        sched["next"] = k + max(1, min(skip, 1 + k // 4))
+        sched["t"], sched["k_last"] = t1, k
+        return done
+
+    def _gap_holds():
         x = objective.x
         w = x[:p]
         R = y - objective.z[:n, 0]

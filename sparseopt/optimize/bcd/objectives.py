@@ -5,9 +5,9 @@ Every objective implements one small protocol used by the solver (:mod:`~sparseo
 ``n_coords``, ``coord_lipschitz`` (L_i), ``start(x, full_gradient)``,
 ``value()``, ``gradient()`` (the full gradient, kept current when
 ``full_gradient=True``), ``block_gradient(b)``, ``apply(b, delta)`` (x_b +=
-delta, updating the gradient incrementally, spec section 8),
+delta, updating the gradient incrementally),
 ``trial_change(b, d)`` (f(x + U_b d) - f(x) without moving), ``hessian_bound(b)``
-(H_b, spec section 1 table), ``hessian(b)`` (exact block Hessian),
+(the matrix bound H_b), ``hessian(b)`` (exact block Hessian),
 ``bound_matvec(idx, vals)`` (H d for a sparse d, used by IHT) and
 ``gershgorin()`` (row sums of |H|, a diagonal bound for every block); optionally
 ``hessian_bounds(block_index, sizes)`` (the H_b of every block of a fixed
@@ -93,7 +93,7 @@ class _LogisticLoss:
 
 
 class _SoftmaxLoss:
-    """Multinomial logistic loss; Böhning bound 1/2 (I - 11^T/K) (spec section 1)."""
+    """Multinomial logistic loss; Böhning bound 1/2 (I - 11^T/K)."""
 
     curvature = 0.5
     exact_bound = False
@@ -463,7 +463,7 @@ class LinearModelObjective:
         return mix[np.ix_(ks, ks)]
 
     def hessian_bound(self, b):
-        """H_b of the spec's table: c A_b^T A_b (times 1/2 (I - 11^T/K) for softmax)."""
+        """The matrix bound H_b = c A_b^T A_b (times 1/2 (I - 11^T/K) for softmax)."""
         G = np.empty((b.size, b.size))
         if self._gram is not None:
             _k.gather_block(self._gram, b, G)
@@ -562,7 +562,7 @@ class QuadraticObjective:
     """``f(x) = 1/2 x^T Q x - c^T x`` with ``Q`` sparse symmetric PSD; g = Qx - c kept current.
 
     The graph of ``Q`` (its off-diagonal pattern) is used by the forest
-    partitions and message passing (spec section 5).
+    partitions and message passing.
     """
 
     gradient_upkeep = "neighbours"  # g += Q[:, b] delta touches the block's neighbours only

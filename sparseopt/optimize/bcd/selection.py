@@ -101,7 +101,7 @@ class GS:
 class GSL:
     """Gauss-Southwell-Lipschitz: max ||g_b||^2 / L_b (FB); top-tau g_i^2 / L_i (VB).
 
-    The VB version of the spec is intractable (L_b depends on the subset); the
+    The paper's VB version is intractable (L_b depends on the subset); the
     per-coordinate L_i version is used, as in the authors' code.
     """
 
@@ -177,7 +177,7 @@ class GSQ:
             new_support = _top(state.masked(np.abs(step)), state.tau)
             if np.array_equal(new_support, support):
                 # the block is support(d): once it repeats, later iterations only
-                # refine the values (the spec stops when d is unchanged)
+                # refine the values (stopping when d is unchanged)
                 break
             support, vals = new_support, step[new_support]
         return support

@@ -276,7 +276,7 @@ class BlockCoordinateDescent:
         tree selections).
     selection : str, default="gs"
         ``"cyclic"``, ``"random"``, ``"lipschitz"``, ``"gs"``, ``"gsl"``,
-        ``"gsd"``, ``"gsq"`` (spec section 3), or ``"greedy_tree"`` /
+        ``"gsd"``, ``"gsq"``, or ``"greedy_tree"`` /
         ``"random_tree"`` (variable forest blocks of a sparse quadratic).
     update : str, default="gradient"
         ``"gradient"`` (1/L_b; alias ``"lb"``, prox-gradient with psi),
@@ -302,7 +302,7 @@ class BlockCoordinateDescent:
         Diagonal bound of the GSD rule: ``d_i = |b| L_i`` or the Gershgorin
         row sums of the Hessian bound.
     newton_after : int or None, default=None
-        Active-set switch (spec section 6): once the set of coordinates on the
+        Active-set switch: once the set of coordinates on the
         non-smooth manifold has not changed for this many iterations, restrict
         greedy selection to the free coordinates and use proximal-Newton
         (matrix) updates; switch back when it changes. None disables it.
@@ -326,10 +326,19 @@ class BlockCoordinateDescent:
     Notes
     -----
     Greedy rules need the full gradient; the objective keeps it current after
-    every block update (Gram form for least squares with few features, touched
-    rows of a sparse design otherwise, neighbours for graph quadratics). The
+    every block update (Gram columns, touched rows or a full product for
+    linear models, neighbours for graph quadratics). The
     time spent selecting and updating is reported separately
-    (``selection_time``, ``update_time``).
+    (``selection_time``, ``update_time``). The gradient upkeep of linear
+    models is chosen by a cost model (``res.gradient_upkeep``, see
+    :class:`~sparseopt.optimize.bcd.LinearModelObjective`).
+
+    References
+    ----------
+    Nutini, J., Laradji, I. and Schmidt, M. "Let's Make Block Coordinate
+    Descent Converge Faster: Faster Greedy Rules, Message-Passing,
+    Active-Set Complexity, and Superlinear Convergence". Journal of Machine
+    Learning Research 23(131), 2022.
 
     Examples
     --------
@@ -516,7 +525,7 @@ class BlockCoordinateDescent:
             t_sel += t1 - t0
             t_upd += t2 - t1
             k += 1
-            if not smooth:  # active-set monitoring (spec section 6)
+            if not smooth:  # active-set monitoring
                 # only x_b moved, so only the block's part of the set can change
                 new_b = penalty.active(objective.x[b], b)
                 if np.array_equal(new_b, active[b]):

@@ -1,4 +1,4 @@
-"""Block update rules of block coordinate descent (spec sections 4 and 5).
+"""Block update rules of block coordinate descent.
 
 Each rule is a small class registered in :data:`UPDATES`, called as
 ``rule(state, b, block_id) -> delta`` (the step on ``x_b``; the solver then
@@ -16,7 +16,7 @@ __all__ = ["UPDATES"]
 
 
 def _solve_psd(H, g):
-    """H^{-1} g for a PSD block; the pseudo-inverse when H is singular (spec section 4)."""
+    """H^{-1} g for a PSD block; the pseudo-inverse when H is singular."""
     H = np.ascontiguousarray(H, dtype=np.float64)
     out = np.empty(g.shape[0])
     if _k.cholesky_solve(H, np.ascontiguousarray(g, dtype=np.float64), np.empty_like(H), out):
@@ -48,7 +48,7 @@ def _prox_newton_direction(state, H, g_b, b):
 
 
 class Gradient:
-    """``x_b <- prox(x_b - g_b / L_b)`` (the spec's ``lb``; projected / prox-gradient with psi)."""
+    """``x_b <- prox(x_b - g_b / L_b)`` (the paper's ``lb``; projected / prox-gradient with psi)."""
 
     def __call__(self, state, b, block_id):
         g_b = state.objective.block_gradient(b)
@@ -98,7 +98,7 @@ class Newton:
     """Newton direction with the exact block Hessian, Armijo backtracking on F.
 
     The reference code uses cubic interpolation; Armijo backtracking
-    (sufficient decrease ``1e-4``, halving) is the spec's allowed choice. With
+    (sufficient decrease ``1e-4``, halving) is used here. With
     psi the direction is the proximal-Newton one (inner CD).
     """
 
@@ -135,7 +135,7 @@ class Newton:
 
 
 class TwoMetric:
-    """Two-metric projection for ``x >= 0`` (optionally ``+ alpha sum(x)``), spec section 4.
+    """Two-metric projection for ``x >= 0`` (optionally ``+ alpha sum(x)``), as in the paper.
 
     Newton scaling (bound H_b) on the free variables, diagonal scaling on the
     variables held at the bound (``x_i <= eps`` and ``g_i > 0``), projection
@@ -205,7 +205,7 @@ class MessagePassing:
 
 UPDATES = {
     "gradient": Gradient,
-    "lb": Gradient,  # the spec's name
+    "lb": Gradient,  # the paper's name
     "prox_gradient": Gradient,
     "projected": Gradient,
     "line_search": LineSearch,
