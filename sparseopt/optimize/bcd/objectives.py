@@ -634,6 +634,10 @@ class QuadraticObjective:
 def least_squares(A, y, **kwargs):
     """``f(x) = 1/2 ||A x - y||^2`` (L_i = ||a_i||^2, H_b = A_b^T A_b).
 
+    Keyword arguments go to :class:`LinearModelObjective`, e.g.
+    ``gradient_upkeep="gram"`` / ``"rows"`` / ``"full"`` to override the cost
+    model (``"auto"``).
+
     Examples
     --------
     >>> import numpy as np
