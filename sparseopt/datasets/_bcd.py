@@ -1,4 +1,4 @@
-"""The test problems of Nutini, Laradji & Schmidt (JMLR 2022), spec section 7.
+"""The test problems of Nutini, Laradji & Schmidt (JMLR 2022), section 7 of the paper.
 
 Each generator is seeded by ``random_state`` and returns a
 :class:`sklearn.utils.Bunch` with the data, the ground truth (planted
