@@ -2,7 +2,7 @@
 
 Registration is automatic: a public class (name not starting with ``_``)
 deriving from ``sklearn.base.BaseEstimator`` and exported by a public
-subpackage is an estimator; a subpackage module ``_demo.py`` defining
+subpackage is an estimator; a module ``sparseopt/demo/<field>.py`` defining
 ``demo()`` contributes rows to ``python -m sparseopt demo``. The common tests
 (``tests/test_common.py``), the API reference and the demo all read this
 registry, so a new estimator gets the harness by being exported.
@@ -98,19 +98,14 @@ def all_estimators(type_filter=None):
 
 
 def all_demos():
-    """List ``(field, demo_function)`` from every ``sparseopt.<field>._demo`` module."""
-    import sparseopt
-
+    """List ``(field, demo_function)`` from every ``sparseopt.demo.<field>`` module."""
+    # the demo package sits above every field: loaded by name, as the subpackages above
+    package = importlib.import_module("sparseopt.demo")
     demos = []
-    for info in pkgutil.iter_modules(sparseopt.__path__):
-        if info.name.startswith("_") or not info.ispkg:
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
             continue
-        try:
-            module = importlib.import_module(f"sparseopt.{info.name}._demo")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"sparseopt.{info.name}._demo":
-                continue
-            raise
+        module = importlib.import_module(f"sparseopt.demo.{info.name}")
         demos.append((info.name, module.demo))
     return demos
 

@@ -1,9 +1,6 @@
-"""``python -m sparseopt demo``: fit every registered capability on built-in data.
+"""Run the field demos one after the other and print their rows as tables.
 
-Each field contributes a ``sparseopt/<field>/_demo.py`` whose ``demo()``
-returns rows ``{"problem", "estimator", "metric", "value", "seconds",
-"anchor", "anchor_value"}``; this module runs the fields one after the other
-and prints each field's rows as soon as they are ready, in at most 120
+Each field's rows are printed as soon as they are ready, in at most 120
 columns (``wide=True``: one unwrapped table at the end). The kernels are
 compiled ahead of time, so the seconds are fit times, first fits included.
 """
@@ -14,7 +11,7 @@ import textwrap
 import time
 import traceback
 
-from .utils.discovery import all_demos, all_estimators
+from ..utils.discovery import all_demos, all_estimators
 
 COLUMNS = ("field", "problem", "estimator", "metric", "value", "seconds", "anchor", "anchor_value")
 # narrow layout: (column, width); the anchor's description goes on its own line
@@ -58,7 +55,6 @@ def format_rows(rows):
             lines.extend(textwrap.wrap(f"anchor: {row['anchor']}", MAX_WIDTH,
                                        initial_indent="    ", subsequent_indent="      "))
     return "\n".join(lines)
-
 
 
 def demo_fields():
