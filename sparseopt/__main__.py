@@ -1,4 +1,4 @@
-"""Command line: ``python -m sparseopt <command>`` (``demo [--field NAME ...] [--wide]``, ``estimators``)."""
+"""Command line: ``python -m sparseopt demo [--field NAME ...] [--wide]`` and ``estimators``."""
 import argparse
 import importlib
 import sys

@@ -6,8 +6,8 @@ HELP = "fit every capability on built-in data and print a table"
 
 def add_arguments(parser):
     parser.add_argument("--field", action="append", help="only this field (repeatable)")
-    parser.add_argument("--wide", action="store_true",
-                        help="one unwrapped table at the end instead of 120-column blocks per field")
+    parser.add_argument("--wide", action="store_true", help="one unwrapped table at the end "
+                        "instead of 120-column blocks per field")
 
 
 def run(args, parser):
