@@ -23,9 +23,10 @@ import time
 import warnings
 
 import array_api_compat
+import array_api_compat.numpy as np_compat
 import numpy as np
 
-from ..utils.validation import Interval, StrOptions, validate_params
+from ..utils.validation import Interval, StrOptions, validate_params, warn_not_converged
 from ._log_domain import (l1_norm, log_sweeps, logsumexp, plan_from_potentials, record_iteration,
                           safe_log)
 from ._result import OTResult
@@ -339,23 +340,15 @@ def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warm
         tol=tol, history=parts[0]["history"] if not batch else [p["history"] for p in parts],
         method=method, reg=reg, seconds=sum(p["seconds"] for p in parts))
     if not batch:
-        result["cost"] = float(result["cost"]) if xp is _np_compat() else result["cost"]
-        result["value"] = float(result["value"]) if xp is _np_compat() else result["value"]
+        result["cost"] = float(result["cost"]) if xp is np_compat else result["cost"]
+        result["value"] = float(result["value"]) if xp is np_compat else result["value"]
     if warn and not converged:
-        from ..utils.validation import warn_not_converged
-
         warn_not_converged(f"sinkhorn(method={method!r})", n_iter=result.n_iter,
                            certificate=max(relative_errors), tol=tol,
                            certificate_name="l1 marginal error / total mass",
                            advice="Increase max_iter (or warmup_iter for 'sns'), or use "
                                   "method='log'/'sns' if 'sinkhorn' hit numerical errors.")
     return result
-
-
-def _np_compat():
-    import array_api_compat.numpy as np_compat
-
-    return np_compat
 
 
 # --------------------------------------------------- POT-compatible API

@@ -28,6 +28,7 @@ import inspect
 import pkgutil
 from operator import itemgetter
 
+import sklearn.base as skbase
 from sklearn.base import BaseEstimator
 
 __all__ = ["all_estimators", "all_demos", "test_instances", "default_instances",
@@ -86,8 +87,6 @@ def all_estimators(type_filter=None):
                 found[name] = obj
     estimators = sorted(found.items(), key=itemgetter(0))
     if type_filter is not None:
-        import sklearn.base as skbase
-
         filters = [type_filter] if isinstance(type_filter, str) else list(type_filter)
         unknown = set(filters) - set(_TYPE_TO_MIXIN)
         if unknown:
