@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import sparseopt
-from sparseopt.utils.discovery import all_demos
+from sparseopt.demo import all_demos
 
 PACKAGE = Path(sparseopt.__file__).resolve().parent
 # libraries that the demo compares against and the library itself never needs

@@ -9,7 +9,8 @@ import pytest
 from sklearn.base import BaseEstimator
 
 from sparseopt.optimize import SolverResult
-from sparseopt.utils.discovery import all_demos, all_estimators, expected_failed_checks
+from sparseopt.demo import all_demos
+from sparseopt.utils.discovery import all_estimators, expected_failed_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,12 +6,14 @@ compiled ahead of time, so the seconds are fit times, first fits included.
 """
 from __future__ import annotations
 
+import importlib
 import math
+import pkgutil
 import textwrap
 import time
 import traceback
 
-from ..utils.discovery import all_demos, all_estimators
+from ..utils.discovery import all_estimators
 
 COLUMNS = ("field", "problem", "estimator", "metric", "value", "seconds", "anchor", "anchor_value")
 # narrow layout: (column, width); the anchor's description goes on its own line
@@ -55,6 +57,13 @@ def format_rows(rows):
             lines.extend(textwrap.wrap(f"anchor: {row['anchor']}", MAX_WIDTH,
                                        initial_indent="    ", subsequent_indent="      "))
     return "\n".join(lines)
+
+
+def all_demos():
+    """List ``(field, demo_function)`` from every ``sparseopt.demo.<field>`` module, by name."""
+    package = importlib.import_module(__package__)
+    return [(info.name, importlib.import_module(f"{__package__}.{info.name}").demo)
+            for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
 
 
 def demo_fields():

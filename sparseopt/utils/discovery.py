@@ -1,11 +1,10 @@
-"""Registry of public estimators and demos, found by walking the package.
+"""Registry of public estimators, found by walking the package.
 
 Registration is automatic: a public class (name not starting with ``_``)
 deriving from ``sklearn.base.BaseEstimator`` and exported by a public
-subpackage is an estimator; a module ``sparseopt/demo/<field>.py`` defining
-``demo()`` contributes rows to ``python -m sparseopt demo``. The common tests
-(``tests/test_common.py``), the API reference and the demo all read this
-registry, so a new estimator gets the harness by being exported.
+subpackage is an estimator. The common tests (``tests/test_common.py``), the
+API reference and the demo all read this registry, so a new estimator gets
+the harness by being exported.
 
 Per-class test hooks (read by :func:`test_instances` and
 :func:`expected_failed_checks`):
@@ -25,13 +24,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 from operator import itemgetter
 
 import sklearn.base as skbase
 from sklearn.base import BaseEstimator
 
-__all__ = ["all_estimators", "all_demos", "test_instances", "default_instances",
+__all__ = ["all_estimators", "test_instances", "default_instances",
            "expected_failed_checks", "expected_failed_checks_default"]
 
 _SUBPACKAGES = (
@@ -94,19 +92,6 @@ def all_estimators(type_filter=None):
         mixins = tuple(getattr(skbase, _TYPE_TO_MIXIN[f]) for f in filters)
         estimators = [(n, c) for n, c in estimators if issubclass(c, mixins)]
     return estimators
-
-
-def all_demos():
-    """List ``(field, demo_function)`` from every ``sparseopt.demo.<field>`` module."""
-    # the demo package sits above every field: loaded by name, as the subpackages above
-    package = importlib.import_module("sparseopt.demo")
-    demos = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"sparseopt.demo.{info.name}")
-        demos.append((info.name, module.demo))
-    return demos
 
 
 def test_instances(cls):
