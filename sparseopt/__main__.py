@@ -3,22 +3,21 @@ import argparse
 import importlib
 import sys
 
-#: command -> module defining ``HELP``, ``add_arguments(parser)`` and ``run(args, parser)``
-#: (which returns the exit code); a new command is one line here
-COMMANDS = {
-    "demo": "sparseopt.demo._command",
-    "estimators": "sparseopt.utils._estimators_command",
-}
+#: one module per command, each defining ``add_parser(subparsers)``, which registers the
+#: command and sets ``func(args) -> exit code``; a new command is one line here
+COMMANDS = (
+    "sparseopt.demo._command",
+    "sparseopt.utils._estimators_command",
+)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sparseopt")
-    sub = parser.add_subparsers(dest="command", required=True)
-    commands = {name: importlib.import_module(path) for name, path in COMMANDS.items()}
-    for name, command in commands.items():
-        command.add_arguments(sub.add_parser(name, help=command.HELP))
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in COMMANDS:
+        importlib.import_module(module).add_parser(subparsers)
     args = parser.parse_args(argv)
-    return commands[args.command].run(args, parser)
+    return args.func(args)
 
 
 if __name__ == "__main__":

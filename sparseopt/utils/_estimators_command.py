@@ -1,11 +1,8 @@
-"""The ``estimators`` subcommand of ``python -m sparseopt``: public path and summary of each."""
+"""The ``estimators`` command of ``python -m sparseopt``: public path and summary of each."""
 import sys
 import textwrap
 
 from .discovery import all_estimators
-
-HELP = "list the registered estimators"
-
 
 def _summary(cls):
     """First sentence of a class docstring."""
@@ -23,11 +20,15 @@ def _public_path(cls):
     return f"{cls.__module__}.{cls.__name__}"
 
 
-def add_arguments(parser):
-    pass
+def add_parser(subparsers):
+    """Register ``estimators`` on the ``python -m sparseopt`` parser."""
+    parser = subparsers.add_parser("estimators", help="list the registered estimators")
+    parser.set_defaults(func=main)
+    return parser
 
 
-def run(args, parser):
+def main(args):
+    """Print each estimator's public import path, then its one-line summary."""
     for _, cls in all_estimators():
         print(_public_path(cls))
         print(textwrap.fill(_summary(cls), 116, initial_indent="    ", subsequent_indent="    "))
