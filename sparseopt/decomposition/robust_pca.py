@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..datasets import make_low_rank_sparse
 from ..utils._array_api import get_namespace_and_device, move_to
 from ..utils.validation import (
     Interval,
@@ -205,8 +206,6 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
 
     @classmethod
     def _test_data(cls, random_state):
-        from ..datasets import make_low_rank_sparse
-
         D, _, _ = make_low_rank_sparse(40, 12, rank=1, outlier_fraction=0.05,
                                        random_state=random_state)
         return D, None
