@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from ..._ext import _bcd as _k
+from ...utils._random import check_generator
 from ...utils.validation import Interval, StrOptions, validate_params
 from .objectives import QuadraticObjective, _check_vector
 from .partitions import PARTITIONS
@@ -48,15 +49,6 @@ class BCDResult(SolverResult):
     ...           certificate_name="residual", tol=1e-6).converged
     True
     """
-
-
-def _as_generator(random_state):
-    """A ``numpy.random.Generator`` from None, an int, a RandomState or a Generator."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**31 - 1))
-    return np.random.default_rng(random_state)
 
 
 _NO_MASK = np.empty(0, dtype=np.int8)
@@ -456,7 +448,7 @@ class BlockCoordinateDescent:
         penalty = SeparablePenalty() if penalty is None else penalty
         self._check_combination(objective, penalty)
         t_setup = time.perf_counter()
-        rng = _as_generator(self.random_state)
+        rng = check_generator(self.random_state)
         rule = SELECTION_RULES[self.selection]()
         update = UPDATES[self.update]()
         n = objective.n_coords
