@@ -268,10 +268,11 @@ class LinearPredictorMixin(RegressorMixin):
         if is_api:
             coef = from_numpy(to_numpy(self.coef_), xp, device)
             intercept = from_numpy(np.asarray(to_numpy(self.intercept_)), xp, device)
+            coef = coef.T if coef.ndim == 2 else coef  # (n_targets, p): one column per target
             return X @ xp.astype(coef, X.dtype) + xp.astype(intercept, X.dtype)
         coef = to_numpy(self.coef_).astype(X.dtype, copy=False)
-        out = X @ coef + np.asarray(to_numpy(self.intercept_), dtype=X.dtype)
-        return np.asarray(out).ravel()
+        out = np.asarray(X @ coef.T + np.asarray(to_numpy(self.intercept_), dtype=X.dtype))
+        return out if coef.ndim == 2 else out.ravel()
 
     def predict(self, X):
         """Predict with the fitted linear model.
@@ -282,7 +283,7 @@ class LinearPredictorMixin(RegressorMixin):
 
         Returns
         -------
-        y_pred : array of shape (n_samples,)
+        y_pred : array of shape (n_samples,) or (n_samples, n_targets)
             In X's namespace and on X's device.
         """
         return self._decision_function(X)
