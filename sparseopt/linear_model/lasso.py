@@ -20,6 +20,21 @@ from ._base import LinearPredictorMixin, fit_least_squares, solve_linear_model
 __all__ = ["ElasticNet", "Lasso"]
 
 
+class _GramMatrix:
+    """``precompute`` given as an array (not a string, which the shared "array-like"
+    constraint would accept)."""
+
+    def is_satisfied_by(self, value):
+        return not isinstance(value, str) and (hasattr(value, "shape") or hasattr(value, "__len__")
+                                               or hasattr(value, "__array__"))
+
+    def __str__(self):
+        return "an array of shape (n_features, n_features) (the Gram matrix)"
+
+
+PRECOMPUTE_CONSTRAINT = ["boolean", StrOptions({"auto"}), _GramMatrix()]
+
+
 class ElasticNet(LinearPredictorMixin, BaseEstimator):
     """Linear regression with combined L1 and L2 penalties, solved by working-set CD.
 
@@ -156,7 +171,7 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         "p0": [Interval(numbers.Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
         "solver": [StrOptions({"cd"}), BlockCoordinateDescent],
-        "precompute": ["boolean", StrOptions({"auto"}), "array-like"],
+        "precompute": PRECOMPUTE_CONSTRAINT,
         "copy_X": ["boolean"],
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],

@@ -166,7 +166,7 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
         "eps": [Interval(numbers.Real, 0, 1, closed="neither")],
         "fit_intercept": ["boolean"],
         "cv": [Interval(numbers.Integral, 2, None, closed="left"), object, None],
-        "scoring": [str, callable, None],
+        "scoring": [str, "callable", None],
         "n_jobs": [numbers.Integral, None],
         "refit": ["boolean"],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],

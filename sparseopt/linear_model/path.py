@@ -33,7 +33,7 @@ from ..utils.validation import (
     validate_params,
 )
 from ._base import LinearPredictorMixin, preprocess_data
-from .lasso import ElasticNet, Lasso
+from .lasso import PRECOMPUTE_CONSTRAINT, ElasticNet, Lasso
 from .sparse_regression import _COMMON_CONSTRAINTS, SparseLinearRegression, _PenalizedBase
 
 __all__ = ["sparse_path", "ElasticNetCV", "LassoCV", "SparseLinearRegressionCV"]
@@ -511,7 +511,7 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
         "n_jobs": [numbers.Integral, None],
         "positive": ["boolean"],
         "verbose": ["verbose"],
-        "precompute": ["boolean", StrOptions({"auto"}), "array-like"],
+        "precompute": PRECOMPUTE_CONSTRAINT,
         "copy_X": ["boolean"],
         "random_state": ["random_state"],
         "selection": [StrOptions({"cyclic", "random"})],
