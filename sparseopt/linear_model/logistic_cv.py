@@ -80,9 +80,13 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
 
     Parameters
     ----------
-    Cs : int or array-like of float, default=10
+    Cs : int, array-like of float or None, default=None
         Inverse regularisation strengths; an int gives ``np.logspace(-4, 4, Cs)``
-        (scikit-learn's grid).
+        (scikit-learn's grid). None (and ``alphas`` None): ``alphas=10``.
+        scikit-learn's default ``Cs=10`` spans ``C`` up to 1e4, unpenalised fits
+        for standardized data (slow, and not sparse, on separable classes): the
+        default here is the sparse range of the path instead; pass ``Cs=10``
+        for scikit-learn's grid.
     alphas : int, array-like or None, default=None
         Instead of ``Cs``, a grid of :class:`SparseLogisticRegression`'s
         ``alpha`` (the same value on every fold); an int gives a geometric grid
@@ -91,7 +95,7 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
     l1_ratios : array-like of float in (0, 1], default=(1.0,)
         The L1 / L2 mixes to cross-validate (1: the L1 penalty). ``0`` (pure
         ridge) is not a sparse model: use scikit-learn's ``LogisticRegressionCV``.
-    eps : float, default=1e-3
+    eps : float, default=1e-2
         ``alpha_min / alpha_max`` of an int ``alphas`` grid.
     fit_intercept : bool, default=True
     cv : int, CV splitter or iterable, optional
@@ -154,13 +158,13 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
     >>> from sparseopt.linear_model import SparseLogisticRegressionCV
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((120, 8)); y = (X[:, 0] - X[:, 1] > 0).astype(int)
-    >>> clf = SparseLogisticRegressionCV(Cs=5, cv=3).fit(X, y)
+    >>> clf = SparseLogisticRegressionCV(Cs=[0.01, 0.1, 1, 10, 100], cv=3).fit(X, y)
     >>> clf.scores_.shape, clf.score(X, y) > 0.9
     ((3, 1, 5), True)
     """
 
     _parameter_constraints = {
-        "Cs": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "Cs": [Interval(numbers.Integral, 1, None, closed="left"), "array-like", None],
         "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like", None],
         "l1_ratios": ["array-like"],
         "eps": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -175,8 +179,10 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
         "positive": ["boolean"],
         "verbose": ["verbose"],
     }
-    _test_params = [{"Cs": 3, "cv": 3, "tol": 1e-6},
-                    {"Cs": 3, "cv": 3, "tol": 1e-6, "l1_ratios": (0.5, 1.0), "refit": False}]
+    # moderate C: the check data are nearly separable, where C = 1e4 is a slow unpenalised fit
+    _test_params = [{"Cs": [0.01, 0.1, 1.0], "cv": 3, "tol": 1e-6},
+                    {"Cs": [0.1, 1.0], "cv": 3, "tol": 1e-6, "l1_ratios": (0.5, 1.0),
+                     "refit": False}]
     _expected_failed_checks = {
         "check_sample_weight_equivalence_on_dense_data": (
             "Repeating rows changes the cross-validation folds, hence the selected C; "
@@ -186,7 +192,7 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
             "scikit-learn's LogisticRegressionCV has the same property."),
     }
 
-    def __init__(self, Cs=10, *, alphas=None, l1_ratios=(1.0,), eps=1e-3, fit_intercept=True,
+    def __init__(self, Cs=None, *, alphas=None, l1_ratios=(1.0,), eps=1e-2, fit_intercept=True,
                  cv=None, scoring=None, n_jobs=None, refit=True, tol=1e-4, max_iter=50,
                  max_epochs=50_000, positive=False, verbose=0):
         self.Cs = Cs
@@ -218,7 +224,8 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
 
     def _grid(self, X, y, sw):
         """``(values, use_Cs)``: the ``Cs`` grid, or the ``alphas`` grid when given."""
-        if self.alphas is None:
+        alphas = 10 if self.alphas is None and self.Cs is None else self.alphas
+        if alphas is None:
             if isinstance(self.Cs, numbers.Integral):
                 return np.logspace(-4, 4, int(self.Cs)), True
             Cs = np.asarray(self.Cs, dtype=float).ravel()
@@ -226,15 +233,15 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
                 raise ValueError(f"{type(self).__name__}: Cs must be positive and finite, "
                                  f"got {self.Cs!r}.")
             return Cs, True
-        if not isinstance(self.alphas, numbers.Integral):
-            return _check_alphas(self.alphas, type(self).__name__), False
+        if not isinstance(alphas, numbers.Integral):
+            return _check_alphas(alphas, type(self).__name__), False
         # alpha_max of the L1 problem on the full data: the fit at a huge alpha is the
         # intercept-only model, whose alpha_max the estimator reports for alpha="auto"
         probe = SparseLogisticRegression(alpha="auto", fit_intercept=self.fit_intercept,
                                          tol=self.tol, positive=self.positive)
         probe.fit(X, y, sample_weight=sw)
         alpha_max = probe.alpha_ * 10  # alpha="auto" is 0.1 alpha_max
-        return np.geomspace(alpha_max, alpha_max * self.eps, int(self.alphas)), False
+        return np.geomspace(alpha_max, alpha_max * self.eps, int(alphas)), False
 
     def fit(self, X, y, sample_weight=None, groups=None, **params):
         """Fit the fold paths, choose ``C_`` (``alpha_``) and ``l1_ratio_``, refit.
