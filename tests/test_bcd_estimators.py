@@ -356,3 +356,20 @@ def test_estimator_max_iter_counts_epochs_unless_set_on_the_solver():
                                    cyclic.set_params(max_iter=500), tol=1e-14)
         assert default.n_iter == 500  # no estimator budget given: the solver's default
     assert cyclic.max_iter == 500  # the caller's solver is never modified
+
+
+def test_estimator_max_iter_governs_a_default_solver():
+    """``SparseLinearRegression(max_iter=...)`` with a default solver runs the budget the user gave
+    (it used to stop at the solver's own default of 500 iterations)."""
+    from sparseopt.linear_model import SparseLinearRegression
+
+    X, y = _mostly_zero(seed=3)
+    solver = BlockCoordinateDescent(partition="order", selection="cyclic", block_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        short = SparseLinearRegression(alpha=1e-4, tol=1e-14, max_iter=3, solver=solver).fit(X, y)
+        long = SparseLinearRegression(alpha=1e-4, tol=1e-14, max_iter=200, solver=solver).fit(X, y)
+    n_blocks = -(-(X.shape[1] + 1) // 8)  # the centring column is one more coordinate
+    assert short.n_iter_ <= 3 * n_blocks
+    assert long.n_iter_ > 500  # beyond the solver's default budget
+    assert solver.max_iter == 500

@@ -36,7 +36,7 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     ``est.solver == "cd"`` (or no ``solver``): working-set coordinate descent
     with the estimator's ``max_iter``, ``max_epochs``, ``tol``, ``p0``,
     ``verbose``; a :class:`~sparseopt.optimize.BlockCoordinateDescent`
-    instance: :func:`sparseopt.optimize._bcd_glm.bcd_linear_model` (a fresh
+    instance: :func:`sparseopt.optimize.bcd.bcd_linear_model` (a fresh
     copy of it, so the estimator's parameter is never modified; the
     estimator's ``verbose`` is passed on when the solver's is 0, and the
     history, which the estimator does not keep, records the last iteration
@@ -44,7 +44,7 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     """
     from sklearn.base import clone
 
-    from ..optimize._bcd_glm import bcd_linear_model
+    from ..optimize.bcd import bcd_linear_model
     from ..optimize.working_set_cd import working_set_cd
 
     solver = getattr(est, "solver", "cd")
@@ -60,7 +60,7 @@ def solve_linear_model(est, X, y, penalty, datafit, *, w_init=None, X_mean=None,
     solver.set_params(record_every=max(1, solver.max_iter))
     return bcd_linear_model(X, y, penalty, datafit, solver, w_init=w_init,
                             X_mean=X_mean, row_scale=row_scale, positive=est.positive,
-                            tol=est.tol)
+                            tol=est.tol, max_iter=est.max_iter)
 
 
 class FitData:

@@ -73,9 +73,11 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         ``"cd"``: working-set coordinate descent (``max_iter``,
         ``max_epochs`` and ``p0`` apply). A
         :class:`~sparseopt.optimize.BlockCoordinateDescent` instance solves
-        the same problem by block coordinate descent (its own ``max_iter``
-        and ``tol``, a prox-gradient fixed-point residual, control the run;
-        the ridge part is least squares on the augmented design
+        the same problem by block coordinate descent (``max_iter`` and
+        ``tol`` set on the solver win; those left at the solver's defaults
+        come from the estimator: its ``tol`` stops the run on the duality
+        gap, its ``max_iter`` counts epochs of ``ceil(n_features /
+        block_size)`` block updates; the ridge part is least squares on the augmented design
         ``[X; sqrt(n l2) I]``; sparse X with ``fit_intercept`` gets an
         unpenalised centring column). The estimator's ``tol`` is then checked
         on the reported duality gap and a ``ConvergenceWarning`` says when it

@@ -300,10 +300,12 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         :class:`~sparseopt.optimize.BlockCoordinateDescent` instance (for the
         ``"l1"`` and ``"elasticnet"`` penalties, with ``weights`` and
         ``positive``; ``ValueError`` for the others) solves the same problem
-        by block coordinate descent: its own ``max_iter`` and ``tol`` (a
-        prox-gradient fixed-point residual) control the run, the estimator's
-        ``tol`` is checked on the same certificate as with ``"cd"``
-        (``ConvergenceWarning`` when not reached), ``n_iter_`` counts BCD
+        by block coordinate descent: ``max_iter`` and ``tol`` set on the
+        solver win; those left at the solver's defaults come from the
+        estimator (its ``tol`` stops the run on the same certificate as with
+        ``"cd"``, its ``max_iter`` counts epochs of ``ceil(n_features /
+        block_size)`` block updates); ``ConvergenceWarning`` when the
+        estimator's ``tol`` is not reached, ``n_iter_`` counts BCD
         iterations and ``verbose`` is passed on. The elastic net's ridge part
         is least squares on the augmented design ``[X; sqrt(n l2) I]``.
         Not a parameter of :class:`MCPRegression` / :class:`SCADRegression`
