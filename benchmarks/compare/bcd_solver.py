@@ -119,8 +119,8 @@ def main(argv=None):
         lines.append(f"| {name} | {t:.3g} | {ratio:.3g} | {est.n_iter_} | "
                      f"{n * est.dual_gap_ / y_norm2:.1e} | {est.converged_} | "
                      f"{int(np.count_nonzero(est.coef_))} | {diff:.1e} |")
-    lines += ["", ("cd iterations are outer working-set iterations (each runs compiled CD "
-                   "epochs on a small working set); BCD iterations are block updates over all "
+    lines += ["", ("cd iterations are `Lasso.n_iter_`: coordinate-descent epochs summed over the "
+                   "working sets (scikit-learn's unit); BCD iterations are block updates over all "
                    f"{p} coordinates."), ""]
     text = "\n".join(lines)
     print(text)
