@@ -187,15 +187,16 @@ class CoLiDE(_LinearDAGBase):
     def _score(self):
         return self.noise
 
-    def _sigma_floor(self, sigma_init):
+    def _sigma_floor(self, sigma_init, unit):
         if self.sigma_floor == "auto":
-            # spec sec. 2: 1e-2 x the initial scale, taken as the *smallest* initial
+            # 1e-2 x the initial scale, taken as the *smallest* initial
             # scale for every node (for NV too): a per-node floor at 1e-2 x the node's
             # marginal std binds on deep nodes of ER4 graphs, whose marginal std
             # exceeds 100x their noise std, and raised CoLiDE-NV's SHD from 7 to 20
             # on a d=20 ER4 graph. The 1e-12 keeps constant columns from dividing by 0.
             return np.full_like(sigma_init, max(1e-2 * float(np.min(sigma_init)), 1e-12))
-        return np.full_like(sigma_init, max(float(self.sigma_floor), 1e-12))
+        # a given floor is in X's units; the fitted data were divided by ``unit``
+        return np.full_like(sigma_init, max(float(self.sigma_floor) / unit, 1e-12))
 
     def _set_scale(self, sigma, out):
         if self.noise == "ev":

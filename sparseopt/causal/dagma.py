@@ -111,6 +111,7 @@ class DAGMA(_LinearDAGBase):
     _test_params = {"warm_iter": 300, "max_iter": 600, "lr": 3e-3, "checkpoint": 100}
     _score_name = "dagma"
     _domain_tol = 1e-16  # the package tests (M + 1e-16) >= 0
+    _unit_range = (0.7, 3.0)  # see _LinearDAGBase._unit_range
 
     def __init__(self, loss="l2", *, lambda1=0.05, w_threshold=0.3, T=4, mu_init=1.0,
                  mu_factor=0.1, s=(1.0, 0.9, 0.8, 0.7), warm_iter=20_000, max_iter=70_000,
