@@ -1,9 +1,11 @@
 """CoLiDE / DAGMA on non-NumPy arrays: the path runs in the input's namespace and device.
 
-NumPy inputs take the compiled loop; array-api-strict (both of its devices; ``device1``
-refuses implicit NumPy conversion, so it catches hidden host round-trips) and torch (CPU)
-take the same iterations written with array-API operations (``xp.linalg.inv`` for the
-inverse, ``xp.linalg.slogdet`` for h). Both give the same fit up to rounding.
+NumPy inputs take the compiled loop; arrays off the CPU take the same iterations written
+with array-API operations (``xp.linalg.inv`` for the inverse, ``xp.linalg.slogdet`` for h),
+CPU arrays the compiled loop on a host view (``array_path="auto"``). Here the namespace
+path is forced (``array_path="native"``) on array-api-strict (both of its devices;
+``device1`` refuses implicit NumPy conversion, so it catches hidden host round-trips) and
+torch (CPU), in float32 and float64: it gives the NumPy fit up to rounding.
 """
 import array_api_compat.numpy as np_compat
 import numpy as np
@@ -12,6 +14,7 @@ import sklearn
 
 from sparseopt._ext import _dag as kernel
 from sparseopt.causal import DAGMA, CoLiDE, PathOptions, path_following
+from sparseopt.causal._base import _LinearDAGBase
 from sparseopt.causal._adam_namespace import adam_stage_namespace
 from sparseopt.datasets import make_linear_sem
 from sparseopt.utils._array_api import get_namespace_and_device, to_numpy
@@ -52,6 +55,12 @@ def namespace(request):
         yield xp, xp.device(device)
     finally:
         xp.set_num_threads(threads)
+
+
+@pytest.fixture
+def native(monkeypatch):
+    """Estimators run the namespace path on CPU arrays too."""
+    monkeypatch.setattr(_LinearDAGBase, "_array_path", "native")
 
 
 def _to(xp, device, a, dtype):
@@ -115,7 +124,7 @@ def test_namespace_stage_matches_the_compiled_stage(case):
     pytest.param(lambda: DAGMA(**FAST), id="dagma"),
     pytest.param(lambda: CoLiDE("ev", standardize="global", **FAST), id="colide-global"),
 ])
-def test_fit_in_the_namespace_matches_numpy(namespace, make, dtype):
+def test_fit_in_the_namespace_matches_numpy(namespace, native, make, dtype):
     xp, device = namespace
     X, W_true, _ = make_linear_sem(6, 8, 300, random_state=0)
     X = X.astype(dtype)
@@ -134,7 +143,7 @@ def test_fit_in_the_namespace_matches_numpy(namespace, make, dtype):
     assert est.n_iter_ == ref.n_iter_ and est.h_ == pytest.approx(ref.h_, rel=1e-6, abs=1e-12)
 
 
-def test_logistic_dagma_in_the_namespace_matches_numpy(namespace):
+def test_logistic_dagma_in_the_namespace_matches_numpy(namespace, native):
     xp, device = namespace
     X, _, _ = make_linear_sem(5, 6, 300, random_state=1)
     B = (X > 0).astype(np.float64)
@@ -150,7 +159,8 @@ def test_path_following_stays_in_the_namespace(namespace):
     X, _, _ = make_linear_sem(5, 6, 200, random_state=2)
     X -= X.mean(0)
     Sigma = X.T @ X / 200
-    opts = PathOptions(T=2, warm_iter=300, max_iter=300, checkpoint=100, lr=3e-3)
+    opts = PathOptions(T=2, warm_iter=300, max_iter=300, checkpoint=100, lr=3e-3,
+                       array_path="native")
     ref = path_following(Sigma, opts, score="ev", sigma_init=np.ones(5))
     with sklearn.config_context(array_api_dispatch=True):
         res = path_following(_to(xp, device, Sigma, np.float64), opts, score="ev",
@@ -164,12 +174,36 @@ def test_path_following_stays_in_the_namespace(namespace):
 def test_namespace_path_rejects_bad_sigma(namespace):
     xp, device = namespace
     with sklearn.config_context(array_api_dispatch=True):
-        with pytest.raises(ValueError, match="square"):
-            path_following(_to(xp, device, np.ones((3, 2)), np.float64), T=1, max_iter=5)
-        bad = np.eye(3)
-        bad[0, 1] = np.nan
-        with pytest.raises(ValueError, match="NaN"):
-            path_following(_to(xp, device, bad, np.float64), T=1, max_iter=5)
+        for path in ("native", "host"):
+            with pytest.raises(ValueError, match="square"):
+                path_following(_to(xp, device, np.ones((3, 2)), np.float64), T=1, max_iter=5,
+                               array_path=path)
+            bad = np.eye(3)
+            bad[0, 1] = np.nan
+            with pytest.raises(ValueError, match="NaN"):
+                path_following(_to(xp, device, bad, np.float64), T=1, max_iter=5,
+                               array_path=path)
+
+
+def test_auto_takes_the_compiled_loop_on_the_cpu_and_the_namespace_elsewhere(monkeypatch):
+    """array_path="auto": a torch CPU tensor gives the NumPy fit bit for bit (compiled loop,
+    results moved back); array-api-strict's non-CPU device runs the namespace path."""
+    import sparseopt.causal._path_following as engine
+
+    X, _, _ = make_linear_sem(5, 6, 300, random_state=0)
+    ref = CoLiDE(**FAST).fit(X)
+    calls = []
+    monkeypatch.setattr(engine, "adam_stage_namespace",
+                        lambda *a, **k: calls.append(1) or adam_stage_namespace(*a, **k))
+    with sklearn.config_context(array_api_dispatch=True):
+        torch = pytest.importorskip("torch")
+        est = CoLiDE(**FAST).fit(torch.asarray(X))
+        assert isinstance(est.W_raw_, torch.Tensor) and not calls
+        np.testing.assert_array_equal(to_numpy(est.W_raw_), ref.W_raw_)
+        strict = pytest.importorskip("array_api_strict")
+        est = CoLiDE(**FAST).fit(strict.asarray(X, device=strict.Device("device1")))
+        assert calls and est.W_raw_.device == strict.Device("device1")
+        np.testing.assert_array_equal(to_numpy(est.adjacency_), ref.adjacency_)
 
 
 def test_tags_say_the_path_is_native():

@@ -17,7 +17,14 @@ from ..utils.validation import (
     warn_not_converged,
 )
 from ._graph import is_dag, threshold_to_dag
-from ._path_following import SCHEDULES, SCORES, PathOptions, _compute_dtype, path_following
+from ._path_following import (
+    SCHEDULES,
+    SCORES,
+    PathOptions,
+    _compute_dtype,
+    path_following,
+    uses_native_path,
+)
 
 # a column-std ratio above this triggers the scale warning; ER4 graphs with weights up
 # to 2 already reach ratios of a few hundred by propagation
@@ -116,6 +123,9 @@ class _LinearDAGBase(BaseEstimator):
     # kept its SHD for factors 1-5 of unit-noise data and lost it at 0.5 and 10; DAGMA, whose
     # score grows with the square of the unit, kept it for 1-2 and lost it at 0.5 and 5)
     _unit_range = (0.7, 7.0)
+    # where non-NumPy inputs run (PathOptions.array_path); tests set "native" to run the
+    # namespace path on CPU arrays too
+    _array_path = "auto"
 
     def _score(self):
         return self._score_name
@@ -166,7 +176,10 @@ class _LinearDAGBase(BaseEstimator):
             raise ValueError("include_edges contains a directed cycle; no DAG can hold them all.")
 
         loss = self._loss()
-        if is_api:
+        # arrays off the CPU are fitted in their namespace; CPU arrays (torch CPU, ...) take
+        # the compiled loop on a host view, much faster there (PathOptions.array_path)
+        native = is_api and uses_native_path(self._array_path, device)
+        if native:
             # the data stay in X's namespace and device; a float64 copy where the device has it
             X64 = xp.astype(X, _compute_dtype(xp, device), copy=True)
             if loss == "l2":
@@ -174,15 +187,15 @@ class _LinearDAGBase(BaseEstimator):
         else:
             # one C-ordered float64 copy: the caller's array is never touched and the
             # result does not depend on the input's memory layout
-            X64 = np.array(X, dtype=np.float64, order="C", copy=True)
+            X64 = np.array(to_numpy(X) if is_api else X, dtype=np.float64, order="C", copy=True)
             if loss == "l2":
                 X64 -= X64.mean(axis=0)
         unit = 1.0
         if loss == "l2":
-            divisor, unit = self._rescaling(_column_rms(X64, xp if is_api else None))
+            divisor, unit = self._rescaling(_column_rms(X64, xp if native else None))
             if divisor is not None:
-                X64 = X64 / (from_numpy(divisor, xp, device) if is_api else divisor)
-        column_std = _column_norms(X64, xp if is_api else None) / np.sqrt(n)
+                X64 = X64 / (from_numpy(divisor, xp, device) if native else divisor)
+        column_std = _column_norms(X64, xp if native else None) / np.sqrt(n)
         Sigma = X64.T @ X64 / n
 
         score = self._score()
@@ -191,15 +204,15 @@ class _LinearDAGBase(BaseEstimator):
             lambda1=self.lambda1, mu_init=self.mu_init, mu_factor=self.mu_factor, lr=self.lr,
             checkpoint=self.checkpoint, tol=self.tol, domain_tol=self._domain_tol,
             required_floor=max(self.w_threshold, 1e-3) if required.any() else 0.0,
-            verbose=self.verbose, **self._schedule())
+            verbose=self.verbose, array_path=self._array_path, **self._schedule())
         result = path_following(
             Sigma, options, score=score, loss=loss, X=X64 if loss == "logistic" else None,
             sigma_init=sigma_init, sigma_floor=self._sigma_floor(sigma_init, unit),
             free_mask=~forbidden, required_mask=required)
 
         # thresholding and DAG repair are graph algorithms on the (d, d) weights: host side
-        W_raw = to_numpy(result.x) if is_api else result.x
-        sigma = (to_numpy(result.sigma) if is_api else result.sigma) * unit
+        W_raw = to_numpy(result.x) if native else result.x
+        sigma = (to_numpy(result.sigma) if native else result.sigma) * unit
         W_dag, n_removed = threshold_to_dag(W_raw, self.w_threshold, repair=self.repair,
                                             required=required)
         adjacency = ((W_dag != 0) | required).astype(np.int64)
@@ -314,8 +327,9 @@ class _LinearDAGBase(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
         tags.target_tags.required = False
-        # NumPy inputs run the compiled loop; other namespaces run the same iterations in
-        # their own namespace and device (only the (d, d) thresholding is done on the host)
+        # NumPy and CPU arrays run the compiled loop; arrays on other devices run the same
+        # iterations in their own namespace and device (only the (d, d) thresholding is done
+        # on the host): no device array is converted to NumPy
         tags = mark_host_roundtrip(tags)
         tags.array_api_host_roundtrip = False
         return tags

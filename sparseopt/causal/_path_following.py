@@ -254,6 +254,7 @@ _PATH_PARAMS = {
     "pin_diagonal": ["boolean"],
     "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     "verbose": ["verbose"],
+    "array_path": [StrOptions({"auto", "native", "host"})],
 }
 
 
@@ -307,6 +308,14 @@ class PathOptions:
         Safety cap on stage restarts (the reference retries forever).
     verbose : int, default=0
         Print one line per stage attempt.
+    array_path : {"auto", "native", "host"}, default="auto"
+        Where a non-NumPy ``Sigma`` is solved (NumPy always takes the compiled
+        loop). ``"native"``: the same iterations in ``Sigma``'s namespace and
+        device (``xp.linalg.inv`` / ``slogdet``); ``"host"``: the compiled loop
+        on a host copy, results moved back; ``"auto"``: native for arrays off
+        the CPU (GPUs), host for CPU arrays (torch CPU tensors, for one), where
+        the compiled loop is about 100x faster per iteration than array
+        operations dispatched one by one.
     """
 
     lambda1: float = 0.05
@@ -327,6 +336,7 @@ class PathOptions:
     pin_diagonal: bool = False
     max_retries: int = 60
     verbose: int = 0
+    array_path: str = "auto"
 
 
 _OPTION_NAMES = frozenset(f.name for f in fields(PathOptions))
@@ -388,6 +398,19 @@ def _prepare_numpy(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask, 
     return _Problem(Sigma, X_arr, sigma, floor, free, required, SCORES[score].scale_mode,
                     loss_code, float(opts.required_floor),
                     float(np.max(np.abs(Sigma))) if d else 0.0)
+
+
+def device_is_cpu(device):
+    """Whether an array-API ``device`` is the host CPU (torch ``cpu``, array-api-strict's
+    ``CPU_DEVICE``, JAX CPU); any other device (CUDA, MPS, array-api-strict's test devices)
+    is not."""
+    name = str(getattr(device, "type", None) or getattr(device, "platform", None) or device)
+    return name.lower() in ("cpu", "cpu_device") or "CPU_DEVICE" in repr(device)
+
+
+def uses_native_path(array_path, device):
+    """Whether a non-NumPy input on ``device`` runs in its own namespace (see ``array_path``)."""
+    return array_path == "native" or (array_path == "auto" and not device_is_cpu(device))
 
 
 def _compute_dtype(xp, device):
@@ -488,7 +511,10 @@ def path_following(Sigma, options=None, *, score="ev", loss="l2", X=None, sigma_
     opts = _resolve_options(options, overrides)
     _check_path_params(dict(vars(opts), score=score, loss=loss))
     xp, is_api, device = get_namespace_and_device(Sigma)
-    prepare = _prepare_namespace if is_api else _prepare_numpy
+    native = is_api and uses_native_path(opts.array_path, device)
+    if is_api and not native:
+        Sigma, X = to_numpy(Sigma), to_numpy(X)
+    prepare = _prepare_namespace if native else _prepare_numpy
     problem = prepare(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask,
                       score=score, loss=loss, opts=opts, xp=xp, device=device)
     s_values = _schedule_values(opts.s, opts.T)
@@ -506,6 +532,8 @@ def path_following(Sigma, options=None, *, score="ev", loss="l2", X=None, sigma_
         mu *= opts.mu_factor
 
     h_final = problem.final_h(W)
+    if is_api and not native:  # results go back to Sigma's namespace and device
+        W, sigma = from_numpy(W, xp, device), from_numpy(sigma, xp, device)
     converged = status in (kernel.STAGE_CONVERGED, kernel.STAGE_LR_UNDERFLOW)
     return DAGResult(
         x=W, sigma=sigma, h=float(h_final), n_iter=n_iter_total, converged=bool(converged),
