@@ -21,15 +21,15 @@ from .._ext import _dag as kernel
 __all__ = ["adam_stage_namespace"]
 
 
-def _domain_inverse(xp, W, s, eye, domain_tol):
+def _domain_inverse(xp, W, s_eye, domain_tol):
     """``M = (sI - W o W)^-1`` and whether ``sI - W o W`` is a nonsingular M-matrix.
 
     ``sI - W o W`` is a Z-matrix; a Z-matrix is a nonsingular M-matrix exactly when it is
     invertible with a non-negative inverse, tested here as every entry ``>= -domain_tol``
-    (the reference codes' test).
+    (the reference codes' test). ``s_eye`` is ``sI``.
     """
     try:
-        M = xp.linalg.inv(s * eye - W * W)
+        M = xp.linalg.inv(s_eye - W * W)
     except Exception:  # exactly singular: LinAlgError (NumPy) or torch's _LinAlgError
         return None, False
     min_entry = float(xp.min(M))  # NaN compares False: a non-finite inverse fails too
@@ -47,20 +47,18 @@ def _project_required(xp, W, required, required_floor, step):
 
 
 def _residual_variances(xp, W, P, eye):
-    """``R_jj = [(I - W)^T Sigma (I - W)]_jj`` from ``P = Sigma (I - W)``, clipped at 0."""
-    R = xp.sum(P * eye, axis=0) - xp.sum(W * P, axis=0)
-    return xp.where(R > 0, R, xp.zeros_like(R))
+    """``R_jj = [(I - W)^T Sigma (I - W)]_jj = sum_i (I - W)_ij P_ij`` from
+    ``P = Sigma (I - W)``, clipped at 0."""
+    return xp.clip(xp.sum((eye - W) * P, axis=0), min=0.0)
 
 
 def _update_scale(xp, scale_mode, R, sigma, floor):
     """Closed-form scale: EV ``sqrt(tr R / d)``, NV ``sqrt(R_jj)``, floored."""
     if scale_mode == kernel.SCALE_EV:
-        value = xp.sqrt(xp.sum(R) / R.shape[0]) * xp.ones_like(sigma)
-    elif scale_mode == kernel.SCALE_NV:
-        value = xp.sqrt(R)
-    else:
-        return sigma
-    return xp.where(value > floor, value, floor)
+        return xp.maximum(xp.sqrt(xp.sum(R) / R.shape[0]), floor)
+    if scale_mode == kernel.SCALE_NV:
+        return xp.maximum(xp.sqrt(R), floor)
+    return sigma
 
 
 def _score_products(xp, Sigma, X, W, loss_code):
@@ -105,13 +103,14 @@ def adam_stage_namespace(xp, Sigma, X, W, sigma, sigma_floor, free_mask, require
     """
     d = W.shape[0]
     eye = xp.eye(d, dtype=W.dtype, device=array_api_compat.device(W))
+    s_eye = s * eye
     m, v, step = xp.zeros_like(W), xp.zeros_like(W), xp.zeros_like(W)
     W_prev = W
     obj_prev, obj, rel = 1e16, math.nan, math.inf
     n_back, status, done = 0, kernel.STAGE_MAX_ITER, False
     it = 1
     while it <= max_iter:
-        M, inside = _domain_inverse(xp, W, s, eye, domain_tol)
+        M, inside = _domain_inverse(xp, W, s_eye, domain_tol)
         while not inside:
             if it == 1 or s <= 0.9:
                 status, done = kernel.STAGE_DOMAIN_FAIL, True
@@ -125,7 +124,7 @@ def adam_stage_namespace(xp, Sigma, X, W, sigma, sigma_floor, free_mask, require
                 break
             W = _project_required(xp, (W_prev - lr * step) * free_mask, required_mask,
                                   required_floor, step)
-            M, inside = _domain_inverse(xp, W, s, eye, domain_tol)
+            M, inside = _domain_inverse(xp, W, s_eye, domain_tol)
         if done:
             break
 
@@ -135,10 +134,11 @@ def adam_stage_namespace(xp, Sigma, X, W, sigma, sigma_floor, free_mask, require
             sigma = _update_scale(xp, scale_mode, _residual_variances(xp, W, P, eye), sigma,
                                   sigma_floor)
         # gradient -mu Sigma(I - W) diag(1/sigma) + mu lambda sign(W) + 2 W o M^T, one Adam step
-        grad = 2.0 * W * M.T - P * (mu / sigma)[None, :] + (mu * lambda1) * xp.sign(W)
+        grad = (2.0 * W) * M.T - P * (mu / sigma) + (mu * lambda1) * xp.sign(W)
         m = beta1 * m + (1.0 - beta1) * grad
-        v = beta2 * v + (1.0 - beta2) * grad * grad
-        step = (m / (1.0 - beta1 ** it)) / (xp.sqrt(v / (1.0 - beta2 ** it)) + eps)
+        v = beta2 * v + (1.0 - beta2) * (grad * grad)
+        step = (m * (1.0 / (1.0 - beta1 ** it))) / (xp.sqrt(v * (1.0 / (1.0 - beta2 ** it)))
+                                                     + eps)
         W_prev = W
         W = _project_required(xp, (W - lr * step) * free_mask, required_mask, required_floor,
                               step)
