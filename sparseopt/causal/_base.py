@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import from_numpy, get_namespace_and_device, mark_host_roundtrip, to_numpy
 from ..utils.validation import (
@@ -289,8 +290,7 @@ class _LinearDAGBase(BaseEstimator):
         -------
         frame : pandas.DataFrame of shape (n_nodes, n_nodes)
         """
-        import pandas as pd
-        from sklearn.utils.validation import check_is_fitted
+        import pandas as pd  # optional dependency: only this method needs it
 
         check_is_fitted(self, "W_")
         names = getattr(self, "feature_names_in_", None)

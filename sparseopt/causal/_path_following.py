@@ -11,11 +11,13 @@ input's array namespace (``_adam_namespace``) for any other.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
 from dataclasses import dataclass, fields, replace
 
+import array_api_compat
 import numpy as np
 import scipy.linalg as sla
 from sklearn.utils import check_array
@@ -193,8 +195,6 @@ class _Problem:
 
 
 def _device(a):
-    import array_api_compat
-
     return array_api_compat.device(a)
 
 
@@ -585,8 +585,6 @@ def _signature_with_options(func):
     """``func``'s signature with the ``**overrides`` spelled out as the :class:`PathOptions`
     fields (keyword-only, with their defaults), so that ``help()`` and introspection show
     every keyword the function accepts."""
-    import inspect
-
     sig = inspect.signature(func)
     params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     defaults = PathOptions()
