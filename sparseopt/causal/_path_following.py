@@ -314,8 +314,9 @@ class PathOptions:
         device (``xp.linalg.inv`` / ``slogdet``); ``"host"``: the compiled loop
         on a host copy, results moved back; ``"auto"``: native for arrays off
         the CPU (GPUs), host for CPU arrays (torch CPU tensors, for one), where
-        the compiled loop is about 100x faster per iteration than array
-        operations dispatched one by one.
+        the compiled loop is faster per iteration than array operations
+        dispatched one by one at every size measured (by two orders of
+        magnitude at small d; ``benchmarks/compare/dag.py --namespace``).
     """
 
     lambda1: float = 0.05

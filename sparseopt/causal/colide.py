@@ -156,8 +156,8 @@ class CoLiDE(_LinearDAGBase):
     own namespace and device: the same iterations, with ``xp.linalg.inv``
     for the inverse and ``xp.linalg.slogdet`` for ``h``; only the ``(d, d)``
     thresholding and repair run on the host. CPU arrays (torch CPU tensors)
-    take the compiled loop, about 100 times faster there, and the fitted
-    arrays are returned in X's namespace either way.
+    take the compiled loop, faster there, and the fitted arrays are returned
+    in X's namespace either way.
 
     References
     ----------
