@@ -565,10 +565,10 @@ def namespace_path(ds, n_iter=300, repeats=3):
 def namespace_table(rows):
     names = [k for k in rows[0] if k != "d"]
     lines = ["Microseconds per Adam iteration of one CoLiDE-EV stage (early stopping off, one "
-             "thread, best of 3). The compiled loop serves NumPy and CPU arrays; the namespace "
-             "path (array operations dispatched one by one) serves arrays off the CPU and is "
-             "timed here on the CPU to show its per-iteration overhead; ratio = namespace / "
-             "compiled.", "",
+             "thread, best of 3). The compiled loop serves NumPy and host-memory arrays; the "
+             "namespace path (array operations dispatched one by one) serves arrays on other "
+             "devices and is timed here on the CPU to show its per-iteration overhead; ratio = "
+             "namespace / compiled.", "",
              "| d | " + " | ".join(names) + " | " + " | ".join(
                  f"ratio {n}" for n in names[1:]) + " |",
              "|---|" + "---|" * (2 * len(names) - 1)]

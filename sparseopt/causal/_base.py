@@ -125,7 +125,7 @@ class _LinearDAGBase(BaseEstimator):
     # score grows with the square of the unit, kept it for 1-2 and lost it at 0.5 and 5)
     _unit_range = (0.7, 7.0)
     # where non-NumPy inputs run (PathOptions.array_path); tests set "native" to run the
-    # namespace path on CPU arrays too
+    # namespace path on host-memory arrays too
     _array_path = "auto"
 
     def _score(self):
@@ -177,8 +177,9 @@ class _LinearDAGBase(BaseEstimator):
             raise ValueError("include_edges contains a directed cycle; no DAG can hold them all.")
 
         loss = self._loss()
-        # arrays off the CPU are fitted in their namespace; CPU arrays (torch CPU, ...) take
-        # the compiled loop on a host view, much faster there (PathOptions.array_path)
+        # arrays outside host memory (GPUs) are fitted in their namespace; host arrays (torch
+        # CPU, ...) take the compiled loop on a host copy, much faster there
+        # (PathOptions.array_path)
         native = is_api and uses_native_path(self._array_path, device)
         if native:
             # the data stay in X's namespace and device; a float64 copy where the device has it
@@ -327,9 +328,9 @@ class _LinearDAGBase(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
         tags.target_tags.required = False
-        # NumPy and CPU arrays run the compiled loop; arrays on other devices run the same
-        # iterations in their own namespace and device (only the (d, d) thresholding is done
-        # on the host): no device array is converted to NumPy
+        # NumPy and host-memory arrays run the compiled loop; arrays on other devices run the
+        # same iterations in their own namespace and device (only the (d, d) thresholding is
+        # done on the host): no device array is converted to NumPy
         tags = mark_host_roundtrip(tags)
         tags.array_api_host_roundtrip = False
         return tags

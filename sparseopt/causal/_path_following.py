@@ -312,11 +312,12 @@ class PathOptions:
         Where a non-NumPy ``Sigma`` is solved (NumPy always takes the compiled
         loop). ``"native"``: the same iterations in ``Sigma``'s namespace and
         device (``xp.linalg.inv`` / ``slogdet``); ``"host"``: the compiled loop
-        on a host copy, results moved back; ``"auto"``: native for arrays off
-        the CPU (GPUs), host for CPU arrays (torch CPU tensors, for one), where
-        the compiled loop is faster per iteration than array operations
-        dispatched one by one at every size measured (by two orders of
-        magnitude at small d; ``benchmarks/compare/dag.py --namespace``).
+        on a host copy, results moved back; ``"auto"``: native for arrays
+        outside host memory (GPUs), host for arrays in host memory (torch CPU
+        tensors, array-api-strict), where the compiled loop is faster per
+        iteration than array operations dispatched one by one at every size
+        measured (by two orders of magnitude at small d;
+        ``benchmarks/compare/dag.py --namespace``).
     """
 
     lambda1: float = 0.05
@@ -401,17 +402,19 @@ def _prepare_numpy(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask, 
                     float(np.max(np.abs(Sigma))) if d else 0.0)
 
 
-def device_is_cpu(device):
-    """Whether an array-API ``device`` is the host CPU (torch ``cpu``, array-api-strict's
-    ``CPU_DEVICE``, JAX CPU); any other device (CUDA, MPS, array-api-strict's test devices)
-    is not."""
+def in_host_memory(device):
+    """Whether arrays on an array-API ``device`` live in host memory: torch ``cpu``, JAX CPU,
+    and every device of array-api-strict (NumPy underneath; its non-default devices only
+    simulate a second device). CUDA, ROCm, MPS and the like do not."""
+    if type(device).__module__.startswith("array_api_strict"):
+        return True
     name = str(getattr(device, "type", None) or getattr(device, "platform", None) or device)
-    return name.lower() in ("cpu", "cpu_device") or "CPU_DEVICE" in repr(device)
+    return name.lower() == "cpu"
 
 
 def uses_native_path(array_path, device):
     """Whether a non-NumPy input on ``device`` runs in its own namespace (see ``array_path``)."""
-    return array_path == "native" or (array_path == "auto" and not device_is_cpu(device))
+    return array_path == "native" or (array_path == "auto" and not in_host_memory(device))
 
 
 def _compute_dtype(xp, device):

@@ -151,13 +151,13 @@ class CoLiDE(_LinearDAGBase):
     scoring=sem_log_likelihood)`` scores each candidate by the held-out
     Gaussian log-likelihood of the fitted linear SEM.
 
-    Array API: with scikit-learn's ``array_api_dispatch`` on, arrays on a
-    device other than the CPU (CUDA tensors, for one) are fitted in their
-    own namespace and device: the same iterations, with ``xp.linalg.inv``
-    for the inverse and ``xp.linalg.slogdet`` for ``h``; only the ``(d, d)``
-    thresholding and repair run on the host. CPU arrays (torch CPU tensors)
-    take the compiled loop, faster there, and the fitted arrays are returned
-    in X's namespace either way.
+    Array API: with scikit-learn's ``array_api_dispatch`` on, arrays outside
+    host memory (CUDA tensors, for one) are fitted in their own namespace and
+    device: the same iterations, with ``xp.linalg.inv`` for the inverse and
+    ``xp.linalg.slogdet`` for ``h``; only the ``(d, d)`` thresholding and
+    repair run on the host. Host-memory arrays (torch CPU tensors,
+    array-api-strict) take the compiled loop, faster there, and the fitted
+    arrays are returned in X's namespace and device either way.
 
     References
     ----------
