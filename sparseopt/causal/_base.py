@@ -152,8 +152,8 @@ class _LinearDAGBase(BaseEstimator):
             One column per node; never modified (a centred copy is used). A
             pandas DataFrame's column names become ``feature_names_in_`` and
             label :meth:`to_frame`. With scikit-learn's ``array_api_dispatch``
-            on, torch / CuPy / array-api-strict arrays are fitted in their own
-            namespace and device.
+            on, torch / CuPy / array-api-strict arrays give fitted arrays in
+            their namespace and device (fitted there when outside host memory).
         y : None
             Ignored.
 
@@ -196,7 +196,8 @@ class _LinearDAGBase(BaseEstimator):
         if loss == "l2":
             divisor, unit = self._rescaling(_column_rms(X64, xp if native else None))
             if divisor is not None:
-                X64 = X64 / (from_numpy(divisor, xp, device) if native else divisor)
+                X64 = X64 / (xp.asarray(divisor, dtype=X64.dtype, device=device) if native
+                             else divisor)
         column_std = _column_norms(X64, xp if native else None) / np.sqrt(n)
         Sigma = X64.T @ X64 / n
 
