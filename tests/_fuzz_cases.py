@@ -609,6 +609,9 @@ NOT_FUZZED = {
     "causal.CoLiDE": "estimator: fuzzed through the registry (est.* cases)",
     "causal.DAGMA": "estimator: fuzzed through the registry (est.* cases)",
     "causal.DAGResult": "a result container, built by path_following",
+    "causal.PathOptions": "a settings record; its fields are fuzzed as path_following keywords",
+    "causal.sem_log_likelihood": "a scorer of a fitted estimator; X goes through check_X "
+                                 "(tests/test_causal_usage.py checks it against scipy)",
     "decomposition.RecoveryWarning": "a warning class",
     "decomposition.RobustMatrixCompletion": "estimator: fuzzed through the registry",
     "decomposition.RobustPCA": "estimator: fuzzed through the registry",

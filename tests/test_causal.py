@@ -1,4 +1,4 @@
-"""Linear DAG estimation (spec ../shared/specs/dag_colide.md): one test per property."""
+"""Linear DAG estimation (CoLiDE, ICLR 2024; DAGMA, NeurIPS 2022): one test per property."""
 import warnings
 
 import numpy as np
@@ -247,7 +247,8 @@ def test_h_gradient_matches_finite_differences(s):
 
 @pytest.mark.parametrize("noise", ["ev", "nv"])
 def test_score_gradient_of_the_engine_matches_finite_differences(noise):
-    """The spec's gradient (sec. 5) is the derivative of the objective the kernel evaluates."""
+    """The gradient of the inner solver is the derivative of the objective the kernel
+    evaluates."""
     X, _, _ = make_linear_sem(5, 6, 200, random_state=0)
     Xc = X - X.mean(axis=0)
     Sigma = Xc.T @ Xc / len(Xc)
@@ -281,7 +282,8 @@ def test_colide_ev_matches_dagma_at_unit_noise(seed):
     ev = CoLiDE("ev", **FAST).fit(X)
     dagma = DAGMA(**FAST).fit(X)
     assert abs(ev.sigma_ - 1.0) < 0.1
-    # spec sec. 8: the two graphs agree within +-1 edge on small ER4 graphs
+    # with sigma fixed, CoLiDE-EV's stage objective is DAGMA's with mu/sigma and lambda*sigma:
+    # at unit noise the two graphs agree within +-1 edge on small ER4 graphs
     assert np.sum(ev.adjacency_ != dagma.adjacency_) <= 1
     B = W_true != 0
     assert abs(count_accuracy(B, ev.adjacency_)["shd"]

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._array_api import from_numpy, get_namespace_and_device, mark_host_roundtrip, to_numpy
 from ..utils.validation import (
@@ -17,11 +18,37 @@ from ..utils.validation import (
     warn_not_converged,
 )
 from ._graph import is_dag, threshold_to_dag
-from ._path_following import SCHEDULES, SCORES, path_following
+from ._path_following import (
+    SCHEDULES,
+    SCORES,
+    PathOptions,
+    _compute_dtype,
+    path_following,
+    uses_native_path,
+)
 
-# a column-std ratio above this triggers the scale warning (spec sec. 11, pitfall 6);
-# ER4 graphs with weights up to 2 already reach ratios of a few hundred by propagation
+# a column-std ratio above this triggers the scale warning; ER4 graphs with weights up
+# to 2 already reach ratios of a few hundred by propagation
 _SCALE_RATIO_WARNING = 1e4
+
+
+def _column_rms(X, xp=None):
+    """Root mean square of each column, as a NumPy vector (the centred columns' std)."""
+    if xp is None:
+        return np.sqrt(np.mean(X ** 2, axis=0))
+    return to_numpy(xp.sqrt(xp.mean(X * X, axis=0))).astype(np.float64)
+
+
+def _column_norms(X, xp=None):
+    """Euclidean norm of each column, as a NumPy vector."""
+    if xp is None:
+        return np.linalg.norm(X, axis=0)
+    return to_numpy(xp.linalg.vector_norm(X, axis=0)).astype(np.float64)
+
+
+def _numpy_dtype(dtype):
+    """The NumPy dtype of the same name as an array-API dtype (float32 / float64)."""
+    return np.float32 if "float32" in str(dtype) else np.float64
 
 
 class _PositiveSchedule:
@@ -84,7 +111,7 @@ class _LinearDAGBase(BaseEstimator):
         "exclude_edges": [None, "array-like"],
         "include_edges": [None, "array-like"],
         "repair": [StrOptions({"remove_smallest", "greedy_insert"})],
-        "standardize": ["boolean"],
+        "standardize": ["boolean", StrOptions({"columns", "global"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -92,6 +119,14 @@ class _LinearDAGBase(BaseEstimator):
     # engine settings chosen by the subclass
     _score_name = "ev"
     _domain_tol = 1e-6
+    # without rescaling, a smallest column standard deviation outside this range warns that
+    # the unit of the data decides the graph (``benchmarks/compare/dag.py --scale``: CoLiDE-EV
+    # kept its SHD for factors 1-5 of unit-noise data and lost it at 0.5 and 10; DAGMA, whose
+    # score grows with the square of the unit, kept it for 1-2 and lost it at 0.5 and 5)
+    _unit_range = (0.7, 7.0)
+    # where non-NumPy inputs run (PathOptions.array_path); tests set "native" to run the
+    # namespace path on host-memory arrays too
+    _array_path = "auto"
 
     def _score(self):
         return self._score_name
@@ -99,7 +134,8 @@ class _LinearDAGBase(BaseEstimator):
     def _loss(self):
         return "l2"
 
-    def _sigma_floor(self, sigma_init):
+    def _sigma_floor(self, sigma_init, unit):
+        """Lower bound of the scale in the units of the fitted data (``unit``: divisor)."""
         return None
 
     def _schedule(self):
@@ -113,7 +149,11 @@ class _LinearDAGBase(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_nodes)
-            One column per node; never modified (a centred copy is used).
+            One column per node; never modified (a centred copy is used). A
+            pandas DataFrame's column names become ``feature_names_in_`` and
+            label :meth:`to_frame`. With scikit-learn's ``array_api_dispatch``
+            on, torch / CuPy / array-api-strict arrays give fitted arrays in
+            their namespace and device (fitted there when outside host memory).
         y : None
             Ignored.
 
@@ -125,12 +165,8 @@ class _LinearDAGBase(BaseEstimator):
         xp, is_api, device = get_namespace_and_device(X)
         # one sample has no spread once centred: no noise scale, no score
         X = check_X(self, X, ensure_min_samples=2)
-        X_host = to_numpy(X) if is_api else X
-        dtype = X_host.dtype
-        # one C-ordered float64 copy: the caller's array is never touched and the
-        # result does not depend on the input's memory layout
-        X64 = np.array(X_host, dtype=np.float64, order="C", copy=True)
-        n, d = X64.shape
+        n, d = X.shape
+        dtype = X.dtype
 
         forbidden = _edge_mask(self.exclude_edges, d, "exclude_edges")
         required = _edge_mask(self.include_edges, d, "include_edges")
@@ -141,52 +177,63 @@ class _LinearDAGBase(BaseEstimator):
             raise ValueError("include_edges contains a directed cycle; no DAG can hold them all.")
 
         loss = self._loss()
+        # arrays outside host memory (GPUs) are fitted in their namespace; host arrays (torch
+        # CPU, ...) take the compiled loop on a host copy, much faster there
+        # (PathOptions.array_path)
+        native = is_api and uses_native_path(self._array_path, device)
+        if native:
+            # the data stay in X's namespace and device; a float64 copy where the device has it
+            X64 = xp.astype(X, _compute_dtype(xp, device), copy=True)
+            if loss == "l2":
+                X64 = X64 - xp.mean(X64, axis=0)
+        else:
+            # one C-ordered float64 copy: the caller's array is never touched and the
+            # result does not depend on the input's memory layout
+            X64 = np.array(to_numpy(X) if is_api else X, dtype=np.float64, order="C", copy=True)
+            if loss == "l2":
+                X64 -= X64.mean(axis=0)
+        unit = 1.0
         if loss == "l2":
-            X64 -= X64.mean(axis=0)
-            scales = np.sqrt(np.mean(X64 ** 2, axis=0))
-            if self.standardize:
-                X64 /= np.where(scales > 0, scales, 1.0)
-            elif scales.min() > 0 and scales.max() / scales.min() > _SCALE_RATIO_WARNING:
-                warnings.warn(
-                    f"{type(self).__name__}: column scales differ by a factor "
-                    f"{scales.max() / scales.min():.0f}; linear DAG scores are not scale "
-                    "invariant. standardize=True rescales the columns, but that also removes "
-                    "the variance information the score relies on (CoLiDE-NV degrades on "
-                    "standardised heteroscedastic data).", UserWarning, stacklevel=2)
+            divisor, unit = self._rescaling(_column_rms(X64, xp if native else None))
+            if divisor is not None:
+                X64 = X64 / (xp.asarray(divisor, dtype=X64.dtype, device=device) if native
+                             else divisor)
+        column_std = _column_norms(X64, xp if native else None) / np.sqrt(n)
         Sigma = X64.T @ X64 / n
 
         score = self._score()
-        sigma_init = SCORES[score].initial_scale(X64)
-        schedule = self._schedule()
-        required_floor = max(self.w_threshold, 1e-3) if required.any() else 0.0
+        sigma_init = SCORES[score].initial_scale(column_std)
+        options = PathOptions(
+            lambda1=self.lambda1, mu_init=self.mu_init, mu_factor=self.mu_factor, lr=self.lr,
+            checkpoint=self.checkpoint, tol=self.tol, domain_tol=self._domain_tol,
+            required_floor=max(self.w_threshold, 1e-3) if required.any() else 0.0,
+            verbose=self.verbose, array_path=self._array_path, **self._schedule())
         result = path_following(
-            Sigma, score=score, loss=loss, X=X64 if loss == "logistic" else None,
-            sigma_init=sigma_init, lambda1=self.lambda1, T=schedule["T"], mu_init=self.mu_init,
-            mu_factor=self.mu_factor, s=schedule["s"], warm_iter=schedule["warm_iter"],
-            max_iter=schedule["max_iter"], lr=self.lr, checkpoint=self.checkpoint, tol=self.tol,
-            sigma_floor=self._sigma_floor(sigma_init), domain_tol=self._domain_tol,
-            free_mask=~forbidden, required_mask=required, required_floor=required_floor,
-            verbose=self.verbose)
+            Sigma, options, score=score, loss=loss, X=X64 if loss == "logistic" else None,
+            sigma_init=sigma_init, sigma_floor=self._sigma_floor(sigma_init, unit),
+            free_mask=~forbidden, required_mask=required)
 
-        W_raw = result.x
+        # thresholding and DAG repair are graph algorithms on the (d, d) weights: host side
+        W_raw = to_numpy(result.x) if native else result.x
+        sigma = (to_numpy(result.sigma) if native else result.sigma) * unit
         W_dag, n_removed = threshold_to_dag(W_raw, self.w_threshold, repair=self.repair,
                                             required=required)
         adjacency = ((W_dag != 0) | required).astype(np.int64)
-        check_finite_result(type(self).__name__, W_raw, result.sigma)
+        check_finite_result(type(self).__name__, W_raw, sigma)
         if not result.converged:
             warn_not_converged(type(self).__name__, n_iter=result.n_iter,
                                certificate=result.certificate, tol=self.tol,
                                certificate_name=result.certificate_name,
                                advice="Consider increasing max_iter (last stage) or lr.")
 
-        def out(a, kind=dtype):
-            a = np.asarray(a).astype(kind)
+        def out(a, kind=None):
+            a = np.asarray(a).astype(_numpy_dtype(dtype) if kind is None else kind)
             return from_numpy(a, xp, device) if is_api else a
 
         self.W_raw_ = out(W_raw)
         self.W_ = out(W_dag)
         self.adjacency_ = out(adjacency, np.int64)
-        self._set_scale(result.sigma, out)
+        self._set_scale(sigma, out)
         self.h_ = float(result.h)
         self.n_iter_ = int(result.n_iter)
         self.converged_ = bool(result.converged)
@@ -194,8 +241,66 @@ class _LinearDAGBase(BaseEstimator):
         self.stage_log_ = list(result.stages)
         return self
 
+    def _rescaling(self, column_std):
+        """``(divisor, unit)``: the columns are divided by ``divisor`` (None: unchanged) and
+        the fitted scale is multiplied by ``unit`` to return to the data's units."""
+        mode = self.standardize
+        positive = column_std[column_std > 0]
+        if mode is True or mode == "columns":
+            return np.where(column_std > 0, column_std, 1.0), 1.0
+        if mode == "global":
+            # one number for every column: W is unchanged by it, sigma comes back in X's units
+            unit = float(np.min(positive)) if positive.size else 1.0
+            return np.full_like(column_std, unit), unit
+        if positive.size:
+            ratio = float(positive.max() / positive.min())
+            if ratio > _SCALE_RATIO_WARNING:
+                warnings.warn(
+                    f"{type(self).__name__}: column scales differ by a factor {ratio:.0f}; "
+                    "linear DAG scores are not scale invariant. standardize='columns' "
+                    "rescales each column, but that also removes the variance information the "
+                    "score relies on (CoLiDE-NV degrades on standardised heteroscedastic "
+                    "data).", UserWarning, stacklevel=3)
+            smallest = float(positive.min())
+            low, high = self._unit_range
+            if not low <= smallest <= high:
+                warnings.warn(
+                    f"{type(self).__name__}: the smallest column standard deviation is "
+                    f"{smallest:.3g}; lambda1 and the mu path are calibrated for noise standard "
+                    "deviations near 1, and the learned graph changes with the unit of the data "
+                    "(the score grows with it, the L1 and acyclicity terms do not). Pass "
+                    "standardize='global' to divide all columns by one number (the graph then "
+                    "does not depend on the unit) or rescale X.", UserWarning, stacklevel=3)
+        return None, 1.0
+
     def _set_scale(self, sigma, out):
         """Subclasses store the scale they estimate."""
+
+    def to_frame(self, weighted=False):
+        """The fitted graph as a pandas DataFrame labelled by node.
+
+        Rows are parents and columns children: ``frame.loc["a", "b"]`` is the
+        edge a -> b. Labels are ``feature_names_in_`` when ``fit`` saw a
+        DataFrame, ``x0, x1, ...`` otherwise.
+
+        Parameters
+        ----------
+        weighted : bool, default=False
+            ``W_`` (thresholded weights) instead of the 0/1 ``adjacency_``.
+
+        Returns
+        -------
+        frame : pandas.DataFrame of shape (n_nodes, n_nodes)
+        """
+        import pandas as pd  # optional dependency: only this method needs it
+
+        check_is_fitted(self, "W_")
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = [f"x{i}" for i in range(self.n_features_in_)]
+        values = to_numpy(self.W_ if weighted else self.adjacency_)
+        index = pd.Index(list(names), name="parent")
+        return pd.DataFrame(values, index=index, columns=pd.Index(list(names), name="child"))
 
     def bootstrap_edges(self, X, n_bootstrap=20, n_jobs=None):
         """Edge frequencies over bootstrap resamples of the rows of X.
@@ -224,4 +329,9 @@ class _LinearDAGBase(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
         tags.target_tags.required = False
-        return mark_host_roundtrip(tags)
+        # NumPy and host-memory arrays run the compiled loop; arrays on other devices run the
+        # same iterations in their own namespace and device (only the (d, d) thresholding is
+        # done on the host): no device array is converted to NumPy
+        tags = mark_host_roundtrip(tags)
+        tags.array_api_host_roundtrip = False
+        return tags

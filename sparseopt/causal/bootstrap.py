@@ -20,7 +20,11 @@ def bootstrap_edges(estimator, X, n_bootstrap=20, *, n_jobs=None, random_state=N
 
     Refits a clone of ``estimator`` on ``n_bootstrap`` resamples of the rows of
     X (drawn with replacement) and averages the ``adjacency_`` matrices. The
-    fits run in parallel through joblib.
+    fits run through joblib, so ``n_jobs`` or an enclosing
+    ``joblib.parallel_config(backend=...)`` (``"dask"`` to use a dask
+    cluster) decides where. All resamples are drawn before the first fit, so
+    a fixed ``random_state`` gives the same frequencies on every backend and
+    number of workers.
 
     Parameters
     ----------
@@ -30,7 +34,8 @@ def bootstrap_edges(estimator, X, n_bootstrap=20, *, n_jobs=None, random_state=N
     n_bootstrap : int, default=20
         Number of resamples.
     n_jobs : int, optional
-        joblib workers (``-1``: all cores).
+        joblib workers (``-1``: all cores; None: the enclosing
+        ``parallel_config``, else 1).
     random_state : int, RandomState, Generator or None
         Seeds the resampling.
 

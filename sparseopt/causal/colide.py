@@ -26,8 +26,11 @@ class CoLiDE(_LinearDAGBase):
 
     Each inner iteration takes one Adam step in W and then sets sigma to its
     closed form (``sqrt(tr R / d)``, resp. ``sqrt(R_jj)``), floored at
-    ``sigma_floor``. Decoupling the scale lets one ``lambda1`` serve every
-    noise level.
+    ``sigma_floor``. Estimating the scale makes the score grow linearly with
+    the unit of the data instead of quadratically (DAGMA), so one ``lambda1``
+    serves a wider range of noise levels than DAGMA's, but not every unit:
+    the L1 and acyclicity terms do not grow with it. ``standardize="global"``
+    removes the unit (see the parameter and the user guide).
 
     Parameters
     ----------
@@ -69,10 +72,19 @@ class CoLiDE(_LinearDAGBase):
         Must be acyclic.
     repair : {"remove_smallest", "greedy_insert"}, default="remove_smallest"
         How cycles left after thresholding are broken (see Notes).
-    standardize : bool, default=False
-        Rescale the centred columns to unit variance first. Off by default:
-        it removes the variance information (CoLiDE-NV degrades on
-        standardised heteroscedastic data).
+    standardize : bool or {"columns", "global"}, default=False
+        Rescale the centred data before fitting. ``"global"`` divides every
+        column by one number, the smallest column standard deviation (the
+        noise level of a source node under equal variances): the weights do
+        not change, the learned graph no longer depends on the unit of the
+        data, and ``sigma_`` is returned in X's units. ``"columns"`` (or
+        ``True``) rescales each column to unit variance, which also removes
+        the variance information the scores use (CoLiDE-NV degrades on
+        standardised heteroscedastic data); ``W_`` is then in standardised
+        units. ``False`` (the paper's and reference code's behaviour) fits X
+        as given; ``lambda1`` and the ``mu`` path are calibrated for noise
+        standard deviations near 1, and a ``UserWarning`` is raised when the
+        smallest column standard deviation is outside [0.7, 7].
     checkpoint : int, default=1000
         Stage objective checked every ``checkpoint`` iterations.
     tol : float, default=1e-6
@@ -107,16 +119,20 @@ class CoLiDE(_LinearDAGBase):
         One entry per stage attempt (stage, s, lr, mu, status, n_iter,
         n_backtracks, objective, seconds).
     n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names of a pandas DataFrame X; :meth:`to_frame` labels the
+        graph with them.
 
     See Also
     --------
     DAGMA : the same engine with the scale held at 1.
     bootstrap_edges : edge stability over resamples.
+    sem_log_likelihood : the scorer to pass to ``GridSearchCV`` (CoLiDE has
+        no ``score`` method: there is no target to predict).
 
     Notes
     -----
-    Engine details (spec ``dag_colide.md``): one inverse of ``sI - W o W``
-    per iteration serves the M-matrix domain test (all entries
+    One inverse of ``sI - W o W`` per iteration serves the M-matrix domain test (all entries
     ``>= -1e-6``) and the gradient ``2 W o (sI - W o W)^-T``; the loop is
     compiled ahead of time (Cython). A stage that leaves the domain at its first
     iteration (or with ``s <= 0.9``) restarts from its warm start with half
@@ -129,9 +145,27 @@ class CoLiDE(_LinearDAGBase):
     skips those that would close a cycle.
 
     X is centred on a copy. Like NOTEARS and DAGMA, the method is not scale
-    invariant. Arrays of other namespaces (torch, array-api-strict) are
-    copied to the host for the compiled loop and the fitted arrays moved back
-    (``array_api_host_roundtrip`` tag).
+    invariant (see ``standardize``).
+
+    Model selection: ``GridSearchCV(CoLiDE(), {"lambda1": [...]},
+    scoring=sem_log_likelihood)`` scores each candidate by the held-out
+    Gaussian log-likelihood of the fitted linear SEM.
+
+    Array API: with scikit-learn's ``array_api_dispatch`` on, arrays outside
+    host memory (CUDA tensors, for one) are fitted in their own namespace and
+    device: the same iterations, with ``xp.linalg.inv`` for the inverse and
+    ``xp.linalg.slogdet`` for ``h``; only the ``(d, d)`` thresholding and
+    repair run on the host. Host-memory arrays (torch CPU tensors,
+    array-api-strict) take the compiled loop, faster there, and the fitted
+    arrays are returned in X's namespace and device either way.
+
+    References
+    ----------
+    .. [1] S. S. Saboksayr, G. Mateos and M. Tepper, "CoLiDE: Concomitant
+       Linear DAG Estimation", ICLR 2024.
+    .. [2] K. Bello, B. Aragam and P. Ravikumar, "DAGMA: Learning DAGs via
+       M-matrices and a Log-Determinant Acyclicity Characterization",
+       NeurIPS 2022.
 
     Examples
     --------
@@ -187,15 +221,16 @@ class CoLiDE(_LinearDAGBase):
     def _score(self):
         return self.noise
 
-    def _sigma_floor(self, sigma_init):
+    def _sigma_floor(self, sigma_init, unit):
         if self.sigma_floor == "auto":
-            # spec sec. 2: 1e-2 x the initial scale, taken as the *smallest* initial
+            # 1e-2 x the initial scale, taken as the *smallest* initial
             # scale for every node (for NV too): a per-node floor at 1e-2 x the node's
             # marginal std binds on deep nodes of ER4 graphs, whose marginal std
             # exceeds 100x their noise std, and raised CoLiDE-NV's SHD from 7 to 20
             # on a d=20 ER4 graph. The 1e-12 keeps constant columns from dividing by 0.
             return np.full_like(sigma_init, max(1e-2 * float(np.min(sigma_init)), 1e-12))
-        return np.full_like(sigma_init, max(float(self.sigma_floor), 1e-12))
+        # a given floor is in X's units; the fitted data were divided by ``unit``
+        return np.full_like(sigma_init, max(float(self.sigma_floor) / unit, 1e-12))
 
     def _set_scale(self, sigma, out):
         if self.noise == "ev":

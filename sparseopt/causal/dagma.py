@@ -44,7 +44,11 @@ class DAGMA(_LinearDAGBase):
         Hard priors: forbidden edges are exactly zero, required edges are
         present in the output (the DAGMA package only cancels their L1 pull).
     repair : {"remove_smallest", "greedy_insert"}, default="remove_smallest"
-    standardize : bool, default=False
+    standardize : bool or {"columns", "global"}, default=False
+        See :class:`CoLiDE`. DAGMA's score grows with the square of the unit
+        of the data, so without rescaling its graph changes sooner than
+        CoLiDE's (a warning is raised when the smallest column standard
+        deviation is outside [0.7, 3]).
     checkpoint : int, default=1000
     tol : float, default=1e-6
     random_state : int, RandomState, Generator or None, default=None
@@ -64,10 +68,13 @@ class DAGMA(_LinearDAGBase):
     n_edges_removed_ : int
     stage_log_ : list of dict
     n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names of a pandas DataFrame X (labels of :meth:`to_frame`).
 
     See Also
     --------
     CoLiDE : the same engine with a jointly estimated noise scale.
+    sem_log_likelihood : the scorer to pass to ``GridSearchCV``.
 
     Notes
     -----
@@ -81,8 +88,7 @@ class DAGMA(_LinearDAGBase):
     zero changes the path and was measured to hurt, see the user guide), and
     the domain test is the package's (``(sI - W o W)^-1 >= 0``, plus positive
     pivots of the elimination that computes the inverse). With the same
-    parameters the iterates agree with the package's to rounding
-    (``tests/test_causal.py::test_dagma_matches_the_dagma_package``, 1e-8 after
+    parameters the iterates agree with the package's to rounding (1e-8 after
     15000 iterations at d = 8). The inverse is computed by a different
     elimination than the package's LAPACK call, so the last bits differ; over
     ~1e5 Adam iterations (whose L1 term is the sign of W) such differences can
@@ -90,6 +96,14 @@ class DAGMA(_LinearDAGBase):
     differs by one edge; a 1e-10 perturbation of the data alone moves either
     implementation's SHD by a few edges at d = 100 and between 2 and 16 on one
     d = 20 graph; see the user guide).
+
+    Non-NumPy inputs follow :class:`CoLiDE` (namespace path off the CPU).
+
+    References
+    ----------
+    .. [1] K. Bello, B. Aragam and P. Ravikumar, "DAGMA: Learning DAGs via
+       M-matrices and a Log-Determinant Acyclicity Characterization",
+       NeurIPS 2022.
 
     Examples
     --------
@@ -111,6 +125,7 @@ class DAGMA(_LinearDAGBase):
     _test_params = {"warm_iter": 300, "max_iter": 600, "lr": 3e-3, "checkpoint": 100}
     _score_name = "dagma"
     _domain_tol = 1e-16  # the package tests (M + 1e-16) >= 0
+    _unit_range = (0.7, 3.0)  # see _LinearDAGBase._unit_range
 
     def __init__(self, loss="l2", *, lambda1=0.05, w_threshold=0.3, T=4, mu_init=1.0,
                  mu_factor=0.1, s=(1.0, 0.9, 0.8, 0.7), warm_iter=20_000, max_iter=70_000,
