@@ -624,6 +624,7 @@ NOT_FUZZED = {
     "transport.SinkhornTransport": "estimator: fuzzed through the registry",
     "semi_supervised.LabelPropagation": "estimator: fuzzed through the registry",
     "linear_model.ElasticNet": "estimator: fuzzed through the registry",
+    "linear_model.ElasticNetCV": "estimator: fuzzed through the registry",
     "linear_model.GeneralizedLinearEstimator": "estimator: fuzzed through the registry",
     "linear_model.Lasso": "estimator: fuzzed through the registry",
     "linear_model.LassoCV": "estimator: fuzzed through the registry",
@@ -632,6 +633,7 @@ NOT_FUZZED = {
     "linear_model.SparseLinearRegression": "estimator: fuzzed through the registry",
     "linear_model.SparseLinearRegressionCV": "estimator: fuzzed through the registry",
     "linear_model.SparseLogisticRegression": "estimator: fuzzed through the registry",
+    "linear_model.SparseLogisticRegressionCV": "estimator: fuzzed through the registry",
 }
 FUZZED_SUBPACKAGES = ("causal", "datasets", "decomposition", "linear_model", "metrics",
                       "optimize", "semi_supervised", "transport")
