@@ -7,12 +7,11 @@ Scaling convention
 ------------------
 Every datafit here is a *mean* over samples, ``F(y, z) = (1 / n) sum_i
 loss(y_i, z_i)`` (scikit-learn's ``Lasso`` and skglm scale), and penalties are
-never scaled: ``alpha`` means the same whatever ``n_samples``. Solvers whose
+never scaled: ``alpha`` means the same whatever ``n_samples``. A solver whose
 objective is a plain *sum* over samples (block coordinate descent, see
-:mod:`sparseopt.optimize.bcd`) multiply the whole objective by
-:meth:`Quadratic.sum_factor` (``n``): the datafit becomes the sum and the
-penalty strengths ``n alpha``. That factor is the only place where the two
-conventions meet.
+:mod:`sparseopt.optimize.bcd`) solves the same problem multiplied by
+``datafit.sum_factor(n_samples)`` (``n``): the datafit becomes the sum and the
+penalty strengths ``n alpha``.
 
 The datafit protocol
 --------------------
@@ -27,7 +26,8 @@ What :func:`~sparseopt.optimize.working_set_cd` and
   ``L_j`` of ``grad f`` from ``||x_j||^2``;
 * ``global_lipschitz(spectral_sq, n)`` -- the Lipschitz constant of
   ``grad f`` from ``||X||_2^2``;
-* ``sum_factor(n)`` -- the factor turning the datafit into a sum over samples.
+* ``sum_factor(n)`` -- the factor turning the datafit into a sum over samples
+  (read by the block coordinate descent adapter only).
 
 Coordinate descent runs the compiled kernels of :class:`Quadratic` and
 :class:`Logistic` (and their subclasses); any other datafit with the protocol is

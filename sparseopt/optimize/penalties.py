@@ -86,12 +86,17 @@ def kernel_kind(penalty):
     kind = getattr(penalty, "kind", None)
     if kind is None:
         return None
-    try:
-        return PenaltyKind(kind)
-    except ValueError:
+    # (Cython's enum accepts any int: membership is checked against the named members)
+    member = _KINDS.get(kind) if isinstance(kind, (int, np.integer)) \
+        and not isinstance(kind, bool) else None
+    if member is None:
         raise TypeError(f"{type(penalty).__name__}.kind is {kind!r}, not a member of "
                         f"PenaltyKind ({', '.join(k.name for k in PenaltyKind)}); use "
-                        "kind = None for a penalty without a compiled prox.") from None
+                        "kind = None for a penalty without a compiled prox.")
+    return member
+
+
+_KINDS = {int(k): k for k in PenaltyKind}
 
 
 def check_penalty(penalty, needs=("every penalty",), owner="working_set_cd"):
@@ -414,7 +419,27 @@ class _FixedPointKKT:
 
 
 class L1(BasePenalty):
-    """``alpha * sum_j weights_j |w_j|``."""
+    """Weighted L1 norm ``alpha * sum_j weights_j |w_j|`` (the lasso).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] R. Tibshirani, "Regression Shrinkage and Selection via the Lasso", Journal
+       of the Royal Statistical Society B, 1996.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize.penalties import L1
+    >>> L1(alpha=0.5).prox(np.array([2.0, -0.3]), 1.0)  # soft thresholding
+    array([1.5, 0. ])
+    """
 
     name = "l1"
     kind = PenaltyKind.L1
@@ -440,7 +465,7 @@ class L1(BasePenalty):
         return float(max(np.max(v[pen] / w[pen]), 0.0)) if np.any(pen) else 0.0
 
     def unit_dual(self, v, positive=False):
-        """|v_j| / weight_j per feature (inf for unpenalised features).
+        """``|v_j| / weight_j`` per feature (inf for unpenalised features).
 
         With ``positive`` the dual constraint is one-sided (``v_j <= weight_j``):
         ``max(v_j, 0) / weight_j``, so that features pushed below zero are not
@@ -453,11 +478,25 @@ class L1(BasePenalty):
 
 
 class ElasticNetPenalty(L1):
-    """``alpha * l1_ratio * sum_j weights_j |w_j| + alpha * (1 - l1_ratio) / 2 * sum_j r_j w_j^2``.
+    """Elastic net ``alpha l1_ratio sum_j weights_j |w_j| + alpha (1 - l1_ratio) / 2 sum_j r_j w_j^2``.
 
-    ``ridge_weights`` ``r`` default to ones; a 0 leaves a coordinate out of the
-    ridge part (the logistic estimator's intercept column: unpenalised, as in
-    scikit-learn and skglm).
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    l1_ratio : float, default=0.5
+        The L1 share of ``alpha`` (scikit-learn's ``l1_ratio``).
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+    ridge_weights : array-like of shape (n_features,), optional
+        ``r``, default ones; a 0 leaves a coordinate out of the ridge part (the
+        logistic estimator's intercept column: unpenalised, as in scikit-learn and
+        skglm).
+
+    References
+    ----------
+    .. [1] H. Zou and T. Hastie, "Regularization and variable selection via the
+       elastic net", Journal of the Royal Statistical Society B, 2005.
     """
 
     name = "elasticnet"
@@ -506,7 +545,30 @@ class ElasticNetPenalty(L1):
 
 
 class MCP(BasePenalty):
-    """Minimax concave penalty (Zhang 2010), ``gamma > 0`` (3 by default)."""
+    """Minimax concave penalty: ``alpha |t| - t^2 / (2 gamma)`` for ``|t| <= gamma alpha``,
+    else ``gamma alpha^2 / 2``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    gamma : float or array-like, default=3.0
+        Concavity, ``> 0`` (``inf``: the L1 limit).
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] C.-H. Zhang, "Nearly unbiased variable selection under minimax concave
+       penalty", The Annals of Statistics, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize.penalties import MCP
+    >>> MCP(alpha=1.0, gamma=3.0).prox(np.array([0.5, 2.0, 4.0]), 1.0)  # firm threshold
+    array([0. , 1.5, 4. ])
+    """
 
     name = "mcp"
     kind = PenaltyKind.MCP
@@ -527,7 +589,8 @@ class MCP(BasePenalty):
 
 
 class WeightedMCP(MCP):
-    """MCP with per-feature ``lam_j`` (``alpha * weights_j``) and ``gamma_j`` arrays."""
+    """MCP with per-feature ``lam_j`` (``alpha * weights_j``) and ``gamma_j`` arrays (see
+    :func:`cel0`); parameters as :class:`MCP`."""
 
     name = "weighted_mcp"
 
@@ -548,7 +611,22 @@ def cel0(lam, col_sq_norms_over_n):
 
 
 class SCAD(BasePenalty):
-    """Smoothly clipped absolute deviation (Fan & Li 2001), ``gamma = a > 1`` (3.7)."""
+    """Smoothly clipped absolute deviation (SCAD), with ``gamma`` the ``a > 1`` of the paper.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    gamma : float, default=3.7
+        ``a > 1``: L1 up to ``alpha``, quadratic blend up to ``gamma alpha``, flat beyond.
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] J. Fan and R. Li, "Variable selection via nonconcave penalized likelihood and
+       its oracle properties", Journal of the American Statistical Association, 2001.
+    """
 
     name = "scad"
     kind = PenaltyKind.SCAD
@@ -568,7 +646,24 @@ class SCAD(BasePenalty):
 
 
 class LogSum(BasePenalty):
-    """``alpha * log(1 + |t| / eps)``; ``alpha_max`` is ``eps`` times the L1 value."""
+    """Log-sum penalty ``alpha * sum_j log(1 + |w_j| / eps)``.
+
+    ``alpha_max`` is ``eps`` times the L1 value (the slope at 0 is ``alpha / eps``).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    eps : float, default=1.0
+        Offset, ``> 0``.
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] E. J. Candes, M. B. Wakin and S. P. Boyd, "Enhancing Sparsity by Reweighted
+       l1 Minimization", Journal of Fourier Analysis and Applications, 2008.
+    """
 
     name = "log_sum"
     kind = PenaltyKind.LOG_SUM
@@ -591,7 +686,23 @@ class LogSum(BasePenalty):
 
 
 class LHalf(_FixedPointKKT, BasePenalty):
-    """``alpha * |t|^(1/2)``; no alpha_max (0 is always a local minimiser)."""
+    """The l_1/2 quasi-norm ``alpha * sum_j |w_j|^(1/2)`` (half thresholding).
+
+    0 is always a local minimiser; certified by the prox fixed-point residual.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] Z. Xu, X. Chang, F. Xu and H. Zhang, "L1/2 Regularization: A Thresholding
+       Representation Theory and a Fast Solver", IEEE Transactions on Neural Networks
+       and Learning Systems, 2012.
+    """
 
     name = "l_half"
     kind = PenaltyKind.L_HALF
@@ -599,7 +710,21 @@ class LHalf(_FixedPointKKT, BasePenalty):
 
 
 class LTwoThirds(_FixedPointKKT, BasePenalty):
-    """``alpha * |t|^(2/3)``."""
+    """The l_2/3 quasi-norm ``alpha * sum_j |w_j|^(2/3)``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] W. Cao, J. Sun and Z. Xu, "Fast image deconvolution using closed-form
+       thresholding formulas of L_q (q = 1/2, 2/3) regularization", Journal of Visual
+       Communication and Image Representation, 2013.
+    """
 
     name = "l_two_thirds"
     kind = PenaltyKind.L_TWO_THIRDS
@@ -607,7 +732,20 @@ class LTwoThirds(_FixedPointKKT, BasePenalty):
 
 
 class L0(_FixedPointKKT, BasePenalty):
-    """``alpha * ||w||_0`` (hard thresholding in CD)."""
+    """``alpha * ||w||_0``, the number of non-zero coefficients (hard thresholding in CD).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    weights : array-like of shape (n_features,), optional
+        Per-feature multipliers of ``alpha`` (0 = unpenalised; default ones).
+
+    References
+    ----------
+    .. [1] T. Blumensath and M. E. Davies, "Iterative hard thresholding for compressed
+       sensing", Applied and Computational Harmonic Analysis, 2009.
+    """
 
     name = "l0"
     kind = PenaltyKind.L0
@@ -639,7 +777,24 @@ def _check_groups(groups, n_features):
 
 
 class GroupLasso(BasePenalty):
-    """``alpha * sum_g weights_g ||w_g||_2`` (weights default ``sqrt(|g|)``)."""
+    """Group lasso ``alpha * sum_g weights_g ||w_g||_2``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    groups : int or list of lists
+        Contiguous groups of that size, or a partition of the features.
+    group_weights : array-like of shape (n_groups,), optional
+        Default ``sqrt(group size)``; 0 = unpenalised group.
+    n_features : int, optional
+        Bind the groups now (else at the first solve).
+
+    References
+    ----------
+    .. [1] M. Yuan and Y. Lin, "Model selection and estimation in regression with
+       grouped variables", Journal of the Royal Statistical Society B, 2006.
+    """
 
     name = "group_lasso"
     is_convex = True
@@ -746,7 +901,7 @@ class GroupLasso(BasePenalty):
 def k_support_sq_norm(x, k):
     """``||x||_(k)^2``, the squared k-support norm (Argyriou, Foygel & Srebro 2012).
 
-    ``||x||_(k)^2 = sum_{i<k-r} z_i^2 + (sum_{i>=k-r} z_i)^2 / (r + 1)``, ``z`` = |x|
+    ``||x||_(k)^2 = sum_{i<k-r} z_i^2 + (sum_{i>=k-r} z_i)^2 / (r + 1)``, ``z = |x|``
     sorted decreasingly, ``r`` the unique index with
     ``z_{k-r-1} > (sum_{i>=k-r} z_i)/(r+1) >= z_{k-r}`` (``z_{-1} = +inf``).
     """
@@ -854,6 +1009,22 @@ class SEF(BasePenalty):
     convex SEF's prox of ``z / (1 - step alpha)`` with ``beta = (1 - step alpha) /
     (step alpha)``).
     Not separable: solved by proximal gradient, not CD.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    k : int, default=1
+        Target sparsity.
+    nonconvex : bool, default=False
+        Use the nonconvex variant (zero on k-sparse vectors).
+
+    References
+    ----------
+    .. [1] A. Beck and Y. Refael, "Sparse regularization via bidualization", Journal of
+       Global Optimization, 2022.
+    .. [2] A. Argyriou, R. Foygel and N. Srebro, "Sparse Prediction with the k-Support
+       Norm", NeurIPS, 2012.
     """
 
     name = "sef"
@@ -929,6 +1100,28 @@ class WGSEF(SEF):
     ``-mu/2 ||u||^2`` into the weights, ``c_g - mu``, and targets ``c_g a_g / (c_g - mu)``,
     which needs ``step * alpha < min_g c_g``). Reading of Refael, Arbel & Huleihel
     (2022) not verified against the paper.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength (inside an estimator, the estimator's ``alpha`` replaces it).
+    k : int, default=1
+        Target number of non-zero groups.
+    nonconvex : bool, default=False
+        Use the nonconvex variant.
+    groups : int or list of lists
+        As :class:`GroupLasso`.
+    group_weights : array-like of shape (n_groups,), optional
+        Positive weights ``c`` (default ``sqrt(group size)``).
+    n_features : int, optional
+        Bind the groups now.
+
+    References
+    ----------
+    .. [1] Y. Refael, I. Arbel and W. Huleihel, "Weighted group sparse envelope
+       function", 2022.
+    .. [2] A. M. McDonald, M. Pontil and D. Stamos, "New Perspectives on k-Support and
+       Cluster Norms", Journal of Machine Learning Research, 2016.
     """
 
     name = "wgsef"

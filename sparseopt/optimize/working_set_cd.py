@@ -7,9 +7,9 @@ elastic net, MCP, SCAD, l_1/2, l_2/3, log-sum, CEL0, L0, group lasso), on
 dense, CSC or Gram designs. The numeric loops are the compiled kernels of
 ``sparseopt._ext._cd_fast`` where every scalar prox is inlined.
 
-Outer loop (spec section 4): certificate -> Gap Safe screening -> rank
-features -> working set -> inner CD epochs with Anderson extrapolation until
-the inner certificate is below 0.3 x the outer one.
+Outer loop, one named step each (:class:`_WorkingSetCD`): certificate ->
+Gap Safe screening -> rank features -> working set -> inner CD epochs with
+Anderson extrapolation until the inner certificate is below 0.3 x the outer one.
 
 Certificates:
 
@@ -19,9 +19,20 @@ Certificates:
 * every other case: the largest KKT violation ``max_j dist(-grad_j f, d p_j(w_j))``
   (fixed-point residual for l_q and L0), stopping when it is ``<= tol``.
 
-Non-separable penalties (SEF, WGSEF) and the combinations without a CD kernel
-(group penalties with logistic loss or sparse X) go to :func:`prox_gradient`
-(FISTA with restarts), certified by the proximal fixed-point residual.
+Non-separable penalties (SEF, WGSEF), penalties without a compiled prox (a
+user's own, see :mod:`sparseopt.optimize.penalties`) and the combinations
+without a CD kernel (group penalties with logistic loss or sparse X) go to
+:func:`prox_gradient` (FISTA with restarts), certified by the proximal
+fixed-point residual.
+
+References
+----------
+.. [1] M. Massias, A. Gramfort and J. Salmon, "Celer: a Fast Solver for the Lasso
+   with Dual Extrapolation", ICML, 2018.
+.. [2] Q. Bertrand, Q. Klopfenstein, P.-A. Bannier, G. Gidel and M. Massias,
+   "Beyond L1: Faster and Better Sparse Models with skglm", NeurIPS, 2022.
+.. [3] E. Ndiaye, O. Fercoq, A. Gramfort and J. Salmon, "Gap Safe screening rules
+   for sparsity enforcing penalties", Journal of Machine Learning Research, 2017.
 """
 from __future__ import annotations
 
@@ -41,7 +52,7 @@ from ._result import SolverResult
 __all__ = ["working_set_cd", "prox_gradient", "enet_working_set_cd", "enet_duality_gap",
            "duality_gap", "column_sq_norms", "PathCache"]
 
-ANDERSON_K = 5          # skglm / spec: extrapolate every 5 epochs from the last 5 iterates
+ANDERSON_K = 5          # skglm: extrapolate every 5 epochs from the last 5 iterates
 DUAL_EXTRAPOLATION_K = 5
 INNER_FRACTION = 0.3    # inner certificate target, relative to the outer one (celer)
 # stagnation at the rounding floor of the working precision (a tol below what float32
@@ -64,6 +75,12 @@ SLOW_OUTER = 1
 # least SUBLINEAR_MIN_EPOCHS (linear convergence keeps that cost about constant)
 SUBLINEAR_RUNS = 3
 SUBLINEAR_MIN_EPOCHS = 1000
+# a run that reaches max_iter is blamed on the working precision, not on max_iter, when
+# over its last PRECISION_WINDOW outer iterations the certificate did not halve below its
+# earlier best (it wanders at the rounding floor) and the objective moved by at most
+# STALL_EPS machine epsilons (float32 with a tol below its floor: CD keeps moving by
+# rounding, so the in-loop stall tests do not fire)
+PRECISION_WINDOW = 5
 STOP_ADVICE = {
     "stagnation": "Coordinate descent progresses sublinearly: the epochs needed per halving "
                   "of the certificate keep doubling, or a subproblem used all of max_epochs "
@@ -214,7 +231,7 @@ class _DenseDesign:
 
 
 class _GramDesign(_DenseDesign):
-    """n >> p least squares: CD on ``G = X^T X`` keeping ``X^T R`` current (spec section 4)."""
+    """n >> p least squares: CD on ``G = X^T X`` keeping ``X^T R`` current."""
 
     kind = "gram"
 
@@ -391,7 +408,7 @@ def _extrapolation_weights(iterates):
 # ----------------------------------------------------------------------- duality gap
 def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None,
                 w_dual=None):
-    """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso (spec section 3).
+    """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso.
 
     The dual point is ``s * R_tilde`` rescaled to feasibility, ``R_tilde`` the
     augmented residual ``[R; -sqrt(n l2) w]`` (elastic net = Lasso on an
@@ -809,8 +826,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     y : ndarray of shape (n_samples,)
         Target (``{-1, 1}`` for the logistic datafit).
     penalty : penalty object
-        From :mod:`sparseopt.optimize.penalties` (``make_penalty``).
-    datafit : Quadratic or Logistic, default=Quadratic()
+        From :mod:`sparseopt.optimize.penalties`, or any object with its
+        protocol (checked on entry: a ``TypeError`` names a missing method).
+        Penalties with a compiled prox (``kind``) run on the CD kernels; the
+        others, and non-separable ones, on :func:`prox_gradient`.
+    datafit : datafit object, default=Quadratic()
+        From :mod:`sparseopt.optimize.datafits` (checked on entry likewise);
+        ``Quadratic`` and ``Logistic`` have CD kernels, another datafit with
+        the protocol is solved by :func:`prox_gradient`.
     w_init : ndarray, optional
         Warm start (copied).
     X_mean, row_scale : ndarray, optional
@@ -1360,6 +1383,8 @@ class _WorkingSetCD:
             if reason is not None:
                 stop_reason = reason
                 break
+        if stop_reason == "max_iter" and _stuck_at_rounding_floor(history, self.dtype):
+            stop_reason = "precision"
         if self.cache is not None and design.kind == "sparse":
             self.cache.last_state = LastState(self.w.copy(), design.get_state(), self.grad_at,
                                               self.neg_grad)
@@ -1372,8 +1397,31 @@ class _WorkingSetCD:
             tol=opts.tol, objective=float(self.objective()), history=history,
             n_screened=int(self.screened.sum()), design=design.kind,
             time=time.perf_counter() - self.start, stop_reason=stop_reason,
-            advice=STOP_ADVICE.get(stop_reason, ""),
+            advice=_advice(stop_reason, self.dtype),
             threshold=float(self.threshold / self.n if use_gap else self.threshold))
+
+
+def _stuck_at_rounding_floor(history, dtype):
+    """Whether the last PRECISION_WINDOW outer iterations of ``history`` left the
+    certificate and the objective where they were (see PRECISION_WINDOW)."""
+    if len(history) <= PRECISION_WINDOW:
+        return False
+    earlier_best = min(h["certificate"] for h in history[:-PRECISION_WINDOW])
+    window = history[-PRECISION_WINDOW - 1:]
+    if min(h["certificate"] for h in window[1:]) < 0.5 * earlier_best:
+        return False
+    objectives = [h["objective"] for h in window]
+    floor = STALL_EPS * float(np.finfo(dtype).eps) * max(abs(objectives[-1]), 1e-300)
+    return max(objectives) - min(objectives) <= floor
+
+
+def _advice(stop_reason, dtype):
+    """The advice of a stop, naming the working dtype for a precision stop."""
+    advice = STOP_ADVICE.get(stop_reason, "")
+    if stop_reason == "precision":
+        advice += f" (Working dtype: {np.dtype(dtype).name}, machine epsilon " \
+                  f"{float(np.finfo(dtype).eps):.1e}.)"
+    return advice
 
 
 def _unbounded_ray(design, w, penalty):
