@@ -72,7 +72,8 @@ cdef inline double _sign(double z) noexcept nogil:
     return 1. if z > 0 else (-1. if z < 0 else 0.)
 
 
-cdef inline double _penalty_value(PenaltyKind kind, double t, double lam, double gamma) noexcept nogil:
+cdef inline double _penalty_value(PenaltyKind kind, double t, double lam,
+                                  double gamma) noexcept nogil:
     """p(t) for the scalar penalties (l2 part of the elastic net excluded)."""
     cdef double a = fabs(t)
     if kind == L1:

@@ -32,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import entr
 
+from .datafits import Logistic
+
 __all__ = ["LogisticGap", "make_logistic_gap", "logistic_duality_gap"]
 
 
@@ -176,8 +178,6 @@ def logistic_duality_gap(X, y, w, penalty, sample_weight=None, positive=False):
     >>> round(gap, 12)
     0.0
     """
-    from .datafits import Logistic
-
     X64 = sp.csc_matrix(X, dtype=np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
     gap_obj = make_logistic_gap(X64, y, Logistic(sample_weight), penalty, positive)
     if gap_obj is None:

@@ -478,7 +478,7 @@ class L1(BasePenalty):
 
 
 class ElasticNetPenalty(L1):
-    """Elastic net ``alpha l1_ratio sum_j weights_j |w_j| + alpha (1 - l1_ratio) / 2 sum_j r_j w_j^2``.
+    """Elastic net ``alpha (l1_ratio sum_j weights_j |w_j| + (1 - l1_ratio) / 2 sum_j r_j w_j^2)``.
 
     Parameters
     ----------

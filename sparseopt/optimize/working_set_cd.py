@@ -37,9 +37,11 @@ References
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, fields
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -540,9 +542,7 @@ def _least_squares_suboptimality(X, R, positive=False):
     # with positive=True this is the unconstrained suboptimality, an upper bound of the
     # constrained one (the constrained minimum is not below the unconstrained one)
     if sp.issparse(X):
-        from scipy.sparse.linalg import lsqr
-
-        PR = X @ lsqr(X, R, atol=1e-14, btol=1e-14, iter_lim=10 * X.shape[1])[0]
+        PR = X @ spla.lsqr(X, R, atol=1e-14, btol=1e-14, iter_lim=10 * X.shape[1])[0]
     else:
         PR = X @ np.linalg.lstsq(X, R, rcond=None)[0]
     PR = np.asarray(PR, dtype=np.float64).ravel()
@@ -792,8 +792,6 @@ def _warn_unrepresentable(*values, y_scale, x_scale=1.0, what="objective and cer
     """Say so when values of the caller's units overflow float64 (they are reported as inf)."""
     if all(np.isfinite(v) for v in values):
         return
-    import warnings
-
     warnings.warn(
         f"With data of magnitude |y| ~ {y_scale:.1e}, |X| ~ {x_scale:.1e} the {what} "
         "(in the caller's units, ~ |y|^2) are not representable in float64 and are reported "
@@ -1071,37 +1069,48 @@ class _WorkingSetCD:
         self.design, self.penalty, self.datafit = design, penalty, datafit
         self.opts, self.cache, self.start = options, cache, start
         self.dtype = dtype = design.X.dtype
-        self.n = n = design.n_samples
-        self.p = p = design.n_features
-        self.y = y = np.ascontiguousarray(y, dtype=dtype)
-        self.quadratic = quadratic = isinstance(datafit, Quadratic)
-        self.w = np.zeros(p, dtype) if w_init is None else np.array(w_init, dtype=dtype,
-                                                                     copy=True)
-        self.lipschitz = np.ascontiguousarray(datafit.lipschitz(design.col_sq_norms, n),
+        self.n, self.p = design.n_samples, design.n_features
+        self.y = np.ascontiguousarray(y, dtype=dtype)
+        self.quadratic = isinstance(datafit, Quadratic)
+        self.w = np.zeros(self.p, dtype) if w_init is None else np.array(w_init, dtype=dtype,
+                                                                          copy=True)
+        self.lipschitz = np.ascontiguousarray(datafit.lipschitz(design.col_sq_norms, self.n),
                                               dtype=dtype)
+        unit_sq_norms = self._init_units()
+        self._init_certificate(unit_sq_norms)
+        self._init_state()
+        self.stored_residuals = []
+        self.neg_grad, self.grad_at = None, None
+
+    def _init_units(self):
+        """Features or groups: what the CD epochs read; returns the units' ``||X_u||_2^2``."""
+        penalty, design, n, dtype = self.penalty, self.design, self.n, self.dtype
         self.grouped = penalty.grouped
         if self.grouped:
             if not hasattr(penalty, "group_ptr"):
-                penalty.bind(p)
+                penalty.bind(self.p)
             self.n_units = penalty.n_groups
             unit_sq_norms = _group_spectral_sq(design, penalty)  # ||X_g||_2^2
             self.group_lipschitz = np.ascontiguousarray(unit_sq_norms / n, dtype=dtype)
             self.lam_g = np.ascontiguousarray(
                 penalty.alpha * penalty.unit_weights(self.n_units), dtype=dtype)
-        else:
-            self.n_units = p
-            unit_sq_norms = design.col_sq_norms.astype(np.float64)
-            _, lam, gamma, l2 = penalty.kernel_arrays(p, dtype)
-            self.kernel = (kernel_kind(penalty), np.ascontiguousarray(lam),
-                           np.ascontiguousarray(gamma), l2, options.positive)
+            return unit_sq_norms
+        self.n_units = self.p
+        _, lam, gamma, l2 = penalty.kernel_arrays(self.p, dtype)
+        self.kernel = (kernel_kind(penalty), np.ascontiguousarray(lam),
+                       np.ascontiguousarray(gamma), l2, self.opts.positive)
+        return design.col_sq_norms.astype(np.float64)
+
+    def _init_certificate(self, unit_sq_norms):
+        """Which certificate (gap or KKT), its threshold, and the screening state."""
+        penalty, design, opts, n, y = self.penalty, self.design, self.opts, self.n, self.y
         self.l2 = l2 = float(getattr(penalty, "l2", 0.0))
         self.lam1 = lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
         # plain least squares (no L1, no ridge) has no dual certificate from the residual:
         # KKT; so too when the unpenalised block is too large to refit before every gap
-        self.use_gap = quadratic and getattr(penalty, "has_gap", False) \
+        self.use_gap = self.quadratic and getattr(penalty, "has_gap", False) \
             and not (lam1 <= 0 and l2 <= 0) \
-            and _FreeFeatures.affordable(n, _n_free_features(penalty, p))
-        self.threshold = options.tol * float(y @ y) if self.use_gap else options.tol
+            and _FreeFeatures.affordable(n, _n_free_features(penalty, self.p))
         # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
         self.unit_norms = np.sqrt(unit_sq_norms + n * l2)
         self.screened = np.zeros(self.n_units, dtype=bool)
@@ -1109,34 +1118,38 @@ class _WorkingSetCD:
         # logistic + L1 / elastic net: a duality gap too, stopping at gap <= tol * f(0)
         # (f(0) = log 2 for unit weights); every other KKT test is relative to
         # ||grad f(0)||_inf
-        self.logit_gap = None if quadratic else make_logistic_gap(design.X, y, datafit,
-                                                                  penalty, options.positive)
-        if self.logit_gap is not None:
-            self.threshold = options.tol * self.logit_gap.f0
-        elif not self.use_gap:
-            self.threshold = options.tol * _kkt_scale(design, y, datafit)
-        last = None if cache is None else cache.last_state
-        resume = design.kind == "sparse" and last is not None \
-            and last.w.shape == self.w.shape and last.w.dtype == self.w.dtype \
-            and np.array_equal(last.w, self.w)
-        if resume:
-            design.init_state(self.w, state=last.design_state)  # no X @ w pass
+        self.logit_gap = None if self.quadratic else make_logistic_gap(
+            design.X, y, self.datafit, penalty, opts.positive)
+        if self.use_gap:
+            self.threshold = opts.tol * float(y @ y)
+        elif self.logit_gap is not None:
+            self.threshold = opts.tol * self.logit_gap.f0
         else:
-            design.init_state(self.w)
-        # the previous alpha's last full gradient, when taken at this very w
-        self.reuse_grad = last.neg_grad if resume and last.grad_at is not None \
-            and np.array_equal(last.grad_at, self.w) else None
+            self.threshold = opts.tol * _kkt_scale(design, y, self.datafit)
         # the dual point must vanish on the unpenalised features: refit them before a gap
         self.free = _FreeFeatures.from_design(
             design, self.unit_features(np.flatnonzero(self.unpenalised)), l2,
-            options.positive) if self.use_gap and np.any(self.unpenalised) else None
+            opts.positive) if self.use_gap and np.any(self.unpenalised) else None
         # dual extrapolation (celer): a dual point from the residuals at the last
         # DUAL_EXTRAPOLATION_K inner checks (lasso-type problems; the Gram design has no
         # X^T R_acc at the cost of a gradient)
-        self.extrapolate_dual = options.dual_extrapolation and l2 == 0 \
-            and (self.free is None or not options.positive) and design.kind != "gram"
-        self.stored_residuals = []
-        self.neg_grad, self.grad_at = None, None
+        self.extrapolate_dual = opts.dual_extrapolation and l2 == 0 \
+            and (self.free is None or not opts.positive) and design.kind != "gram"
+
+    def _init_state(self):
+        """The design's residual (or ``Xw``) at ``w``: a path's previous state when it is
+        the state of this very ``w`` (sparse designs), with its last full gradient."""
+        design, w = self.design, self.w
+        last = None if self.cache is None or design.kind != "sparse" \
+            else self.cache.last_state
+        if last is not None and last.w.shape == w.shape and last.w.dtype == w.dtype \
+                and np.array_equal(last.w, w):
+            design.init_state(w, state=last.design_state)  # no X @ w pass
+        else:
+            design.init_state(w)
+        # the previous alpha's last full gradient, when it was taken at this very w
+        self.reuse_grad = last.neg_grad if last is not None and last.grad_at is not None \
+            and np.array_equal(last.grad_at, w) else None
 
     # -------------------------------------------------------------- small helpers
     def objective(self):
@@ -1203,7 +1216,8 @@ class _WorkingSetCD:
         """The certificate at ``w`` from a full gradient (see the module docstring)."""
         design, n, logit_gap = self.design, self.n, self.logit_gap
         if logit_gap is not None and self.dtype == np.float32:
-            design.init_state(self.w)  # Xw afresh: float32 drift of the CD updates would bias the gap
+            # Xw afresh: float32 drift of the CD updates would bias the gap
+            design.init_state(self.w)
         v_gap = None
         if self.reuse_grad is not None:
             self.neg_grad, self.reuse_grad = self.reuse_grad, None
@@ -1523,10 +1537,8 @@ class _FreeFeatures:
     def _delta(self, R, wU):
         n, k = self.n, self.ridge.size
         if self.lower is not None:
-            from scipy.optimize import lsq_linear
-
             b = np.concatenate([(R + self.XU @ wU) / np.sqrt(n), np.zeros(k)])
-            u = lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
+            u = scipy.optimize.lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
             return u - wU
         return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.ridge) * wU])
 
