@@ -52,6 +52,7 @@ References
 from __future__ import annotations
 
 import copy
+import inspect
 
 import numpy as np
 
@@ -406,7 +407,20 @@ class BasePenalty:
         return np.flatnonzero(w)
 
     def __repr__(self):
-        return f"{type(self).__name__}(alpha={self.alpha:g})"
+        # alpha, then the constructor's scalar parameters that differ from their defaults
+        # (so that two objects of a grid search read differently)
+        parts = [f"alpha={self.alpha:g}"]
+        try:
+            signature = inspect.signature(type(self).__init__).parameters.values()
+        except (TypeError, ValueError):
+            signature = ()
+        for param in signature:
+            if param.name in ("self", "alpha") or not hasattr(self, param.name):
+                continue
+            value = getattr(self, param.name)
+            if isinstance(value, (bool, int, float, str)) and value != param.default:
+                parts.append(f"{param.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
 
 class _FixedPointKKT:
