@@ -18,7 +18,14 @@ import sparseopt.optimize._datafits as old_datafits
 import sparseopt.optimize._penalties as old_penalties
 from sparseopt._ext import _cd_fast
 from sparseopt.linear_model import SparseLinearRegression, SparseLogisticRegression
-from sparseopt.optimize import PathCache, datafits, penalties, prox_gradient, working_set_cd
+from sparseopt.optimize import (
+    PathCache,
+    datafits,
+    duality_gap,
+    penalties,
+    prox_gradient,
+    working_set_cd,
+)
 from sparseopt.optimize.datafits import Logistic, Quadratic
 from sparseopt.optimize.penalties import (
     L1,
@@ -219,6 +226,8 @@ def test_the_solver_names_what_a_penalty_or_datafit_lacks():
         working_set_cd(X, y, "l1")
     with pytest.raises(TypeError, match="lacks `prox`"):  # prox_gradient checks too
         prox_gradient(X, y, _NoProx())
+    with pytest.raises(TypeError, match="MCP lacks `dual_norm`, needed by a duality gap"):
+        duality_gap(y, np.zeros(5), MCP(0.1), y, X.T @ y, len(y))
 
     class NoValue(BasePenalty):  # a BasePenalty without a kind must define value and prox
         pass

@@ -425,6 +425,7 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     -------
     gap, primal, dual, s : float
     """
+    check_penalty(penalty, ("every penalty", "a duality gap"), "duality_gap")
     y, w, R, XtR, n = _check_gap_inputs(y, w, R, XtR, n_samples)
     if R_dual is not None:
         R_dual = _as_float_vector(R_dual, "R_dual", R.shape[0], np.float64, "duality_gap")
