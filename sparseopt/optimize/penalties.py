@@ -34,15 +34,20 @@ block coordinate descent over groups (``grouped``)
 duality gap (``has_gap``, least squares)
     ``dual_norm(v)``, ``dual_norm_positive(v)`` (the norm whose unit ball is
     the dual constraint, ``max_j |v_j| / weight_j`` for weighted L1) and
-    ``unit_dual(v, positive=False)`` (that ratio per unit), ``l2`` (ridge
-    part).
+    ``unit_dual(v, positive=False)`` (that ratio per unit); ``l2`` (the
+    ridge part, default 0).
 estimators
-    ``with_alpha(alpha)`` (a copy at another strength: the estimator's
-    ``alpha`` is the one used) and, for ``alpha="auto"``,
+    a settable ``alpha`` (the estimator solves with a copy at its own
+    ``alpha``, :func:`estimator_penalty`), ``with_free_tail(n_features,
+    n_free)`` when an unpenalised intercept coefficient is appended
+    (``SparseLogisticRegression``) and, for ``alpha="auto"``,
     ``alpha_max(neg_grad0, positive=False)``.
 
-Subclassing :class:`BasePenalty` gives all of these but ``value`` and ``prox``
-for a separable penalty (see the "Adding a penalty" page of the user guide).
+Subclassing :class:`BasePenalty` gives the estimator members; a subclass
+without a compiled prox defines ``value`` and ``prox``, one with a ``kind``
+gets ``value``, ``prox``, ``kernel_arrays``, ``support``, ``unit_weights`` and
+(from its ``derivative_abs``) ``subdiff_distance`` (see the "Adding a penalty"
+page of the user guide).
 
 References
 ----------
