@@ -9,6 +9,7 @@ scikit-learn-compatible estimators over compiled solvers. Subpackages:
 - ``datasets``: seeded generators of every benchmark problem, with ground truth
 - ``metrics``: recovery errors, structural Hamming distance, OT marginal errors
 - ``utils``: validation, array-API helpers, estimator registry
+- ``demo``: ``python -m sparseopt demo``, each field against its anchor library
 """
 __version__ = "0.1.0.dev0"
 

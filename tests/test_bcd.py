@@ -1,4 +1,4 @@
-"""Block coordinate descent (spec block_coordinate_descent.md): one test per property."""
+"""Block coordinate descent (Nutini, Laradji & Schmidt, JMLR 2022): one test per property."""
 import itertools
 
 import numpy as np
@@ -28,7 +28,7 @@ from sparseopt.optimize import (
     nonnegative_l1,
     softmax_regression,
 )
-from sparseopt.optimize._bcd_partitions import PARTITIONS
+from sparseopt.optimize.bcd.partitions import PARTITIONS
 from sparseopt.utils.validation import InvalidParameterError
 
 FIXED = ("order", "sorted", "avg")
@@ -120,10 +120,10 @@ def test_variable_gsq_follows_the_iht_definition(seed):
 def test_variable_gsq_compiled_gram_path_equals_the_sparse_path(seed):
     A, y, x0 = _ls_problem(seed, n=25, p=12)
     blocks = []
-    for gram_max in (4000, 0):  # compiled IHT on the Gram matrix / numpy IHT on A
+    for upkeep in ("gram", "rows"):  # compiled IHT on the Gram matrix / through the rows
         res = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
                                      block_size=4, max_iter=30, tol=0).solve(
-            least_squares(A, y, gram_max_features=gram_max), x0)
+            least_squares(A, y, gradient_upkeep=upkeep), x0)
         blocks.append(res.x)
     np.testing.assert_allclose(blocks[0], blocks[1], rtol=1e-9, atol=1e-12)
 
@@ -250,8 +250,8 @@ def test_message_passing_block_update_is_the_exact_block_minimiser():
 
 
 def test_message_passing_rejects_a_block_with_a_cycle():
-    from sparseopt.optimize._bcd_updates import MessagePassing
-    from sparseopt.optimize.bcd import _BCDState
+    from sparseopt.optimize.bcd.updates import MessagePassing
+    from sparseopt.optimize.bcd.solver import _BCDState
 
     Q = sp.csr_matrix(np.array([[3.0, 1, 1], [1, 3, 1], [1, 1, 3]]))  # a triangle
     f = graph_quadratic(Q, np.ones(3)).start(np.zeros(3))
@@ -292,7 +292,7 @@ def test_sparse_design_with_row_updates_matches_lstsq():
     rng = np.random.default_rng(6)
     A = sp.random(60, 30, density=0.3, random_state=6, format="csc") + sp.eye(60, 30)
     y = rng.standard_normal(60)
-    f = least_squares(A, y, gram_max_features=0)  # force the touched-rows gradient update
+    f = least_squares(A, y, gradient_upkeep="rows")
     res = BlockCoordinateDescent(partition="variable", selection="gsl", update="matrix",
                                  block_size=4, max_iter=20000, tol=1e-11).solve(f)
     assert res.converged
@@ -305,7 +305,7 @@ def test_incremental_gradient_equals_recomputed_gradient(make):
     rng = np.random.default_rng(7)
     A = sp.random(50, 20, density=0.3, random_state=7, format="csc")
     if make == "least_squares_rows":
-        f = least_squares(A, rng.standard_normal(50), gram_max_features=0)
+        f = least_squares(A, rng.standard_normal(50), gradient_upkeep="rows")
     elif make == "logistic":
         f = logistic(A, np.sign(rng.standard_normal(50)))
     elif make == "softmax":
@@ -344,9 +344,9 @@ def test_block_gradients_without_the_full_gradient_stay_exact(loss):
 def _objective(make, rng):
     A = sp.random(40, 12, density=0.4, random_state=3, format="csc")
     if make == "least_squares_gram":
-        return A, least_squares(A, rng.standard_normal(40))
+        return A, least_squares(A, rng.standard_normal(40), gradient_upkeep="gram")
     if make == "least_squares_rows":
-        return A, least_squares(A, rng.standard_normal(40), gram_max_features=0)
+        return A, least_squares(A, rng.standard_normal(40), gradient_upkeep="rows")
     if make == "logistic":
         return A, logistic(A, np.sign(rng.standard_normal(40)))
     return A, softmax_regression(A, rng.integers(0, 3, 40), 3)
@@ -736,3 +736,132 @@ def test_bcd_objectives_validate_their_arrays_and_never_sort_the_callers_matrix(
     np.testing.assert_array_equal(csc.indices, before)
     assert not np.array_equal(before, indices)
     assert f.value() == pytest.approx(0.5 * np.sum((A @ np.ones(4) - 1) ** 2))
+
+
+# ------------------------------------------------------------- gradient upkeep (cost model)
+def _dense_gradient(make, A, y, x):
+    """A^T loss'(A x) from the dense matrix (reference for every upkeep)."""
+    Ad = A.toarray()
+    if make == "least_squares":
+        return Ad.T @ (Ad @ x - y)
+    if make == "logistic":
+        return Ad.T @ (-y / (1.0 + np.exp(y * (Ad @ x))))
+    W = x.reshape(Ad.shape[1], -1)
+    Z = Ad @ W
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    P[np.arange(y.size), y] -= 1.0
+    return (Ad.T @ P).ravel()
+
+
+@pytest.mark.parametrize("make,upkeeps", [("least_squares", ("gram", "rows", "full")),
+                                          ("logistic", ("rows", "full")),
+                                          ("softmax", ("rows", "full"))])
+@pytest.mark.parametrize("seed", range(2))
+def test_each_gradient_upkeep_keeps_the_dense_gradient_and_gives_the_same_run(make, upkeeps,
+                                                                              seed):
+    rng = np.random.default_rng(seed)
+    A = sp.random(40, 25, density=0.3, random_state=seed, format="csc")
+    if make == "least_squares":
+        y, factory = rng.standard_normal(40), least_squares
+    elif make == "logistic":
+        y, factory = np.sign(rng.standard_normal(40)), logistic
+    else:
+        y, factory = rng.integers(0, 3, 40), lambda A, y, **kw: softmax_regression(A, y, 3, **kw)
+    xs = []
+    for upkeep in upkeeps:
+        f = factory(A, y, gradient_upkeep=upkeep)
+        x0 = np.linspace(-0.5, 0.5, f.n_coords)
+        res = BlockCoordinateDescent(partition="variable", selection="gsl", update="gradient",
+                                     block_size=4, max_iter=150, tol=0).solve(
+            f, x0, penalty=l1_penalty(0.05))
+        assert res.gradient_upkeep == upkeep
+        np.testing.assert_allclose(f.gradient(), _dense_gradient(make, A, y, res.x),
+                                   rtol=1e-9, atol=1e-10)
+        xs.append(res.x)
+    for x in xs[1:]:
+        np.testing.assert_allclose(x, xs[0], rtol=1e-8, atol=1e-10)
+
+
+def test_cost_model_picks_touched_rows_on_a_sparse_wide_design_and_gram_on_a_tall_dense_one():
+    wide = make_bcd_least_squares(100, 1500, density=0.02, random_state=0)
+    res = BlockCoordinateDescent(partition="variable", selection="gs", update="matrix",
+                                 block_size=10, max_iter=5, tol=0).solve(wide.objective)
+    assert res.gradient_upkeep in ("rows", "full")
+    assert set(res.upkeep_costs) == {"gram", "rows", "full"}
+    chosen = res.upkeep_costs[res.gradient_upkeep][2]
+    assert chosen == min(c[2] for c in res.upkeep_costs.values())
+    rng = np.random.default_rng(0)
+    tall = least_squares(rng.standard_normal((2000, 20)), rng.standard_normal(2000))
+    res = BlockCoordinateDescent(partition="variable", selection="gs", update="matrix",
+                                 block_size=2, max_iter=5, tol=0).solve(tall)
+    assert res.gradient_upkeep == "gram"
+    cyc = BlockCoordinateDescent(partition="order", selection="cyclic", max_iter=5).solve(tall)
+    assert cyc.gradient_upkeep == "block" and cyc.upkeep_costs is None
+    lat = make_bcd_lattice(5, 5, random_state=0)
+    assert BlockCoordinateDescent(max_iter=2).solve(lat.objective).gradient_upkeep == \
+        "neighbours"
+
+
+def test_gram_upkeep_needs_the_squared_loss_and_unknown_upkeeps_are_rejected():
+    A = np.eye(3)
+    with pytest.raises(ValueError, match="squared loss"):
+        logistic(A, [1.0, -1.0, 1.0], gradient_upkeep="gram")
+    with pytest.raises(ValueError, match="gradient_upkeep must be one of"):
+        least_squares(A, np.ones(3), gradient_upkeep="lazy")
+
+
+# ------------------------------------------------------------- compiled greedy scores
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", [0, 1])
+def test_compiled_scores_and_top_k_match_the_penalty_in_numpy(mode, seed):
+    rng = np.random.default_rng(seed)
+    n, k = 200, 7
+    g, x = rng.standard_normal(n), rng.standard_normal(n) * (rng.random(n) < 0.5)
+    c = rng.uniform(0.1, 3.0, n)
+    lower = np.where(rng.random(n) < 0.3, 0.0, -np.inf)
+    pen = SeparablePenalty(alpha=rng.uniform(0, 1, n), lower=lower, upper=np.inf)
+    ref = np.abs(pen.residual(x, g, c)) if mode == 0 else pen.model_decrease(x, g, c)
+    a, lo, hi = (np.ascontiguousarray(np.atleast_1d(np.asarray(v, float)))
+                 for v in (pen.alpha, pen.lower, pen.upper))
+    out = np.empty(n)
+    kernels.greedy_scores(mode, g, x, c, a, lo, hi, False, out)
+    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-14)
+    top = np.empty(k, dtype=np.int64)
+    mask = (rng.random(n) < 0.8).astype(np.int8)
+    size = kernels.select_top(mode, g, x, c, a, lo, hi, False, mask, k, top, np.empty(n))
+    masked = np.where(mask > 0, ref, -1.0)
+    expected = np.sort(np.argsort(-masked, kind="stable")[:k])
+    assert size == k and top.tolist() == expected.tolist()
+    smooth = np.empty(n)  # psi = 0: |g| and g^2 / 2c
+    kernels.greedy_scores(mode, g, x, c, np.zeros(1), np.full(1, -np.inf), np.full(1, np.inf),
+                          True, smooth)
+    np.testing.assert_allclose(smooth, np.abs(g) if mode == 0 else g * g / (2 * c))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_iht_through_the_touched_rows_equals_iht_on_the_gram_matrix(seed):
+    rng = np.random.default_rng(seed)
+    A = sp.random(60, 80, density=0.1, random_state=seed, format="csc")
+    C = A.tocsr()
+    g, inv_sqrt_L = rng.standard_normal(80), rng.uniform(0.5, 2.0, 80)
+    G = np.ascontiguousarray((A.T @ A).toarray())
+    mu = 1.0 / np.linalg.eigvalsh(G)[-1]
+    a, b = np.empty(6, dtype=np.int64), np.empty(6, dtype=np.int64)
+    zw, mark, rows = np.zeros(60), np.zeros(60, dtype=np.int8), np.empty(60, dtype=np.int64)
+    na = kernels.iht_gram(G, g, inv_sqrt_L, 6, mu, 10, a)
+    nb = kernels.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                            inv_sqrt_L, 6, 1.0, mu, 10, b, zw, mark, rows)
+    assert na == nb and a.tolist() == b.tolist()
+    assert not zw.any() and not mark.any()  # the scratch buffers are left as found
+
+
+@pytest.mark.parametrize("penalty", [None, l1_penalty(0.3), nonnegative()])
+def test_newton_on_a_quadratic_is_the_matrix_update(penalty):
+    A, y, x0 = _ls_problem(3, n=30, p=12)
+    runs = [BlockCoordinateDescent(partition=part, selection="gsl", update=upd, block_size=3,
+                                   max_iter=40, tol=0).solve(least_squares(A, y), x0,
+                                                             penalty=penalty).x
+            for part in ("variable", "sorted") for upd in ("newton", "matrix")]
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(runs[2], runs[3], rtol=1e-12, atol=1e-12)

@@ -281,3 +281,95 @@ def test_active_set_iter_marks_the_last_support_change(est):
     np.testing.assert_array_equal(support_after(k)[0], final)
     assert not np.array_equal(support_after(k - 1)[0], final)
     assert 0 < final.size < X.shape[1]
+
+
+# ------------------------------------------------------------- estimator path (issue 20)
+def _mostly_zero(n=80, p=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.1)
+    y = X[:, :4] @ np.array([3.0, -2.0, 2.0, 1.0]) + 0.3 + 0.05 * rng.standard_normal(n)
+    return X, y
+
+
+def test_centred_dense_design_is_split_exactly_into_sparse_part_and_centring():
+    from sparseopt.optimize.bcd.glm import _split_centred
+
+    X, y = _mostly_zero()
+    Xc, yc = np.asfortranarray(X - X.mean(axis=0)), y - y.mean()
+    S, c = _split_centred(Xc, yc)
+    assert sp.issparse(S) and S.nnz < 0.2 * X.size
+    np.testing.assert_array_equal(S.toarray() + c, Xc)  # exact, not approximately
+    assert _split_centred(np.asfortranarray(X), y) is None  # not centred: left alone
+    dense = np.random.default_rng(1).standard_normal((50, 10))
+    assert _split_centred(np.asfortranarray(dense - dense.mean(0)), yc[:50] - yc[:50].mean()) \
+        is None  # dense data: nothing to gain
+
+
+@pytest.mark.parametrize("est", [Lasso(alpha=0.01), ElasticNet(alpha=0.01, l1_ratio=0.7),
+                                 Lasso(alpha=0.01, positive=True)])
+def test_mostly_zero_dense_input_fits_like_its_csc_copy(est):
+    X, y = _mostly_zero()
+    solver = BlockCoordinateDescent(partition="variable", selection="gsl", update="newton",
+                                    block_size=5, max_iter=20000, tol=1e-12)
+    dense = clone(est).set_params(solver=solver).fit(X, y)
+    csc = clone(est).set_params(solver=solver).fit(sp.csc_matrix(X), y)
+    ref = clone(est).fit(X, y)  # working-set CD
+    _assert_same_fit(dense, csc, atol=1e-7)
+    _assert_same_fit(dense, ref, atol=1e-5)
+
+
+def test_estimator_tol_stops_the_run_on_its_duality_gap_when_solver_tol_is_default():
+    from sparseopt.optimize.working_set_cd import enet_duality_gap
+
+    X, y = _mostly_zero(seed=2)
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=5)
+    loose = Lasso(alpha=0.01, tol=1e-3, solver=solver).fit(X, y)
+    tight = Lasso(alpha=0.01, tol=1e-10, solver=solver).fit(X, y)
+    assert loose.converged_ and tight.converged_
+    assert loose.n_iter_ < tight.n_iter_
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    for est, tol in ((loose, 1e-3), (tight, 1e-10)):
+        gap = enet_duality_gap(Xc, yc, est.coef_, 0.01, 0.0)[0]
+        assert X.shape[0] * gap <= tol * float(yc @ yc) * (1 + 1e-9)
+    # a tol set on the solver wins: the run stops on the solver's own residual instead
+    own = Lasso(alpha=0.01, tol=1e-3, solver=clone(solver).set_params(tol=1e-12)).fit(X, y)
+    assert own.n_iter_ > loose.n_iter_
+
+
+def test_estimator_max_iter_counts_epochs_unless_set_on_the_solver():
+    from sparseopt.optimize._datafits import Quadratic
+    from sparseopt.optimize._penalties import L1
+    from sparseopt.optimize.bcd import bcd_linear_model
+
+    Xc, yc = _mostly_zero(seed=3)  # not centred: 40 coordinates, no centring column
+    cyclic = BlockCoordinateDescent(partition="order", selection="cyclic", block_size=8,
+                                    tol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = bcd_linear_model(Xc, yc, L1(1e-4), Quadratic(), cyclic, tol=1e-14, max_iter=3)
+        assert res.n_iter == 3 * 5  # 3 epochs of ceil(40 / 8) blocks
+        own = bcd_linear_model(Xc, yc, L1(1e-4), Quadratic(), cyclic.set_params(max_iter=7),
+                               tol=1e-14, max_iter=3)
+        assert own.n_iter == 7
+        default = bcd_linear_model(Xc, yc, L1(1e-4), Quadratic(),
+                                   cyclic.set_params(max_iter=500), tol=1e-14)
+        assert default.n_iter == 500  # no estimator budget given: the solver's default
+    assert cyclic.max_iter == 500  # the caller's solver is never modified
+
+
+def test_estimator_max_iter_governs_a_default_solver():
+    """``SparseLinearRegression(max_iter=...)`` with a default solver runs the budget the user gave
+    (it used to stop at the solver's own default of 500 iterations)."""
+    from sparseopt.linear_model import SparseLinearRegression
+
+    X, y = _mostly_zero(seed=3)
+    solver = BlockCoordinateDescent(partition="order", selection="cyclic", block_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        short = SparseLinearRegression(alpha=1e-4, tol=1e-14, max_iter=3, solver=solver).fit(X, y)
+        long = SparseLinearRegression(alpha=1e-4, tol=1e-14, max_iter=200, solver=solver).fit(X, y)
+    n_blocks = -(-(X.shape[1] + 1) // 8)  # the centring column is one more coordinate
+    assert short.n_iter_ <= 3 * n_blocks
+    assert long.n_iter_ > 500  # beyond the solver's default budget
+    assert solver.max_iter == 500

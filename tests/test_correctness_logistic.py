@@ -9,7 +9,6 @@ References: cvxpy (CLARABEL, exponential cone) for the convex penalties, skglm
 for MCP, and a duality gap / KKT residual recomputed here from the formulas
 (not through the library) for the certificate.
 """
-import time
 import warnings
 
 import cvxpy as cp
@@ -273,13 +272,14 @@ def test_positive_leaves_the_intercept_free():
         <= prob.value + 1e-7
 
 
-def _timed_fit(est, X, y):
-    start = time.perf_counter()
+def _fit_recording_warnings(est, X, y):
+    """Fit; the ConvergenceWarning messages emitted. Whether a fit stopped early is
+    asserted on its iteration count (``n_iter_ < max_iter``: stopped on the cause, not
+    on the budget of max_iter outer iterations), not on wall time."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         est.fit(X, y)
-    return time.perf_counter() - start, [str(w.message) for w in caught
-                                         if issubclass(w.category, ConvergenceWarning)]
+    return [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
 
 
 @pytest.mark.parametrize("penalty", ["mcp", "scad", "l0"])
@@ -292,8 +292,8 @@ def test_separable_classes_with_flat_penalty_stop_fast_and_say_why(penalty, tol)
         X = rng.randn(60, 6)
         y = (X @ [2, -1.5, 1, 0, 0, 0] > 0).astype(int)
         est = SparseLogisticRegression(penalty=penalty, alpha=0.01, tol=tol)
-        elapsed, messages = _timed_fit(est, X, y)
-        assert elapsed < 5, elapsed
+        messages = _fit_recording_warnings(est, X, y)
+        assert est.n_iter_ < est.max_iter, est.n_iter_
         assert not est.converged_
         assert len(messages) == 1 and "No minimiser" in messages[0], messages
         assert est.score(X, y) == 1.0
@@ -305,8 +305,8 @@ def test_huge_scale_l1_logistic_stops_fast_with_the_cause():
     X = rng.randn(60, 6)
     y = (X[:, 0] + 0.5 * rng.randn(60) > 0).astype(int)
     est = SparseLogisticRegression(alpha=0.01)
-    elapsed, messages = _timed_fit(est, X * 1e150, y)
-    assert elapsed < 5
+    messages = _fit_recording_warnings(est, X * 1e150, y)
+    assert est.n_iter_ < est.max_iter
     # alpha = 0.01 is 1e-152 of alpha_max: the problem is unpenalised in float64, so the
     # rescaled dual point cannot certify it; the warning says so
     assert not est.converged_
@@ -376,11 +376,13 @@ def test_column_norm_overflow_and_bad_labels_are_clear_errors():
 
 def test_convergence_warnings_name_the_cause():
     X, y = make_classification(100, 20, random_state=0)
-    _, messages = _timed_fit(SparseLogisticRegression(alpha=0.01, max_iter=1, tol=1e-12), X, y)
+    messages = _fit_recording_warnings(
+        SparseLogisticRegression(alpha=0.01, max_iter=1, tol=1e-12), X, y)
     assert len(messages) == 1 and "max_iter" in messages[0]
     est = SparseLogisticRegression(penalty="mcp", alpha=0.005, tol=1e-14)
-    elapsed, messages = _timed_fit(est, X.astype(np.float32), y)
-    assert elapsed < 5 and len(messages) == 1 and "rounding floor" in messages[0], messages
+    messages = _fit_recording_warnings(est, X.astype(np.float32), y)
+    assert est.n_iter_ < est.max_iter
+    assert len(messages) == 1 and "rounding floor" in messages[0], messages
 
 
 def test_sublinear_progress_stops_with_stagnation():
@@ -390,6 +392,7 @@ def test_sublinear_progress_stops_with_stagnation():
     X = rng.standard_normal((20, 3))
     y = (X @ rng.standard_normal(3) > 0).astype(int)
     est = SparseLogisticRegression(penalty="log_sum", alpha=1e-6, tol=1e-12)
-    elapsed, messages = _timed_fit(est, X, y)
+    messages = _fit_recording_warnings(est, X, y)
+    assert est.n_iter_ < est.max_iter
     assert not est.converged_ and len(messages) == 1 and "sublinearly" in messages[0]
     assert est.score(X, y) == 1.0

@@ -92,8 +92,10 @@ def test_mask_errors_are_clear():
     D, _, _ = _planted(n=40)
     with pytest.raises(ValueError, match="shape"):
         RobustPCA(method="ialm").fit(D, mask=np.ones((3, 3), dtype=bool))
+    with pytest.raises(ValueError, match="only 0"):  # a 0/1 numeric mask is accepted, 2 is not
+        RobustPCA(method="ialm").fit(D, mask=np.full(D.shape, 2.0))
     with pytest.raises(TypeError, match="boolean"):
-        RobustPCA(method="ialm").fit(D, mask=np.ones(D.shape))
+        RobustPCA(method="ialm").fit(D, mask=np.full(D.shape, "yes"))
     with pytest.raises(ValueError, match="ialm"):
         RobustPCA(method="accaltproj", rank=2).fit(D, mask=np.ones(D.shape, dtype=bool))
 

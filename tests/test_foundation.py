@@ -9,7 +9,8 @@ import pytest
 from sklearn.base import BaseEstimator
 
 from sparseopt.optimize import SolverResult
-from sparseopt.utils.discovery import all_demos, all_estimators, expected_failed_checks
+from sparseopt.demo import all_demos
+from sparseopt.utils.discovery import all_estimators, expected_failed_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +83,7 @@ def test_demo_rejects_an_unknown_field_with_the_valid_list(capsys):
 
 
 def test_demo_wrapped_rows_keep_every_value():
-    from sparseopt._demo import format_rows
+    from sparseopt.demo import format_rows
 
     row = {"problem": "a problem whose description is much longer than its column",
            "estimator": "Est(alpha=1)", "metric": "m", "value": 0.125, "seconds": 1.5,

@@ -1,4 +1,4 @@
-"""Sparse regression: one test per property of the spec (sparse_regression.md)."""
+"""Sparse regression: one test per property of the estimators and the solver."""
 import warnings
 
 import numpy as np

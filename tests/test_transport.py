@@ -1,4 +1,4 @@
-"""Entropic optimal transport (issue 7, spec ``sinkhorn_newton.md``): one test per property."""
+"""Entropic optimal transport (Sinkhorn, log-domain Sinkhorn, SNS): one test per property."""
 import warnings
 
 import numpy as np
@@ -315,7 +315,7 @@ def test_auto_warmup_sweeps_until_the_marginal_error_is_below_warmup_tol(warmup_
     warm = [h["marginal_error"] for h in res.history if h["stage"] == "sinkhorn"]
     assert res.converged and res.n_newton >= 1
     assert warm[-1] <= warmup_tol < warm[-2]
-    # a fixed count is honoured exactly (the spec's behaviour)
+    # a fixed count is honoured exactly
     fixed = solve(pb.M, pb.a, pb.b, reg, method="sns", warmup_iter=5)
     assert sum(h["stage"] == "sinkhorn" for h in fixed.history) == 6  # initial error + 5 sweeps
     np.testing.assert_allclose(res.plan, fixed.plan, atol=1e-8)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from _sections import replace_section
+from _sections import machine_stamp, replace_section
 from threadpoolctl import threadpool_limits
 
 from sparseopt.linear_model import SparseLogisticRegression
@@ -98,6 +98,10 @@ def time_solver(fn, X, y, alpha, repeat):
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller problems, 1 repeat")
+    parser.add_argument("--out", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "results"
+                        / "sparse_logistic.md",
+                        help="results file whose section this run replaces")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else 3
     load_before = os.getloadavg()
@@ -139,8 +143,9 @@ def main(argv=None):
     lines += [f"| {p} | {s} | {t:.3f} | {g:.2e} | {r:.2f} |" for p, s, t, g, r in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    out = Path(__file__).resolve().parents[1] / "results" / "sparse_logistic.md"
-    replace_section(out, "l1-logistic" + ("-quick" if args.quick else ""), text)
+    text += "\n" + machine_stamp(("sparseopt", "numpy", "scipy", "scikit-learn", "celer",
+                                   "skglm")) + "\n"
+    replace_section(args.out, "l1-logistic" + ("-quick" if args.quick else ""), text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ Every solver's coefficients are certified with the same duality-gap formula
 (``sparseopt.optimize.enet_duality_gap``, relative: n * gap / ||y||^2); a row
 is only comparable when every solver reached relative gap <= 1e-6 at every alpha.
 
-Usage: python benchmarks/compare/sparse_regression.py [--quick]
+Usage: python benchmarks/compare/sparse_regression.py [--quick] [--out PATH]
+
+Each mode writes only its own marked section of the results file
+(``benchmarks/results/sparse_regression.md`` or ``--out``), stamped with the
+machine it ran on (CPU, cores, BLAS threads, load average, library versions).
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _sections import replace_section
+from _sections import machine_stamp, replace_section
 from threadpoolctl import threadpool_limits
 
 from sparseopt.datasets import make_correlated_regression, make_sparse_design_regression
@@ -243,9 +247,13 @@ def epoch_breakdown(repeats=5):
     return lines
 
 
-def _write_section(key, lines):
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "results" / "sparse_regression.md"
+LIBRARIES = ("sparseopt", "numpy", "scipy", "scikit-learn", "celer", "skglm")
+
+
+def _write_section(out, key, lines):
     """Insert or replace one marked section of the results file (the file's other parts stay)."""
-    out = Path(__file__).resolve().parents[1] / "results" / "sparse_regression.md"
+    lines = list(lines) + ["", machine_stamp(LIBRARIES)]
     replace_section(out, key, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -261,27 +269,25 @@ def main(argv=None):
                         help="only the MCP stationarity cross-check on (b), its own section")
     parser.add_argument("--epoch-cost", action="store_true",
                         help="only the per-epoch cost in both regimes, its own section")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="results file whose sections this run replaces")
     args = parser.parse_args(argv)
     if args.epoch_cost:
-        _write_section("epoch-cost", [
-            "`python benchmarks/compare/sparse_regression.py --epoch-cost` (1 BLAS thread, idle "
-            "2-core machine)", ""] + epoch_breakdown())
+        _write_section(args.out, "epoch-cost", [
+            "`python benchmarks/compare/sparse_regression.py --epoch-cost` (1 BLAS thread)", ""]
+            + epoch_breakdown())
         return
     if args.mcp_stationarity:
         lines = mcp_stationarity(args.mcp_stationarity)
-        _write_section("mcp-stationarity", [
+        _write_section(args.out, "mcp-stationarity", [
             f"`python benchmarks/compare/sparse_regression.py --mcp-stationarity "
-            f"{args.mcp_stationarity}` (1 BLAS thread, idle 2-core machine)", ""] + lines)
+            f"{args.mcp_stationarity}` (1 BLAS thread)", ""] + lines)
         return
     if args.preconditioner:
-        out = Path(__file__).resolve().parents[1] / "results" / "sparse_regression.md"
         lines = preconditioner_experiment()
         lines[1] = ("`python benchmarks/compare/sparse_regression.py --preconditioner`: "
                     + lines[1])
-        text = "\n".join(lines) + "\n"
-        print(text)
-        with open(out, "a") as fh:
-            fh.write(text)
+        _write_section(args.out, "preconditioner", lines[1:])
         return
     repeat = 1 if args.quick else 2
     problems = {
@@ -314,7 +320,7 @@ def main(argv=None):
                 rows.append((f"Lasso path {name}", f"{solver} (tol {tol:.0e})", t, g,
                              t / base if base else np.nan))
         if args.full_c:
-            _write(rows, None, None, None, args, repeat, append=True)
+            _write(rows, None, None, None, args, repeat)
             return
         X, y = problems["(b) dense 1000x5000 AR(1) rho=0.6"]
         alphas = _grid(X, y)
@@ -327,10 +333,10 @@ def main(argv=None):
     _write(rows, t_so, t_epoch, t_blas, args, repeat)
 
 
-def _write(rows, t_so, t_epoch, t_blas, args, repeat, append=False):
+def _write(rows, t_so, t_epoch, t_blas, args, repeat):
     cmd = "python benchmarks/compare/sparse_regression.py" + (" --quick" if args.quick else "") \
         + (" --full-c" if args.full_c else "")
-    lines = [f"`{cmd}` (1 BLAS thread, idle 2-core machine; best of {repeat})", "",
+    lines = [f"`{cmd}` (1 BLAS thread; best of {repeat})", "",
              "| problem | solver | seconds | max relative gap (n*gap/‖y‖²) | time / sparseopt |",
              "|---|---|---|---|---|"]
     for prob, solver, t, g, ratio in rows:
@@ -341,14 +347,8 @@ def _write(rows, t_so, t_epoch, t_blas, args, repeat, append=False):
                   f"Per-epoch cost on (b) (all 5000 columns, dense): CD epoch "
                   f"{t_epoch * 1e3:.2f} ms, one BLAS pass X^T r {t_blas * 1e3:.2f} ms, "
                   f"ratio {t_epoch / t_blas:.2f}."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(__file__).resolve().parents[1] / "results" / "sparse_regression.md"
-    if append:
-        with open(out, "a") as fh:
-            fh.write("\n" + text)
-    else:
-        out.write_text(text)
+    key = "lasso-path" + ("-full-c" if args.full_c else "") + ("-quick" if args.quick else "")
+    _write_section(args.out, key, lines)
 
 
 if __name__ == "__main__":

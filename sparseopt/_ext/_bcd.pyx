@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled kernels of block coordinate descent (``sparseopt.optimize.bcd``).
+"""Compiled kernels of block coordinate descent (``sparseopt.optimize.bcd``, one module per axis).
 
 Dumb and fast: arrays, scalars and output buffers only; the loops run without
 the GIL. Sparse matrices arrive as their ``(indptr, indices, data)`` triplets
@@ -106,6 +106,11 @@ __all__ = [
     "cholesky_solve",
     "top_k_abs",
     "iht_gram",
+    "greedy_scores",
+    "select_top",
+    "iht_sparse",
+    "split_count",
+    "split_fill",
 ]
 
 
@@ -447,7 +452,7 @@ def prox_newton_cd(const double[:, ::1] H, const double[:] g, const double[:] x,
     """Inner CD for ``min_d g^T d + 1/2 d^T H d + sum_i psi_i(x_i + d_i)`` (Nutini et al., 2022).
 
     ``psi_i = l1_i |.| + indicator[lower_i, upper_i]`` (``l1`` one weight per
-    coordinate). ``d`` holds the warm
+    coordinate); ``H`` symmetric. ``d`` holds the warm
     start on entry and the solution on exit. Returns the sweeps run.
     """
     cdef int m = <int>g.shape[0], inc = 1
@@ -485,8 +490,8 @@ def prox_newton_cd(const double[:, ::1] H, const double[:] g, const double[:] x,
                 new_di = u - x[i]
                 change = new_di - d[i]
                 if change != 0.0:
-                    for r in range(m):
-                        Hd[r] += H[r, i] * change
+                    for r in range(m):  # H symmetric: row i is column i, contiguous
+                        Hd[r] += H[i, r] * change
                     d[i] = new_di
                     if fabs(change) > max_change:
                         max_change = fabs(change)
@@ -755,3 +760,284 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
     free(buf)
     free(ibuf)
     return size
+
+
+# ------------------------------------------------------------------ greedy scores
+cdef inline double _prox_step(double x, double g, double c, double a, double lo,
+                              double hi) noexcept nogil:
+    """``prox(x - g / c) - x`` for ``psi(t) = a |t| + indicator(lo <= t <= hi)``."""
+    cdef double u = x - g / c, t = a / c
+    if u > t:
+        u -= t
+    elif u < -t:
+        u += t
+    else:
+        u = 0.0
+    if u < lo:
+        u = lo
+    elif u > hi:
+        u = hi
+    return u - x
+
+
+cdef inline double _score(int mode, double x, double g, double c, double a, double lo,
+                          double hi, bint smooth) noexcept nogil:
+    """Mode 0: |residual| = |c (x - prox(x - g/c))| (|g| when smooth); mode 1: the GS-q
+    model decrease -s = -(g d + c/2 d^2 + a(|x + d| - |x|)) >= 0 (g^2 / 2c when smooth);
+    mode 2: the signed residual (for IHT)."""
+    cdef double d, s
+    if smooth:
+        if mode == 1:
+            return g * g / (2.0 * c)
+        return fabs(g) if mode == 0 else g
+    d = _prox_step(x, g, c, a, lo, hi)
+    if mode == 1:
+        s = g * d + 0.5 * c * d * d + a * (fabs(x + d) - fabs(x))
+        return -s if s < 0.0 else 0.0
+    return fabs(c * d) if mode == 0 else -c * d
+
+
+def greedy_scores(int mode, const double[::1] g, const double[::1] x, const double[::1] curv,
+                  const double[::1] alpha, const double[::1] lower, const double[::1] upper,
+                  bint smooth, double[::1] out):
+    """Per-coordinate greedy scores in one pass (see :func:`select_top` for the modes).
+
+    ``alpha``, ``lower`` and ``upper`` hold one value per coordinate or a single
+    value for all.
+    """
+    cdef int64_t n = g.shape[0], i
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    with nogil:
+        for i in range(n):
+            out[i] = _score(mode, x[i], g[i], curv[i], alpha[0 if sa else i],
+                            lower[0 if sl else i], upper[0 if su else i], smooth)
+
+
+def select_top(int mode, const double[::1] g, const double[::1] x, const double[::1] curv,
+               const double[::1] alpha, const double[::1] lower, const double[::1] upper,
+               bint smooth, const int8_t[::1] mask, int64_t k, int64_t[::1] out,
+               double[::1] work):
+    """The ``k`` coordinates of largest greedy score, sorted; returns their number.
+
+    Scores (one O(n) pass, then an O(n log k) heap; no temporary arrays):
+    mode 0 (GS) the prox-gradient residual ``|c_i (x_i - prox(x_i - g_i / c_i))|``
+    (``|g_i|`` when ``psi = 0``); mode 1 (GSL / GSD / GS-q) the model decrease
+    ``-min_d [g_i d + c_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]`` (``g_i^2 / 2c_i``
+    when ``psi = 0``). ``curv`` holds ``c_i`` (L_i, or the GSD diagonal), a non-empty
+    ``mask`` excludes the coordinates where it is 0. ``work`` holds ``n`` doubles.
+    """
+    cdef int64_t n = g.shape[0], i, kk = min(max(k, 0), n), size
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef bint masked = mask.shape[0] > 0
+    cdef double *hv = <double*>malloc((kk + 1) * sizeof(double))
+    cdef int64_t *hi = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
+    if hv == NULL or hi == NULL:
+        free(hv)
+        free(hi)
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            if masked and mask[i] == 0:
+                work[i] = -1.0  # below every score (scores are >= 0): chosen last
+            else:
+                work[i] = _score(mode, x[i], g[i], curv[i], alpha[0 if sa else i],
+                                 lower[0 if sl else i], upper[0 if su else i], smooth)
+        size = _top_k_signed(&work[0] if n > 0 else NULL, n, kk, &out[0] if kk > 0 else NULL,
+                             hv, hi)
+    free(hv)
+    free(hi)
+    return size
+
+
+cdef int64_t _top_k_signed(const double *v, int64_t n, int64_t k, int64_t *out, double *hv,
+                           int64_t *hi) noexcept nogil:
+    """Like ``_top_k_abs`` on signed values (the k largest v_i, ties: lowest index)."""
+    cdef int64_t size = 0, i, pos, par, c, t, key
+    cdef double a
+    if k > n:
+        k = n
+    for i in range(n):
+        a = v[i]
+        if size < k:
+            pos = size
+            size += 1
+            while pos > 0:
+                par = (pos - 1) // 2
+                if hv[par] > a or (hv[par] == a and hi[par] < i):
+                    hv[pos] = hv[par]
+                    hi[pos] = hi[par]
+                    pos = par
+                else:
+                    break
+            hv[pos] = a
+            hi[pos] = i
+        elif a > hv[0]:
+            pos = 0
+            while True:
+                c = 2 * pos + 1
+                if c >= k:
+                    break
+                if c + 1 < k and (hv[c + 1] < hv[c] or (hv[c + 1] == hv[c] and hi[c + 1] > hi[c])):
+                    c += 1
+                if hv[c] < a or (hv[c] == a and hi[c] > i):
+                    hv[pos] = hv[c]
+                    hi[pos] = hi[c]
+                    pos = c
+                else:
+                    break
+            hv[pos] = a
+            hi[pos] = i
+    for t in range(size):
+        key = hi[t]
+        pos = t
+        while pos > 0 and out[pos - 1] > key:
+            out[pos] = out[pos - 1]
+            pos -= 1
+        out[pos] = key
+    return size
+
+
+cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
+                      const index_t *rp, const index_t *ri, const double *rx,
+                      const int64_t *sup, const double *vals, int64_t size, double scale,
+                      double *zw, int8_t *mark, int64_t *rows, double *out) noexcept nogil:
+    """``out += scale * A^T (A_S vals)`` through the rows the support touches."""
+    cdef int64_t t, j, ptr, i, nt = 0
+    cdef double v, c
+    for t in range(size):
+        j = sup[t]
+        v = vals[t]
+        for ptr in range(cp[j], cp[j + 1]):
+            i = ci[ptr]
+            zw[i] += cx[ptr] * v
+            if mark[i] == 0:
+                mark[i] = 1
+                rows[nt] = i
+                nt += 1
+    for t in range(nt):
+        i = rows[t]
+        mark[i] = 0
+        c = scale * zw[i]
+        zw[i] = 0.0
+        for ptr in range(rp[i], rp[i + 1]):
+            out[ri[ptr]] += rx[ptr] * c
+
+
+cdef int64_t _iht_sparse(const index_t *cp, const index_t *ci, const double *cx,
+                         const index_t *rp, const index_t *ri, const double *rx,
+                         const double *g, const double *inv_sqrt_L, int64_t n, int64_t kk,
+                         double curvature, double mu, int64_t max_iter, int64_t *sup,
+                         double *buf, int64_t *ibuf, double *zw, int8_t *mark,
+                         int64_t *rows) noexcept nogil:
+    cdef double *d = buf
+    cdef double *step = buf + n
+    cdef double *vals = buf + 2 * n
+    cdef double *hv = buf + 2 * n + kk
+    cdef int64_t *new_support = ibuf
+    cdef int64_t *hi = ibuf + kk
+    cdef int64_t size, new_size, i, t, it
+    cdef bint same
+    for i in range(n):
+        d[i] = -g[i] * inv_sqrt_L[i]
+    size = _top_k_abs(d, n, kk, sup, hv, hi)
+    for t in range(size):
+        vals[t] = d[sup[t]]
+    for it in range(max_iter):
+        for i in range(n):
+            step[i] = g[i]
+        _iht_matvec(cp, ci, cx, rp, ri, rx, sup, vals, size, curvature, zw, mark, rows, step)
+        for i in range(n):
+            step[i] = -mu * step[i]
+        for t in range(size):
+            step[sup[t]] += vals[t]
+        new_size = _top_k_abs(step, n, kk, new_support, hv, hi)
+        same = new_size == size
+        if same:
+            for t in range(size):
+                if new_support[t] != sup[t]:
+                    same = False
+                    break
+        if same:
+            break
+        size = new_size
+        for t in range(size):
+            sup[t] = new_support[t]
+            vals[t] = step[new_support[t]]
+    return size
+
+
+def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_data,
+               const double[::1] g, const double[::1] inv_sqrt_L, int64_t k, double curvature,
+               double mu, int64_t max_iter, int64_t[::1] support, double[::1] z_work,
+               int8_t[::1] mark, int64_t[::1] rows):
+    """GSQ block for variable blocks by IHT with the bound ``curvature * A^T A`` of a sparse
+    design (Nutini et al., 2022), as :func:`iht_gram` without forming ``A^T A``: each
+    product ``H d`` goes forward through the support's columns (CSC) and back through
+    the rows they touch (CSR). ``z_work`` (n_samples, zero) and ``mark`` (zero) are
+    left as found; ``rows`` holds n_samples entries. Returns the support's size.
+    """
+    cdef Arr p1, i1, x1, p2, i2, x2
+    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_sparse")
+    if _sparse(csr_indptr, csr_indices, csr_data, &p2, &i2, &x2, "iht_sparse") != isz:
+        raise ValueError("iht_sparse: CSC and CSR index dtypes differ")
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size
+    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
+    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    with nogil:
+        if isz == 4:
+            size = _iht_sparse(<const int32_t*>p1.data, <const int32_t*>i1.data,
+                               <const double*>x1.data, <const int32_t*>p2.data,
+                               <const int32_t*>i2.data, <const double*>x2.data, &g[0],
+                               &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
+                               buf, ibuf, &z_work[0], &mark[0], &rows[0])
+        else:
+            size = _iht_sparse(<const int64_t*>p1.data, <const int64_t*>i1.data,
+                               <const double*>x1.data, <const int64_t*>p2.data,
+                               <const int64_t*>i2.data, <const double*>x2.data, &g[0],
+                               &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
+                               buf, ibuf, &z_work[0], &mark[0], &rows[0])
+    free(buf)
+    free(ibuf)
+    return size
+
+
+def split_count(const double[::1, :] X, const double[::1] c, int64_t[::1] counts,
+                double[::1] col_sums):
+    """Per column ``j`` of a Fortran-ordered ``X``: the entries differing from ``c[j]``
+    and the column sum (one pass; the count of :func:`split_fill`)."""
+    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, k
+    cdef double cj, s, v
+    with nogil:
+        for j in range(p):
+            cj = c[j]
+            k = 0
+            s = 0.0
+            for i in range(n):
+                v = X[i, j]
+                s += v
+                if v != cj:
+                    k += 1
+            counts[j] = k
+            col_sums[j] = s
+
+
+def split_fill(const double[::1, :] X, const double[::1] c, const int64_t[::1] indptr,
+               int64_t[::1] indices, double[::1] data):
+    """CSC of ``S = X - 1 c^T`` (entries equal to ``c[j]`` dropped) into preallocated
+    ``indices`` / ``data`` (``indptr`` from :func:`split_count`'s counts)."""
+    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, k
+    cdef double cj, v
+    with nogil:
+        for j in range(p):
+            cj = c[j]
+            k = indptr[j]
+            for i in range(n):
+                v = X[i, j]
+                if v != cj:
+                    indices[k] = i
+                    data[k] = v - cj
+                    k += 1

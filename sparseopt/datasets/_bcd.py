@@ -1,4 +1,4 @@
-"""The test problems of Nutini, Laradji & Schmidt (JMLR 2022), spec section 7.
+"""The test problems of Nutini, Laradji & Schmidt (JMLR 2022), section 7 of the paper.
 
 Each generator is seeded by ``random_state`` and returns a
 :class:`sklearn.utils.Bunch` with the data, the ground truth (planted
@@ -17,19 +17,12 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import spsolve
 from sklearn.utils import Bunch
 
+from ..utils._random import check_generator
 from ._checks import (DENSITY, FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, RANDOM_STATE,
                       Interval, check_args, check_at_most)
 
 __all__ = ["make_bcd_least_squares", "make_bcd_logistic", "make_bcd_softmax",
            "make_bcd_lattice", "make_bcd_two_moons", "make_bcd_nonnegative_l1"]
-
-
-def _rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**31 - 1))
-    return np.random.default_rng(random_state)
 
 
 def _design(rng, n, p, density):
@@ -85,7 +78,7 @@ def make_bcd_least_squares(n_samples=1000, n_features=10000, *, density=None, ra
         random_state=RANDOM_STATE))
     from ..optimize import least_squares
 
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     A = _design(rng, n_samples, n_features, density)
     x_true = _planted(rng, n_features)
     y = A @ x_true + rng.standard_normal(n_samples)
@@ -117,7 +110,7 @@ def make_bcd_logistic(n_samples=1000, n_features=10000, *, density=None, flip=0.
         flip=FRACTION, random_state=RANDOM_STATE))
     from ..optimize import logistic
 
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     A = _design(rng, n_samples, n_features, density)
     x_true = _planted(rng, n_features)
     y = np.sign(A @ x_true)
@@ -153,7 +146,7 @@ def make_bcd_softmax(n_samples=1000, n_features=1000, n_classes=50, *, density=N
         density=DENSITY + [None], random_state=RANDOM_STATE))
     from ..optimize import softmax_regression
 
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     A = _design(rng, n_samples, n_features, density)
     W_true = rng.standard_normal((n_features, n_classes))
     labels = np.argmax(A @ W_true + rng.standard_normal((n_samples, n_classes)), axis=1)
@@ -211,7 +204,7 @@ def make_bcd_lattice(side=50, n_labelled=100, *, weight=1e5, label_scale=10.0, r
     check_at_most("make_bcd_lattice", "n_labelled", n_labelled, "side**2 - 1", side * side - 1)
     from ..optimize import graph_quadratic
 
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     n = side * side
     idx = np.arange(n).reshape(side, side)
     rows = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
@@ -263,7 +256,7 @@ def make_bcd_two_moons(n_samples=2000, n_labelled=100, n_neighbors=5, *, noise=0
 
     from ..optimize import graph_quadratic
 
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     X, classes = make_moons(n_samples, noise=noise, random_state=int(rng.integers(2**31 - 1)))
     W = kneighbors_graph(X, n_neighbors, mode="connectivity", include_self=False)
     W = sp.csr_matrix(((W + W.T) > 0).astype(float))
@@ -308,7 +301,7 @@ def make_bcd_nonnegative_l1(n_samples=1000, n_features=10000, *, alpha=5e4,
         random_state=RANDOM_STATE))
     from ..optimize import least_squares, nonnegative_l1
 
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     A = _design(rng, n_samples, n_features, density)
     x_true = _planted(rng, n_features)
     y = A @ x_true + rng.standard_normal(n_samples)

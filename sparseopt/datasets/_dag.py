@@ -11,19 +11,13 @@ import numbers
 
 import numpy as np
 
+from ..utils._random import check_generator
+from ..utils.graph import is_dag
 from ._checks import NON_NEGATIVE_INT, POSITIVE_INT, RANDOM_STATE, check_args
 
 __all__ = ["simulate_dag", "simulate_parameter", "simulate_linear_sem", "make_linear_sem"]
 
 _NOISES = ("gauss", "exp", "laplace", "gumbel", "uniform")
-
-
-def _rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    return np.random.default_rng(random_state)
 
 
 def simulate_dag(d, n_edges, graph_type="ER", random_state=None):
@@ -62,7 +56,7 @@ def simulate_dag(d, n_edges, graph_type="ER", random_state=None):
     if n_edges > d * (d - 1) // 2:
         raise ValueError(f"n_edges={n_edges} exceeds d(d-1)/2 = {d * (d - 1) // 2}, the most "
                          f"edges a DAG on d={d} nodes can have.")
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     B = np.zeros((d, d), dtype=np.int64)
     if graph_type == "ER":
         rows, cols = np.triu_indices(d, 1)
@@ -110,7 +104,7 @@ def simulate_parameter(B, w_ranges=((-2.0, -0.5), (0.5, 2.0)), random_state=None
     True
     """
     B = np.asarray(B) != 0
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     ranges = np.asarray(w_ranges, dtype=np.float64)
     if ranges.ndim != 2 or ranges.shape[1] != 2 or np.any(ranges[:, 0] > ranges[:, 1]):
         raise ValueError(f"w_ranges must be a sequence of (low, high) pairs, got {w_ranges!r}.")
@@ -168,8 +162,6 @@ def simulate_linear_sem(W, n, noise="gauss", noise_scale=1.0, random_state=None)
     >>> np.round(np.var(X, axis=0), 1).tolist()
     [1.0, 5.0]
     """
-    from ..causal._graph import is_dag
-
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix, got shape {W.shape}.")
@@ -181,7 +173,7 @@ def simulate_linear_sem(W, n, noise="gauss", noise_scale=1.0, random_state=None)
     scale = np.broadcast_to(np.asarray(noise_scale, dtype=np.float64), (d,)).copy()
     if np.any(scale < 0) or not np.all(np.isfinite(scale)):
         raise ValueError("noise_scale must be finite and non-negative.")
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     Z = _draw_noise(rng, noise, int(n), scale)
     # X = Z (I - W)^-1, solved rather than inverted
     return np.linalg.solve((np.eye(d) - W).T, Z.T).T
@@ -225,7 +217,7 @@ def make_linear_sem(d=20, n_edges=None, n=1000, *, graph_type="ER", noise="gauss
     check_args("make_linear_sem", locals(), dict(
         d=POSITIVE_INT, n_edges=NON_NEGATIVE_INT + [None], n=POSITIVE_INT,
         random_state=RANDOM_STATE))
-    rng = _rng(random_state)
+    rng = check_generator(random_state)
     n_edges = min(4 * d, d * (d - 1) // 2) if n_edges is None else n_edges
     B = simulate_dag(d, n_edges, graph_type, random_state=rng)
     W = simulate_parameter(B, w_ranges, random_state=rng)

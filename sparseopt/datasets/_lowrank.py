@@ -8,18 +8,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.utils import check_random_state
 
+from ..utils._random import check_generator
 from ._checks import (FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT, RANDOM_STATE, check_args,
                       check_at_most)
 
 __all__ = ["make_low_rank_sparse", "make_synthetic_video", "make_matrix_completion"]
-
-
-def _rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
 
 
 def _check_positive_int(name, value):
@@ -84,7 +78,7 @@ def make_low_rank_sparse(n_samples=500, n_features=None, *, rank=None, outlier_f
         raise ValueError(f"outlier_fraction must be in [0, 1], got {outlier_fraction!r}.")
     if outliers not in ("mean", "uniform"):
         raise ValueError(f"outliers must be 'mean' or 'uniform', got {outliers!r}.")
-    rng = _rng(random_state)
+    rng = check_generator(random_state, seed_via_random_state=True)
     L = rng.standard_normal((n_samples, rank)) @ rng.standard_normal((rank, n_features))
     n_out = int(round(outlier_fraction * n_samples * n_features))
     support = rng.choice(n_samples * n_features, size=n_out, replace=False)
@@ -138,7 +132,7 @@ def make_synthetic_video(n_frames=60, height=32, width=48, *, n_objects=2, objec
         _check_positive_int(name, value)
     if object_size >= min(height, width):
         raise ValueError("object_size must be smaller than the frame.")
-    rng = _rng(random_state)
+    rng = check_generator(random_state, seed_via_random_state=True)
     yy, xx = np.mgrid[0:height, 0:width]
     texture = (0.5 + 0.2 * np.sin(xx / 3.0) * np.cos(yy / 5.0)
                + 0.1 * rng.standard_normal((height, width)))
@@ -207,7 +201,7 @@ def make_matrix_completion(n_rows=500, n_cols=None, *, rank=5, n_observed=None,
     n_cols = n_rows if n_cols is None else n_cols
     _check_positive_int("n_cols", n_cols)
     _check_positive_int("rank", rank)
-    rng = _rng(random_state)
+    rng = check_generator(random_state, seed_via_random_state=True)
     total = n_rows * n_cols
     if n_observed is None:
         n_observed = int(oversampling * rank * (n_rows + n_cols) * np.log(max(n_rows, n_cols)))

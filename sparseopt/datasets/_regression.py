@@ -8,17 +8,13 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
 
+from ..utils._random import check_generator
 from ._checks import (CORRELATION, DENSITY, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT,
                       RANDOM_STATE, Interval, StrOptions, check_args, check_at_most)
 
 __all__ = ["make_correlated_regression", "make_sparse_design_regression",
            "make_random_support_regression"]
-
-
-def _rng(random_state):
-    return np.random.default_rng(check_random_state(random_state).randint(2 ** 31 - 1))
 
 
 def _ar1_design(rng, n_samples, n_features, rho):
@@ -82,7 +78,7 @@ def make_correlated_regression(n_samples=100, n_features=1000, *, n_informative=
                 or np.any(support >= n_features) or np.unique(support).size != support.size)):
             raise ValueError("make_correlated_regression: support must hold distinct column "
                              f"indices in [0, {n_features}).")
-    rng = _rng(random_state)
+    rng = check_generator(random_state, seed_via_random_state=True)
     X = _ar1_design(rng, n_samples, n_features, rho)
     w = np.zeros(n_features)
     if support is None:
@@ -115,7 +111,7 @@ def make_sparse_design_regression(n_samples=2000, n_features=5000, *, density=0.
         n_informative=NON_NEGATIVE_INT, snr=POSITIVE + [None], random_state=RANDOM_STATE))
     check_at_most("make_sparse_design_regression", "n_informative", n_informative,
                   "n_features", n_features)
-    rng = _rng(random_state)
+    rng = check_generator(random_state, seed_via_random_state=True)
     X = sp.random(n_samples, n_features, density=density, format="csc", random_state=rng,
                   data_rvs=rng.standard_normal)
     w = np.zeros(n_features)
@@ -160,7 +156,7 @@ def make_random_support_regression(n_samples, n_features, k, *, design="ill_cond
         cond=[Interval(numbers.Real, 1, None, closed="left")], noise=NON_NEGATIVE,
         random_state=RANDOM_STATE))
     check_at_most("make_random_support_regression", "k", k, "n_features", n_features)
-    rng = _rng(random_state)
+    rng = check_generator(random_state, seed_via_random_state=True)
     if design == "gaussian":
         X = rng.standard_normal((n_samples, n_features))
     elif design == "ar1":

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ..datasets import make_low_rank_sparse
 from ..utils._array_api import get_namespace_and_device, move_to
 from ..utils.validation import (
     Interval,
@@ -37,8 +38,15 @@ def _check_mask(mask, X, xp, device):
             f"mask must have the shape of X {tuple(X.shape)}, got {tuple(mask_np_shape)}.")
     mask = move_to(mask, xp, device)
     if mask.dtype != xp.bool:
-        raise TypeError("mask must be a boolean array of observed entries, got dtype "
-                        f"{mask.dtype}.")
+        # tensorly and most MATLAB ports pass a 0/1 numeric mask: accept it when it
+        # holds only zeros and ones, as ``mask.astype(bool)`` would mean.
+        if not (xp.isdtype(mask.dtype, "integral") or xp.isdtype(mask.dtype, "real floating")):
+            raise TypeError("mask must be a boolean (or 0/1 numeric) array of observed entries, "
+                            f"got dtype {mask.dtype}.")
+        is_one = mask == 1
+        if not bool(xp.all(is_one | (mask == 0))):
+            raise ValueError("a numeric mask must contain only 0 (missing) and 1 (observed).")
+        mask = is_one
     if not bool(xp.any(mask)):
         raise ValueError("mask has no observed entry (all False).")
     return mask
@@ -198,8 +206,6 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
 
     @classmethod
     def _test_data(cls, random_state):
-        from ..datasets import make_low_rank_sparse
-
         D, _, _ = make_low_rank_sparse(40, 12, rank=1, outlier_fraction=0.05,
                                        random_state=random_state)
         return D, None
@@ -238,7 +244,7 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
             be finite.
         y : None
             Ignored.
-        mask : array-like of bool, shape (n_samples, n_features), optional
+        mask : array-like of bool or of 0/1 numbers, shape (n_samples, n_features), optional
             Observed entries (IALM only).
 
         Returns

@@ -1,7 +1,8 @@
 """Sparse regression estimators (penalised least squares / logistic) over compiled CD kernels."""
 from .glm import GeneralizedLinearEstimator
 from .lasso import ElasticNet, Lasso
-from .path import LassoCV, SparseLinearRegressionCV, sparse_path
+from .logistic_cv import SparseLogisticRegressionCV
+from .path import ElasticNetCV, LassoCV, SparseLinearRegressionCV, sparse_path
 from .sparse_regression import (
     MCPRegression,
     SCADRegression,
@@ -9,6 +10,7 @@ from .sparse_regression import (
     SparseLogisticRegression,
 )
 
-__all__ = ["ElasticNet", "GeneralizedLinearEstimator", "Lasso", "LassoCV", "MCPRegression", "SCADRegression",
-           "SparseLinearRegression", "SparseLinearRegressionCV", "SparseLogisticRegression",
+__all__ = ["ElasticNet", "ElasticNetCV", "GeneralizedLinearEstimator", "Lasso", "LassoCV",
+           "MCPRegression", "SCADRegression", "SparseLinearRegression",
+           "SparseLinearRegressionCV", "SparseLogisticRegression", "SparseLogisticRegressionCV",
            "sparse_path"]

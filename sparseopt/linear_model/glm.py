@@ -17,14 +17,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._tags import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 from ..optimize._datafits import Logistic, Quadratic
 from ..optimize._penalties import L1, _Penalty
 from ..optimize.bcd import BlockCoordinateDescent
-from ..utils._array_api import mark_host_roundtrip, to_numpy
+from ..utils._array_api import mark_host_roundtrip
 from ..utils.validation import Interval, validate_params
-from ._base import LinearPredictorMixin
+from ._base import LinearClassifierMixin, LinearPredictorMixin
 from .sparse_regression import SparseLinearRegression, SparseLogisticRegression
 
 __all__ = ["GeneralizedLinearEstimator"]
@@ -306,38 +305,12 @@ class GeneralizedLinearEstimator(LinearPredictorMixin, BaseEstimator):
         y_pred : array of shape (n_samples,)
         """
         if self._is_classifier():
-            d = np.asarray(to_numpy(self.decision_function(X)))
-            return self.classes_[(d > 0).astype(int)]
+            return LinearClassifierMixin.predict(self, X)
         return self._decision_function(X)
 
-    @available_if(_is_classifier)
-    def decision_function(self, X):
-        """Signed score ``X w + b`` (logistic datafit; positive means ``classes_[1]``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self, "coef_")
-        return SparseLogisticRegression.decision_function(self, X)
-
-    @available_if(_is_classifier)
-    def predict_proba(self, X):
-        """Class probabilities (logistic datafit), columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-        """
-        return SparseLogisticRegression.predict_proba(self, X)
+    # the classifier's methods, available with the logistic datafit only
+    decision_function = available_if(_is_classifier)(LinearClassifierMixin.decision_function)
+    predict_proba = available_if(_is_classifier)(LinearClassifierMixin.predict_proba)
 
     def score(self, X, y, sample_weight=None):
         """R^2 (quadratic datafit) or accuracy (logistic datafit).

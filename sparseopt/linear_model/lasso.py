@@ -8,22 +8,31 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
+from sklearn.utils import check_random_state
+
 from ..optimize._datafits import Quadratic
 from ..optimize.bcd import BlockCoordinateDescent
 from ..optimize.working_set_cd import _enet_penalty
-from ..utils._array_api import from_numpy, get_namespace_and_device, mark_host_roundtrip, to_numpy
-from ..utils.validation import (
-    Interval,
-    StrOptions,
-    check_finite_result,
-    check_sample_weight,
-    check_X_y,
-    validate_params,
-    warn_not_converged,
-)
-from ._base import LinearPredictorMixin, preprocess_data, solve_linear_model
+from ..utils._array_api import mark_host_roundtrip, to_numpy
+from ..utils.validation import Interval, StrOptions
+from ._base import LinearPredictorMixin, fit_least_squares, solve_linear_model
 
 __all__ = ["ElasticNet", "Lasso"]
+
+
+class _GramMatrix:
+    """``precompute`` given as an array (not a string, which the shared "array-like"
+    constraint would accept)."""
+
+    def is_satisfied_by(self, value):
+        return not isinstance(value, str) and (hasattr(value, "shape") or hasattr(value, "__len__")
+                                               or hasattr(value, "__array__"))
+
+    def __str__(self):
+        return "an array of shape (n_features, n_features) (the Gram matrix)"
+
+
+PRECOMPUTE_CONSTRAINT = ["boolean", StrOptions({"auto"}), _GramMatrix()]
 
 
 class ElasticNet(LinearPredictorMixin, BaseEstimator):
@@ -64,31 +73,59 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         ``"cd"``: working-set coordinate descent (``max_iter``,
         ``max_epochs`` and ``p0`` apply). A
         :class:`~sparseopt.optimize.BlockCoordinateDescent` instance solves
-        the same problem by block coordinate descent (its own ``max_iter``
-        and ``tol``, a prox-gradient fixed-point residual, control the run;
-        the ridge part is least squares on the augmented design
+        the same problem by block coordinate descent (``max_iter`` and
+        ``tol`` set on the solver win; those left at the solver's defaults
+        come from the estimator: its ``tol`` stops the run on the duality
+        gap, its ``max_iter`` counts epochs of ``ceil(n_features /
+        block_size)`` block updates; the ridge part is least squares on the augmented design
         ``[X; sqrt(n l2) I]``; sparse X with ``fit_intercept`` gets an
         unpenalised centring column). The estimator's ``tol`` is then checked
         on the reported duality gap and a ``ConvergenceWarning`` says when it
         is not reached; ``n_iter_`` counts BCD iterations and ``verbose`` is
         passed on. BCD runs in float64; ``coef_`` has X's dtype.
+    precompute : "auto", bool or array of shape (n_features, n_features), default="auto"
+        Coordinate descent on the Gram matrix ``X^T X`` (dense X; ignored for
+        sparse X, as scikit-learn). ``True``: computed at fit; ``False``: CD on
+        ``X``; ``"auto"``: the Gram matrix when ``n_samples > 2 n_features``
+        and ``n_features <= 2000`` (float64). An array is used as ``X^T X``
+        of the (row-weighted) X; with ``fit_intercept`` and non-centred X it
+        is recomputed with a ``UserWarning`` (scikit-learn's behaviour); it is
+        checked against ``X^T X`` on a random probe (``ValueError`` when it is
+        not that matrix). The solution does not depend on it.
+    copy_X : bool, default=True
+        Accepted for scikit-learn compatibility: X is never modified (the
+        solver works on its own centred copy of dense X), whatever the value.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order with ``selection="random"``.
+    selection : {"cyclic", "random"}, default="cyclic"
+        ``"random"``: coordinate descent visits the coordinates in a random
+        order drawn from ``random_state`` once per fit (the kernel then sweeps
+        the working set in that order); scikit-learn draws a random coordinate
+        at every update. The solution is the same up to ``tol``.
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Coefficients, in X's namespace and device.
-    intercept_ : float or 0-d array
-    dual_gap_ : float
+    intercept_ : float, 0-d array or ndarray of shape (n_targets,)
+    dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap at the solution, in the objective's (1/n) units.
-    n_iter_ : int
-        Outer working-set iterations run (block coordinate descent
-        iterations with a ``BlockCoordinateDescent`` solver).
+    n_iter_ : int or list of int
+        Coordinate descent epochs run, scikit-learn's count (one epoch updates
+        every coordinate of the current working set once; summed over the
+        working-set subproblems, so it can exceed ``max_iter``, which bounds
+        the outer working-set iterations). One entry per target for a 2-D
+        ``y``. With a ``BlockCoordinateDescent`` solver: BCD iterations.
     active_set_iter_ : int or None
         With a ``BlockCoordinateDescent`` solver, the last BCD iteration at
         which the set of coefficients at zero (or at the bound, with
         ``positive``) changed; None with ``solver="cd"``.
     converged_ : bool
-        Whether ``tol`` was reached (on the duality gap, for either solver).
+        Whether ``tol`` was reached (on the duality gap, for either solver;
+        for every target).
+    certificate_, certificate_name_, objective_
+        The stopping quantity (the duality gap, or the largest KKT violation
+        when ``alpha=0``), its name and the objective at the solution.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string feature names.
@@ -100,6 +137,12 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
 
     Notes
     -----
+    Drop-in for :class:`sklearn.linear_model.ElasticNet`: every parameter of
+    scikit-learn's estimator is accepted with its meaning, except that
+    ``max_iter`` bounds the outer working-set iterations (default 50; each runs
+    up to ``max_epochs`` CD epochs) rather than the epochs, so a scikit-learn
+    ``max_iter=10000`` is a generous budget here too.
+
     X is never modified: dense X is copied once to Fortran order for the
     kernels. float32 input is solved in float32. Non-NumPy arrays (torch,
     array-api-strict) are copied to the host for the compiled kernel, and the
@@ -130,13 +173,20 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         "p0": [Interval(numbers.Integral, 1, None, closed="left")],
         "verbose": ["verbose"],
         "solver": [StrOptions({"cd"}), BlockCoordinateDescent],
+        "precompute": PRECOMPUTE_CONSTRAINT,
+        "copy_X": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [StrOptions({"cyclic", "random"})],
     }
-    _test_params = {"tol": 1e-6}
+    _test_params = [{"tol": 1e-6}, {"tol": 1e-6, "selection": "random", "random_state": 0,
+                                    "precompute": True}]
+    _n_iter_counts = "epochs"  # scikit-learn's n_iter_ (see the n_iter_ attribute)
 
     # positional order of skglm's ElasticNet (scikit-learn's takes alpha only positionally)
     def __init__(self, alpha=1.0, l1_ratio=0.5, max_iter=50, max_epochs=50_000, p0=10,
                  verbose=0, tol=1e-4, positive=False, fit_intercept=True, warm_start=False, *,
-                 solver="cd"):
+                 solver="cd", precompute="auto", copy_X=True, random_state=None,
+                 selection="cyclic"):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -148,44 +198,79 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
         self.p0 = p0
         self.verbose = verbose
         self.solver = solver
+        self.precompute = precompute
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Dense or sparse (CSC preferred; other formats are converted).
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights, rescaled to sum to ``n_samples``.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            One independent problem per column of a 2-D ``y``.
+        sample_weight : float or array-like of shape (n_samples,), optional
+            Non-negative weights, rescaled to sum to ``n_samples`` (a scalar is
+            a constant weight, hence no weighting).
+        check_input : bool, default=True
+            ``False`` skips the conversion of ``X`` and ``y`` (scikit-learn's
+            fast path for callers that already validated them); the solver
+            still rejects wrong shapes and non-finite values.
 
         Returns
         -------
         self : object
         """
-        validate_params(self)
-        xp, is_api, device = get_namespace_and_device(X)
-        X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True)
-        if is_api:  # documented host round-trip for the compiled kernel
-            X, y = to_numpy(X), to_numpy(y)
-        X = X.tocsc() if sp.issparse(X) else X
-        y = np.asarray(y, dtype=X.dtype)
-        sample_weight = check_sample_weight(to_numpy(sample_weight), X)
-        X_solver, y_solver, X_offset, y_offset, row_scale = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sample_weight)
+        if self.alpha == 0:
+            warnings.warn(f"{type(self).__name__} with alpha=0 is ordinary least squares; "
+                          "consider sklearn.linear_model.LinearRegression (the certificate "
+                          "reported in dual_gap_ is then the largest KKT violation).",
+                          UserWarning, stacklevel=2)
+        return fit_least_squares(self, X, y, sample_weight, multi_output=True,
+                                 check_input=check_input)
 
+    def _warm_start_coef(self, n_targets, n_features, dtype):
+        if not self.warm_start or not hasattr(self, "coef_") \
+                or getattr(self, "preconditioner", None) is not None:
+            return None
+        w = to_numpy(self.coef_).astype(dtype)
+        w = w.reshape(1, -1) if w.ndim == 1 else w
+        return w if w.shape == (n_targets, n_features) else None
+
+    def _gram_options(self, data):
+        """``precompute`` as the solver's ``gram`` / ``gram_matrix`` (dense X only, as
+        scikit-learn, which ignores ``precompute`` for sparse X)."""
+        precompute = self.precompute
+        if data.sparse or (isinstance(precompute, (bool, np.bool_)) and not precompute):
+            return {"gram": False}
+        if isinstance(precompute, str):
+            return {"gram": "auto"}
+        if isinstance(precompute, (bool, np.bool_)):
+            return {"gram": True}
+        gram = np.asarray(precompute)
+        p = data.n_features
+        if gram.shape != (p, p):
+            raise ValueError(f"{type(self).__name__}: precompute (the Gram matrix X^T X) must "
+                             f"have shape ({p}, {p}), got {gram.shape}.")
+        if self.fit_intercept and not np.allclose(data.X_offset, 0):
+            warnings.warn("Gram matrix was provided but X was centered to fit intercept: "
+                          "recomputing Gram matrix.", UserWarning, stacklevel=4)
+            return {"gram": True}
+        # the solver checks it against X^T X on a random probe (ValueError if it differs)
+        return {"gram": True, "gram_matrix": np.asfortranarray(gram, dtype=data.X.dtype)}
+
+    def _solve_target(self, data, y_solver, w_init):
+        """Solve one target on the prepared data; ``coef`` in the original coordinates."""
+        X_solver, X_mean = data.X_solver, data.X_mean
+        options = self._gram_options(data)
         preconditioner = getattr(self, "preconditioner", None)
-        w_init = None
-        if self.warm_start and hasattr(self, "coef_") and preconditioner is None:
-            w_init = to_numpy(self.coef_).astype(X.dtype)
-            if w_init.shape != (X.shape[1],):
-                w_init = None
-        X_mean = X_offset if sp.issparse(X) else None
         P = None
         if preconditioner is not None:
-            # fit on X P, return P w (spec section 7); the gap certifies the transformed problem
-            P = _resolve_preconditioner(preconditioner, X_solver, X_mean, row_scale)
+            # fit on X P, return P w; the gap certifies the transformed problem
+            P = _resolve_preconditioner(preconditioner, X_solver, X_mean, data.row_scale)
             if self.positive and (P.ndim != 1 or np.any(P < 0)):
                 # w >= 0 is imposed on the transformed coefficients; coef_ = P w stays
                 # non-negative only for a non-negative diagonal P
@@ -195,32 +280,29 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
                     "coef_ = P w >= 0 is not separable in w and coordinate descent cannot "
                     "impose it.")
             X_solver, X_mean = _apply_preconditioner(X_solver, X_mean, P)
+            options.pop("gram_matrix", None)  # the Gram of X, not of X P
+        perm = None
+        if self.selection == "random":
+            # a random order of the coordinates, drawn from random_state for this fit
+            perm = check_random_state(self.random_state).permutation(data.n_features)
+            X_solver = X_solver[:, perm]
+            X_mean = None if X_mean is None else X_mean[perm]
+            if "gram_matrix" in options:
+                options["gram_matrix"] = np.asfortranarray(options["gram_matrix"][perm][:, perm])
+            w_init = None if w_init is None else w_init[perm]
         l1 = self.alpha * self.l1_ratio
         l2 = self.alpha * (1.0 - self.l1_ratio)
-        if self.alpha == 0:
-            warnings.warn(f"{type(self).__name__} with alpha=0 is ordinary least squares; "
-                          "consider sklearn.linear_model.LinearRegression (the certificate "
-                          "reported in dual_gap_ is then the largest KKT violation).",
-                          UserWarning, stacklevel=2)
         result = solve_linear_model(
             self, X_solver, y_solver, _enet_penalty(l1, l2), Quadratic(), w_init=w_init,
             X_mean=X_mean if sp.issparse(X_solver) else None,
-            row_scale=row_scale if sp.issparse(X_solver) else None)
-        coef = result.coef
+            row_scale=data.row_scale if sp.issparse(X_solver) else None, **options)
+        coef = np.asarray(result.coef, dtype=data.X.dtype)
+        if perm is not None:
+            coef = coef[np.argsort(perm)]
         if P is not None:
-            coef = np.asarray(P * coef if P.ndim == 1 else P @ coef, dtype=X.dtype).ravel()
-        intercept = X.dtype.type(y_offset - X_offset @ coef) if self.fit_intercept else X.dtype.type(0)
-        check_finite_result(type(self).__name__, coef, np.asarray(intercept))
-        if not result.converged:
-            warn_not_converged(type(self).__name__, n_iter=result.n_iter,
-                               certificate=result.certificate, tol=self.tol)
-        self.coef_ = from_numpy(coef, xp, device) if is_api else coef
-        self.intercept_ = from_numpy(np.asarray(intercept), xp, device) if is_api else float(intercept)
-        self.dual_gap_ = float(result.certificate)
-        self.n_iter_ = int(result.n_iter)
-        self.active_set_iter_ = result.get("active_set_iter")
-        self.converged_ = bool(result.converged)
-        return self
+            coef = np.asarray(P * coef if P.ndim == 1 else P @ coef, dtype=data.X.dtype).ravel()
+        result.coef = result.x = coef
+        return result
 
     @property
     def sparse_coef_(self):
@@ -230,6 +312,7 @@ class ElasticNet(LinearPredictorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
         return mark_host_roundtrip(tags)
 
 
@@ -305,8 +388,10 @@ class Lasso(ElasticNet):
     verbose : int, default=0
     solver : "cd" or BlockCoordinateDescent, default="cd"
         As :class:`ElasticNet`.
+    precompute, copy_X, random_state, selection
+        scikit-learn's parameters, as :class:`ElasticNet`.
     preconditioner : None, "standardize", "whiten", array or callable, default=None
-        Fit the Lasso on ``X P`` and return ``coef_ = P w`` (spec section 7). An
+        Fit the Lasso on ``X P`` and return ``coef_ = P w``. An
         array is ``P`` (shape (p, p), or (p,) for a diagonal), a callable maps the
         centred X to ``P``. ``"standardize"``: ``P = diag(1 / ||x_j||_n)``;
         ``"whiten"``: ``P = (X^T X / n + eps I)^(-1/2)``. These are heuristics, not
@@ -319,10 +404,11 @@ class Lasso(ElasticNet):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-    intercept_ : float
-    dual_gap_ : float
-    n_iter_ : int
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    dual_gap_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int or list of int
+        Coordinate descent epochs, scikit-learn's count (see :class:`ElasticNet`).
     active_set_iter_ : int or None
         With a ``BlockCoordinateDescent`` solver, the last BCD iteration at
         which the set of coefficients at zero (or at the bound, with
@@ -367,9 +453,11 @@ class Lasso(ElasticNet):
     # positional order of skglm's Lasso (scikit-learn's takes alpha only positionally)
     def __init__(self, alpha=1.0, max_iter=50, max_epochs=50_000, p0=10, verbose=0, tol=1e-4,
                  positive=False, fit_intercept=True, warm_start=False, *, solver="cd",
-                 preconditioner=None):
+                 preconditioner=None, precompute="auto", copy_X=True, random_state=None,
+                 selection="cyclic"):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
                          max_iter=max_iter, max_epochs=max_epochs, tol=tol,
                          warm_start=warm_start, positive=positive, p0=p0, verbose=verbose,
-                         solver=solver)
+                         solver=solver, precompute=precompute, copy_X=copy_X,
+                         random_state=random_state, selection=selection)
         self.preconditioner = preconditioner

@@ -1,13 +1,15 @@
 """Regularisation paths and cross-validation for every registered penalty.
 
 ``sparse_path`` solves a decreasing geometric grid of ``alpha`` warm-starting
-the coefficients (spec section 6); ``LassoCV`` / ``SparseLinearRegressionCV``
-run one path per fold in parallel (joblib ``n_jobs``), pick the alpha with the
-smallest mean held-out MSE and refit on all the data.
+the coefficients (the pathwise coordinate descent of Friedman, Hastie and
+Tibshirani 2010); ``LassoCV`` / ``ElasticNetCV`` / ``SparseLinearRegressionCV``
+run one path per fold (and ``l1_ratio``) in parallel (joblib ``n_jobs``), pick
+the alpha with the smallest mean held-out MSE and refit on all the data.
 """
 from __future__ import annotations
 
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -15,6 +17,8 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import check_cv
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
+from sklearn.utils.metadata_routing import _routing_enabled
 
 from ..optimize._datafits import Quadratic
 from ..optimize._penalties import LHalf, LTwoThirds, L0, SEF
@@ -23,16 +27,16 @@ from ..optimize.working_set_cd import (_as_float_vector, check_design, column_sq
 from ..utils._array_api import to_numpy
 from ..utils.validation import (
     Interval,
+    StrOptions,
     check_sample_weight,
     check_X_y,
     validate_params,
-    warn_not_converged,
 )
 from ._base import LinearPredictorMixin, preprocess_data
-from .lasso import Lasso
+from .lasso import PRECOMPUTE_CONSTRAINT, ElasticNet, Lasso
 from .sparse_regression import _COMMON_CONSTRAINTS, SparseLinearRegression, _PenalizedBase
 
-__all__ = ["sparse_path", "LassoCV", "SparseLinearRegressionCV"]
+__all__ = ["sparse_path", "ElasticNetCV", "LassoCV", "SparseLinearRegressionCV"]
 
 # penalties for which w = 0 is always a local minimiser: anchor the grid at the L1 value
 _NO_ALPHA_MAX = (LHalf, LTwoThirds, L0, SEF)
@@ -251,30 +255,109 @@ def _with_alpha(template, alpha):
 
 
 def _fold_mse(X, y, train, test, sample_weight, fit_intercept, alphas, path_kwargs,
-              y_scale=1.0):
+              y_scale=1.0, progress=None):
     """Path on the training fold, held-out MSE at every alpha (weighted by the test
     fold's ``sample_weight``, as scikit-learn's ``LassoCV``), in units of ``y_scale^2``
-    (a power of two: the errors of a huge ``y`` are compared without overflow)."""
+    (a power of two: the errors of a huge ``y`` are compared without overflow).
+
+    ``progress = (owner, verbose, label)`` prints one line per fold (``verbose >= 1``)
+    and one per alpha (``verbose >= 2``)."""
+    start = time.perf_counter()
     X_tr, y_tr = X[train], y[train]
     sw = None if sample_weight is None else sample_weight[train] * (train.size / sample_weight[train].sum())
     X_s, y_s, X_off, y_off, row_scale = preprocess_data(X_tr, y_tr, fit_intercept=fit_intercept,
                                                         sample_weight=sw)
     sparse = sp.issparse(X_tr)
-    _, coefs, _, _ = sparse_path(X_s, y_s, alphas=alphas, X_mean=X_off if sparse else None,
-                                 row_scale=row_scale if sparse else None, **path_kwargs)
+    _, coefs, _, info = sparse_path(X_s, y_s, alphas=alphas, X_mean=X_off if sparse else None,
+                                    row_scale=row_scale if sparse else None, **path_kwargs)
     intercepts = y_off - X_off @ coefs
     pred = np.asarray(X[test] @ coefs) + intercepts
     sw_test = None if sample_weight is None else sample_weight[test]
     if sw_test is not None and sw_test.sum() <= 0:
         sw_test = None  # a test fold of zero-weight rows: fall back to the plain mean
-    return np.average(((pred - y[test][:, None]) / y_scale) ** 2, axis=0, weights=sw_test)
+    mse = np.average(((pred - y[test][:, None]) / y_scale) ** 2, axis=0, weights=sw_test)
+    if progress is not None and progress[1]:
+        owner, verbose, label = progress
+        if verbose >= 2:
+            for j, alpha in enumerate(alphas):
+                print(f"[{owner}] {label}, alpha {j + 1}/{len(alphas)} = {alpha:.4g}: held-out "
+                      f"MSE {mse[j] * y_scale ** 2:.4g}, {int(np.count_nonzero(coefs[:, j]))} "
+                      f"nonzero, {info['n_iter'][j]} iterations", flush=True)
+        j = int(np.argmin(mse))
+        print(f"[{owner}] {label} done in {time.perf_counter() - start:.2f} s: "
+              f"{len(alphas)} alphas, best alpha {alphas[j]:.4g} (held-out MSE "
+              f"{mse[j] * y_scale ** 2:.4g})", flush=True)
+    return mse
 
 
-class _CVMixin:
-    """Shared fit of the CV estimators: folds in parallel, best alpha, refit."""
+def _split_params(est, groups, params):
+    """Keyword arguments of ``cv.split``: ``groups`` (and any other metadata) routed to
+    the splitter with scikit-learn's metadata routing when it is enabled, passed as
+    ``groups`` otherwise (other metadata then raise, as in scikit-learn)."""
+    if groups is not None:
+        params = {**params, "groups": groups}
+    if _routing_enabled():
+        return process_routing(est, "fit", **params).splitter.split
+    unknown = sorted(set(params) - {"groups"})
+    if unknown:
+        raise ValueError(
+            f"{type(est).__name__}.fit got unexpected argument(s) {unknown}: metadata other "
+            "than groups is routed to the CV splitter only with "
+            "sklearn.set_config(enable_metadata_routing=True).")
+    return params
 
-    def _fit_cv(self, X, y, sample_weight, make_final, path_kwargs):
+
+class _SplitterRoutingMixin:
+    """``get_metadata_routing`` of the CV estimators: ``fit`` -> the splitter's ``split``."""
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit`` routes to the CV splitter's ``split`` (as scikit-learn).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (MetadataRouter(owner=self).add_self_request(self)
+                .add(splitter=check_cv(self.cv),
+                     method_mapping=MethodMapping().add(caller="fit", callee="split")))
+
+
+class _CVMixin(_SplitterRoutingMixin):
+    """The one ``fit`` of the cross-validated least-squares estimators.
+
+    One warm-started path per (fold, ``l1_ratio``), in parallel (joblib
+    ``n_jobs``); the (alpha, l1_ratio) with the smallest mean held-out MSE is
+    refit on all the data by ``self._final_estimator(alpha, l1_ratio)``.
+    Subclasses give ``_penalty_kwargs()`` (the path's penalty) and
+    ``_l1_ratios()`` (``[None]`` without an ``l1_ratio`` grid).
+    """
+
+    def _l1_ratios(self):
+        return [None]
+
+    def fit(self, X, y, sample_weight=None, groups=None, **params):
+        """Fit the path on each fold, choose ``alpha_``, refit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : float or array-like of shape (n_samples,), optional
+            Non-negative weights (rescaled to sum to ``n_samples``); the
+            held-out errors are weighted by the test fold's weights.
+        groups : array-like of shape (n_samples,), optional
+            Group labels for a group splitter (``cv=GroupKFold(...)``).
+        **params : dict
+            With ``sklearn.set_config(enable_metadata_routing=True)``, metadata
+            routed to the CV splitter's ``split`` (``groups`` included), as in
+            scikit-learn.
+
+        Returns
+        -------
+        self : object
+        """
         validate_params(self)
+        split_params = _split_params(self, groups, params)
         X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True)
         X = sp.csc_matrix(X) if sp.issparse(X) else to_numpy(X)
         y = np.asarray(to_numpy(y), dtype=X.dtype)
@@ -283,30 +366,61 @@ class _CVMixin:
         X_s, y_s, X_off, _, row_scale = preprocess_data(X, y, fit_intercept=self.fit_intercept,
                                                         sample_weight=sw)
         sparse = sp.issparse(X)
+        l1_ratios = self._l1_ratios()
+        path_kwargs = [{**self._penalty_kwargs(), "tol": self.tol, "max_iter": self.max_iter,
+                        "positive": self.positive,
+                        **({} if r is None else {"l1_ratio": float(r)})} for r in l1_ratios]
         if isinstance(self.alphas, numbers.Integral):
-            template_alphas = self._grid(X_s, y_s, X_off if sparse else None,
-                                         row_scale if sparse else None, path_kwargs)
+            if any(r is not None and r == 0 for r in l1_ratios):
+                raise ValueError(
+                    "Automatic alpha grid generation is not supported for l1_ratio=0 (the "
+                    "ridge limit has no alpha_max). Please supply a grid by providing your "
+                    "estimator with the appropriate `alphas=` argument.")
+            grids = np.array([self._grid(X_s, y_s, X_off if sparse else None,
+                                         row_scale if sparse else None, kw)
+                              for kw in path_kwargs])
         else:
-            template_alphas = _check_alphas(self.alphas, type(self).__name__)
+            grids = np.tile(_check_alphas(self.alphas, type(self).__name__), (len(l1_ratios), 1))
         cv = check_cv(self.cv)
-        folds = list(cv.split(X, y))
+        folds = list(cv.split(X, y, **split_params))
         y_max = float(np.max(np.abs(y), initial=0.0))
         y_scale = 2.0 ** int(np.round(np.log2(y_max))) if y_max > 0 else 1.0
+        owner = type(self).__name__
+
+        def label(i, r):
+            return f"fold {i + 1}/{len(folds)}" + ("" if r is None else f", l1_ratio={r:g}")
+
         mse = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, template_alphas,
-                               path_kwargs, y_scale) for train, test in folds)
-        mse = np.column_stack(mse)
+            delayed(_fold_mse)(X, y, train, test, sw, self.fit_intercept, grid, kw, y_scale,
+                               (owner, self.verbose, label(i, r)))
+            for r, grid, kw in zip(l1_ratios, grids, path_kwargs)
+            for i, (train, test) in enumerate(folds))
+        # (n_l1_ratios, n_alphas, n_folds)
+        mse = np.moveaxis(np.reshape(mse, (len(l1_ratios), len(folds), -1)), 2, 1)
         with np.errstate(over="ignore"):  # not representable beyond |y| ~ 1e154: inf
-            self.mse_path_ = mse * y_scale * y_scale
-        if np.all(np.isfinite(mse)) and not np.all(np.isfinite(self.mse_path_)):
-            warnings.warn(f"{type(self).__name__}: with |y| ~ {y_scale:.1e} the held-out mean "
+            mse_path = mse * y_scale * y_scale
+        if np.all(np.isfinite(mse)) and not np.all(np.isfinite(mse_path)):
+            warnings.warn(f"{owner}: with |y| ~ {y_scale:.1e} the held-out mean "
                           "squared errors are not representable in float64 and mse_path_ "
                           "reads inf; alpha_ was chosen on the errors divided by "
-                          f"{y_scale:.1e}^2 (exact).", RuntimeWarning, stacklevel=3)
-        self.alphas_ = template_alphas
-        best = int(np.argmin(mse.mean(axis=1)))  # on the scaled errors: no overflow
-        self.alpha_ = float(template_alphas[best])
-        final = make_final(self.alpha_).fit(X, y, sample_weight=sw)
+                          f"{y_scale:.1e}^2 (exact).", RuntimeWarning, stacklevel=2)
+        # first (largest alpha, first l1_ratio) among ties, as scikit-learn; on the scaled
+        # errors: no overflow
+        mean = mse.mean(axis=2)
+        best_l1, best = np.unravel_index(int(np.argmin(mean)), mean.shape)
+        self.mse_path_ = mse_path[0] if len(l1_ratios) == 1 else mse_path
+        self.alphas_ = grids[0] if len(l1_ratios) == 1 or not isinstance(
+            self.alphas, numbers.Integral) else grids
+        self.alpha_ = float(grids[best_l1, best])
+        if l1_ratios[0] is not None:
+            self.l1_ratio_ = l1_ratios[best_l1]
+        if self.verbose:
+            print(f"[{owner}] best alpha {self.alpha_:.4g}"
+                  + ("" if l1_ratios[0] is None else f", l1_ratio {self.l1_ratio_:g}")
+                  + f" (mean held-out MSE {mean[best_l1, best] * y_scale ** 2:.4g}); "
+                  "refitting on all the data", flush=True)
+        final = self._final_estimator(self.alpha_, l1_ratios[best_l1]).fit(
+            X, y, sample_weight=sw)
         self.coef_ = final.coef_
         self.intercept_ = final.intercept_
         self.n_iter_ = final.n_iter_
@@ -316,7 +430,8 @@ class _CVMixin:
 
     def _grid(self, X_s, y_s, X_mean, row_scale, path_kwargs):
         n, p = X_s.shape
-        kw = dict(self._penalty_kwargs())
+        kw = {k: v for k, v in path_kwargs.items()
+              if k not in ("tol", "max_iter", "positive")}
         if "log_eps" in kw:
             kw["eps"] = kw.pop("log_eps")
         template = SparseLinearRegression(**kw)._build_penalty(
@@ -345,6 +460,13 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
         Folds run in parallel with joblib.
     positive : bool, default=False
     verbose : int, default=0
+        ``1``: one line per fold (time, best alpha of the fold) and the chosen
+        alpha; ``2``: also one line per alpha of every fold (held-out MSE,
+        nonzeros, iterations).
+    precompute, copy_X, random_state, selection
+        scikit-learn's parameters, passed to the final :class:`Lasso` (see
+        :class:`ElasticNet`); the fold paths reuse one Gram matrix per fold
+        when ``n_samples > 2 n_features``, whatever ``precompute``.
 
     Attributes
     ----------
@@ -355,9 +477,18 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
     mse_path_ : ndarray of shape (n_alphas, n_folds)
         Held-out mean squared error, weighted by the test fold's ``sample_weight``
         (the training folds' weights are rescaled to sum to their size).
-    coef_, intercept_, n_iter_, dual_gap_
+    coef_, intercept_, dual_gap_
+    n_iter_ : int
+        Coordinate descent epochs of the refit (scikit-learn's count, see
+        :class:`ElasticNet`).
     estimator_ : Lasso
         The refit on all the data.
+
+    Notes
+    -----
+    ``fit(X, y, sample_weight, groups=...)`` passes ``groups`` to the CV
+    splitter (e.g. ``GroupKFold``); with scikit-learn's metadata routing
+    enabled, metadata are routed as in scikit-learn's ``LassoCV``.
 
     Examples
     --------
@@ -380,6 +511,10 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
         "n_jobs": [numbers.Integral, None],
         "positive": ["boolean"],
         "verbose": ["verbose"],
+        "precompute": PRECOMPUTE_CONSTRAINT,
+        "copy_X": ["boolean"],
+        "random_state": ["random_state"],
+        "selection": [StrOptions({"cyclic", "random"})],
     }
     _test_params = {"alphas": 5, "cv": 3, "tol": 1e-6}
     _expected_failed_checks = {
@@ -392,7 +527,8 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
     }
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=50, tol=1e-4,
-                 cv=None, n_jobs=None, positive=False, verbose=0):
+                 cv=None, n_jobs=None, positive=False, verbose=0, precompute="auto",
+                 copy_X=True, random_state=None, selection="cyclic"):
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -402,28 +538,22 @@ class LassoCV(_CVMixin, LinearPredictorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.positive = positive
         self.verbose = verbose
+        self.precompute = precompute
+        self.copy_X = copy_X
+        self.random_state = random_state
+        self.selection = selection
 
     def _penalty_kwargs(self):
         return {"penalty": "l1"}
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the path on each fold, choose ``alpha_``, refit a :class:`Lasso`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-
-        Returns
-        -------
-        self : object
-        """
-        kwargs = {"penalty": "l1", "tol": self.tol, "max_iter": self.max_iter,
-                  "positive": self.positive}
-        return self._fit_cv(X, y, sample_weight, lambda a: Lasso(
-            alpha=a, fit_intercept=self.fit_intercept, max_iter=self.max_iter, tol=self.tol,
-            positive=self.positive), kwargs)
+    def _final_estimator(self, alpha, l1_ratio=None):
+        params = dict(alpha=alpha, fit_intercept=self.fit_intercept, max_iter=self.max_iter,
+                      tol=self.tol, positive=self.positive, precompute=self.precompute,
+                      copy_X=self.copy_X, random_state=self.random_state,
+                      selection=self.selection)
+        if l1_ratio is None:
+            return Lasso(**params)
+        return ElasticNet(l1_ratio=l1_ratio, **params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -504,31 +634,12 @@ max_iter, tol, positive, verbose
                 "groups": self.groups, "group_weights": self.group_weights,
                 "weights": self.weights}
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the path on each fold, choose ``alpha_``, refit.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), optional
-
-        Returns
-        -------
-        self : object
-        """
-        pk = self._penalty_kwargs()
-        kwargs = {**pk, "tol": self.tol, "max_iter": self.max_iter, "positive": self.positive}
-
-        final_kw = dict(pk)
-        final_kw["eps"] = final_kw.pop("log_eps")
-
-        def make_final(alpha):
-            return SparseLinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
-                                          max_iter=self.max_iter, tol=self.tol,
-                                          positive=self.positive, **final_kw)
-
-        return self._fit_cv(X, y, sample_weight, make_final, kwargs)
+    def _final_estimator(self, alpha, l1_ratio=None):
+        params = self._penalty_kwargs()
+        params["eps"] = params.pop("log_eps")
+        return SparseLinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
+                                      max_iter=self.max_iter, tol=self.tol,
+                                      positive=self.positive, **params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -537,4 +648,87 @@ max_iter, tol, positive, verbose
         return tags
 
 
-_ = warn_not_converged  # refits warn through their own estimator
+
+
+class ElasticNetCV(LassoCV):
+    """Elastic net with alpha (and ``l1_ratio``) chosen by cross-validation.
+
+    The objective of :class:`ElasticNet`; one warm-started path per fold and
+    per ``l1_ratio``, the pair with the smallest mean held-out MSE refit on all
+    the data (scikit-learn's ``ElasticNetCV``).
+
+    Parameters
+    ----------
+    l1_ratio : float or array-like of floats, default=0.5
+        The mix between L1 (1) and L2 (0), or a grid of them to cross-validate
+        (scikit-learn suggests ``[.1, .5, .7, .9, .95, .99, 1]``). ``0`` (the
+        ridge limit) needs an explicit ``alphas`` grid: with an int ``alphas``
+        it raises ``ValueError``, as scikit-learn (there is no ``alpha_max``).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max``.
+    alphas : int or array-like, default=100
+        Grid size (geometric from ``alpha_max = max_j |x_j^T y| / (n l1_ratio)``,
+        one grid per ``l1_ratio``) or the grid itself (shared).
+    fit_intercept, max_iter, tol, cv, n_jobs, positive, verbose, precompute, copy_X, \
+random_state, selection
+        As :class:`LassoCV`.
+
+    Attributes
+    ----------
+    alpha_ : float
+    l1_ratio_ : float
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        2-D for an int ``alphas`` and several ``l1_ratio`` (as scikit-learn).
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+    coef_, intercept_, dual_gap_, n_iter_, estimator_
+        As :class:`LassoCV` (``estimator_`` is an :class:`ElasticNet`).
+
+    See Also
+    --------
+    sklearn.linear_model.ElasticNetCV : same parameters and attributes.
+
+    References
+    ----------
+    Zou and Hastie (2005). Regularization and variable selection via the
+    elastic net. Journal of the Royal Statistical Society B 67(2).
+
+    Friedman, Hastie and Tibshirani (2010). Regularization paths for
+    generalized linear models via coordinate descent. Journal of Statistical
+    Software 33(1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.linear_model import ElasticNetCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((80, 10)); y = X[:, 0] + 0.1 * rng.standard_normal(80)
+    >>> reg = ElasticNetCV(l1_ratio=[0.5, 1.0], alphas=10, cv=3).fit(X, y)
+    >>> reg.mse_path_.shape, reg.alphas_.shape, int(np.argmax(np.abs(reg.coef_)))
+    ((2, 10, 3), (2, 10), 0)
+    """
+
+    _parameter_constraints = {
+        **LassoCV._parameter_constraints,
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both"), "array-like"],
+    }
+    _test_params = [{"alphas": 5, "cv": 3, "tol": 1e-6},
+                    {"l1_ratio": [0.5, 1.0], "alphas": 4, "cv": 3, "tol": 1e-6}]
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                 precompute="auto", max_iter=50, tol=1e-4, cv=None, copy_X=True, verbose=0,
+                 n_jobs=None, positive=False, random_state=None, selection="cyclic"):
+        super().__init__(eps=eps, alphas=alphas, fit_intercept=fit_intercept,
+                         max_iter=max_iter, tol=tol, cv=cv, n_jobs=n_jobs, positive=positive,
+                         verbose=verbose, precompute=precompute, copy_X=copy_X,
+                         random_state=random_state, selection=selection)
+        self.l1_ratio = l1_ratio
+
+    def _l1_ratios(self):
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=float)).ravel()
+        if ratios.size == 0 or np.any(~np.isfinite(ratios)) or np.any((ratios < 0) | (ratios > 1)):
+            raise ValueError(f"{type(self).__name__}: l1_ratio must be in [0, 1], got "
+                             f"{self.l1_ratio!r}.")
+        return list(np.atleast_1d(self.l1_ratio).ravel())
+
+    def _penalty_kwargs(self):
+        return {"penalty": "elasticnet"}

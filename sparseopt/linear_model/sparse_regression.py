@@ -11,34 +11,27 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import type_of_target
 
 from ..optimize._datafits import Logistic, Quadratic
 from ..optimize._penalties import PENALTIES, make_penalty
 from ..optimize.bcd import BlockCoordinateDescent
 from ..optimize.working_set_cd import column_sq_norms
-from ..utils._array_api import (
-    from_numpy,
-    get_namespace_and_device,
-    mark_host_roundtrip,
-    same_namespace_and_device,
-    to_numpy,
-)
+from ..utils._array_api import get_namespace_and_device, mark_host_roundtrip, to_numpy
 from ..utils.validation import (
     Interval,
     StrOptions,
-    check_finite_result,
     check_sample_weight,
-    check_X,
     check_X_y,
     validate_params,
 )
 from ._base import (
+    LinearClassifierMixin,
     LinearPredictorMixin,
-    preprocess_data,
+    fit_least_squares,
+    set_fit_attributes,
     solve_linear_model,
-    warn_if_not_converged,
 )
 
 __all__ = ["SparseLinearRegression", "MCPRegression", "SCADRegression",
@@ -240,10 +233,10 @@ class _PenalizedBase(BaseEstimator):
         self.alpha_ = alpha
         return alpha
 
-    def _warm_start_coef(self, n_features, dtype):
+    def _warm_start_coef(self, n_targets, n_features, dtype):
         if self.warm_start and hasattr(self, "coef_"):
-            w = to_numpy(self.coef_).astype(dtype).ravel()
-            if w.shape == (n_features,):
+            w = to_numpy(self.coef_).astype(dtype).reshape(n_targets, -1)
+            if w.shape == (n_targets, n_features):
                 return w
         return None
 
@@ -314,10 +307,12 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         :class:`~sparseopt.optimize.BlockCoordinateDescent` instance (for the
         ``"l1"`` and ``"elasticnet"`` penalties, with ``weights`` and
         ``positive``; ``ValueError`` for the others) solves the same problem
-        by block coordinate descent: its own ``max_iter`` and ``tol`` (a
-        prox-gradient fixed-point residual) control the run, the estimator's
-        ``tol`` is checked on the same certificate as with ``"cd"``
-        (``ConvergenceWarning`` when not reached), ``n_iter_`` counts BCD
+        by block coordinate descent: ``max_iter`` and ``tol`` set on the
+        solver win; those left at the solver's defaults come from the
+        estimator (its ``tol`` stops the run on the same certificate as with
+        ``"cd"``, its ``max_iter`` counts epochs of ``ceil(n_features /
+        block_size)`` block updates); ``ConvergenceWarning`` when the
+        estimator's ``tol`` is not reached, ``n_iter_`` counts BCD
         iterations and ``verbose`` is passed on. The elastic net's ridge part
         is least squares on the augmented design ``[X; sqrt(n l2) I]``.
         Not a parameter of :class:`MCPRegression` / :class:`SCADRegression`
@@ -386,48 +381,55 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
         -------
         self : object
         """
-        validate_params(self)
-        xp, is_api, device = get_namespace_and_device(X)
-        X, y = check_X_y(self, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True)
-        if is_api:
-            X, y = to_numpy(X), to_numpy(y)
-        X = X.tocsc() if sp.issparse(X) else X
-        y = np.asarray(y, dtype=X.dtype)
-        sample_weight = check_sample_weight(to_numpy(sample_weight), X)
-        X_solver, y_solver, X_offset, y_offset, row_scale = preprocess_data(
-            X, y, fit_intercept=self.fit_intercept, sample_weight=sample_weight)
-        n, p = X.shape
-        sparse = sp.issparse(X)
-        col_sq = column_sq_norms(X_solver, X_offset if sparse else None,
-                                 row_scale if sparse else None)
+        return fit_least_squares(self, X, y, sample_weight)
+
+    def _solve_target(self, data, y_solver, w_init):
+        """Resolve ``alpha``, build the penalty and solve one target."""
+        n, p = data.n_samples, data.n_features
+        col_sq = column_sq_norms(data.X_solver, data.X_mean, data.row_scale)
         # -grad f(0) = X_c^T y_c / n (y_c is centred, so the implicit centring term of a
         # sparse X vanishes)
-        alpha = self._resolve_alpha(p, col_sq / n, 0, np.asarray(X_solver.T @ y_solver).ravel()
-                                    / n, col_sq / n)
+        alpha = self._resolve_alpha(p, col_sq / n, 0,
+                                    np.asarray(data.X_solver.T @ y_solver).ravel() / n,
+                                    col_sq / n)
         penalty = self._build_penalty(p, col_sq / n, alpha=alpha)
-        result = solve_linear_model(
-            self, X_solver, y_solver, penalty, Quadratic(),
-            w_init=self._warm_start_coef(p, X.dtype), X_mean=X_offset if sparse else None,
-            row_scale=row_scale if sparse else None)
-        coef = np.asarray(result.coef, dtype=X.dtype)
-        intercept = X.dtype.type(y_offset - X_offset @ coef) if self.fit_intercept \
-            else X.dtype.type(0)
-        check_finite_result(type(self).__name__, coef, np.asarray(intercept))
-        warn_if_not_converged(self, result)
-        self.coef_ = from_numpy(coef, xp, device) if is_api else coef
-        self.intercept_ = from_numpy(np.asarray(intercept), xp, device) if is_api \
-            else float(intercept)
-        self.n_iter_ = int(result.n_iter)
-        self.active_set_iter_ = result.get("active_set_iter")
-        self.converged_ = bool(result.converged)
-        self.certificate_ = float(result.certificate)
-        self.certificate_name_ = result.certificate_name
-        self.dual_gap_ = self.certificate_ if result.certificate_name == "duality gap" else None
-        self.objective_ = float(result.objective)
-        return self
+        return solve_linear_model(self, data.X_solver, y_solver, penalty, Quadratic(),
+                                  w_init=w_init, X_mean=data.X_mean, row_scale=data.row_scale)
 
 
-class MCPRegression(SparseLinearRegression):
+class _FixedPenaltyRegression(SparseLinearRegression):
+    """Base of the one-penalty regressors (MCP, SCAD) with skglm's constructor.
+
+    The penalty name and its unused parameters are class attributes (not
+    constructor parameters); the subclasses only set the name and the default
+    ``gamma`` of their ``__init__`` signature.
+    """
+
+    _parameter_constraints = {k: v for k, v in _COMMON_CONSTRAINTS.items()
+                              if k in ("alpha", "gamma", "weights", "fit_intercept", "max_iter",
+                                       "max_epochs", "tol", "warm_start", "positive", "p0",
+                                       "verbose")}
+    _test_params = {"tol": 1e-6}
+
+    l1_ratio, eps, k, nonconvex, groups, group_weights = 0.5, 1.0, 1, False, None, None
+    solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
+
+    def _set_params(self, alpha, gamma, weights, max_iter, max_epochs, p0, verbose, tol,
+                    positive, fit_intercept, warm_start):
+        self.alpha = alpha
+        self.gamma = gamma
+        self.weights = weights
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.p0 = p0
+        self.verbose = verbose
+
+
+class MCPRegression(_FixedPenaltyRegression):
     """Least squares with the minimax concave penalty (Zhang 2010).
 
     ``p(t) = alpha |t| - t^2 / (2 gamma)`` for ``|t| <= gamma alpha``, else
@@ -461,36 +463,17 @@ class MCPRegression(SparseLinearRegression):
     [0]
     """
 
-    _parameter_constraints = {k: v for k, v in _COMMON_CONSTRAINTS.items()
-                              if k in ("alpha", "gamma", "weights", "fit_intercept", "max_iter",
-                                       "max_epochs", "tol", "warm_start", "positive", "p0",
-                                       "verbose")}
+    penalty = "mcp"
 
     # positional order of skglm's MCPRegression
     def __init__(self, alpha="auto", gamma=3.0, weights=None, max_iter=50, max_epochs=50_000,
                  p0=10, verbose=0, tol=1e-4, positive=False, fit_intercept=True,
                  warm_start=False):
-        self.alpha = alpha
-        self.gamma = gamma
-        self.weights = weights
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.warm_start = warm_start
-        self.positive = positive
-        self.p0 = p0
-        self.verbose = verbose
-
-    _test_params = {"tol": 1e-6}
-
-    # the penalty and its unused parameters are fixed for this class (not constructor params)
-    penalty = "mcp"
-    l1_ratio, eps, k, nonconvex, groups, group_weights = 0.5, 1.0, 1, False, None, None
-    solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
+        self._set_params(alpha, gamma, weights, max_iter, max_epochs, p0, verbose, tol,
+                         positive, fit_intercept, warm_start)
 
 
-class SCADRegression(SparseLinearRegression):
+class SCADRegression(_FixedPenaltyRegression):
     """Least squares with the SCAD penalty (Fan & Li 2001), ``gamma = a > 1`` (3.7).
 
     Parameters
@@ -518,33 +501,17 @@ class SCADRegression(SparseLinearRegression):
     [0]
     """
 
-    _parameter_constraints = MCPRegression._parameter_constraints
+    penalty = "scad"
 
     # positional order of skglm's MCPRegression
     def __init__(self, alpha="auto", gamma=3.7, weights=None, max_iter=50, max_epochs=50_000,
                  p0=10, verbose=0, tol=1e-4, positive=False, fit_intercept=True,
                  warm_start=False):
-        self.alpha = alpha
-        self.gamma = gamma
-        self.weights = weights
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.warm_start = warm_start
-        self.positive = positive
-        self.p0 = p0
-        self.verbose = verbose
-
-    _test_params = {"tol": 1e-6}
-
-    # the penalty and its unused parameters are fixed for this class (not constructor params)
-    penalty = "scad"
-    l1_ratio, eps, k, nonconvex, groups, group_weights = 0.5, 1.0, 1, False, None, None
-    solver = "cd"  # nonconvex: block coordinate descent supports convex separable penalties
+        self._set_params(alpha, gamma, weights, max_iter, max_epochs, p0, verbose, tol,
+                         positive, fit_intercept, warm_start)
 
 
-class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
+class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
     """Binary logistic regression with any registered sparse penalty.
 
     Minimises ``(1/n) sum_i s_i log(1 + exp(-y_i (x_i^T w + b))) + sum_j p_j(w_j)``
@@ -706,18 +673,7 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         coef = w[:p][None, :]
         intercept = np.array([w[p:].astype(np.float64) @ [1.0, -1.0][:n_free] if n_free else 0.0],
                              dtype=dtype)
-        check_finite_result(type(self).__name__, coef, intercept)
-        warn_if_not_converged(self, result)
-        self.coef_ = from_numpy(coef, xp, device) if is_api else coef
-        self.intercept_ = from_numpy(intercept, xp, device) if is_api else intercept
-        self.n_iter_ = int(result.n_iter)
-        self.active_set_iter_ = result.get("active_set_iter")
-        self.converged_ = bool(result.converged)
-        self.certificate_ = float(result.certificate)
-        self.certificate_name_ = result.certificate_name
-        self.dual_gap_ = self.certificate_ if result.certificate_name == "duality gap" else None
-        self.objective_ = float(result.objective)
-        return self
+        return set_fit_attributes(self, [result], coef, intercept, xp, is_api, device)
 
     def _fit_skglm_elasticnet(self, X, y, sample_weight):
         """``penalty="l1"`` with ``l1_ratio < 1``: skglm's meaning (L1 + L2), fitted as elasticnet."""
@@ -730,57 +686,6 @@ class SparseLogisticRegression(ClassifierMixin, _PenalizedBase):
         self.__dict__.update({key: val for key, val in inner.__dict__.items()
                               if key.endswith("_") and not key.startswith("_")})
         return self
-
-    def decision_function(self, X):
-        """Signed distance ``X w + b`` (positive means ``classes_[1]``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : array of shape (n_samples,)
-        """
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "coef_")
-        same_namespace_and_device(self.coef_, X, f"{type(self).__name__}.decision_function()")
-        xp, is_api, device = get_namespace_and_device(X)
-        X = check_X(self, X, reset=False, accept_sparse=("csr", "csc", "coo"))
-        Xn = to_numpy(X) if is_api else X
-        coef = to_numpy(self.coef_).ravel().astype(Xn.dtype)
-        out = np.asarray(Xn @ coef).ravel() + float(to_numpy(self.intercept_).ravel()[0])
-        return from_numpy(out.astype(Xn.dtype), xp, device) if is_api else out
-
-    def predict_proba(self, X):
-        """Class probabilities, columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, 2)
-        """
-        d = np.asarray(to_numpy(self.decision_function(X)), dtype=float)
-        p1 = np.exp(-np.logaddexp(0.0, -d))
-        return np.column_stack([1 - p1, p1])
-
-    def predict(self, X):
-        """Predicted class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        d = np.asarray(to_numpy(self.decision_function(X)))
-        return self.classes_[(d > 0).astype(int)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils.graph import is_dag
+
 __all__ = ["count_accuracy", "shd"]
 
 
@@ -76,8 +78,6 @@ def count_accuracy(B_true, B_est, *, reversal_cost=1):
     >>> count_accuracy(B_true, B_est, reversal_cost=2)["shd"]
     2
     """
-    from ..causal._graph import is_dag
-
     if reversal_cost not in (1, 2):
         raise ValueError(f"reversal_cost must be 1 or 2, got {reversal_cost!r}.")
     true, B_est = _check_pair(B_true, B_est)

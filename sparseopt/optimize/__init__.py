@@ -6,8 +6,8 @@
 * block coordinate descent with greedy rules (``BlockCoordinateDescent``) and
   its smooth objectives / separable penalties.
 """
-from ._bcd_objectives import graph_quadratic, least_squares, logistic, softmax_regression
-from ._bcd_penalties import SeparablePenalty, box, l1_penalty, nonnegative, nonnegative_l1
+from .bcd.objectives import graph_quadratic, least_squares, logistic, softmax_regression
+from .bcd.penalties import SeparablePenalty, box, l1_penalty, nonnegative, nonnegative_l1
 from ._result import SolverResult
 from .bcd import BCDResult, BlockCoordinateDescent, block_coordinate_descent
 from . import datafits, penalties

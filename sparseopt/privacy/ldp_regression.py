@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
+from ..datasets import make_ldp_regression
 from ..linear_model._base import LinearPredictorMixin
 from ..utils._array_api import from_numpy, get_namespace_and_device, mark_host_roundtrip, to_numpy
 from ..utils.validation import (
@@ -269,8 +270,6 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
 
     @classmethod
     def _test_data(cls, random_state=0):
-        from ..datasets import make_ldp_regression
-
         X, y, _ = make_ldp_regression(2000, 4, 2, random_state=random_state)
         return X, y
 

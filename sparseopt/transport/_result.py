@@ -63,7 +63,7 @@ class OTResult(SolverResult):
         entries ``<= threshold``.
     f, g : arrays of shape (n,) and (m,) (or with a batch axis)
         Dual potentials in cost units, ``P_ij = exp((f_i + g_j - M_ij) / reg)``.
-        The spec's Lyapunov variables are ``x = f + reg / 2``,
+        The Lyapunov variables of Tang et al. (2024) are ``x = f + reg / 2``,
         ``y = g + reg / 2``. Potentials are defined up to the shift
         ``(f + t, g - t)``. For a zero-mass bin the potential is the soft
         c-transform of the other potential (a finite value) and the plan

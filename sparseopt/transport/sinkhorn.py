@@ -23,51 +23,16 @@ import time
 import warnings
 
 import array_api_compat
+import array_api_compat.numpy as np_compat
 import numpy as np
 
-from ..utils.validation import Interval, StrOptions, validate_params
+from ..utils.validation import Interval, StrOptions, validate_params, warn_not_converged
+from ._log_domain import (l1_norm, log_sweeps, logsumexp, plan_from_potentials, record_iteration,
+                          safe_log)
 from ._result import OTResult
+from .sns import sinkhorn_newton_sparse
 
 __all__ = ["sinkhorn"]
-
-
-# ----------------------------------------------------------------- helpers
-def _logsumexp(xp, A, axis):
-    """log(sum(exp(A), axis)) with the max subtracted; rows of all -inf give -inf."""
-    top = xp.max(A, axis=axis, keepdims=True)
-    top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
-    # terms below exp(floor) ~ 1e-300 cannot change the sum (its largest term is 1); the
-    # floor keeps exp off its slow underflow path (~20x slower on NumPy at small reg)
-    floor = math.log(xp.finfo(A.dtype).smallest_normal) + 8.0
-    shifted = xp.clip(A - top, min=floor)
-    return xp.log(xp.sum(xp.exp(shifted), axis=axis)) + xp.squeeze(top, axis=axis)
-
-
-def _safe_log(xp, x):
-    """log(x) with log(0) = -inf and no floating-point warning."""
-    positive = x > 0
-    logs = xp.log(xp.where(positive, x, xp.ones_like(x)))
-    return xp.where(positive, logs, xp.full_like(x, -float("inf")))
-
-
-def _l1(xp, x):
-    return float(xp.sum(xp.abs(x)))
-
-
-def _record(history, verbose, t0, **entry):
-    entry["time"] = time.perf_counter() - t0
-    history.append(entry)
-    if verbose:
-        extras = "".join(f" {k}={v:.3g}" if isinstance(v, float) else f" {k}={v}"
-                         for k, v in entry.items()
-                         if k not in ("stage", "iteration", "marginal_error", "time"))
-        print(f"[{entry['stage']:>8}] it {entry['iteration']:5d}  "
-              f"marginal error {entry['marginal_error']:.3e}{extras}")
-
-
-def _plan_from_potentials(xp, f, g, M, reg):
-    # P_ij = exp((f_i + g_j - M_ij) / reg)
-    return xp.exp((f[:, None] + g[None, :] - M) / reg)
 
 
 # ------------------------------------------------------------- the stages
@@ -84,13 +49,13 @@ def _sinkhorn_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, 
     v = xp.ones(m, dtype=M.dtype, device=array_api_compat.device(M)) / m
     if init is not None:  # warm start from potentials (f, g): u = exp(f/reg), v = exp(g/reg)
         u, v = xp.exp(init[0] / reg), xp.exp(init[1] / reg)
-    col_err = _l1(xp, v * (u @ K) - b)
+    col_err = l1_norm(xp, v * (u @ K) - b)
     numerical_error = False
     it = 0
     for it in range(max_iter + 1):
         Kv = K @ v
-        err = _l1(xp, u * Kv - a) + col_err
-        _record(history, verbose, t0, stage="sinkhorn", iteration=it, marginal_error=err)
+        err = l1_norm(xp, u * Kv - a) + col_err
+        record_iteration(history, verbose, t0, stage="sinkhorn", iteration=it, marginal_error=err)
         if err <= tol or it == max_iter:
             break
         # a positive mass facing an underflowed kernel row: the scaling blows up
@@ -107,40 +72,12 @@ def _sinkhorn_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, 
             break
         u, v = u_new, v_new
         col_err = 0.0
-    f = reg * _safe_log(xp, u)
-    g = reg * _safe_log(xp, v)
+    f = reg * safe_log(xp, u)
+    g = reg * safe_log(xp, v)
     # the plan as the iterations see it: where K underflowed, exp((f + g - M)/reg) can
     # differ from (and even overflow) u_i K_ij v_j, so return the kernel form (as POT)
     plan = u[:, None] * K * v[None, :]
     return f, g, it, numerical_error, plan
-
-
-def _log_sweeps(a, b, M, reg, f, g, *, xp, log_a, log_b, tol, max_iter, history, verbose,
-                t0, stage="log", first_iteration=0, check_columns=True):
-    """Log-domain Sinkhorn sweeps from ``(f, g)``; returns ``(f, g, sweeps, err)``.
-
-    ``f_i <- reg (log a_i - LSE_j((g_j - M_ij) / reg))`` then the same for
-    ``g``: exactly ``f <- f + reg (log a - log P1)``. The row error of the
-    current potentials is read off the same log-sum-exp, so each sweep
-    costs two passes over ``M``.
-    """
-    col_err = 0.0
-    if check_columns:  # the column marginal is exact only after a g-update
-        col = xp.exp(g / reg + _logsumexp(xp, (f[:, None] - M) / reg, axis=0))
-        col_err = _l1(xp, col - b)
-    err = float("inf")
-    sweeps = 0
-    for sweeps in range(max_iter + 1):
-        lse_row = _logsumexp(xp, (g[None, :] - M) / reg, axis=1)
-        err = _l1(xp, xp.exp(f / reg + lse_row) - a) + col_err
-        _record(history, verbose, t0, stage=stage, iteration=first_iteration + sweeps,
-                marginal_error=err)
-        if err <= tol or sweeps == max_iter:
-            break
-        f = reg * (log_a - lse_row)
-        g = reg * (log_b - _logsumexp(xp, (f[:, None] - M) / reg, axis=0))
-        col_err = 0.0
-    return f, g, sweeps, err
 
 
 def _solve_scaling(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, init=None, **_):
@@ -165,15 +102,13 @@ def _solve_log(a, b, M, reg, *, xp, tol, max_iter, history, verbose, t0, init=No
     g = xp.zeros(M.shape[1], dtype=M.dtype, device=array_api_compat.device(M))
     if init is not None:  # warm start from potentials (f, g)
         f, g = init
-    f, g, n_iter, _ = _log_sweeps(a, b, M, reg, f, g, xp=xp, log_a=_safe_log(xp, a),
-                                  log_b=_safe_log(xp, b), tol=tol, max_iter=max_iter,
+    f, g, n_iter, _ = log_sweeps(a, b, M, reg, f, g, xp=xp, log_a=safe_log(xp, a),
+                                  log_b=safe_log(xp, b), tol=tol, max_iter=max_iter,
                                   history=history, verbose=verbose, t0=t0)
     return f, g, n_iter, 0, None
 
 
 def _solve_sns(a, b, M, reg, **kwargs):
-    from .sns import sinkhorn_newton_sparse
-
     return (*sinkhorn_newton_sparse(a, b, M, reg, **kwargs), None)
 
 
@@ -302,14 +237,14 @@ _PARAMS = {
 def _finish(xp, a, b, M, reg, f, g, plan=None):
     """Plan, marginal error, cost, objective and finite potentials from (f, g)."""
     if plan is None:
-        plan = _plan_from_potentials(xp, f, g, M, reg)
+        plan = plan_from_potentials(xp, f, g, M, reg)
     row, col = xp.sum(plan, axis=1), xp.sum(plan, axis=0)
-    marginal_error = _l1(xp, row - a) + _l1(xp, col - b)
+    marginal_error = l1_norm(xp, row - a) + l1_norm(xp, col - b)
     # zero-mass bins have f = -inf; report the soft c-transform instead (finite)
     if bool(xp.any(a == 0)):
-        f = xp.where(a > 0, f, -reg * _logsumexp(xp, (g[None, :] - M) / reg, axis=1))
+        f = xp.where(a > 0, f, -reg * logsumexp(xp, (g[None, :] - M) / reg, axis=1))
     if bool(xp.any(b == 0)):
-        g = xp.where(b > 0, g, -reg * _logsumexp(xp, (f[:, None] - M) / reg, axis=0))
+        g = xp.where(b > 0, g, -reg * logsumexp(xp, (f[:, None] - M) / reg, axis=0))
     cost = xp.sum(plan * M)
     # <P, M> + reg sum P log P = sum_i (P1)_i f_i + sum_j (P^T 1)_j g_j since log P = (f+g-M)/reg
     value = xp.sum(row * f) + xp.sum(col * g)
@@ -405,23 +340,15 @@ def _solve_entropic(a, b, M, reg, method="sns", *, tol=1e-9, max_iter=None, warm
         tol=tol, history=parts[0]["history"] if not batch else [p["history"] for p in parts],
         method=method, reg=reg, seconds=sum(p["seconds"] for p in parts))
     if not batch:
-        result["cost"] = float(result["cost"]) if xp is _np_compat() else result["cost"]
-        result["value"] = float(result["value"]) if xp is _np_compat() else result["value"]
+        result["cost"] = float(result["cost"]) if xp is np_compat else result["cost"]
+        result["value"] = float(result["value"]) if xp is np_compat else result["value"]
     if warn and not converged:
-        from ..utils.validation import warn_not_converged
-
         warn_not_converged(f"sinkhorn(method={method!r})", n_iter=result.n_iter,
                            certificate=max(relative_errors), tol=tol,
                            certificate_name="l1 marginal error / total mass",
                            advice="Increase max_iter (or warmup_iter for 'sns'), or use "
                                   "method='log'/'sns' if 'sinkhorn' hit numerical errors.")
     return result
-
-
-def _np_compat():
-    import array_api_compat.numpy as np_compat
-
-    return np_compat
 
 
 # --------------------------------------------------- POT-compatible API

@@ -23,7 +23,8 @@ from ..utils.validation import (
     validate_params,
     warn_not_converged,
 )
-from .sinkhorn import METHOD_ALIASES, _logsumexp, _pot_log, _resolve_method
+from ._log_domain import logsumexp
+from .sinkhorn import METHOD_ALIASES, _pot_log, _resolve_method
 from .solve import solve
 
 __all__ = ["SinkhornTransport", "distribution_estimation_uniform"]
@@ -498,7 +499,7 @@ class SinkhornTransport(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
                 M = _pairwise_cost(xp, X[start:stop, ...], fitted_to, self.metric)
                 M, _ = _normalize_cost(xp, M, self.norm, self.norm_cost_)
                 logits = (potential_to[None, :] - M) / self._reg
-                weights = xp.exp(logits - _logsumexp(xp, logits, axis=1)[:, None])
+                weights = xp.exp(logits - logsumexp(xp, logits, axis=1)[:, None])
                 chunks.append(weights @ fitted_to)
             return xp.concat(chunks, axis=0)
         barycentres = _normalized_rows(xp, plan) @ fitted_to

@@ -1,11 +1,10 @@
 """Sinkhorn-Newton-Sparse (SNS): sparse Newton steps on the entropic OT dual.
 
 Tang, Shavlovsky, Rahmanian, Tardini, Thekumparampil, Xiao, Ying,
-"Accelerating Sinkhorn Algorithm with Sparse Newton Iterations", ICLR 2024
-(spec: ``shared/specs/sinkhorn_newton.md``).
+"Accelerating Sinkhorn Algorithm with Sparse Newton Iterations", ICLR 2024.
 
 In sparseopt's units (``P_ij = exp((f_i + g_j - M_ij) / reg)``) the concave
-dual (the spec's Lyapunov function up to a constant) is
+dual (the paper's Lyapunov function up to a constant) is
 
     D(f, g) = <a, f> + <b, g> - reg * (sum_ij P_ij - sum_i a_i),
 
@@ -35,14 +34,14 @@ import array_api_compat
 import numpy as np
 
 from .._ext import _transport as _kernels
-from .sinkhorn import _l1, _log_sweeps, _record, _safe_log
+from ._log_domain import l1_norm, log_sweeps, record_iteration, safe_log
 
 __all__ = ["sinkhorn_newton_sparse"]
 
-ARMIJO_C1 = 1e-4  # sufficient-increase constant (spec section 4)
+ARMIJO_C1 = 1e-4  # sufficient-increase constant of the Armijo line search
 MAX_HALVINGS = 30
 # double precision cannot resolve D's gain once ||grad|| ~ 1e-9: allow this relative slack
-# when the trial also lowers the marginal error (spec section 3, "line search")
+# when the trial also lowers the marginal error
 ROUNDOFF_SLACK = 1e-13
 STABILIZED_BLOCK = 10  # kernel sweeps between two absorptions in the NumPy warm-up
 FORCING_CAP = 0.1  # CG relative tolerance far from the solution
@@ -108,7 +107,7 @@ class _CompiledBackend:
         # underflow to subnormals, which are ~100x slower
         threshold = PLAN_FLOOR * float(flat.max())
         if keep < flat.size:
-            # the keep-th largest entry: O(nm) introselect (spec: top-k by argpartition)
+            # the keep-th largest entry: O(nm) introselect (top-k by partition)
             threshold = max(threshold,
                             float(np.partition(flat, flat.size - keep)[flat.size - keep]))
         if keep > self.capacity:
@@ -139,7 +138,7 @@ class _CompiledBackend:
         solution) is redone with log-domain sweeps.
         """
         a, b, reg = self.a, self.b, self.reg
-        f, g, done, err = _log_sweeps(a, b, self.M, reg, f, g, xp=np, log_a=log_a, log_b=log_b,
+        f, g, done, err = log_sweeps(a, b, self.M, reg, f, g, xp=np, log_a=log_a, log_b=log_b,
                                       tol=tol, max_iter=min(1, sweeps), history=history,
                                       verbose=verbose, t0=t0, stage="sinkhorn")
         kernel = self.plans[1]
@@ -153,7 +152,7 @@ class _CompiledBackend:
                 for k in range(block):
                     Kv = kernel @ v
                     err = float(np.abs(u * Kv - a).sum())  # row error before this sweep
-                    _record(history, verbose, t0, stage="sinkhorn", iteration=done + k,
+                    record_iteration(history, verbose, t0, stage="sinkhorn", iteration=done + k,
                             marginal_error=err)
                     if err <= tol:
                         break
@@ -164,11 +163,11 @@ class _CompiledBackend:
                         ok = False
                         break
             if ok:
-                f = f + reg * _safe_log(np, u)
-                g = g + reg * _safe_log(np, v)
+                f = f + reg * safe_log(np, u)
+                g = g + reg * safe_log(np, v)
                 done += k + (err > tol)
             else:
-                f, g, k, err = _log_sweeps(a, b, self.M, reg, f, g, xp=np, log_a=log_a,
+                f, g, k, err = log_sweeps(a, b, self.M, reg, f, g, xp=np, log_a=log_a,
                                            log_b=log_b, tol=tol, max_iter=block,
                                            history=history, verbose=verbose, t0=t0,
                                            stage="sinkhorn", first_iteration=done,
@@ -203,7 +202,7 @@ class _ArrayAPIBackend:
         gb = xp.where(self.b > 0, g, xp.zeros_like(g))
         dual = float(xp.sum(self.a * fa) + xp.sum(self.b * gb)
                      - self.reg * (xp.sum(row) - self.mass))
-        err = _l1(xp, row - self.a) + _l1(xp, col - self.b)
+        err = l1_norm(xp, row - self.a) + l1_norm(xp, col - self.b)
         return _State(f=f, g=g, plan=plan, row=row, col=col, dual=dual, err=err, slot=slot)
 
     def newton_direction(self, state, keep, shift, cg_rtol):
@@ -250,7 +249,7 @@ class _ArrayAPIBackend:
         return x, y, it, nnz, slope
 
     def warmup(self, f, g, sweeps, tol, history, verbose, t0, log_a, log_b):
-        f, g, k, _ = _log_sweeps(self.a, self.b, self.M, self.reg, f, g, xp=self.xp,
+        f, g, k, _ = log_sweeps(self.a, self.b, self.M, self.reg, f, g, xp=self.xp,
                                  log_a=log_a, log_b=log_b, tol=tol, max_iter=sweeps,
                                  history=history, verbose=verbose, t0=t0, stage="sinkhorn")
         return f, g, k
@@ -301,7 +300,7 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warm
     backend = _make_backend(a, b, M, reg, xp)
     if backend.name == "compiled":
         a, b, M = backend.a, backend.b, backend.M
-    log_a, log_b = _safe_log(xp, a), _safe_log(xp, b)
+    log_a, log_b = safe_log(xp, a), safe_log(xp, b)
     device = array_api_compat.device(M)
     f = xp.zeros(n, dtype=M.dtype, device=device)
     g = xp.zeros(m, dtype=M.dtype, device=device)
@@ -347,24 +346,24 @@ def sinkhorn_newton_sparse(a, b, M, reg, *, xp, tol, max_iter, warmup_iter, warm
                 # doing both keeps the ascent monotone at the price of one sweep
                 # as many sweeps as the line search spent evaluations (same cost)
                 n_extra = int(round(-math.log2(step)))
-                f, g, _, _ = _log_sweeps(a, b, M, reg, state.f, state.g, xp=xp, log_a=log_a,
+                f, g, _, _ = log_sweeps(a, b, M, reg, state.f, state.g, xp=xp, log_a=log_a,
                                          log_b=log_b, tol=0.0, max_iter=n_extra, history=[],
                                          verbose=False, t0=t0, check_columns=False)
                 state = backend.evaluate(f, g, state.slot)
                 n_sweeps += n_extra
                 stage = "newton+sweeps"
         else:
-            # no acceptable Newton step: one Sinkhorn sweep (f then g), spec section 3
+            # no acceptable Newton step: one Sinkhorn sweep (f then g)
             n_fallback += 1
             consecutive_fallbacks += 1
             if consecutive_fallbacks >= 2:
                 keep = min(2 * keep, n * m)
-            f, g, _, _ = _log_sweeps(a, b, M, reg, state.f, state.g, xp=xp, log_a=log_a,
+            f, g, _, _ = log_sweeps(a, b, M, reg, state.f, state.g, xp=xp, log_a=log_a,
                                      log_b=log_b, tol=0.0, max_iter=1, history=[],
                                      verbose=False, t0=t0, check_columns=False)
             state = backend.evaluate(f, g, state.slot)
             stage = "fallback"
-        _record(history, verbose, t0, stage=stage, iteration=n_sweeps + n_newton + 1,
+        record_iteration(history, verbose, t0, stage=stage, iteration=n_sweeps + n_newton + 1,
                 marginal_error=state.err, dual=state.dual, step=step, cg_iter=cg_iter,
                 density=nnz / (n * m), n_fallback=n_fallback)
     if n_fallback:

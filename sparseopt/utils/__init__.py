@@ -1,6 +1,6 @@
 """Validation, array-API helpers and the estimator registry."""
 from ._array_api import from_numpy, get_namespace, get_namespace_and_device, to_numpy
-from .discovery import all_demos, all_estimators
+from .discovery import all_estimators
 from .validation import (
     InvalidParameterError,
     Interval,
@@ -12,7 +12,6 @@ from .validation import (
 
 __all__ = [
     "all_estimators",
-    "all_demos",
     "get_namespace",
     "get_namespace_and_device",
     "to_numpy",

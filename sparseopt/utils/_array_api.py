@@ -124,7 +124,7 @@ def to_numpy(x, dtype=None):
     elif array_api_compat.is_cupy_array(x):
         out = x.get()
     elif array_api_compat.is_array_api_strict_namespace(array_api_compat.array_namespace(x)):
-        import array_api_strict
+        import array_api_strict  # optional (a test dependency): present when its arrays are
 
         host = array_api_strict.asarray(x, device=array_api_strict.Device("CPU_DEVICE"), copy=True)
         out = np.asarray(host)

@@ -1,11 +1,10 @@
-"""Registry of public estimators and demos, found by walking the package.
+"""Registry of public estimators, found by walking the package.
 
 Registration is automatic: a public class (name not starting with ``_``)
 deriving from ``sklearn.base.BaseEstimator`` and exported by a public
-subpackage is an estimator; a subpackage module ``_demo.py`` defining
-``demo()`` contributes rows to ``python -m sparseopt demo``. The common tests
-(``tests/test_common.py``), the API reference and the demo all read this
-registry, so a new estimator gets the harness by being exported.
+subpackage is an estimator. The common tests (``tests/test_common.py``), the
+API reference and the demo all read this registry, so a new estimator gets
+the harness by being exported.
 
 Per-class test hooks (read by :func:`test_instances` and
 :func:`expected_failed_checks`):
@@ -25,12 +24,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
 from operator import itemgetter
 
+import sklearn.base as skbase
 from sklearn.base import BaseEstimator
 
-__all__ = ["all_estimators", "all_demos", "test_instances", "default_instances",
+__all__ = ["all_estimators", "test_instances", "default_instances",
            "expected_failed_checks", "expected_failed_checks_default"]
 
 _SUBPACKAGES = (
@@ -86,8 +85,6 @@ def all_estimators(type_filter=None):
                 found[name] = obj
     estimators = sorted(found.items(), key=itemgetter(0))
     if type_filter is not None:
-        import sklearn.base as skbase
-
         filters = [type_filter] if isinstance(type_filter, str) else list(type_filter)
         unknown = set(filters) - set(_TYPE_TO_MIXIN)
         if unknown:
@@ -95,24 +92,6 @@ def all_estimators(type_filter=None):
         mixins = tuple(getattr(skbase, _TYPE_TO_MIXIN[f]) for f in filters)
         estimators = [(n, c) for n, c in estimators if issubclass(c, mixins)]
     return estimators
-
-
-def all_demos():
-    """List ``(field, demo_function)`` from every ``sparseopt.<field>._demo`` module."""
-    import sparseopt
-
-    demos = []
-    for info in pkgutil.iter_modules(sparseopt.__path__):
-        if info.name.startswith("_") or not info.ispkg:
-            continue
-        try:
-            module = importlib.import_module(f"sparseopt.{info.name}._demo")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"sparseopt.{info.name}._demo":
-                continue
-            raise
-        demos.append((info.name, module.demo))
-    return demos
 
 
 def test_instances(cls):

@@ -16,9 +16,12 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from array_api_compat import array_namespace
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state  # noqa: F401  (re-exported)
 from sklearn.utils.validation import check_array, validate_data
+
+from ._array_api import get_namespace
 
 __all__ = [
     "InvalidParameterError",
@@ -175,8 +178,6 @@ def validate_params(estimator, constraints=None, *, owner=None):
 
 def _namespace_dtype(X, dtype):
     """Translate the NumPy float policy into X's namespace when dispatching."""
-    from ._array_api import get_namespace
-
     xp, is_array_api = get_namespace(X)
     if is_array_api and dtype is FLOAT_DTYPES:
         return (xp.float64, xp.float32)
@@ -262,8 +263,6 @@ def check_finite_result(name, *arrays):
     Called at the end of every ``fit`` so that no non-finite value leaves a
     solver silently.
     """
-    from array_api_compat import array_namespace
-
     for a in arrays:
         if a is None:
             continue

@@ -5,6 +5,11 @@ import time
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..datasets import make_low_rank_sparse, make_matrix_completion, make_synthetic_video
+from ..decomposition import RobustMatrixCompletion, RobustPCA
+from ..metrics import relative_error, support_recovery
 
 
 def _timed(fn):
@@ -14,11 +19,10 @@ def _timed(fn):
 
 
 def _tensorly_relerr(D, L):
-    try:
+    try:  # optional anchor, imported only when the demo runs
         from tensorly.decomposition import robust_pca
     except ImportError:
         return "", None
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # multithreaded BLAS thrashes on a shared machine
         low, _ = robust_pca(D, reg_E=1.0 / np.sqrt(max(D.shape)), verbose=False)
@@ -28,10 +32,6 @@ def _tensorly_relerr(D, L):
 
 def demo():
     """Rows ``{problem, estimator, metric, value, seconds, anchor, anchor_value}``."""
-    from ..datasets import make_low_rank_sparse, make_matrix_completion, make_synthetic_video
-    from ..metrics import relative_error, support_recovery
-    from . import RobustMatrixCompletion, RobustPCA
-
     rows = []
     n, rank = 200, 10
     for label, kind, scale in (("+-mean|L|", "mean", 1.0), ("U[-500,500]", "uniform", 500.0)):

@@ -4,6 +4,16 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from sklearn.semi_supervised import LabelPropagation as SkLP
+
+from ..datasets import (
+    make_bcd_lattice,
+    make_bcd_least_squares,
+    make_bcd_nonnegative_l1,
+    make_bcd_two_moons,
+)
+from ..optimize import BlockCoordinateDescent
+from ..semi_supervised import LabelPropagation
 
 
 def _timed(fn):
@@ -14,15 +24,6 @@ def _timed(fn):
 
 def demo():
     """Rows ``{problem, estimator, metric, value, seconds, anchor, anchor_value}`` (< 20 s)."""
-    from ..datasets import (
-        make_bcd_lattice,
-        make_bcd_least_squares,
-        make_bcd_nonnegative_l1,
-        make_bcd_two_moons,
-    )
-    from ..optimize import BlockCoordinateDescent
-    from .label_propagation import LabelPropagation
-
     rows = []
 
     # label propagation on two moons (problem E, scaled), against scikit-learn
@@ -31,15 +32,9 @@ def demo():
     y[prob.labelled] = prob.classes[prob.labelled]
     est, sec = _timed(lambda: LabelPropagation(n_neighbors=5).fit(prob.X, y))
     acc = float(np.mean(est.transduction_ == prob.classes))
-    anchor, anchor_value = "", None
-    try:
-        from sklearn.semi_supervised import LabelPropagation as SkLP
-
-        ref = SkLP(kernel="knn", n_neighbors=5, max_iter=10000).fit(prob.X, y)
-        anchor = "sklearn.semi_supervised.LabelPropagation(knn, 5)"
-        anchor_value = float(np.mean(ref.transduction_ == prob.classes))
-    except ImportError:  # pragma: no cover
-        pass
+    ref = SkLP(kernel="knn", n_neighbors=5, max_iter=10000).fit(prob.X, y)
+    anchor = "sklearn.semi_supervised.LabelPropagation(knn, 5)"
+    anchor_value = float(np.mean(ref.transduction_ == prob.classes))
     rows.append({"problem": "E: two moons, 1000 pts, 50 labels, 5-NN",
                  "estimator": "LabelPropagation (forest cover + message passing)",
                  "metric": "transductive accuracy", "value": acc, "seconds": sec,

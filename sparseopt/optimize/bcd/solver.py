@@ -1,17 +1,7 @@
-"""Block coordinate descent with greedy rules, matrix updates and message passing.
+"""The block coordinate descent solver: partition x selection rule x block update.
 
-Nutini, Laradji & Schmidt, "Let's Make Block Coordinate Descent Converge
-Faster", JMLR 23(131), 2022 (spec ``block_coordinate_descent.md``). Solves
-
-    min_x F(x) = f(x) + sum_i psi_i(x_i)
-
-with ``f`` smooth (least squares, logistic, softmax, sparse quadratic; see
-``_bcd_objectives``) and ``psi`` separable (none, L1, bounds;
-``_bcd_penalties``). The three strategies are pluggable tables:
-partitions (``_bcd_partitions.PARTITIONS``), selection rules
-(``_bcd_selection.SELECTION_RULES``) and updates (``_bcd_updates.UPDATES``).
-The objective keeps the gradient current incrementally (spec section 8), so a
-greedy rule costs the block's work plus an ``O(n)`` scan, not ``O(np)``.
+The objective keeps the gradient current incrementally, so a greedy rule costs
+the block's work plus an ``O(n)`` scan, not ``O(np)``.
 """
 from __future__ import annotations
 
@@ -20,14 +10,15 @@ import time
 
 import numpy as np
 
-from .._ext import _bcd as _k
-from ..utils.validation import Interval, StrOptions, validate_params
-from ._bcd_objectives import QuadraticObjective, _check_vector
-from ._bcd_partitions import PARTITIONS
-from ._bcd_penalties import SeparablePenalty
-from ._bcd_selection import SELECTION_RULES
-from ._bcd_updates import UPDATES
-from ._result import SolverResult
+from ..._ext import _bcd as _k
+from ...utils._random import check_generator
+from ...utils.validation import Interval, StrOptions, validate_params
+from .objectives import QuadraticObjective, _check_vector
+from .partitions import PARTITIONS
+from .penalties import SeparablePenalty
+from .selection import SELECTION_RULES
+from .updates import UPDATES
+from .._result import SolverResult
 
 __all__ = ["BlockCoordinateDescent", "BCDResult", "block_coordinate_descent"]
 
@@ -39,7 +30,13 @@ class BCDResult(SolverResult):
     ``check_time`` (seconds spent choosing blocks, updating, and computing
     the stopping certificate), ``setup_time``, ``active_set_iter`` (last
     iteration at which the set of coordinates on the non-smooth manifold
-    changed; ``None`` for smooth problems) and ``n_blocks`` (fixed partitions).
+    changed; ``None`` for smooth problems), ``n_blocks`` (fixed partitions),
+    ``gradient_upkeep`` (how the full gradient was kept current: ``"gram"``,
+    ``"rows"`` or ``"full"`` for linear models, chosen by the cost model of
+    :class:`~sparseopt.optimize.bcd.LinearModelObjective`; ``"neighbours"``
+    for graph quadratics; ``"block"`` when the rule needs block gradients
+    only) and ``upkeep_costs`` (the cost model's estimates, ``{upkeep:
+    (setup s, s per iteration, total s)}``, or None).
     ``history`` holds one dict per recorded iteration with ``iter``, ``fun``,
     ``certificate`` (``nan`` when not computed at that iteration),
     ``block_size``, ``time`` (selection + update seconds so far),
@@ -54,20 +51,12 @@ class BCDResult(SolverResult):
     """
 
 
-def _as_generator(random_state):
-    """A ``numpy.random.Generator`` from None, an int, a RandomState or a Generator."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**31 - 1))
-    return np.random.default_rng(random_state)
-
-
+_NO_MASK = np.empty(0, dtype=np.int8)
 _STACK_MAX = 256  # fixed blocks up to this order get their H_b in one (nb, m, m) array
 
 
 class _BCDState:
-    """Everything the selection and update rules read (see ``_bcd_selection``)."""
+    """Everything the selection and update rules read (see :mod:`~sparseopt.optimize.bcd.selection`)."""
 
     def __init__(self, objective, penalty, tau, rng, gsd_bound, inner_max_sweeps):
         self.objective = objective
@@ -90,6 +79,8 @@ class _BCDState:
         self._pinvs = None
         self._stacked_pinv = None
         self._forest_buffers = None
+        self._psi = None
+        self._top_buffers = None
 
     @property
     def x(self):
@@ -111,6 +102,40 @@ class _BCDState:
         if self.penalty.is_smooth:
             return g * g / (2.0 * curvature)
         return self.penalty.model_decrease(self.x, g, curvature)
+
+    def _psi_arrays(self):
+        """(alpha, lower, upper) as contiguous float64 arrays (one entry when uniform)."""
+        if self._psi is None:
+            pen = self.penalty
+            self._psi = tuple(np.ascontiguousarray(np.atleast_1d(np.asarray(v, dtype=np.float64)))
+                              for v in (pen.alpha, pen.lower, pen.upper))
+        return self._psi
+
+    def scores(self, mode, curvature):
+        """Per-coordinate greedy scores in one compiled pass.
+
+        ``mode`` 0: ``|residual|`` (GS), 1: the GS-q model decrease with
+        curvature ``c_i`` (GSL, GSD), 2: the signed residual (IHT's gradient).
+        """
+        a, lo, hi = self._psi_arrays()
+        out = np.empty(self.n)
+        _k.greedy_scores(mode, np.ascontiguousarray(self.objective.gradient()),
+                         np.ascontiguousarray(self.x), np.ascontiguousarray(curvature), a, lo,
+                         hi, self.penalty.is_smooth, out)
+        return out
+
+    def top(self, mode, curvature):
+        """The ``tau`` coordinates of largest score (see :meth:`scores`), sorted."""
+        a, lo, hi = self._psi_arrays()
+        mask = _NO_MASK if self.score_mask is None else np.ascontiguousarray(
+            self.score_mask, dtype=np.int8)
+        if self._top_buffers is None:
+            self._top_buffers = (np.empty(self.tau, dtype=np.int64), np.empty(self.n))
+        out, work = self._top_buffers
+        size = _k.select_top(mode, np.ascontiguousarray(self.objective.gradient()),
+                             np.ascontiguousarray(self.x), np.ascontiguousarray(curvature), a,
+                             lo, hi, self.penalty.is_smooth, mask, self.tau, out, work)
+        return out[:size].copy()
 
     def masked(self, scores):
         if self.score_mask is None:
@@ -243,7 +268,7 @@ class BlockCoordinateDescent:
         tree selections).
     selection : str, default="gs"
         ``"cyclic"``, ``"random"``, ``"lipschitz"``, ``"gs"``, ``"gsl"``,
-        ``"gsd"``, ``"gsq"`` (spec section 3), or ``"greedy_tree"`` /
+        ``"gsd"``, ``"gsq"``, or ``"greedy_tree"`` /
         ``"random_tree"`` (variable forest blocks of a sparse quadratic).
     update : str, default="gradient"
         ``"gradient"`` (1/L_b; alias ``"lb"``, prox-gradient with psi),
@@ -252,16 +277,24 @@ class BlockCoordinateDescent:
         ``"two_metric"`` (x >= 0: Newton on free variables, diagonal scaling at
         the bound), ``"message_passing"`` (alias ``"bp"``; exact forest solve).
     max_iter : int, default=500
-        Iterations (one block update each).
+        Iterations (one block update each). Inside an estimator
+        (``solver=BlockCoordinateDescent(...)`` of :mod:`sparseopt.linear_model`)
+        a ``max_iter`` left at this default hands the budget to the estimator
+        (see :func:`~sparseopt.optimize.bcd.bcd_linear_model`); a value set here
+        wins.
     tol : float, default=1e-6
         Stop when the prox-gradient fixed-point residual
         ``||L (x - prox(x - g/L))||_inf`` is at most ``tol * max(1, r_0)``
         (``r_0``: residual at the start); it is ``||grad f||_inf`` when psi = 0.
+        Inside an estimator a ``tol`` left at this default lets the
+        estimator's ``tol`` decide when to stop, on the estimator's own
+        certificate (e.g. the Lasso duality gap); a value set here stops on
+        this residual instead.
     gsd_bound : {"tau_lipschitz", "gershgorin"}, default="tau_lipschitz"
         Diagonal bound of the GSD rule: ``d_i = |b| L_i`` or the Gershgorin
         row sums of the Hessian bound.
     newton_after : int or None, default=None
-        Active-set switch (spec section 6): once the set of coordinates on the
+        Active-set switch: once the set of coordinates on the
         non-smooth manifold has not changed for this many iterations, restrict
         greedy selection to the free coordinates and use proximal-Newton
         (matrix) updates; switch back when it changes. None disables it.
@@ -285,10 +318,19 @@ class BlockCoordinateDescent:
     Notes
     -----
     Greedy rules need the full gradient; the objective keeps it current after
-    every block update (Gram form for least squares with few features, touched
-    rows of a sparse design otherwise, neighbours for graph quadratics). The
+    every block update (Gram columns, touched rows or a full product for
+    linear models, neighbours for graph quadratics). The
     time spent selecting and updating is reported separately
-    (``selection_time``, ``update_time``).
+    (``selection_time``, ``update_time``). The gradient upkeep of linear
+    models is chosen by a cost model (``res.gradient_upkeep``, see
+    :class:`~sparseopt.optimize.bcd.LinearModelObjective`).
+
+    References
+    ----------
+    Nutini, J., Laradji, I. and Schmidt, M. "Let's Make Block Coordinate
+    Descent Converge Faster: Faster Greedy Rules, Message-Passing,
+    Active-Set Complexity, and Superlinear Convergence". Journal of Machine
+    Learning Research 23(131), 2022.
 
     Examples
     --------
@@ -377,7 +419,7 @@ class BlockCoordinateDescent:
                                  "partition='red_black' or 'forest', or selection="
                                  "'greedy_tree' / 'random_tree'.")
 
-    def solve(self, objective, x0=None, penalty=None, f_star=None):
+    def solve(self, objective, x0=None, penalty=None, f_star=None, *, _stop=None):
         """Minimise ``objective + penalty`` from ``x0``.
 
         Parameters
@@ -393,22 +435,30 @@ class BlockCoordinateDescent:
             Separable non-smooth part; none by default.
         f_star : float, optional
             Optimal value; when given, the history also holds ``gap = F - f_star``.
+        _stop : callable, optional
+            Private (used by :func:`~sparseopt.optimize.bcd.bcd_linear_model`):
+            ``_stop() -> bool`` replaces the residual test at the check iterations.
 
         Returns
         -------
         BCDResult
         """
         validate_params(self)
+        max_iter, tol = self.max_iter, self.tol
         penalty = SeparablePenalty() if penalty is None else penalty
         self._check_combination(objective, penalty)
         t_setup = time.perf_counter()
-        rng = _as_generator(self.random_state)
+        rng = check_generator(self.random_state)
         rule = SELECTION_RULES[self.selection]()
         update = UPDATES[self.update]()
         n = objective.n_coords
         x0 = np.zeros(n) if x0 is None else _check_vector(np.ravel(x0), "x0", n)
         x0 = penalty.prox(x0, 0.0)  # feasible start
         full_gradient = rule.needs_full_gradient or self.newton_after is not None
+        plan = getattr(objective, "plan_gradient_upkeep", None)
+        if full_gradient and plan is not None:  # cost model: gram / rows / full
+            tau = max(1, min(self.block_size, n))
+            plan(block_size=tau, n_iter=max(1, min(max_iter, 3 * n // tau)))
         objective.start(x0, full_gradient)
         state = _BCDState(objective, penalty, self.block_size, rng, self.gsd_bound,
                           self.inner_max_sweeps)
@@ -430,12 +480,11 @@ class BlockCoordinateDescent:
         def fun():
             return objective.value() + penalty.value(objective.x)
 
-        def certificate():
-            return float(np.max(np.abs(penalty.residual(objective.x, objective.gradient(),
-                                                        state.L)), initial=0.0))
+        def certificate():  # max |L_i (x_i - prox(x_i - g_i / L_i))|, one compiled pass
+            return float(np.max(state.scores(0, state.L), initial=0.0))
 
         cert0 = certificate()
-        threshold = self.tol * max(1.0, cert0)
+        threshold = tol * max(1.0, cert0)
         cert = cert0
         history = [{"iter": 0, "fun": fun(), "certificate": cert0, "block_size": 0,
                     "time": 0.0, "selection_time": 0.0, "update_time": 0.0,
@@ -447,9 +496,9 @@ class BlockCoordinateDescent:
         active_set_iter = None if smooth else 0
         stable = 0
         switched = False
-        converged = cert <= threshold
+        converged = bool(_stop()) if _stop is not None else cert <= threshold
         k = 0
-        while not converged and k < self.max_iter:
+        while not converged and k < max_iter:
             state.k = k
             t0 = time.perf_counter()
             if switched:
@@ -468,7 +517,7 @@ class BlockCoordinateDescent:
             t_sel += t1 - t0
             t_upd += t2 - t1
             k += 1
-            if not smooth:  # active-set monitoring (spec section 6)
+            if not smooth:  # active-set monitoring
                 # only x_b moved, so only the block's part of the set can change
                 new_b = penalty.active(objective.x[b], b)
                 if np.array_equal(new_b, active[b]):
@@ -481,19 +530,19 @@ class BlockCoordinateDescent:
                     if not switched:
                         state.score_mask = None
             cert_k = np.nan
-            if k % check_every == 0 or k == self.max_iter:
+            if k % check_every == 0 or k == max_iter:
                 t3 = time.perf_counter()
                 cert = cert_k = certificate()
+                converged = bool(_stop()) if _stop is not None else cert <= threshold
                 t_chk += time.perf_counter() - t3
-                converged = cert <= threshold
-            if k % self.record_every == 0 or converged or k == self.max_iter:
+            if k % self.record_every == 0 or converged or k == max_iter:
                 entry = {"iter": k, "fun": fun(), "certificate": cert_k, "block_size": int(b.size),
                          "time": t_sel + t_upd, "selection_time": t_sel, "update_time": t_upd,
                          "n_active": int(active.sum()) if active is not None else 0}
                 if f_star is not None:
                     entry["gap"] = entry["fun"] - f_star
                 history.append(entry)
-            if self.verbose and k % max(1, self.max_iter // 10) == 0:
+            if self.verbose and k % max(1, max_iter // 10) == 0:
                 print(f"[BlockCoordinateDescent] iter {k:6d}  F {fun():.10e}  "
                       f"residual {cert:.3e}  |b| {b.size}")
         if not (np.isfinite(cert) and np.all(np.isfinite(objective.x))):
@@ -501,9 +550,13 @@ class BlockCoordinateDescent:
                                      "objective may be unbounded or badly scaled.")
         return BCDResult(x=objective.x.copy(), n_iter=k, converged=bool(converged),
                          certificate=cert, certificate_name="prox-gradient residual (inf-norm)",
-                         tol=self.tol, history=history, fun=fun(), selection_time=t_sel,
+                         tol=tol, history=history, fun=fun(), selection_time=t_sel,
                          update_time=t_upd, check_time=t_chk, setup_time=setup_time,
-                         active_set_iter=active_set_iter, n_blocks=n_blocks)
+                         active_set_iter=active_set_iter, n_blocks=n_blocks,
+                         gradient_upkeep=getattr(objective, "gradient_upkeep", None)
+                         if full_gradient else "block",
+                         upkeep_costs=getattr(objective, "upkeep_costs", None)
+                         if full_gradient else None)
 
 
 def block_coordinate_descent(objective, x0=None, penalty=None, f_star=None, **params):

@@ -6,9 +6,12 @@ import warnings
 
 import numpy as np
 
+from ..datasets import make_point_clouds, make_random_assignment
+from ..transport import SinkhornTransport, solve
+
 
 def _pot():
-    try:
+    try:  # optional anchor, imported only when the demo runs
         import ot
     except ImportError:
         return None
@@ -23,9 +26,6 @@ def _timed(fn):
 
 def demo():
     """Rows ``{problem, estimator, metric, value, seconds, anchor, anchor_value}``."""
-    from ..datasets import make_point_clouds, make_random_assignment
-    from . import SinkhornTransport, solve
-
     ot = _pot()
     rows = []
     solve(np.random.default_rng(0).uniform(size=(20, 20)), [], [], 0.05)  # JIT warm-up

@@ -1,4 +1,4 @@
-"""Fixed block partitions of block coordinate descent (spec sections 2 and 5).
+"""Fixed block partitions of block coordinate descent.
 
 Each partition is a function ``(objective, block_size) -> list of int arrays``
 registered in :data:`PARTITIONS`. ``"variable"`` is not a partition: the
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._ext import _bcd as _k
+from ..._ext import _bcd as _k
 
 __all__ = ["PARTITIONS", "order_partition", "sorted_partition", "avg_partition",
            "red_black_partition", "forest_partition"]
@@ -93,7 +93,7 @@ def forest_partition(objective, block_size=None):
 PARTITIONS = {
     "order": order_partition,
     "sorted": sorted_partition,
-    "sort": sorted_partition,  # the spec's name
+    "sort": sorted_partition,  # the paper's name
     "avg": avg_partition,
     "red_black": red_black_partition,
     "forest": forest_partition,

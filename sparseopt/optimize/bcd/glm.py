@@ -26,20 +26,41 @@ the same as the unweighted ``logistic`` objective's when ``s = 1``), followed
 by the ridge rows ``sqrt(n l2) diag(sqrt(r))`` with the squared loss (``r``
 the elastic net's ridge weights: 0 on the intercept column, which is not
 ridge-penalised, as in ``penalty.value``).
+
+The estimator path costs what the raw solver costs: a dense least-squares
+design the estimator centred (``X - 1 m^T``, dense even when ``X`` was
+mostly zeros) is split back into its sparse part ``S`` and the rank-one
+centring, ``X_c = S + 1 c^T``, when ``S`` holds less than half the entries
+(the same unpenalised extra column ``v = 1`` then carries the centring, see
+:func:`_split_centred`); otherwise the design goes to the objective as it is,
+whose gradient upkeep (Gram columns, touched rows or a full product) is chosen
+by its own cost model. No Gram matrix or dense copy is built here.
+
+Which ``max_iter`` / ``tol`` apply: parameters set on the solver win; those
+left at the solver's defaults are taken from the estimator. The estimator's
+``tol`` then stops the run on the estimator's own certificate (the relative
+duality gap for least squares with every feature penalised; the solver's
+residual test at ``tol`` otherwise), and the estimator's ``max_iter`` counts
+epochs of ``ceil(n_coords / block_size)`` block updates.
 """
 from __future__ import annotations
+
+import inspect
+import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from ._bcd_objectives import LinearModelObjective, least_squares, logistic
-from ._bcd_penalties import SeparablePenalty
-from ._datafits import Quadratic
-from ._logistic_gap import make_logistic_gap
-from ._penalties import L1
-from ._result import SolverResult
-from .working_set_cd import _duality_gap, _FreeFeatures
+from ..._ext import _bcd as _k
+from .objectives import LinearModelObjective, least_squares, logistic
+from .penalties import SeparablePenalty
+from .._datafits import Quadratic
+from .._logistic_gap import make_logistic_gap
+from .._penalties import L1
+from .._result import SolverResult
+from ..working_set_cd import _duality_gap, _FreeFeatures
 
 __all__ = ["bcd_linear_model"]
 
@@ -117,8 +138,55 @@ def _stack_rows(A, B, sparse):
     return sp.vstack([A, B], format="csc") if sparse else np.vstack([A, B])
 
 
+_SPLIT_FRACTION = 0.5  # split a centred dense design when S + v holds < half the entries
+
+
+def _split_centred(X, y):
+    """``(S, c)`` with ``X = S + 1 c^T`` and ``S`` sparse (CSC), or None.
+
+    Only for a column-centred ``X`` and a centred ``y`` (the estimators'
+    ``fit_intercept``), where an unpenalised column of ones reproduces the
+    centring exactly (see the module docstring). ``c_j`` is the median of a
+    sample of rows of column ``j``: the entries of ``X`` that were zero before
+    the centring are all exactly ``c_j = -mean_j``. Any ``c`` gives an exact
+    split; the sample only decides how sparse ``S`` is. None when ``S`` would
+    not be sparse (e.g. sample weights: the centring is then scaled by row).
+    """
+    n, p = X.shape
+    if n < 3:
+        return None
+    rows = np.unique(np.linspace(0, n - 1, min(n, 64)).astype(np.int64))
+    sample = X[rows]
+    c = np.ascontiguousarray(np.median(sample, axis=0))
+    X = np.asfortranarray(X)  # the estimators hand over Fortran-ordered copies
+    counts, sums = np.empty(p, dtype=np.int64), np.empty(p)
+    _k.split_count(X, c, counts, sums)
+    scale = np.abs(sample).max(axis=0) + np.finfo(np.float64).tiny
+    if np.any(np.abs(sums) > 1e-10 * n * scale) or \
+            abs(float(y.mean())) > 1e-10 * (float(np.abs(y).max()) + 1e-300):
+        return None  # not centred: the extra column would change the problem
+    nnz = int(counts.sum())
+    if nnz + n >= _SPLIT_FRACTION * n * p:
+        return None
+    indptr = np.zeros(p + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices, data = np.empty(nnz, dtype=np.int64), np.empty(nnz)
+    _k.split_fill(X, c, indptr, indices, data)
+    return sp.csc_matrix((data, indices, indptr), shape=(n, p)), c
+
+
+def _budget(solver, n_coords, max_iter):
+    """A copy of ``solver`` with the estimator's ``max_iter`` applied (see the module
+    docstring) and whether its ``tol`` was left at the default."""
+    params = solver.get_params()
+    sig = inspect.signature(type(solver).__init__).parameters
+    if max_iter is not None and params["max_iter"] == sig["max_iter"].default:
+        params["max_iter"] = int(max_iter) * math.ceil(n_coords / max(1, params["block_size"]))
+    return type(solver)(**params), params["tol"] == sig["tol"].default
+
+
 def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None,
-                     row_scale=None, positive=False, tol=1e-4):
+                     row_scale=None, positive=False, tol=1e-4, max_iter=None):
     """Solve ``datafit + penalty`` with ``solver`` (a BlockCoordinateDescent).
 
     Parameters
@@ -138,8 +206,9 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         rows are rescaled, see the module docstring); least-squares weights
         are already folded into ``X`` and ``y`` by the estimators.
     solver : BlockCoordinateDescent
-        Its ``max_iter`` / ``tol`` (a prox-gradient fixed-point residual)
-        control the run; ``verbose`` prints its progress.
+        Never modified. Its ``max_iter`` / ``tol`` control the run when set to
+        other than their defaults; at their defaults ``max_iter`` (below) and
+        ``tol`` do (see the module docstring). ``verbose`` prints its progress.
     w_init : ndarray, optional
         Warm start (projected on ``w >= 0`` when ``positive``).
     X_mean, row_scale : ndarray, optional
@@ -151,9 +220,16 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         relative duality gap ``n gap <= tol ||y||^2`` (least squares, as
         :func:`working_set_cd`), the logistic duality gap ``gap <= tol * f(0)``
         (l1 / elastic net with at most an intercept unpenalised) or the largest
-        KKT violation (other logistic problems). The
-        gap does not certify unpenalised features (``lam_j = 0``); when there
-        are some, least squares also needs ``solver``'s own convergence.
+        KKT violation (other logistic problems). With the solver's ``tol``
+        at its default, the run stops as soon as this holds (least squares with
+        every feature penalised; checked at the solver's check iterations), or
+        on the solver's residual test at ``tol`` (other problems). With
+        unpenalised features (``lam_j = 0``) least squares also needs the
+        solver's own convergence.
+    max_iter : int, optional
+        The estimator's ``max_iter``, in epochs of ``ceil(n_coords /
+        block_size)`` block updates; used when ``solver.max_iter`` is at its
+        default.
 
     Returns
     -------
@@ -169,7 +245,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     --------
     >>> import numpy as np
     >>> from sparseopt.optimize import BlockCoordinateDescent
-    >>> from sparseopt.optimize._bcd_glm import bcd_linear_model
+    >>> from sparseopt.optimize.bcd import bcd_linear_model
     >>> from sparseopt.optimize._datafits import Quadratic
     >>> from sparseopt.optimize._penalties import L1
     >>> rng = np.random.default_rng(0)
@@ -190,7 +266,14 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     alpha = n * lam
     extra = 0
     if quadratic:
-        if sparse and X_mean is not None and np.any(X_mean):
+        split = None if sparse else _split_centred(A, y64)
+        if split is not None:  # dense centred X = S + 1 c^T: S sparse, v = 1 centres
+            A, v = split[0], np.ones(n)
+            sparse = True
+            A = sp.hstack([A, sp.csc_matrix(v[:, None])], format="csc")
+            alpha = np.r_[alpha, 0.0]
+            extra = 1
+        elif sparse and X_mean is not None and np.any(X_mean):
             v = np.ones(n) if row_scale is None else np.asarray(row_scale, dtype=np.float64)
             A = sp.hstack([A, sp.csc_matrix(v[:, None])], format="csc")
             alpha = np.r_[alpha, 0.0]
@@ -225,7 +308,12 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     x0 = np.zeros(n_coords)
     if w_init is not None:
         x0[:p] = np.maximum(w_init, 0) if positive else w_init
-    result = solver.solve(objective, x0=x0, penalty=psi)
+    solver, default_tol = _budget(solver, n_coords, max_iter)
+    stop = None
+    if quadratic and default_tol and np.all(lam > 0):
+        stop = _gap_test(objective, y64, penalty, n, p, l2, positive, tol,
+                         v if extra else None)
+    result = solver.solve(objective, x0=x0, penalty=psi, _stop=stop)
     x = np.asarray(result.x, dtype=np.float64)
     w = x[:p].copy()
 
@@ -276,6 +364,55 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
                         certificate=float(certificate), certificate_name=name, tol=tol,
                         objective=float(value), active_set_iter=result.active_set_iter,
                         bcd=result)
+
+
+def _gap_test(objective, y, penalty, n, p, l2, positive, tol, v):
+    """``stop()`` for the solver: the estimator's test ``n gap <= tol ||y||^2`` at the
+    solver's current point, from the residual and gradient the objective keeps.
+
+    With ``A = [X v; ridge rows]`` the objective's gradient is ``g = A^T (z - target)``,
+    so ``X^T R_aug = -g[:p] + n l2 r w`` (``r`` the ridge weights) and, after projecting
+    the residual off ``v``, ``X^T R = X^T R_aug - t X^T v``.
+    """
+    ridge = (penalty._ridge(p) if hasattr(penalty, "_ridge") else np.ones(p)) * (n * l2)
+    Xtv = None
+    if v is not None:
+        Xtv = np.asarray(objective.A[:n, :p].T @ v).ravel()
+        vv = float(v @ v)
+    threshold = tol * float(y @ y)
+    # the gap costs more than a greedy iteration: after each evaluation, skip as many
+    # checks as keep the gap evaluations at about a fifth of the run's time ...
+    sched = {"k": 0, "next": 0, "t": time.perf_counter(), "k_last": 0}
+
+    def stop():
+        k = sched["k"]
+        sched["k"] += 1
+        if k < sched["next"]:
+            return False
+        t0 = time.perf_counter()
+        per_check = (t0 - sched["t"]) / max(1, k - sched["k_last"])
+        done = _gap_holds()
+        t1 = time.perf_counter()
+        # ... but never more than a quarter of the checks so far (a slow evaluation, e.g.
+        # on a loaded machine, must not push the test past the point by much)
+        skip = math.ceil(4.0 * (t1 - t0) / max(per_check, 1e-9))
+        sched["next"] = k + max(1, min(skip, 1 + k // 4))
+        sched["t"], sched["k_last"] = t1, k
+        return done
+
+    def _gap_holds():
+        x = objective.x
+        w = x[:p]
+        R = y - objective.z[:n, 0]
+        XtR = -np.asarray(objective.gradient()[:p]) + ridge * w
+        if v is not None:
+            t = float(v @ R) / vv
+            R = R - t * v
+            XtR = XtR - t * Xtv
+        gap = _duality_gap(y, w, penalty, R, XtR, n, positive)[0]
+        return n * gap <= threshold
+
+    return stop
 
 
 def _free_dual_point(X, R, XtR, w, lam, l2, positive, v=None):

@@ -5,6 +5,10 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.linear_model import ARDRegression
+
+from ..bayes import KroneckerDesign, KroneckerSBL, SparseBayesianRegression
+from ..datasets import make_kronecker_sparse_recovery
 
 
 def _nmse(estimate, truth):
@@ -13,22 +17,13 @@ def _nmse(estimate, truth):
 
 def demo():
     """KroneckerSBL and classic SBL vs scikit-learn's ARDRegression on one Kronecker problem."""
-    from ..datasets import make_kronecker_sparse_recovery
-    from . import KroneckerDesign, KroneckerSBL, SparseBayesianRegression
-
     y, factors, x, _ = make_kronecker_sparse_recovery((16, 16), (32, 32), 3, snr_db=20,
                                                       random_state=0)
     problem = "Kronecker 16x32 kron 16x32 (N=1024), 3x3 nonzeros, 20 dB"
-    anchor, anchor_value = "", None
-    try:
-        from sklearn.linear_model import ARDRegression
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ard = ARDRegression(fit_intercept=False).fit(np.kron(*factors), y)
-        anchor, anchor_value = "sklearn.linear_model.ARDRegression", _nmse(ard.coef_, x)
-    except ImportError:  # pragma: no cover
-        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ard = ARDRegression(fit_intercept=False).fit(np.kron(*factors), y)
+    anchor, anchor_value = "sklearn.linear_model.ARDRegression", _nmse(ard.coef_, x)
     rows = []
     cases = [("KroneckerSBL(solver='svd')",
               lambda: KroneckerSBL().fit(KroneckerDesign(*factors), y)),

@@ -1,20 +1,19 @@
-"""``python -m sparseopt demo``: fit every registered capability on built-in data.
+"""Run the field demos one after the other and print their rows as tables.
 
-Each field contributes a ``sparseopt/<field>/_demo.py`` whose ``demo()``
-returns rows ``{"problem", "estimator", "metric", "value", "seconds",
-"anchor", "anchor_value"}``; this module runs the fields one after the other
-and prints each field's rows as soon as they are ready, in at most 120
+Each field's rows are printed as soon as they are ready, in at most 120
 columns (``wide=True``: one unwrapped table at the end). The kernels are
 compiled ahead of time, so the seconds are fit times, first fits included.
 """
 from __future__ import annotations
 
+import importlib
 import math
+import pkgutil
 import textwrap
 import time
 import traceback
 
-from .utils.discovery import all_demos, all_estimators
+from ..utils.discovery import all_estimators
 
 COLUMNS = ("field", "problem", "estimator", "metric", "value", "seconds", "anchor", "anchor_value")
 # narrow layout: (column, width); the anchor's description goes on its own line
@@ -59,6 +58,12 @@ def format_rows(rows):
                                        initial_indent="    ", subsequent_indent="      "))
     return "\n".join(lines)
 
+
+def all_demos():
+    """List ``(field, demo_function)`` from every ``sparseopt.demo.<field>`` module, by name."""
+    package = importlib.import_module(__package__)
+    return [(info.name, importlib.import_module(f"{__package__}.{info.name}").demo)
+            for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
 
 
 def demo_fields():

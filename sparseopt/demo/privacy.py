@@ -5,25 +5,20 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.linear_model import Lasso
+
+from ..datasets import make_ldp_regression
+from ..privacy import LDPSparseRegression
 
 
 def demo():
     """Both protocols with their defaults on standardized data; anchor: the non-private Lasso."""
-    from sparseopt.datasets import make_ldp_regression
-    from sparseopt.privacy import LDPSparseRegression
-
     n, d, k = 500_000, 3, 2
     X, y, theta = make_ldp_regression(n, d, k, noise=0.5, design="gaussian", random_state=0)
     zero = float(np.linalg.norm(theta))
-    anchor_value, anchor = None, ""
-    try:
-        from sklearn.linear_model import Lasso
-
-        lasso = Lasso(alpha=0.5 * np.sqrt(2 * np.log(d) / n), fit_intercept=False).fit(X, y)
-        anchor_value = float(np.linalg.norm(lasso.coef_ - theta)) / zero
-        anchor = "sklearn Lasso (non-private)"
-    except ImportError:  # pragma: no cover
-        pass
+    lasso = Lasso(alpha=0.5 * np.sqrt(2 * np.log(d) / n), fit_intercept=False).fit(X, y)
+    anchor_value = float(np.linalg.norm(lasso.coef_ - theta)) / zero
+    anchor = "sklearn Lasso (non-private)"
     rows = []
     for protocol in ("non_interactive", "interactive"):
         t0 = time.perf_counter()

@@ -5,18 +5,17 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
+
+from ..cluster import ILASDPClustering, SDPKMeans
+from ..cluster._sdp_solvers import sdp_cvxpy, squared_distances
+from ..datasets import make_heterogeneous_mixture
+from ..metrics import misclustering_error
 
 
 def demo():
     """SDP K-means vs cvxpy and KMeans; iLA-SDP vs GaussianMixture on a heterogeneous mixture."""
-    from sklearn.cluster import KMeans
-    from sklearn.mixture import GaussianMixture
-
-    from sparseopt.cluster import ILASDPClustering, SDPKMeans
-    from sparseopt.cluster._sdp_solvers import sdp_cvxpy, squared_distances
-    from sparseopt.datasets import make_heterogeneous_mixture
-    from sparseopt.metrics import misclustering_error
-
     rows = []
     X, y, _, _ = make_heterogeneous_mixture(60, 5, 3, separation=4, covariance="isotropic",
                                             random_state=0)

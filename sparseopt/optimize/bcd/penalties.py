@@ -1,6 +1,6 @@
 """Separable non-smooth parts ``psi_i`` of block coordinate descent.
 
-One class covers the four cases of the spec (none, L1, non-negativity, box):
+One class covers the four cases of the paper (none, L1, non-negativity, box):
 ``psi_i(t) = alpha |t| + indicator(lower_i <= t <= upper_i)``. In one
 dimension the prox of a convex function plus an interval indicator is the
 prox of the function clipped to the interval, so every prox below is a soft

@@ -1,13 +1,13 @@
 """Smooth parts ``f`` of block coordinate descent, each keeping its gradient current.
 
-Every objective implements one small protocol used by ``bcd.py``:
+Every objective implements one small protocol used by the solver (:mod:`~sparseopt.optimize.bcd.solver`):
 
 ``n_coords``, ``coord_lipschitz`` (L_i), ``start(x, full_gradient)``,
 ``value()``, ``gradient()`` (the full gradient, kept current when
 ``full_gradient=True``), ``block_gradient(b)``, ``apply(b, delta)`` (x_b +=
-delta, updating the gradient incrementally, spec section 8),
+delta, updating the gradient incrementally),
 ``trial_change(b, d)`` (f(x + U_b d) - f(x) without moving), ``hessian_bound(b)``
-(H_b, spec section 1 table), ``hessian(b)`` (exact block Hessian),
+(the matrix bound H_b), ``hessian(b)`` (exact block Hessian),
 ``bound_matvec(idx, vals)`` (H d for a sparse d, used by IHT) and
 ``gershgorin()`` (row sums of |H|, a diagonal bound for every block); optionally
 ``hessian_bounds(block_index, sizes)`` (the H_b of every block of a fixed
@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from scipy.special import expit, logsumexp, softmax
 from sklearn.utils import check_array
 
-from .._ext import _bcd as _k
+from ..._ext import _bcd as _k
 
 __all__ = ["LinearModelObjective", "QuadraticObjective", "least_squares", "logistic",
            "softmax_regression", "graph_quadratic"]
@@ -93,7 +93,7 @@ class _LogisticLoss:
 
 
 class _SoftmaxLoss:
-    """Multinomial logistic loss; Böhning bound 1/2 (I - 11^T/K) (spec section 1)."""
+    """Multinomial logistic loss; Böhning bound 1/2 (I - 11^T/K)."""
 
     curvature = 0.5
     exact_bound = False
@@ -127,6 +127,20 @@ def _check_design(A, name="A"):
     """A finite 2-D float design, dense or sparse (never modified, copied by the caller)."""
     return check_array(A, accept_sparse=("csr", "csc", "coo"), dtype=np.float64,
                        input_name=name, ensure_min_samples=1, ensure_min_features=1)
+
+
+def _dense_to_csc(X):
+    """CSC copy of a dense float64 matrix in two compiled passes (count, fill)."""
+    X = np.asfortranarray(X, dtype=np.float64)
+    n, p = X.shape
+    counts, sums = np.empty(p, dtype=np.int64), np.empty(p)
+    zero = np.zeros(p)
+    _k.split_count(X, zero, counts, sums)
+    indptr = np.zeros(p + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
+    _k.split_fill(X, zero, indptr, indices, data)
+    return sp.csc_matrix((data, indices, indptr), shape=(n, p))
 
 
 def _check_vector(v, name, size=None):
@@ -179,9 +193,30 @@ class LinearModelObjective:
 
     The coordinates are ``c = j * K + k``. The state keeps ``z = A W`` and
     ``loss'(z)``; with ``full_gradient`` it also keeps ``g = A^T loss'(z)``
-    current: by the Gram matrix (``g += G[:, b] delta``, least squares with
-    ``p <= gram_max_features``) or by the touched rows (``g += A[rows]^T
-    delta loss'``, cost of the rows the block touches).
+    current after every block update, in one of three ways (the *gradient
+    upkeep*):
+
+    ``"gram"``
+        ``g += G[:, b] delta`` with the dense Gram matrix ``G = A^T A`` built
+        once (least squares only): ``O(p |b|)`` per update, ``p^2`` memory
+        and the cost of the product up front.
+    ``"rows"``
+        ``z += A_b delta``, then ``g += A[rows]^T delta loss'`` over the rows
+        the block touches: the non-zeros of those rows per update, nothing up
+        front.
+    ``"full"``
+        ``z += A_b delta``, then ``g = A^T loss'(z)`` recomputed: ``nnz(A)`` per
+        update, cheaper than ``"rows"`` when a block touches nearly every row
+        (no per-row bookkeeping).
+
+    With ``gradient_upkeep="auto"`` the solver picks the cheapest for the run
+    (:meth:`plan_gradient_upkeep`): a cost model over the design's sparsity
+    pattern (non-zeros per row and column, the rows a block of the run's size
+    touches), the block size and an expected number of iterations, with the
+    Gram build (a dense BLAS product or a sparse one, whichever is cheaper for
+    the actual density; free when a Gram matrix is already held) charged to
+    ``"gram"``. The chosen upkeep is :attr:`gradient_upkeep` and the
+    solver's result reports it.
 
     Parameters
     ----------
@@ -189,18 +224,35 @@ class LinearModelObjective:
         Design (copied to CSC and CSR float64; dense input is stored sparse).
     loss : loss object
         One of the private losses (use the factories below).
-    gram_max_features : int
-        Use the Gram form for least squares when ``p`` is at most this.
+    gradient_upkeep : {"auto", "gram", "rows", "full"}, default="auto"
+        How the full gradient is kept current (see above); ``"gram"`` needs
+        the squared loss.
+    gram_max_features : int, optional
+        Former switch (Gram form when ``p`` is at most this, touched rows
+        otherwise); when given it overrides ``gradient_upkeep="auto"``.
     """
 
-    def __init__(self, A, loss, *, gram_max_features=4000):
+    # cost model constants (seconds per operation, one core; only their ratios matter)
+    _COST_CALL = 3e-6      # one kernel call from Python
+    _COST_SPARSE = 3e-9    # one non-zero of a sparse scatter / gather
+    _COST_ROW = 2e-8       # per touched row: loss'(z) on the rows, fancy indexing
+    _COST_FULL = 2.5e-9    # one non-zero of the full product A^T loss'(z)
+    _COST_DERIV = 1e-8     # loss'(z_i) of one sample (non-linear losses)
+    _COST_DENSE = 1.5e-9   # one multiply-add of g += G[:, b] delta
+    _COST_BLAS = 1.5e-10   # one multiply-add of the dense product A^T A
+    _COST_SPGEMM = 1e-8    # one multiply-add of the sparse product A^T A
+    _GRAM_MAX_BYTES = 2**29  # 512 MiB: never hold a larger Gram matrix
+    _UPKEEPS = ("auto", "gram", "rows", "full")
+
+    def __init__(self, A, loss, *, gradient_upkeep="auto", gram_max_features=None):
         A = _check_design(A)
         n_targets = getattr(loss, "n_samples", A.shape[0])
         if n_targets != A.shape[0]:
             raise ValueError(f"the targets hold {n_targets} samples but A has "
                              f"{A.shape[0]} rows.")
         # a private copy: sorting the indices must never touch the caller's matrix
-        self.A = sp.csc_matrix(A, dtype=np.float64, copy=True)
+        self.A = (sp.csc_matrix(A, dtype=np.float64, copy=True) if sp.issparse(A)
+                  else _dense_to_csc(A))  # a private copy either way
         self.A.sort_indices()
         self.A_csr = self.A.tocsr()
         self.A_csr.sort_indices()
@@ -212,8 +264,20 @@ class LinearModelObjective:
         self.coord_lipschitz = np.repeat(loss.curvature * self.col_sq_norms, self.K)
         if self.K > 1:  # Böhning: diagonal of 1/2 (I - 11^T/K) is (1 - 1/K)/2
             self.coord_lipschitz = self.coord_lipschitz * (1.0 - 1.0 / self.K)
-        self._use_gram = loss.linear_derivative and self.n_features <= gram_max_features
+        if gradient_upkeep not in self._UPKEEPS:
+            raise ValueError(f"gradient_upkeep must be one of {self._UPKEEPS}, got "
+                             f"{gradient_upkeep!r}.")
+        if gradient_upkeep == "gram" and not loss.linear_derivative:
+            raise ValueError("gradient_upkeep='gram' needs the squared loss (a constant "
+                             "Hessian); use 'rows', 'full' or 'auto'.")
+        if gram_max_features is not None and gradient_upkeep == "auto":
+            gradient_upkeep = ("gram" if loss.linear_derivative
+                               and self.n_features <= gram_max_features else "rows")
+        self.upkeep_request = gradient_upkeep
+        self.gradient_upkeep = None if gradient_upkeep == "auto" else gradient_upkeep
+        self.upkeep_costs = None
         self._gram = None
+        self._all_coords = np.arange(self.n_coords, dtype=np.int64)
         self._mark = np.zeros(self.n_samples, dtype=np.int8)
         self._rows = np.empty(self.n_samples, dtype=np.int64)
         self._z_work = np.zeros((self.n_samples, self.K))
@@ -226,16 +290,85 @@ class LinearModelObjective:
         self.z = np.ascontiguousarray(self.A_csr @ self.W)
         self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
         self.full_gradient = bool(full_gradient)
+        self._upkeep = None  # block gradients only
         if self.full_gradient:
             self.g = np.ascontiguousarray(self.A_csr.T @ self.dl).reshape(self.n_features, self.K)
-            if self._use_gram and self._gram is None:
-                if self.A.nnz > 0.1 * self.n_samples * self.n_features:
-                    # dense-ish design: a BLAS product beats the sparse one (~40x at 500 x 1000)
+            if self.gradient_upkeep is None:
+                self.plan_gradient_upkeep()
+            self._upkeep = self.gradient_upkeep
+            if self._upkeep == "gram" and self._gram is None:
+                if self._gram_build_costs()[0] <= self._gram_build_costs()[1]:
+                    # dense-ish design: a BLAS product beats the sparse one
                     Ad = self.A.toarray()
                     self._gram = np.ascontiguousarray(Ad.T @ Ad)
                 else:
                     self._gram = np.ascontiguousarray((self.A.T @ self.A).toarray())
         return self
+
+    # -- gradient upkeep: cost model
+    def _gram_build_costs(self):
+        """(dense BLAS, sparse product) seconds of building ``A^T A``."""
+        n, p = self.A.shape
+        row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+        dense = self._COST_BLAS * n * p * p + self._COST_SPARSE * n * p
+        sparse = self._COST_SPGEMM * float(row_nnz @ row_nnz) + self._COST_SPARSE * p * p
+        return dense, sparse
+
+    def upkeep_cost_model(self, block_size, n_iter):
+        """Estimated seconds of each gradient upkeep over a run (see the class docstring).
+
+        Parameters
+        ----------
+        block_size : int
+            Coordinates updated per iteration.
+        n_iter : int
+            Expected number of iterations.
+
+        Returns
+        -------
+        dict
+            ``{upkeep: (setup seconds, seconds per iteration, total)}`` over the
+            upkeeps available for this loss (``"gram"`` only for least squares
+            whose Gram matrix fits in memory).
+        """
+        n, p = self.A.shape
+        tau = max(1, min(int(block_size), self.n_coords))
+        cols = max(1, min(tau, p))  # a block spans at most tau features
+        nnz = float(self.A.nnz)
+        col_nnz = nnz / max(p, 1)
+        row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+        # rows a block of `cols` columns touches: P(row i touched) = 1 - (1 - r_i / p)^cols
+        hit = 1.0 - (1.0 - row_nnz / max(p, 1)) ** cols
+        touched = float(hit.sum())
+        back_ops = float(hit @ row_nnz) * self.K
+        forward = self._COST_SPARSE * cols * col_nnz * self.K
+        deriv = 0.0 if self.loss.linear_derivative else self._COST_DERIV
+        costs = {}
+        per = 2 * self._COST_CALL + forward + self._COST_SPARSE * back_ops + (
+            self._COST_ROW + deriv) * touched
+        costs["rows"] = (0.0, per)
+        per = 2 * self._COST_CALL + forward + self._COST_FULL * nnz * self.K + deriv * n * self.K
+        costs["full"] = (0.0, per)
+        if self.loss.linear_derivative and 8.0 * p * p <= self._GRAM_MAX_BYTES:
+            setup = 0.0 if self._gram is not None else min(self._gram_build_costs())
+            costs["gram"] = (setup, self._COST_CALL + forward + self._COST_DENSE * tau * p)
+        return {k: (s, c, s + n_iter * c) for k, (s, c) in costs.items()}
+
+    def plan_gradient_upkeep(self, block_size=1, n_iter=None):
+        """Choose the cheapest gradient upkeep for a run (when it was ``"auto"``).
+
+        ``n_iter`` defaults to ``3 n_coords / block_size`` (three passes' worth
+        of block updates). Sets and returns :attr:`gradient_upkeep`; the model's
+        estimates are kept in :attr:`upkeep_costs`.
+        """
+        if n_iter is None:
+            n_iter = 3 * self.n_coords / max(1, block_size)
+        self.upkeep_costs = self.upkeep_cost_model(block_size, n_iter)
+        if self.upkeep_request == "auto":
+            self.gradient_upkeep = min(self.upkeep_costs, key=lambda k: self.upkeep_costs[k][2])
+        else:
+            self.gradient_upkeep = self.upkeep_request
+        return self.gradient_upkeep
 
     @property
     def x(self):
@@ -266,14 +399,24 @@ class LinearModelObjective:
             _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
                              self.z, _NO_MARK, _NO_ROWS, 0, self.dl)
             return
+        if self._upkeep == "full":
+            linear = self.loss.linear_derivative
+            _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
+                             self.z, _NO_MARK, _NO_ROWS, 0, self.dl if linear else _NO_DL)
+            if not linear:
+                self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
+            _k.block_rmatvec(self.A.indptr, self.A.indices, self.A.data, self._all_coords,
+                             self.K, self.dl, self.g.reshape(-1))
+            return
+        if self._upkeep == "gram":
+            # Gram form: g += G[:, b] delta; loss'(z) is not needed (recomputed by start)
+            _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
+                             self.z, _NO_MARK, _NO_ROWS, 0, _NO_DL)
+            _k.gram_update(self._gram, b, delta, self.g[:, 0])
+            return
         nt = _k.forward_block(self.A.indptr, self.A.indices, self.A.data, b, delta, self.K,
                               self.z, self._mark, self._rows, 0, _NO_DL)
         rows = self._rows[:nt]
-        if self.full_gradient and self._gram is not None:
-            # Gram form: g += G[:, b] delta; loss'(z) is not needed (recomputed by start)
-            self._mark[rows] = 0
-            _k.gram_update(self._gram, b, delta, self.g[:, 0])
-            return
         new_dl = self.loss.derivative(self.z[rows], rows)
         ddl = np.ascontiguousarray(new_dl - self.dl[rows])
         self.dl[rows] = new_dl
@@ -320,7 +463,7 @@ class LinearModelObjective:
         return mix[np.ix_(ks, ks)]
 
     def hessian_bound(self, b):
-        """H_b of the spec's table: c A_b^T A_b (times 1/2 (I - 11^T/K) for softmax)."""
+        """The matrix bound H_b = c A_b^T A_b (times 1/2 (I - 11^T/K) for softmax)."""
         G = np.empty((b.size, b.size))
         if self._gram is not None:
             _k.gather_block(self._gram, b, G)
@@ -380,16 +523,29 @@ class LinearModelObjective:
         return out.ravel()
 
     def global_lipschitz(self):
-        """lambda_max of the global bound (power iteration on A^T A)."""
-        if self._global_L is None:
-            from scipy.sparse.linalg import svds
+        """lambda_max of the global bound, by power iteration on ``A^T A``.
 
-            if min(self.A.shape) <= 2:
-                s = np.linalg.norm(self.A.toarray(), 2)
-            else:
-                s = svds(self.A, k=1, return_singular_vectors=False, random_state=0)[0]
+        At most 100 iterations from a fixed start, stopped at a relative change
+        of 1e-4 (IHT's step ``1 / lambda_max`` needs no more precision); the
+        estimate is raised by that margin, so it errs on the safe side.
+        """
+        if self._global_L is None:
+            A, C = self.A, self.A_csr
+            v = np.ones(self.n_features) + 1e-3 * np.cos(np.arange(self.n_features))
+            v /= np.linalg.norm(v)
+            lam = 0.0
+            for _ in range(100):
+                u = A.T @ (C @ v)
+                new = float(np.linalg.norm(u))
+                if new == 0.0:
+                    break
+                v = u / new
+                if abs(new - lam) <= 1e-4 * new:
+                    lam = new
+                    break
+                lam = new
             # lambda_max(I - 11^T/K) = 1, so the softmax bound is also curvature * s^2
-            self._global_L = self.loss.curvature * float(s) ** 2
+            self._global_L = self.loss.curvature * max(lam, 1e-300) * (1.0 + 1e-4)
         return self._global_L
 
     def gershgorin(self):
@@ -406,8 +562,10 @@ class QuadraticObjective:
     """``f(x) = 1/2 x^T Q x - c^T x`` with ``Q`` sparse symmetric PSD; g = Qx - c kept current.
 
     The graph of ``Q`` (its off-diagonal pattern) is used by the forest
-    partitions and message passing (spec section 5).
+    partitions and message passing.
     """
+
+    gradient_upkeep = "neighbours"  # g += Q[:, b] delta touches the block's neighbours only
 
     def __init__(self, Q, c):
         Q = _check_design(Q, "Q")
@@ -475,6 +633,10 @@ class QuadraticObjective:
 # -------------------------------------------------------------------------- factories
 def least_squares(A, y, **kwargs):
     """``f(x) = 1/2 ||A x - y||^2`` (L_i = ||a_i||^2, H_b = A_b^T A_b).
+
+    Keyword arguments go to :class:`LinearModelObjective`, e.g.
+    ``gradient_upkeep="gram"`` / ``"rows"`` / ``"full"`` to override the cost
+    model (``"auto"``).
 
     Examples
     --------

@@ -8,16 +8,17 @@ import warnings
 
 import numpy as np
 
+from ..causal import DAGMA, CoLiDE, threshold_to_dag
+from ..datasets import make_linear_sem
+from ..metrics import count_accuracy
+
 
 def _dagma_package_shd(X, B_true):
     """SHD of the ``dagma`` package on the same data and schedule, or ("", None)."""
-    try:
+    try:  # optional anchor, imported only when the demo runs
         from dagma.linear import DagmaLinear
     except ImportError:
         return "", None
-    from ..metrics import count_accuracy
-    from ._graph import threshold_to_dag
-
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):  # tqdm bar
         warnings.simplefilter("ignore")
         W = DagmaLinear("l2").fit(X.copy(), lambda1=0.05, w_threshold=0.3, T=4,
@@ -29,10 +30,6 @@ def _dagma_package_shd(X, B_true):
 
 def demo():
     """Rows ``{problem, estimator, metric, value, seconds, anchor, anchor_value}``."""
-    from ..datasets import make_linear_sem
-    from ..metrics import count_accuracy
-    from . import DAGMA, CoLiDE
-
     rows = []
     d = 10
     for noise, variance in (("EV var 1", 1.0), ("NV U(0.5,10)", "nv")):
