@@ -5,9 +5,9 @@ Kernels only: they take arrays, scalars and buffers, update ``w`` and the
 residual (or ``Xw``) in place and know nothing about estimators. float32 and
 float64 are both compiled (fused ``floating``); the loops release the GIL.
 
-Every scalar penalty's prox is inlined here and selected by an integer id
-(``PENALTY_*`` below, the same table as
-``sparseopt.linear_model._penalties.PENALTIES``). Per-coordinate strengths
+Every scalar penalty's prox is inlined here and selected by a
+:class:`PenaltyKind` (a ``cpdef enum``: one member per compiled prox, named by
+the penalty classes of ``sparseopt.optimize.penalties``). Per-coordinate strengths
 ``lam[j]`` (0 = unpenalised) and shape parameters ``gamma[j]`` (MCP gamma,
 SCAD a, log-sum epsilon) are arrays so that weighted penalties (CEL0 as a
 weighted MCP, feature weights) cost nothing extra.
@@ -24,14 +24,23 @@ from scipy.linalg.cython_blas cimport ddot, sdot, daxpy, saxpy, dnrm2, snrm2
 
 import numpy as np
 
-# penalty ids (one switch in _prox; keep in sync with linear_model/_penalties.py)
-PENALTY_L1 = 0          # lam|t| + gamma l2 t^2/2   (elastic net when l2 > 0; gamma = ridge weight)
-PENALTY_MCP = 1         # lam|t| - t^2/(2 gamma) on |t| <= gamma lam, gamma lam^2/2 beyond
-PENALTY_SCAD = 2        # gamma = a
-PENALTY_L_HALF = 3      # lam |t|^(1/2)
-PENALTY_L_TWO_THIRDS = 4  # lam |t|^(2/3)
-PENALTY_LOG_SUM = 5     # lam log(1 + |t|/gamma)
-PENALTY_L0 = 6          # lam 1{t != 0}
+cpdef enum PenaltyKind:
+    # the scalar penalties whose prox is inlined in the epochs below (``_prox`` and
+    # ``_penalty_value`` switch on it); the Python classes in
+    # sparseopt/optimize/penalties.py name theirs with ``kind = PenaltyKind.<member>``
+    L1 = 0            # lam|t| + gamma l2 t^2/2 (elastic net when l2 > 0; gamma = ridge weight)
+    MCP = 1           # lam|t| - t^2/(2 gamma) on |t| <= gamma lam, gamma lam^2/2 beyond
+    SCAD = 2          # gamma = a
+    L_HALF = 3        # lam |t|^(1/2)
+    L_TWO_THIRDS = 4  # lam |t|^(2/3)
+    LOG_SUM = 5       # lam log(1 + |t|/gamma)
+    L0 = 6            # lam 1{t != 0}
+
+
+# the members under their former module-level names
+PENALTY_L1, PENALTY_MCP, PENALTY_SCAD = PenaltyKind.L1, PenaltyKind.MCP, PenaltyKind.SCAD
+PENALTY_L_HALF, PENALTY_L_TWO_THIRDS = PenaltyKind.L_HALF, PenaltyKind.L_TWO_THIRDS
+PENALTY_LOG_SUM, PENALTY_L0 = PenaltyKind.LOG_SUM, PenaltyKind.L0
 
 
 cdef inline floating _dot(int n, const floating* x, const floating* y) noexcept nogil:
@@ -63,40 +72,41 @@ cdef inline double _sign(double z) noexcept nogil:
     return 1. if z > 0 else (-1. if z < 0 else 0.)
 
 
-cdef inline double _penalty_value(int kind, double t, double lam, double gamma) noexcept nogil:
+cdef inline double _penalty_value(PenaltyKind kind, double t, double lam,
+                                  double gamma) noexcept nogil:
     """p(t) for the scalar penalties (l2 part of the elastic net excluded)."""
     cdef double a = fabs(t)
-    if kind == 0:
+    if kind == L1:
         return lam * a
-    if kind == 1:
+    if kind == MCP:
         if a <= gamma * lam:
             return lam * a - a * a / (2. * gamma)
         return gamma * lam * lam / 2.
-    if kind == 2:
+    if kind == SCAD:
         if a <= lam:
             return lam * a
         if a <= gamma * lam:
             return (2. * gamma * lam * a - a * a - lam * lam) / (2. * (gamma - 1.))
         return lam * lam * (gamma + 1.) / 2.
-    if kind == 3:
+    if kind == L_HALF:
         return lam * sqrt(a)
-    if kind == 4:
+    if kind == L_TWO_THIRDS:
         return lam * pow(a, 2. / 3.)
-    if kind == 5:
+    if kind == LOG_SUM:
         return lam * log(1. + a / gamma)
-    if kind == 6:
+    if kind == L0:
         return lam if a != 0. else 0.
     return 0.
 
 
-cdef inline double _obj1d(int kind, double x, double z, double step, double lam,
+cdef inline double _obj1d(PenaltyKind kind, double x, double z, double step, double lam,
                           double gamma) noexcept nogil:
     return 0.5 * (x - z) * (x - z) + step * _penalty_value(kind, x, lam, gamma)
 
 
-cdef inline double _best(int kind, double z, double step, double lam, double gamma,
+cdef inline double _best(PenaltyKind kind, double z, double step, double lam, double gamma,
                          double c1, double c2, double c3, int n_cand) noexcept nogil:
-    """Candidate with the smallest 1-d objective; x = 0 wins ties (spec: ties return 0)."""
+    """Candidate with the smallest 1-d objective; x = 0 wins ties (ties return 0)."""
     cdef double best = 0., best_obj = _obj1d(kind, 0., z, step, lam, gamma), o
     o = _obj1d(kind, c1, z, step, lam, gamma)
     if o < best_obj:
@@ -112,9 +122,9 @@ cdef inline double _best(int kind, double z, double step, double lam, double gam
     return best
 
 
-cdef inline double _prox(int kind, double z, double step, double lam, double gamma,
+cdef inline double _prox(PenaltyKind kind, double z, double step, double lam, double gamma,
                          double l2, bint positive) noexcept nogil:
-    """argmin_x 0.5 (x - z)^2 + step * p(x)  (spec section 2), x >= 0 if ``positive``.
+    """argmin_x 0.5 (x - z)^2 + step * p(x), x >= 0 if ``positive``.
 
     The penalties are even and non-decreasing in |x|, so the positive prox is
     the plain prox for z > 0 and 0 otherwise.
@@ -122,11 +132,11 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
     cdef double a = fabs(z), s = _sign(z), mu = step * lam, x, phi, nu, A, disc
     if positive and z <= 0:
         return 0.
-    if kind == 0:  # soft threshold, ridge shrinkage; gamma = the coordinate's ridge weight
+    if kind == L1:  # soft threshold, ridge shrinkage; gamma = the coordinate's ridge weight
         return soft_threshold(z, mu) / (1. + step * l2 * gamma)
     if lam == 0.:
         return z
-    if kind == 1:  # MCP; firm threshold when gamma > step, else piecewise concave
+    if kind == MCP:  # MCP; firm threshold when gamma > step, else piecewise concave
         if gamma > step:
             if a <= gamma * lam:
                 return soft_threshold(z, mu) / (1. - step / gamma)
@@ -134,7 +144,7 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
         if a > gamma * lam:
             return _best(kind, z, step, lam, gamma, s * gamma * lam, z, 0., 2)
         return _best(kind, z, step, lam, gamma, s * gamma * lam, 0., 0., 1)
-    if kind == 2:  # SCAD (gamma = a)
+    if kind == SCAD:  # SCAD (gamma = a)
         if gamma > 1. + step:
             if a <= lam * (1. + step):
                 return soft_threshold(z, mu)
@@ -147,13 +157,13 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
         if a > gamma * lam:
             return _best(kind, z, step, lam, gamma, x, s * gamma * lam, z, 3)
         return _best(kind, z, step, lam, gamma, x, s * gamma * lam, 0., 2)
-    if kind == 3:  # half thresholding (Xu et al. 2012) for 0.5(x-z)^2 + mu|x|^(1/2)
+    if kind == L_HALF:  # half thresholding (Xu et al. 2012) for 0.5(x-z)^2 + mu|x|^(1/2)
         if a <= 1.5 * pow(mu, 2. / 3.):
             return 0.
         phi = acos((mu / 4.) * pow(a / 3., -1.5))
         x = (2. / 3.) * z * (1. + cos(2. * M_PI / 3. - (2. / 3.) * phi))
         return _best(kind, z, step, lam, gamma, x, 0., 0., 1)
-    if kind == 4:  # two-thirds thresholding (Cao, Sun & Xu 2013), nu = 2 mu
+    if kind == L_TWO_THIRDS:  # two-thirds thresholding (Cao, Sun & Xu 2013), nu = 2 mu
         if a <= 2. * pow(2. * mu / 3., 0.75):
             return 0.
         nu = 2. * mu
@@ -165,7 +175,7 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
         x = (A + sqrt(disc)) / 2.
         x = s * x * x * x
         return _best(kind, z, step, lam, gamma, x, 0., 0., 1)
-    if kind == 5:  # log-sum: larger root of the stationarity quadratic, vs 0
+    if kind == LOG_SUM:  # log-sum: larger root of the stationarity quadratic, vs 0
         disc = (a + gamma) * (a + gamma) - 4. * mu
         if disc < 0.:
             return 0.
@@ -173,14 +183,14 @@ cdef inline double _prox(int kind, double z, double step, double lam, double gam
         if x <= 0.:
             return 0.
         return _best(kind, z, step, lam, gamma, s * x, 0., 0., 1)
-    if kind == 6:  # hard threshold
+    if kind == L0:  # hard threshold
         if a > sqrt(2. * mu):
             return z
         return 0.
     return z
 
 
-def prox_scalar(int kind, double[::1] z, double[::1] step, double[::1] lam,
+def prox_scalar(PenaltyKind kind, double[::1] z, double[::1] step, double[::1] lam,
                 double[::1] gamma, double l2=0., bint positive=False):
     """Elementwise prox ``argmin_x 0.5 (x - z_i)^2 + step_i p_i(x)`` (testing, Python side)."""
     cdef Py_ssize_t i, n = z.shape[0]
@@ -192,7 +202,7 @@ def prox_scalar(int kind, double[::1] z, double[::1] step, double[::1] lam,
     return out
 
 
-def penalty_value(int kind, double[::1] t, double[::1] lam, double[::1] gamma):
+def penalty_value(PenaltyKind kind, double[::1] t, double[::1] lam, double[::1] gamma):
     """Sum over i of p_i(t_i) (the l2 part of the elastic net excluded)."""
     cdef Py_ssize_t i
     cdef double total = 0.
@@ -205,12 +215,12 @@ def penalty_value(int kind, double[::1] t, double[::1] lam, double[::1] gamma):
 # ------------------------------------------------------------- least squares, dense
 def cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::1] R,
                     const floating[::1] lipschitz, const int[::1] working_set,
-                    int kind, const floating[::1] lam, const floating[::1] gamma,
+                    PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                     floating l2, bint positive, int n_epochs):
     """Run ``n_epochs`` cyclic CD epochs over ``working_set`` (dense, Fortran X).
 
     ``lipschitz[j] = ||x_j||^2 / n``; coordinates with zero Lipschitz constant
-    are skipped. Update (spec section 1): ``w_j <- prox_{p_j/L_j}(w_j +
+    are skipped. Update: ``w_j <- prox_{p_j/L_j}(w_j +
     x_j^T R / (n L_j))``, ``R <- R - x_j dw``. Returns the largest absolute
     coefficient change of the last epoch.
     """
@@ -240,7 +250,7 @@ def cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::1] R,
 # ------------------------------------------------------------- least squares, Gram
 def cd_epochs_gram(const floating[::1, :] G, floating[::1] w, floating[::1] XtR,
                    const floating[::1] lipschitz, const int[::1] working_set,
-                   int kind, const floating[::1] lam, const floating[::1] gamma,
+                   PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                    floating l2, bint positive, int n_samples, int n_epochs):
     """CD epochs on the Gram matrix ``G = X^T X`` (n >> p), keeping ``XtR = X^T R``.
 
@@ -275,7 +285,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
                      const floating[::1] Xv, floating vv,
                      floating[::1] w, floating[::1] R_s, floating[::1] state,
                      const floating[::1] lipschitz, const int[::1] working_set,
-                     int kind, const floating[::1] lam, const floating[::1] gamma,
+                     PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                      floating l2, bint positive, int n_samples, int n_epochs):
     """CD epochs on CSC X, centred implicitly by ``X_mean`` (zeros: no centring).
 
@@ -327,7 +337,7 @@ cdef inline floating _logistic_grad_coef(floating y, floating xw) noexcept nogil
 def cd_epochs_logistic_dense(const floating[::1, :] X, const floating[::1] y,
                              const floating[::1] sample_weight, floating[::1] w, floating[::1] Xw,
                              const floating[::1] lipschitz, const int[::1] working_set,
-                             int kind, const floating[::1] lam, const floating[::1] gamma,
+                             PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                              floating l2, bint positive, int n_epochs):
     """CD epochs for ``(1/n) sum s_i log(1 + exp(-y_i x_i^T w)) + sum p_j(w_j)``, y in {-1, 1}.
 
@@ -363,7 +373,7 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                               const int[::1] indptr, const floating[::1] y,
                               const floating[::1] sample_weight, floating[::1] w, floating[::1] Xw,
                               const floating[::1] lipschitz, const int[::1] working_set,
-                              int kind, const floating[::1] lam, const floating[::1] gamma,
+                              PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
     """Logistic CD epochs on CSC X (uncentred; O(nnz_j) per update)."""
     cdef Py_ssize_t epoch, k, j, p
@@ -400,7 +410,7 @@ def group_cd_epochs_dense(const floating[::1, :] X, floating[::1] w, floating[::
                           const floating[::1] group_lipschitz, const int[::1] working_set,
                           const floating[::1] group_lam, floating[::1] buffer, int n_epochs,
                           bint positive=False):
-    """Block CD epochs for ``sum_g lam_g ||w_g||_2`` (spec section 2, group row).
+    """Block CD epochs for ``sum_g lam_g ||w_g||_2``.
 
     Group g holds features ``group_features[group_ptr[g]:group_ptr[g+1]]``;
     ``group_lipschitz[g] = ||X_g||_2^2 / n``. Update: ``z = w_g + X_g^T R/(n L_g)``,

@@ -177,11 +177,18 @@ class _PenalizedBase(BaseEstimator):
         """Penalty on ``n_features`` coefficients followed by ``n_free`` unpenalised ones.
 
         ``alpha``: the strength (default ``self.alpha``; ``"auto"`` gives a template at
-        ``alpha = 1``, resolved in ``fit`` by :meth:`_resolve_alpha`).
+        ``alpha = 1``, resolved in ``fit`` by :meth:`_resolve_alpha`). ``penalty`` is a
+        registered name or a penalty object (:mod:`sparseopt.optimize.penalties`, or one
+        of the user's with that protocol), used at this ``alpha``.
         """
         alpha = self.alpha if alpha is None else alpha
         if isinstance(alpha, str):
             alpha = 1.0
+        if not isinstance(self.penalty, str):
+            from ..optimize.penalties import estimator_penalty  # (import block: sklearn21)
+
+            return estimator_penalty(self.penalty, alpha, n_features=n_features, n_free=n_free,
+                                     weights=self.weights, owner=type(self).__name__)
         p_total = n_features + n_free
         weights = None
         if self.weights is not None or n_free:

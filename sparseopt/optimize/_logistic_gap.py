@@ -32,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import entr
 
+from .datafits import Logistic
+
 __all__ = ["LogisticGap", "make_logistic_gap", "logistic_duality_gap"]
 
 
@@ -170,14 +172,12 @@ def logistic_duality_gap(X, y, w, penalty, sample_weight=None, positive=False):
     --------
     >>> import numpy as np
     >>> from sparseopt.optimize._logistic_gap import logistic_duality_gap
-    >>> from sparseopt.optimize._penalties import L1
+    >>> from sparseopt.optimize.penalties import L1
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5]]); y = np.array([1.0, -1.0, -1.0])
     >>> gap, primal, dual = logistic_duality_gap(X, y, np.zeros(2), L1(10.0))
     >>> round(gap, 12)
     0.0
     """
-    from ._datafits import Logistic
-
     X64 = sp.csc_matrix(X, dtype=np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
     gap_obj = make_logistic_gap(X64, y, Logistic(sample_weight), penalty, positive)
     if gap_obj is None:

@@ -1,15 +1,15 @@
 """Working-set coordinate descent for sparse regression, certified (celer / skglm style).
 
 Solves ``min_w f(w) + sum_j p_j(w_j)`` where ``f`` is a datafit
-(``sparseopt.optimize._datafits``: least squares ``(1/2n)||y - Xw||^2`` or the
-logistic loss) and ``p`` a penalty (``sparseopt.optimize._penalties``: L1,
+(``sparseopt.optimize.datafits``: least squares ``(1/2n)||y - Xw||^2`` or the
+logistic loss) and ``p`` a penalty (``sparseopt.optimize.penalties``: L1,
 elastic net, MCP, SCAD, l_1/2, l_2/3, log-sum, CEL0, L0, group lasso), on
 dense, CSC or Gram designs. The numeric loops are the compiled kernels of
 ``sparseopt._ext._cd_fast`` where every scalar prox is inlined.
 
-Outer loop (spec section 4): certificate -> Gap Safe screening -> rank
-features -> working set -> inner CD epochs with Anderson extrapolation until
-the inner certificate is below 0.3 x the outer one.
+Outer loop, one named step each (:class:`_WorkingSetCD`): certificate ->
+Gap Safe screening -> rank features -> working set -> inner CD epochs with
+Anderson extrapolation until the inner certificate is below 0.3 x the outer one.
 
 Certificates:
 
@@ -19,28 +19,42 @@ Certificates:
 * every other case: the largest KKT violation ``max_j dist(-grad_j f, d p_j(w_j))``
   (fixed-point residual for l_q and L0), stopping when it is ``<= tol``.
 
-Non-separable penalties (SEF, WGSEF) and the combinations without a CD kernel
-(group penalties with logistic loss or sparse X) go to :func:`prox_gradient`
-(FISTA with restarts), certified by the proximal fixed-point residual.
+Non-separable penalties (SEF, WGSEF), penalties without a compiled prox (a
+user's own, see :mod:`sparseopt.optimize.penalties`) and the combinations
+without a CD kernel (group penalties with logistic loss or sparse X) go to
+:func:`prox_gradient` (FISTA with restarts), certified by the proximal
+fixed-point residual.
+
+References
+----------
+.. [1] M. Massias, A. Gramfort and J. Salmon, "Celer: a Fast Solver for the Lasso
+   with Dual Extrapolation", ICML, 2018.
+.. [2] Q. Bertrand, Q. Klopfenstein, P.-A. Bannier, G. Gidel and M. Massias,
+   "Beyond L1: Faster and Better Sparse Models with skglm", NeurIPS, 2022.
+.. [3] E. Ndiaye, O. Fercoq, A. Gramfort and J. Salmon, "Gap Safe screening rules
+   for sparsity enforcing penalties", Journal of Machine Learning Research, 2017.
 """
 from __future__ import annotations
 
 import time
+import warnings
+from dataclasses import dataclass, fields
 
 import numpy as np
+import scipy.optimize
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._ext import _cd_fast
-from ._datafits import Logistic, Quadratic
 from ._logistic_gap import make_logistic_gap
-from ._penalties import L1, ElasticNetPenalty
+from .datafits import Logistic, Quadratic, check_datafit
+from .penalties import L1, ElasticNetPenalty, PenaltyKind, check_penalty, kernel_kind
 from ._result import SolverResult
 
 __all__ = ["working_set_cd", "prox_gradient", "enet_working_set_cd", "enet_duality_gap",
-           "duality_gap", "column_sq_norms"]
+           "duality_gap", "column_sq_norms", "PathCache"]
 
-ANDERSON_K = 5          # skglm / spec: extrapolate every 5 epochs from the last 5 iterates
+ANDERSON_K = 5          # skglm: extrapolate every 5 epochs from the last 5 iterates
 DUAL_EXTRAPOLATION_K = 5
 INNER_FRACTION = 0.3    # inner certificate target, relative to the outer one (celer)
 # stagnation at the rounding floor of the working precision (a tol below what float32
@@ -63,6 +77,12 @@ SLOW_OUTER = 1
 # least SUBLINEAR_MIN_EPOCHS (linear convergence keeps that cost about constant)
 SUBLINEAR_RUNS = 3
 SUBLINEAR_MIN_EPOCHS = 1000
+# a run that reaches max_iter is blamed on the working precision, not on max_iter, when
+# over its last PRECISION_WINDOW outer iterations the certificate did not halve below its
+# earlier best (it wanders at the rounding floor) and the objective moved by at most
+# STALL_EPS machine epsilons (float32 with a tol below its floor: CD keeps moving by
+# rounding, so the in-loop stall tests do not fire)
+PRECISION_WINDOW = 5
 STOP_ADVICE = {
     "stagnation": "Coordinate descent progresses sublinearly: the epochs needed per halving "
                   "of the certificate keep doubling, or a subproblem used all of max_epochs "
@@ -79,6 +99,69 @@ STOP_ADVICE = {
                   "alpha, or l0) grow, because they separate the classes; the coefficients "
                   "diverge. Increase alpha or gamma, or use a convex penalty (l1, elasticnet).",
 }
+
+
+# ----------------------------------------------------------------------- path cache
+@dataclass
+class LastState:
+    """The end of the previous solve of a path on a sparse design.
+
+    ``w``, the design's state at ``w`` (residual or ``Xw``), and the last full
+    ``-grad f`` with the ``w`` it was taken at (``grad_at``).
+    """
+
+    w: np.ndarray
+    design_state: object
+    grad_at: np.ndarray | None
+    neg_grad: np.ndarray
+
+
+@dataclass
+class PathCache:
+    """What a regularisation path reuses at every ``alpha`` of one design.
+
+    Pass one (initially empty) instance to every :func:`working_set_cd` call of
+    the path: what depends on ``X`` only (its validation, its largest entry, the
+    sorted CSC matrix with its transpose, column norms and centring terms) is
+    computed once, and a sparse design restarts from the previous solve's residual
+    and gradient when the warm start is that solve's ``w``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize import PathCache, working_set_cd
+    >>> from sparseopt.optimize.penalties import L1
+    >>> X = np.random.default_rng(0).standard_normal((30, 8)); y = X[:, 0]
+    >>> cache, w = PathCache(), None
+    >>> for alpha in (0.5, 0.2, 0.1):
+    ...     w = working_set_cd(X, y, L1(alpha), w_init=w, cache=cache).coef
+    >>> cache.checked_X is not None
+    True
+    """
+
+    checked_X: object = None        # the X already validated (finiteness is not rescanned)
+    checked_gram: object = None     # the gram_matrix already compared with X^T X
+    x_max_of: object = None         # the X whose largest |entry| is x_max
+    x_max: float | None = None
+    sparse_design: dict | None = None   # X-only preprocessing of a CSC design
+    last_state: LastState | None = None
+
+    def as_dict(self):
+        """The fields that are set, by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}
+
+
+def _as_path_cache(cache):
+    """``(PathCache or None, the caller's dict or None)``: a plain dict (accepted as well)
+    is read into a :class:`PathCache` and updated from it after the solve."""
+    if cache is None or isinstance(cache, PathCache):
+        return cache, None
+    if isinstance(cache, dict):
+        names = {f.name for f in fields(PathCache)}
+        return PathCache(**{k: v for k, v in cache.items() if k in names}), cache
+    raise TypeError(f"working_set_cd: cache must be a PathCache (or None), got "
+                    f"{type(cache).__name__}.")
 
 
 # ----------------------------------------------------------------------- designs
@@ -150,7 +233,7 @@ class _DenseDesign:
 
 
 class _GramDesign(_DenseDesign):
-    """n >> p least squares: CD on ``G = X^T X`` keeping ``X^T R`` current (spec section 4)."""
+    """n >> p least squares: CD on ``G = X^T X`` keeping ``X^T R`` current."""
 
     kind = "gram"
 
@@ -199,11 +282,11 @@ class _SparseDesign:
         self.y = y
         self.datafit = datafit
         self.quadratic = isinstance(datafit, Quadratic)
-        static = None if cache is None else cache.get("sparse_design")
+        static = None if cache is None else cache.sparse_design
         if static is None:
             static = self._prepare(X, datafit, self.quadratic, X_mean, v)
             if cache is not None:  # a path reuses it at every alpha
-                cache["sparse_design"] = static
+                cache.sparse_design = static
         self.__dict__.update(static)
         self.n_samples, self.n_features = self.X.shape
 
@@ -327,7 +410,7 @@ def _extrapolation_weights(iterates):
 # ----------------------------------------------------------------------- duality gap
 def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, XtR_dual=None,
                 w_dual=None):
-    """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso (spec section 3).
+    """Duality gap (1/n units) of least squares + L1 / elastic net / group lasso.
 
     The dual point is ``s * R_tilde`` rescaled to feasibility, ``R_tilde`` the
     augmented residual ``[R; -sqrt(n l2) w]`` (elastic net = Lasso on an
@@ -342,6 +425,7 @@ def duality_gap(y, w, penalty, R, XtR, n_samples, positive=False, R_dual=None, X
     -------
     gap, primal, dual, s : float
     """
+    check_penalty(penalty, ("every penalty", "a duality gap"), "duality_gap")
     y, w, R, XtR, n = _check_gap_inputs(y, w, R, XtR, n_samples)
     if R_dual is not None:
         R_dual = _as_float_vector(R_dual, "R_dual", R.shape[0], np.float64, "duality_gap")
@@ -459,9 +543,7 @@ def _least_squares_suboptimality(X, R, positive=False):
     # with positive=True this is the unconstrained suboptimality, an upper bound of the
     # constrained one (the constrained minimum is not below the unconstrained one)
     if sp.issparse(X):
-        from scipy.sparse.linalg import lsqr
-
-        PR = X @ lsqr(X, R, atol=1e-14, btol=1e-14, iter_lim=10 * X.shape[1])[0]
+        PR = X @ spla.lsqr(X, R, atol=1e-14, btol=1e-14, iter_lim=10 * X.shape[1])[0]
     else:
         PR = X @ np.linalg.lstsq(X, R, rcond=None)[0]
     PR = np.asarray(PR, dtype=np.float64).ravel()
@@ -589,14 +671,14 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
             raise ValueError(f"{owner}: {name} must be {need}, got {value!r}.")
     if not (gram == "auto" or gram is True or gram is False):
         raise ValueError(f"{owner}: gram must be 'auto', True or False, got {gram!r}.")
-    checked = cache is not None and cache.get("checked_X") is X
+    checked = cache is not None and cache.checked_X is X
     if not isinstance(X, spla.LinearOperator):  # (a LinearOperator: prox_gradient, internal)
         X = check_design(X, owner, check_finite=not checked)
-    if not hasattr(penalty, "value"):
-        raise TypeError(f"{owner}: penalty must be a penalty object, got {penalty!r}.")
+    check_penalty(penalty, ("every penalty",), owner)
+    check_datafit(datafit, owner)
     n, p = X.shape
     if cache is not None:
-        cache["checked_X"] = X
+        cache.checked_X = X
     dtype = X.dtype
     y = _as_float_vector(y, "y", n, dtype, owner)
     w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype, owner)
@@ -621,7 +703,7 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
         if not np.all(np.isfinite(G)):
             raise ValueError("working_set_cd: gram_matrix contains NaN or inf.")
         if not sp.issparse(X) and not isinstance(X, spla.LinearOperator) and not (
-                cache is not None and cache.get("checked_gram") is gram_matrix):
+                cache is not None and cache.checked_gram is gram_matrix):
             # a matrix that is not X^T X makes CD diverge silently: compare on a probe
             probe = np.random.default_rng(0).standard_normal(p)
             ref = X.T @ (X @ probe.astype(dtype))
@@ -630,7 +712,7 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
             if np.linalg.norm(G @ probe - ref) > tol_g * scale:
                 raise ValueError("working_set_cd: gram_matrix is not X^T X for this X.")
             if cache is not None:  # a path passes the same matrix at every alpha
-                cache["checked_gram"] = gram_matrix
+                cache.checked_gram = gram_matrix
     return X, y, w_init, X_mean, row_scale, gram_matrix
 
 
@@ -645,12 +727,12 @@ def _extreme_scales(X, y, penalty, quadratic, cache=None):
     the least-squares datafit; else None."""
     if not quadratic or isinstance(X, spla.LinearOperator):
         return None
-    if cache is not None and cache.get("x_max_of") is X:
-        x_max = cache["x_max"]  # a path: X is scanned once
+    if cache is not None and cache.x_max_of is X:
+        x_max = cache.x_max  # a path: X is scanned once
     else:
         x_max = _max_abs(X.data if sp.issparse(X) else X)
         if cache is not None:
-            cache.update(x_max_of=X, x_max=x_max)
+            cache.x_max_of, cache.x_max = X, x_max
     scales = []
     for m in (x_max, _max_abs(y)):
         e = int(np.round(np.log2(m))) if m > 0 else 0
@@ -711,8 +793,6 @@ def _warn_unrepresentable(*values, y_scale, x_scale=1.0, what="objective and cer
     """Say so when values of the caller's units overflow float64 (they are reported as inf)."""
     if all(np.isfinite(v) for v in values):
         return
-    import warnings
-
     warnings.warn(
         f"With data of magnitude |y| ~ {y_scale:.1e}, |X| ~ {x_scale:.1e} the {what} "
         "(in the caller's units, ~ |y|^2) are not representable in float64 and are reported "
@@ -745,8 +825,14 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     y : ndarray of shape (n_samples,)
         Target (``{-1, 1}`` for the logistic datafit).
     penalty : penalty object
-        From :mod:`sparseopt.optimize._penalties` (``make_penalty``).
-    datafit : Quadratic or Logistic, default=Quadratic()
+        From :mod:`sparseopt.optimize.penalties`, or any object with its
+        protocol (checked on entry: a ``TypeError`` names a missing method).
+        Penalties with a compiled prox (``kind``) run on the CD kernels; the
+        others, and non-separable ones, on :func:`prox_gradient`.
+    datafit : datafit object, default=Quadratic()
+        From :mod:`sparseopt.optimize.datafits` (checked on entry likewise);
+        ``Quadratic`` and ``Logistic`` have CD kernels, another datafit with
+        the protocol is solved by :func:`prox_gradient`.
     w_init : ndarray, optional
         Warm start (copied).
     X_mean, row_scale : ndarray, optional
@@ -781,10 +867,10 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         ``n_samples > 2 n_features`` and ``n_features <= 2000`` (float64 only).
     gram_matrix : ndarray, optional
         Precomputed ``X^T X`` (paths reuse it).
-    cache : dict, optional
-        Paths pass the same (initially empty) dict at every alpha of one
-        design: what depends on ``X`` only (sorted CSC, its transpose, column
-        norms, centring terms of a sparse design) is computed once.
+    cache : PathCache, optional
+        Paths pass the same (initially empty) :class:`PathCache` at every alpha
+        of one design: what depends on ``X`` only (sorted CSC, its transpose,
+        column norms, centring terms of a sparse design) is computed once.
     verbose : int
 
     Every argument is validated before a compiled kernel runs (shapes, dtypes,
@@ -810,7 +896,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     --------
     >>> import numpy as np
     >>> from sparseopt.optimize import working_set_cd
-    >>> from sparseopt.optimize._penalties import MCP
+    >>> from sparseopt.optimize.penalties import MCP
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((50, 20)); y = 3 * X[:, 0] + 0.1 * rng.standard_normal(50)
     >>> res = working_set_cd(X, y, MCP(alpha=0.1, gamma=3.0), tol=1e-8)
@@ -818,338 +904,539 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     (True, [0])
     """
     start = time.perf_counter()
+    cache, legacy_cache = _as_path_cache(cache)
     datafit = Quadratic() if datafit is None else datafit
     X, y, w_init, X_mean, row_scale, gram_matrix = _check_solver_inputs(
         X, y, penalty, datafit, w_init, X_mean, row_scale, gram, gram_matrix, cache,
         max_iter=max_iter, max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every)
     quadratic = isinstance(datafit, Quadratic)
-    if isinstance(datafit, Logistic) and not np.all(np.abs(y) == 1):
-        raise ValueError("working_set_cd: the logistic datafit needs labels y in {-1, 1}.")
-    dtype = X.dtype
-    n, p = X.shape
+    options = _Options(positive=bool(positive), max_iter=max_iter, max_epochs=max_epochs,
+                       tol=tol, p0=p0, check_every=check_every, screening=screening,
+                       anderson=anderson, dual_extrapolation=dual_extrapolation,
+                       verbose=verbose)
     scales = _extreme_scales(X, y, penalty, quadratic, cache)
+    route = _route(X, penalty, datafit)
     if scales is not None:
-        return _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
-                               row_scale=row_scale, positive=positive, max_iter=max_iter,
-                               max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
-                               screening=screening, anderson=anderson,
-                               dual_extrapolation=dual_extrapolation, gram=gram,
-                               gram_matrix=gram_matrix, cache=cache, verbose=verbose)
-    if not penalty.separable or (penalty.grouped and (sp.issparse(X) or not quadratic)):
+        result = _solve_rescaled(scales, X, y, penalty, datafit, w_init=w_init, X_mean=X_mean,
+                                 row_scale=row_scale, positive=positive, max_iter=max_iter,
+                                 max_epochs=max_epochs, tol=tol, p0=p0,
+                                 check_every=check_every, screening=screening,
+                                 anderson=anderson, dual_extrapolation=dual_extrapolation,
+                                 gram=gram, gram_matrix=gram_matrix, cache=cache,
+                                 verbose=verbose)
+    elif route == "prox_gradient":
         if sp.issparse(X) and X_mean is not None and quadratic and np.any(X_mean):
             X = _centred_operator(X, X_mean, row_scale)
-        return prox_gradient(X, y, penalty, datafit, w_init=w_init, positive=positive,
-                             max_iter=max_iter * 100, tol=tol, verbose=verbose)
-    y = np.ascontiguousarray(y, dtype=dtype)
+        result = prox_gradient(X, y, penalty, datafit, w_init=w_init, positive=positive,
+                               max_iter=max_iter * 100, tol=tol, verbose=verbose)
+    else:
+        needs = ("every penalty", "compiled coordinate descent" if route == "scalar"
+                 else "group coordinate descent")
+        if quadratic and getattr(penalty, "has_gap", False):
+            needs += ("a duality gap",)
+        check_penalty(penalty, needs)
+        design = _make_design(X, y, datafit, penalty, X_mean, row_scale, gram, gram_matrix,
+                              cache)
+        result = _WorkingSetCD(design, y, penalty, datafit, w_init, options, cache,
+                               start).solve()
+    if legacy_cache is not None:
+        legacy_cache.update(cache.as_dict())
+    return result
+
+
+@dataclass
+class _Options:
+    """The loop parameters of :func:`working_set_cd` (see its docstring)."""
+
+    positive: bool
+    max_iter: int
+    max_epochs: int
+    tol: float
+    p0: int
+    check_every: int
+    screening: bool
+    anderson: bool
+    dual_extrapolation: bool
+    verbose: int
+
+
+def _route(X, penalty, datafit):
+    """Which solver runs: ``"scalar"`` (CD with the penalty's compiled prox), ``"group"``
+    (block CD, dense least squares) or ``"prox_gradient"`` (every other case: penalties
+    that are not separable or have no compiled prox, datafits without a CD kernel)."""
+    if not getattr(penalty, "separable", True) or not isinstance(datafit, (Quadratic, Logistic)):
+        return "prox_gradient"
+    if getattr(penalty, "grouped", False):
+        return "group" if not sp.issparse(X) and isinstance(datafit, Quadratic) \
+            else "prox_gradient"
+    return "scalar" if kernel_kind(penalty) is not None else "prox_gradient"
+
+
+def _make_design(X, y, datafit, penalty, X_mean, row_scale, gram, gram_matrix, cache):
+    """The design object of the CD loop: CSC (implicitly centred), Gram or dense."""
+    quadratic = isinstance(datafit, Quadratic)
+    n, p = X.shape
+    y = np.ascontiguousarray(y, dtype=X.dtype)
     if sp.issparse(X):
-        design = _SparseDesign(X, y, datafit, X_mean if quadratic else None,
-                               row_scale if quadratic else None, cache=cache)
-    else:
-        use_gram = (gram is True or (gram == "auto" and n > 2 * p and p <= 2000
-                                     and dtype == np.float64)) and quadratic \
-            and not penalty.grouped
-        design = _GramDesign(X, y, datafit, gram_matrix) if use_gram else _DenseDesign(X, y, datafit)
-    w = np.zeros(p, dtype) if w_init is None else np.array(w_init, dtype=dtype, copy=True)
-    lipschitz = np.ascontiguousarray(datafit.lipschitz(design.col_sq_norms, n), dtype=dtype)
-    grouped = penalty.grouped
-    if grouped:
-        if not hasattr(penalty, "group_ptr"):
-            penalty.bind(p)
-        n_units = penalty.n_groups
-        unit_sq_norms = _group_spectral_sq(design, penalty)  # ||X_g||_2^2
-        group_lipschitz = np.ascontiguousarray(unit_sq_norms / n, dtype=dtype)
-        lam_g = np.ascontiguousarray(penalty.alpha * penalty.gw, dtype=dtype)
-    else:
-        n_units = p
-        unit_sq_norms = design.col_sq_norms.astype(np.float64)
-        kernel = penalty.kernel_arrays(p, dtype) + (bool(positive),)
-        kernel = (kernel[0], np.ascontiguousarray(kernel[1]), np.ascontiguousarray(kernel[2]),
-                  kernel[3], kernel[4])
-    l2 = float(getattr(penalty, "l2", 0.0))
-    lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
-    # plain least squares (no L1, no ridge) has no dual certificate from the residual: KKT;
-    # so too when the unpenalised block is too large to refit before every gap
-    use_gap = quadratic and penalty.has_gap and not (lam1 <= 0 and l2 <= 0) \
-        and _FreeFeatures.affordable(n, _n_free_features(penalty, p))
-    y_norm2 = float(y @ y)
-    threshold = tol * y_norm2 if use_gap else tol
-    # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
-    unit_norms = np.sqrt(unit_sq_norms + n * l2)
-    screened = np.zeros(n_units, dtype=bool)
-    unpenalised = _unpenalised_units(penalty, n_units)
-    # logistic + L1 / elastic net: a duality gap too, stopping at gap <= tol * f(0)
-    # (f(0) = log 2 for unit weights); every other KKT test is relative to ||grad f(0)||_inf
-    logit_gap = None if quadratic else make_logistic_gap(design.X, y, datafit, penalty, positive)
-    if logit_gap is not None:
-        threshold = tol * logit_gap.f0
-    elif not use_gap:
-        threshold = tol * _kkt_scale(design, y, datafit)
-    last = None if cache is None else cache.get("last_state")
-    if design.kind == "sparse" and last is not None and last[0].shape == w.shape \
-            and last[0].dtype == w.dtype and np.array_equal(last[0], w):
-        design.init_state(w, state=last[1])  # the previous alpha's residual, no X @ w pass
-    else:
-        design.init_state(w)
+        return _SparseDesign(X, y, datafit, X_mean if quadratic else None,
+                             row_scale if quadratic else None, cache=cache)
+    use_gram = (gram is True or (gram == "auto" and n > 2 * p and p <= 2000
+                                 and X.dtype == np.float64)) and quadratic \
+        and not penalty.grouped
+    return _GramDesign(X, y, datafit, gram_matrix) if use_gram else _DenseDesign(X, y, datafit)
 
-    def objective():
-        return design.datafit_value() + penalty.value(w)
 
-    def unit_features(units):
-        if not grouped:
-            return units.astype(np.int32)
-        return np.concatenate([penalty.group_features[penalty.group_ptr[g]:penalty.group_ptr[g + 1]]
-                               for g in units]).astype(np.int32)
+@dataclass
+class _Certificate:
+    """The outer certificate at the current ``w`` and what the working-set step reads."""
 
-    # the dual point must vanish on the unpenalised features: refit them before a gap
-    free = _FreeFeatures.from_design(design, unit_features(np.flatnonzero(unpenalised)), l2,
-                                     positive) \
-        if use_gap and np.any(unpenalised) else None
+    crit: float               # compared with the threshold (n * gap for least squares)
+    certificate: float        # as reported (the gap in 1/n units, or the KKT violation)
+    primal: float
+    gap: float = np.inf
+    kkt: np.ndarray | None = None           # KKT violation per unit (no gap)
+    dual_corr: np.ndarray | None = None     # X~^T theta / (n lam1) at the dual point (gap)
+    kkt_crit: float = np.inf                # the largest KKT violation (no gap)
 
-    def run_epochs(ws_units, ws_feats, n_ep):
-        if grouped:
-            return design.group_epochs(w, penalty, group_lipschitz, ws_units, lam_g, n_ep,
-                                       positive)
-        return design.epochs(w, lipschitz, ws_units, kernel, n_ep)
 
-    history = []
-    converged, crit, n_epochs_total, n_iter = False, np.inf, 0, 0
-    certificate = np.inf
-    stored_residuals = []  # residuals at inner checks (dual extrapolation)
-    ws_size = p0
-    prev_crit = np.inf
-    best_crit, outer_stalls = np.inf, 0
-    obj_floor = STALL_EPS * float(np.finfo(dtype).eps)
-    reuse_grad = None
-    if design.kind == "sparse" and last is not None and len(last) > 2 \
-            and np.array_equal(last[2], w):
-        reuse_grad = last[3]  # the previous alpha's last full gradient, at this very w
-    grad_at = None
-    stop_reason = "max_iter"
-    slow_runs, crit_at_exhaustion = 0, np.inf
-    marks, sublinear_runs = [], 0  # (epochs so far, outer certificate) per outer iteration
-    for n_iter in range(1, max_iter + 1):
-        if logit_gap is not None and dtype == np.float32:
-            design.init_state(w)  # Xw afresh: float32 drift of the CD updates would bias the gap
-        v_gap = None
-        if reuse_grad is not None:
-            neg_grad, reuse_grad = reuse_grad, None
-        elif logit_gap is not None:  # -grad f and the dual point's X^T theta in one pass
-            neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(design.X, design.Xw())
-        else:
-            neg_grad = design.neg_grad()  # X^T R / n for least squares
-        grad_at = w.copy() if cache is not None else None
-        if use_gap:
-            R = design.residual().astype(np.float64)
-            XtR = neg_grad.astype(np.float64) * n
-            w64 = w.astype(np.float64)
-            R_d, XtR_d, w_d = (R, XtR, w64) if free is None else free.dual_point(R, XtR, w64)
-            gap, primal, _, s = _duality_gap(y, w64, penalty, R, XtR, n, positive, R_d, XtR_d, w_d)
-            XtR_tilde_theta = s * (XtR_d - n * l2 * w_d) / (n * lam1) if lam1 > 0 else XtR * 0
-            if dual_extrapolation and l2 == 0 and len(stored_residuals) >= DUAL_EXTRAPOLATION_K \
-                    and (free is None or not positive):
-                c = _extrapolation_weights(stored_residuals[-DUAL_EXTRAPOLATION_K:])
-                if c is not None:
-                    R_acc = sum(ck * r for ck, r in zip(c, stored_residuals[-DUAL_EXTRAPOLATION_K:]))
-                    if free is not None:  # project out the unpenalised columns (l2 = 0)
-                        R_acc = free.project(R_acc)
-                    XtR_acc = np.asarray(design.rmatvec(R_acc.astype(dtype)), np.float64) \
-                        if design.kind != "gram" else None
-                    if XtR_acc is not None:
-                        gap2, _, _, s2 = _duality_gap(y, w64, penalty, R, XtR, n, positive,
-                                                     R_dual=R_acc, XtR_dual=XtR_acc)
-                        if gap2 < gap:
-                            gap, s = gap2, s2
-                            XtR_tilde_theta = s2 * XtR_acc / (n * lam1)
-            stored_residuals = []
-            crit, certificate = n * gap, gap
-        else:
-            grad = -neg_grad.astype(np.float64)
-            kkt = penalty.subdiff_distance(w.astype(np.float64), grad,
-                                           lipschitz.astype(np.float64), positive) \
-                if not grouped else penalty.subdiff_distance(w.astype(np.float64), grad,
-                                                             positive=positive)
-            crit = certificate = float(np.max(kkt)) if kkt.size else 0.0
-            kkt_crit = crit
-            primal = objective()
-            if logit_gap is not None:
-                z = design.Xw()
-                if v_gap is None:
-                    rho_gap, changed = logit_gap.dual_rho(z)
-                    v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(dtype)) \
-                        if changed else neg_grad
-                crit, primal, _ = logit_gap.gap(z, w, v_gap, rho_gap)
-                certificate = crit
-        history.append({"iter": n_iter, "certificate": certificate, "objective": primal,
-                        "time": time.perf_counter() - start, "epochs": n_epochs_total,
-                        "ws_size": ws_size, "n_screened": int(screened.sum())})
-        if verbose:
-            print(f"[working_set_cd] iter {n_iter:3d}  objective {primal:.8e}  "
-                  f"certificate {certificate:.3e}  ws {ws_size}  screened {int(screened.sum())}")
-        if not np.isfinite(crit):
-            raise FloatingPointError(f"working_set_cd: non-finite certificate ({crit}) at outer "
-                                     f"iteration {n_iter}; the data or the penalty are not finite.")
-        if crit <= threshold:
-            converged, stop_reason = True, "converged"
-            break
-        marks.append((n_epochs_total, crit))
-        if len(marks) >= 3:
-            (e0, c0), (e1, c1), (e2, c2) = marks[-3:]
+@dataclass
+class _InnerRun:
+    epochs: int
+    stalled: bool
+    divergent: bool
+
+
+class _StopMonitor:
+    """The early stops of the outer loop: sublinear progress ("stagnation") and a
+    certificate stuck at the rounding floor ("precision"); see the module constants."""
+
+    def __init__(self, max_epochs):
+        self.max_epochs = max_epochs
+        self.marks, self.sublinear_runs = [], 0  # (epochs so far, certificate) per iteration
+        self.slow_runs, self.crit_at_exhaustion = 0, np.inf
+        self.prev_crit, self.best_crit, self.outer_stalls = np.inf, np.inf, 0
+
+    def before_inner(self, n_epochs_total, crit):
+        """``"stagnation"`` when the epochs per halving of the certificate keep doubling,
+        or a subproblem used all of max_epochs without halving it; else None."""
+        self.marks.append((n_epochs_total, crit))
+        if len(self.marks) >= 3:
+            (e0, c0), (e1, c1), (e2, c2) = self.marks[-3:]
             per_halving = [(e1 - e0) / max(np.log2(c0 / c1), 1e-12) if c1 > 0 else np.inf,
                            (e2 - e1) / max(np.log2(c1 / c2), 1e-12) if c2 > 0 else np.inf]
             grew = per_halving[1] >= 2 * per_halving[0] and e2 - e1 >= SUBLINEAR_MIN_EPOCHS \
                 and e1 - e0 >= SUBLINEAR_MIN_EPOCHS
-            sublinear_runs = sublinear_runs + 1 if grew else 0
-            if sublinear_runs >= SUBLINEAR_RUNS:
-                stop_reason = "stagnation"
-                break
-        if slow_runs and crit > 0.5 * crit_at_exhaustion:
-            if slow_runs >= SLOW_OUTER:
-                stop_reason = "stagnation"
-                break
-        elif slow_runs:
-            slow_runs = 0
-        if not quadratic and not grouped and _unbounded_ray(design, w, penalty):
-            stop_reason = "divergence"
-            break
-        support_units = penalty.support(w)
-        if use_gap:
-            corr = penalty.unit_dual(XtR_tilde_theta, positive)  # |x_j^T theta| / w_j, <= 1
-            if screening:
-                radius = np.sqrt(2 * gap / n) / lam1 if lam1 > 0 else np.inf
-                weights_u = penalty.gw if grouped else penalty._w(p)
+            self.sublinear_runs = self.sublinear_runs + 1 if grew else 0
+            if self.sublinear_runs >= SUBLINEAR_RUNS:
+                return "stagnation"
+        if self.slow_runs and crit > 0.5 * self.crit_at_exhaustion:
+            if self.slow_runs >= SLOW_OUTER:
+                return "stagnation"
+        elif self.slow_runs:
+            self.slow_runs = 0
+        return None
+
+    def after_inner(self, run, crit):
+        """``"precision"`` when CD cannot move and the certificate did not improve, or
+        when it is stuck for STALL_OUTER outer iterations; else None."""
+        if run.epochs >= self.max_epochs:  # the subproblem used its whole budget
+            if self.slow_runs == 0 or crit > 0.5 * self.crit_at_exhaustion:
+                self.slow_runs += 1
+            self.crit_at_exhaustion = crit
+        if run.stalled and run.epochs == 1 and crit >= self.prev_crit:
+            return "precision"
+        if crit < self.best_crit * (1 - STALL_RTOL):
+            self.best_crit, self.outer_stalls = crit, 0
+        elif run.stalled:
+            self.outer_stalls += 1
+            if self.outer_stalls >= STALL_OUTER:
+                return "precision"
+        self.prev_crit = crit
+        return None
+
+
+class _WorkingSetCD:
+    """One solve of :func:`working_set_cd`, in the steps of the outer loop.
+
+    ``solve`` repeats: :meth:`outer_certificate` (duality gap or KKT violation at
+    ``w``), :meth:`select_working_set` (Gap Safe screening, then the units closest to
+    violating their optimality condition), :meth:`inner_solve` (CD epochs on the working
+    set with Anderson extrapolation, until :meth:`inner_certificate` is below a fraction
+    of the outer one). :meth:`extrapolated_gap` (the dual point from extrapolated
+    residuals) serves both certificates.
+    """
+
+    def __init__(self, design, y, penalty, datafit, w_init, options, cache, start):
+        self.design, self.penalty, self.datafit = design, penalty, datafit
+        self.opts, self.cache, self.start = options, cache, start
+        self.dtype = dtype = design.X.dtype
+        self.n, self.p = design.n_samples, design.n_features
+        self.y = np.ascontiguousarray(y, dtype=dtype)
+        self.quadratic = isinstance(datafit, Quadratic)
+        self.w = np.zeros(self.p, dtype) if w_init is None else np.array(w_init, dtype=dtype,
+                                                                          copy=True)
+        self.lipschitz = np.ascontiguousarray(datafit.lipschitz(design.col_sq_norms, self.n),
+                                              dtype=dtype)
+        unit_sq_norms = self._init_units()
+        self._init_certificate(unit_sq_norms)
+        self._init_state()
+        self.stored_residuals = []
+        self.neg_grad, self.grad_at = None, None
+
+    def _init_units(self):
+        """Features or groups: what the CD epochs read; returns the units' ``||X_u||_2^2``."""
+        penalty, design, n, dtype = self.penalty, self.design, self.n, self.dtype
+        self.grouped = penalty.grouped
+        if self.grouped:
+            if not hasattr(penalty, "group_ptr"):
+                penalty.bind(self.p)
+            self.n_units = penalty.n_groups
+            unit_sq_norms = _group_spectral_sq(design, penalty)  # ||X_g||_2^2
+            self.group_lipschitz = np.ascontiguousarray(unit_sq_norms / n, dtype=dtype)
+            self.lam_g = np.ascontiguousarray(
+                penalty.alpha * penalty.unit_weights(self.n_units), dtype=dtype)
+            return unit_sq_norms
+        self.n_units = self.p
+        _, lam, gamma, l2 = penalty.kernel_arrays(self.p, dtype)
+        self.kernel = (kernel_kind(penalty), np.ascontiguousarray(lam),
+                       np.ascontiguousarray(gamma), l2, self.opts.positive)
+        return design.col_sq_norms.astype(np.float64)
+
+    def _init_certificate(self, unit_sq_norms):
+        """Which certificate (gap or KKT), its threshold, and the screening state."""
+        penalty, design, opts, n, y = self.penalty, self.design, self.opts, self.n, self.y
+        self.l2 = l2 = float(getattr(penalty, "l2", 0.0))
+        self.lam1 = lam1 = penalty.alpha * getattr(penalty, "l1_ratio", 1.0)
+        # plain least squares (no L1, no ridge) has no dual certificate from the residual:
+        # KKT; so too when the unpenalised block is too large to refit before every gap
+        self.use_gap = self.quadratic and getattr(penalty, "has_gap", False) \
+            and not (lam1 <= 0 and l2 <= 0) \
+            and _FreeFeatures.affordable(n, _n_free_features(penalty, self.p))
+        # Gap Safe: ||x~_j|| for the augmented (elastic-net) design
+        self.unit_norms = np.sqrt(unit_sq_norms + n * l2)
+        self.screened = np.zeros(self.n_units, dtype=bool)
+        self.unpenalised = _unpenalised_units(penalty, self.n_units)
+        # logistic + L1 / elastic net: a duality gap too, stopping at gap <= tol * f(0)
+        # (f(0) = log 2 for unit weights); every other KKT test is relative to
+        # ||grad f(0)||_inf
+        self.logit_gap = None if self.quadratic else make_logistic_gap(
+            design.X, y, self.datafit, penalty, opts.positive)
+        if self.use_gap:
+            self.threshold = opts.tol * float(y @ y)
+        elif self.logit_gap is not None:
+            self.threshold = opts.tol * self.logit_gap.f0
+        else:
+            self.threshold = opts.tol * _kkt_scale(design, y, self.datafit)
+        # the dual point must vanish on the unpenalised features: refit them before a gap
+        self.free = _FreeFeatures.from_design(
+            design, self.unit_features(np.flatnonzero(self.unpenalised)), l2,
+            opts.positive) if self.use_gap and np.any(self.unpenalised) else None
+        # dual extrapolation (celer): a dual point from the residuals at the last
+        # DUAL_EXTRAPOLATION_K inner checks (lasso-type problems; the Gram design has no
+        # X^T R_acc at the cost of a gradient)
+        self.extrapolate_dual = opts.dual_extrapolation and l2 == 0 \
+            and (self.free is None or not opts.positive) and design.kind != "gram"
+
+    def _init_state(self):
+        """The design's residual (or ``Xw``) at ``w``: a path's previous state when it is
+        the state of this very ``w`` (sparse designs), with its last full gradient."""
+        design, w = self.design, self.w
+        last = None if self.cache is None or design.kind != "sparse" \
+            else self.cache.last_state
+        if last is not None and last.w.shape == w.shape and last.w.dtype == w.dtype \
+                and np.array_equal(last.w, w):
+            design.init_state(w, state=last.design_state)  # no X @ w pass
+        else:
+            design.init_state(w)
+        # the previous alpha's last full gradient, when it was taken at this very w
+        self.reuse_grad = last.neg_grad if last is not None and last.grad_at is not None \
+            and np.array_equal(last.grad_at, w) else None
+
+    # -------------------------------------------------------------- small helpers
+    def objective(self):
+        return self.design.datafit_value() + self.penalty.value(self.w)
+
+    def unit_features(self, units):
+        """The features of the units (groups) ``units``."""
+        if not self.grouped:
+            return units.astype(np.int32)
+        pen = self.penalty
+        return np.concatenate([pen.group_features[pen.group_ptr[g]:pen.group_ptr[g + 1]]
+                               for g in units]).astype(np.int32)
+
+    def run_epochs(self, ws_units, n_epochs):
+        if self.grouped:
+            return self.design.group_epochs(self.w, self.penalty, self.group_lipschitz,
+                                            ws_units, self.lam_g, n_epochs,
+                                            self.opts.positive)
+        return self.design.epochs(self.w, self.lipschitz, ws_units, self.kernel, n_epochs)
+
+    def kkt_violation(self, grad, units=None):
+        """``dist(-grad_j, d p_j(w_j))`` per unit (on ``units`` when given)."""
+        w64 = self.w.astype(np.float64)
+        if self.grouped:
+            kkt = self.penalty.subdiff_distance(w64, grad, positive=self.opts.positive)
+        else:
+            kkt = self.penalty.subdiff_distance(w64, grad, self.lipschitz.astype(np.float64),
+                                                self.opts.positive)
+        return kkt if units is None else kkt[units]
+
+    def duality_gap(self, R, XtR, cols=None):
+        """Gap at the residual's dual point (the free features refitted first)."""
+        w64 = self.w.astype(np.float64)
+        R_d, XtR_d, w_d = (R, XtR, w64) if self.free is None else \
+            self.free.dual_point(R, XtR, w64, cols)
+        gap, primal, _, s = _duality_gap(self.y, w64, self.penalty, R, XtR, self.n,
+                                         self.opts.positive, R_d, XtR_d, w_d)
+        return gap, primal, s, XtR_d, w_d
+
+    def extrapolated_gap(self, R, XtR, cols=None):
+        """``(gap, s, X^T R_acc)`` at the dual point built from the extrapolated residual
+        ``R_acc`` of the stored ones (``X^T R_acc`` on ``cols`` only when given), or None."""
+        if not self.extrapolate_dual or len(self.stored_residuals) < DUAL_EXTRAPOLATION_K:
+            return None
+        residuals = self.stored_residuals[-DUAL_EXTRAPOLATION_K:]
+        c = _extrapolation_weights(residuals)
+        if c is None:
+            return None
+        R_acc = sum(ck * r for ck, r in zip(c, residuals))
+        if self.free is not None:  # project out the unpenalised columns (l2 = 0)
+            R_acc = self.free.project(R_acc)
+        if cols is None:
+            XtR_acc = np.asarray(self.design.rmatvec(R_acc.astype(self.dtype)), np.float64)
+        else:
+            XtR_acc = np.zeros(self.p)
+            XtR_acc[cols] = self.design.rmatvec(R_acc.astype(self.dtype), cols)
+        gap, _, _, s = _duality_gap(self.y, self.w.astype(np.float64), self.penalty, R, XtR,
+                                    self.n, self.opts.positive, R_dual=R_acc,
+                                    XtR_dual=XtR_acc)
+        return gap, s, XtR_acc
+
+    # -------------------------------------------------------------- the steps
+    def outer_certificate(self):
+        """The certificate at ``w`` from a full gradient (see the module docstring)."""
+        design, n, logit_gap = self.design, self.n, self.logit_gap
+        if logit_gap is not None and self.dtype == np.float32:
+            # Xw afresh: float32 drift of the CD updates would bias the gap
+            design.init_state(self.w)
+        v_gap = None
+        if self.reuse_grad is not None:
+            self.neg_grad, self.reuse_grad = self.reuse_grad, None
+        elif logit_gap is not None:  # -grad f and the dual point's X^T theta in one pass
+            self.neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(design.X, design.Xw())
+        else:
+            self.neg_grad = design.neg_grad()  # X^T R / n for least squares
+        self.grad_at = self.w.copy() if self.cache is not None else None
+        if self.use_gap:
+            R = design.residual().astype(np.float64)
+            XtR = self.neg_grad.astype(np.float64) * n
+            gap, primal, s, XtR_d, w_d = self.duality_gap(R, XtR)
+            dual_corr = s * (XtR_d - n * self.l2 * w_d) / (n * self.lam1) if self.lam1 > 0 \
+                else XtR * 0
+            extrapolated = self.extrapolated_gap(R, XtR)
+            if extrapolated is not None and extrapolated[0] < gap:
+                gap, s, XtR_acc = extrapolated
+                dual_corr = s * XtR_acc / (n * self.lam1)
+            self.stored_residuals = []
+            return _Certificate(crit=n * gap, certificate=gap, primal=primal, gap=gap,
+                                dual_corr=dual_corr)
+        kkt = self.kkt_violation(-self.neg_grad.astype(np.float64))
+        crit = float(np.max(kkt)) if kkt.size else 0.0
+        cert = _Certificate(crit=crit, certificate=crit, primal=self.objective(), kkt=kkt,
+                            kkt_crit=crit)
+        if logit_gap is not None:
+            z = design.Xw()
+            if v_gap is None:
+                rho_gap, changed = logit_gap.dual_rho(z)
+                v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(self.dtype)) \
+                    if changed else self.neg_grad
+            cert.crit, cert.primal, _ = logit_gap.gap(z, self.w, v_gap, rho_gap)
+            cert.certificate = cert.crit
+        return cert
+
+    def select_working_set(self, cert):
+        """Screen (Gap Safe), then keep the units closest to violating their condition."""
+        penalty, opts = self.penalty, self.opts
+        support_units = penalty.support(self.w)
+        if self.use_gap:
+            corr = penalty.unit_dual(cert.dual_corr, opts.positive)  # |x_j^T theta| / w_j <= 1
+            if opts.screening:
+                radius = np.sqrt(2 * cert.gap / self.n) / self.lam1 if self.lam1 > 0 else np.inf
+                weights_u = penalty.unit_weights(self.n_units)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    bound = corr + radius * unit_norms / np.where(weights_u > 0, weights_u, 1)
-                new = (bound < 1) & ~unpenalised
-                new[support_units] = False  # only zero units are dropped (their w is 0 already)
-                screened |= new
+                    bound = corr + radius * self.unit_norms / np.where(weights_u > 0,
+                                                                       weights_u, 1)
+                new = (bound < 1) & ~self.unpenalised
+                new[support_units] = False  # only zero units are dropped (their w is 0)
+                self.screened |= new
             with np.errstate(divide="ignore", invalid="ignore"):
-                score = np.where(unit_norms > 0, (1 - corr) / unit_norms, np.inf)
+                score = np.where(self.unit_norms > 0, (1 - corr) / self.unit_norms, np.inf)
         else:
-            score = -kkt
+            score = -cert.kkt
         score = score.astype(np.float64)
-        score[unpenalised] = -np.inf
+        score[self.unpenalised] = -np.inf
         score[support_units] = -np.inf
-        score[screened] = np.inf
-        n_candidates = int(n_units - screened.sum())
-        ws_size = min(max(p0, 2 * support_units.size, int(np.sum(unpenalised))), n_candidates)
-        ws_size = max(ws_size, 1)
-        if ws_size < n_units:
-            ws_units = np.sort(np.argpartition(score, ws_size - 1)[:ws_size]).astype(np.int32)
-        else:
-            ws_units = np.arange(n_units, dtype=np.int32)
-        ws_feats = unit_features(ws_units)
-        # (logistic gap: the subproblems are solved to a fraction of the outer KKT
-        # violation, as cheap as before the gap existed; the gap decides the stop)
-        inner_threshold = INNER_FRACTION * (kkt_crit if logit_gap is not None else crit)
-        epochs_done = 0
+        score[self.screened] = np.inf
+        n_candidates = int(self.n_units - self.screened.sum())
+        ws_size = min(max(opts.p0, 2 * support_units.size, int(np.sum(self.unpenalised))),
+                      n_candidates)
+        self.ws_size = ws_size = max(ws_size, 1)
+        if ws_size < self.n_units:
+            return np.sort(np.argpartition(score, ws_size - 1)[:ws_size]).astype(np.int32)
+        return np.arange(self.n_units, dtype=np.int32)
+
+    def inner_certificate(self, ws_units, ws_feats, inner_threshold):
+        """The certificate of the subproblem restricted to the working set."""
+        ng_ws = self.design.neg_grad(ws_feats).astype(np.float64)
+        if not self.use_gap:
+            grad_full = np.zeros(self.p)
+            grad_full[ws_feats] = -ng_ws
+            inner_kkt = self.kkt_violation(grad_full, ws_units if self.grouped else ws_feats)
+            return float(np.max(inner_kkt)) if inner_kkt.size else 0.0
+        R = self.design.residual().astype(np.float64)
+        XtR_full = np.zeros(self.p)
+        XtR_full[ws_feats] = ng_ws * self.n
+        if self.extrapolate_dual:
+            self.stored_residuals.append(R.copy())
+            self.stored_residuals = self.stored_residuals[-DUAL_EXTRAPOLATION_K:]
+        inner_gap = self.duality_gap(R, XtR_full, ws_feats)[0]
+        if inner_gap * self.n > inner_threshold:
+            extrapolated = self.extrapolated_gap(R, XtR_full, ws_feats)
+            if extrapolated is not None:
+                inner_gap = min(inner_gap, extrapolated[0])
+        return self.n * inner_gap
+
+    def inner_solve(self, ws_units, inner_threshold):
+        """CD epochs on the working set until its certificate is ``<= inner_threshold``,
+        the epoch budget is spent, CD stalls, or (logistic) the coefficients diverge."""
+        opts = self.opts
+        ws_feats = self.unit_features(ws_units)
+        epochs_done, stalled = 0, False
         iterates, states = [], []
-        stalled = False
         best_inner, checks_without_progress, obj_ref = np.inf, 0, np.inf
+        obj_floor = STALL_EPS * float(np.finfo(self.dtype).eps)
         n_checks = 0
-        while epochs_done < max_epochs and not stalled:
-            for _ in range(check_every):
+        while epochs_done < opts.max_epochs and not stalled:
+            for _ in range(opts.check_every):
                 # an epoch that moves no coefficient is a fixed point of CD: more epochs
                 # cannot lower the certificate (it is at the rounding floor)
-                stalled = run_epochs(ws_units, ws_feats, 1) == 0
+                stalled = self.run_epochs(ws_units, 1) == 0
                 epochs_done += 1
                 if stalled:
                     break
-                if anderson:
-                    iterates.append(w[ws_feats].astype(np.float64))
-                    states.append(design.get_state())
+                if opts.anderson:
+                    iterates.append(self.w[ws_feats].astype(np.float64))
+                    states.append(self.design.get_state())
                     if len(iterates) == ANDERSON_K:
-                        _anderson_step(w, ws_feats, iterates, states, design, objective,
-                                       positive)
+                        _anderson_step(self.w, ws_feats, iterates, states, self.design,
+                                       self.objective, opts.positive)
                         iterates, states = [], []
-            # inner certificate on the working set
-            ng_ws = design.neg_grad(ws_feats).astype(np.float64)
-            if use_gap:
-                R = design.residual().astype(np.float64)
-                XtR_full = np.zeros(p)
-                XtR_full[ws_feats] = ng_ws * n
-                if dual_extrapolation and l2 == 0:
-                    stored_residuals.append(R.copy())
-                    stored_residuals = stored_residuals[-DUAL_EXTRAPOLATION_K:]
-                w64 = w.astype(np.float64)
-                R_d, XtR_d, w_d = (R, XtR_full, w64) if free is None else \
-                    free.dual_point(R, XtR_full, w64, ws_feats)
-                inner_gap, _, _, _ = _duality_gap(y, w64, penalty, R, XtR_full, n, positive,
-                                                 R_d, XtR_d, w_d)
-                # (the Gram design has no X^T R_acc at the cost of a gradient: skipped)
-                if len(stored_residuals) == DUAL_EXTRAPOLATION_K and inner_gap * n > inner_threshold \
-                        and (free is None or not positive) and design.kind != "gram":
-                    c = _extrapolation_weights(stored_residuals)
-                    if c is not None:
-                        R_acc = sum(ck * r for ck, r in zip(c, stored_residuals))
-                        if free is not None:
-                            R_acc = free.project(R_acc)
-                        XtR_acc = np.zeros(p)
-                        XtR_acc[ws_feats] = design.rmatvec(R_acc.astype(dtype), ws_feats)
-                        g2, _, _, _ = _duality_gap(y, w64, penalty, R, XtR_full, n, positive,
-                                                  R_dual=R_acc, XtR_dual=XtR_acc)
-                        inner_gap = min(inner_gap, g2)
-                inner_crit = n * inner_gap
-            else:
-                grad_full = np.zeros(p)
-                grad_full[ws_feats] = -ng_ws
-                w64 = w.astype(np.float64)
-                if grouped:
-                    inner_kkt = penalty.subdiff_distance(w64, grad_full,
-                                                         positive=positive)[ws_units]
-                else:
-                    inner_kkt = penalty.subdiff_distance(
-                        w64, grad_full, lipschitz.astype(np.float64), positive)[ws_feats]
-                inner_crit = float(np.max(inner_kkt)) if inner_kkt.size else 0.0
+            inner_crit = self.inner_certificate(ws_units, ws_feats, inner_threshold)
             if inner_crit <= inner_threshold:
                 break
             n_checks += 1
-            if not quadratic and not grouped and n_checks % DIVERGENCE_CHECKS == 0 \
-                    and _unbounded_ray(design, w, penalty):
-                stop_reason = "divergence"
-                break
+            if not self.quadratic and not self.grouped and n_checks % DIVERGENCE_CHECKS == 0 \
+                    and _unbounded_ray(self.design, self.w, self.penalty):
+                return _InnerRun(epochs_done, stalled, divergent=True)
             if inner_crit < best_inner * (1 - STALL_RTOL):
                 best_inner, checks_without_progress, obj_ref = inner_crit, 0, np.inf
             else:
                 checks_without_progress += 1
                 if checks_without_progress == 1:
-                    obj_ref = objective()
+                    obj_ref = self.objective()
                 elif checks_without_progress >= STALL_CHECKS:
-                    obj = objective()
+                    obj = self.objective()
                     stalled = obj_ref - obj <= obj_floor * max(abs(obj), 1e-300)
-                    if not stalled:  # the objective still moves: a plateau, start a new window
+                    if not stalled:  # the objective still moves: a plateau, new window
                         checks_without_progress, obj_ref = 1, obj
-        n_epochs_total += epochs_done
-        if stop_reason == "divergence":
-            break
-        if epochs_done >= max_epochs:  # the subproblem used its whole budget
-            if slow_runs == 0 or crit > 0.5 * crit_at_exhaustion:
-                slow_runs += 1
-            crit_at_exhaustion = crit
-        if stalled and epochs_done == 1 and crit >= prev_crit:
+        return _InnerRun(epochs_done, stalled, divergent=False)
+
+    def solve(self):
+        opts, design = self.opts, self.design
+        history = []
+        converged, n_epochs_total, n_iter = False, 0, 0
+        cert = None
+        self.ws_size = opts.p0
+        stop_reason = "max_iter"
+        monitor = _StopMonitor(opts.max_epochs)
+        for n_iter in range(1, opts.max_iter + 1):
+            cert = self.outer_certificate()
+            n_screened = int(self.screened.sum())
+            history.append({"iter": n_iter, "certificate": cert.certificate,
+                            "objective": cert.primal, "time": time.perf_counter() - self.start,
+                            "epochs": n_epochs_total, "ws_size": self.ws_size,
+                            "n_screened": n_screened})
+            if opts.verbose:
+                print(f"[working_set_cd] iter {n_iter:3d}  objective {cert.primal:.8e}  "
+                      f"certificate {cert.certificate:.3e}  ws {self.ws_size}  "
+                      f"screened {n_screened}")
+            if not np.isfinite(cert.crit):
+                raise FloatingPointError(
+                    f"working_set_cd: non-finite certificate ({cert.crit}) at outer iteration "
+                    f"{n_iter}; the data or the penalty are not finite.")
+            if cert.crit <= self.threshold:
+                converged, stop_reason = True, "converged"
+                break
+            reason = monitor.before_inner(n_epochs_total, cert.crit)
+            if reason is None and not self.quadratic and not self.grouped \
+                    and _unbounded_ray(design, self.w, self.penalty):
+                reason = "divergence"
+            if reason is not None:
+                stop_reason = reason
+                break
+            ws_units = self.select_working_set(cert)
+            # (logistic gap: the subproblems are solved to a fraction of the outer KKT
+            # violation, as cheap as before the gap existed; the gap decides the stop)
+            inner_threshold = INNER_FRACTION * (cert.kkt_crit if self.logit_gap is not None
+                                                else cert.crit)
+            run = self.inner_solve(ws_units, inner_threshold)
+            n_epochs_total += run.epochs
+            if run.divergent:
+                stop_reason = "divergence"
+                break
+            reason = monitor.after_inner(run, cert.crit)
+            if reason is not None:
+                stop_reason = reason
+                break
+        if stop_reason == "max_iter" and _stuck_at_rounding_floor(history, self.dtype):
             stop_reason = "precision"
-            break  # CD cannot move and the certificate did not improve: stop, unconverged
-        if crit < best_crit * (1 - STALL_RTOL):
-            best_crit, outer_stalls = crit, 0
-        elif stalled:
-            outer_stalls += 1
-            if outer_stalls >= STALL_OUTER:
-                stop_reason = "precision"
-                break  # the certificate is stuck at the rounding floor: stop, unconverged
-        prev_crit = crit
-    if not converged and use_gap is False:
-        primal = objective()
-    coef = w
-    if cache is not None and design.kind == "sparse":
-        cache["last_state"] = (w.copy(), design.get_state(), grad_at, neg_grad)
-    return SolverResult(x=coef, coef=coef, n_iter=n_iter, n_epochs=n_epochs_total,
-                        converged=converged, certificate=float(certificate),
-                        certificate_name="duality gap" if use_gap or logit_gap is not None
-                        else "KKT violation",
-                        tol=tol, objective=float(objective()), history=history,
-                        n_screened=int(screened.sum()), design=design.kind,
-                        time=time.perf_counter() - start, stop_reason=stop_reason,
-                        advice=STOP_ADVICE.get(stop_reason, ""),
-                        threshold=float(threshold / n if use_gap else threshold))
+        if self.cache is not None and design.kind == "sparse":
+            self.cache.last_state = LastState(self.w.copy(), design.get_state(), self.grad_at,
+                                              self.neg_grad)
+        use_gap = self.use_gap
+        return SolverResult(
+            x=self.w, coef=self.w, n_iter=n_iter, n_epochs=n_epochs_total,
+            converged=converged, certificate=float(cert.certificate),
+            certificate_name="duality gap" if use_gap or self.logit_gap is not None
+            else "KKT violation",
+            tol=opts.tol, objective=float(self.objective()), history=history,
+            n_screened=int(self.screened.sum()), design=design.kind,
+            time=time.perf_counter() - self.start, stop_reason=stop_reason,
+            advice=_advice(stop_reason, self.dtype),
+            threshold=float(self.threshold / self.n if use_gap else self.threshold))
+
+
+def _stuck_at_rounding_floor(history, dtype):
+    """Whether the last PRECISION_WINDOW outer iterations of ``history`` left the
+    certificate and the objective where they were (see PRECISION_WINDOW)."""
+    if len(history) <= PRECISION_WINDOW:
+        return False
+    earlier_best = min(h["certificate"] for h in history[:-PRECISION_WINDOW])
+    window = history[-PRECISION_WINDOW - 1:]
+    if min(h["certificate"] for h in window[1:]) < 0.5 * earlier_best:
+        return False
+    objectives = [h["objective"] for h in window]
+    floor = STALL_EPS * float(np.finfo(dtype).eps) * max(abs(objectives[-1]), 1e-300)
+    return max(objectives) - min(objectives) <= floor
+
+
+def _advice(stop_reason, dtype):
+    """The advice of a stop, naming the working dtype for a precision stop."""
+    advice = STOP_ADVICE.get(stop_reason, "")
+    if stop_reason == "precision":
+        advice += f" (Working dtype: {np.dtype(dtype).name}, machine epsilon " \
+                  f"{float(np.finfo(dtype).eps):.1e}.)"
+    return advice
 
 
 def _unbounded_ray(design, w, penalty):
@@ -1167,12 +1454,12 @@ def _unbounded_ray(design, w, penalty):
     if not np.any(nz):
         return False
     _, lam, gamma, _ = penalty.kernel_arrays(w.shape[0], np.dtype(np.float64))
-    if penalty.kind == _cd_fast.PENALTY_L0:
+    if kernel_kind(penalty) == PenaltyKind.L0:
         flat = nz
     else:
         try:
             slope = penalty.derivative_abs(a, lam, gamma)
-        except NotImplementedError:  # l_q: slope > 0 unless unpenalised
+        except (NotImplementedError, AttributeError):  # l_q: slope > 0 unless unpenalised
             slope = lam
         flat = nz & (np.asarray(slope) == 0)
     idx = np.flatnonzero(flat)
@@ -1188,7 +1475,7 @@ def _n_free_features(penalty, n_features):
     if penalty.grouped:
         if not hasattr(penalty, "group_ptr"):
             penalty.bind(n_features)
-        return int(np.diff(penalty.group_ptr)[penalty.gw == 0].sum())
+        return int(np.diff(penalty.group_ptr)[penalty.unit_weights(penalty.n_groups) == 0].sum())
     _, lam, _, _ = penalty.kernel_arrays(n_features, np.dtype(np.float64))
     return int(np.sum(lam == 0))
 
@@ -1251,10 +1538,8 @@ class _FreeFeatures:
     def _delta(self, R, wU):
         n, k = self.n, self.ridge.size
         if self.lower is not None:
-            from scipy.optimize import lsq_linear
-
             b = np.concatenate([(R + self.XU @ wU) / np.sqrt(n), np.zeros(k)])
-            u = lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
+            u = scipy.optimize.lsq_linear(self.M, b, bounds=(self.lower, np.inf), method="bvls").x
             return u - wU
         return self.M_pinv @ np.concatenate([R / np.sqrt(n), -np.sqrt(self.ridge) * wU])
 
@@ -1295,7 +1580,7 @@ def _kkt_scale(design, y, datafit):
 
 def _unpenalised_units(penalty, n_units):
     if penalty.grouped:
-        return penalty.gw == 0
+        return penalty.unit_weights(n_units) == 0
     _, lam, _, _ = penalty.kernel_arrays(n_units, np.dtype(np.float64))
     return lam == 0
 
@@ -1347,7 +1632,7 @@ def prox_gradient(X, y, penalty, datafit=None, *, w_init=None, positive=False, m
     --------
     >>> import numpy as np
     >>> from sparseopt.optimize import prox_gradient
-    >>> from sparseopt.optimize._penalties import SEF
+    >>> from sparseopt.optimize.penalties import SEF
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((60, 10)); y = X[:, 0] - X[:, 1]
     >>> res = prox_gradient(X, y, SEF(alpha=0.01, k=2), tol=1e-8)
@@ -1442,5 +1727,3 @@ def enet_working_set_cd(X, y, l1, l2=0.0, *, w_init=None, X_mean=None, row_scale
                           max_epochs=max_epochs, tol=tol, p0=p0, check_every=check_every,
                           verbose=verbose, **kwargs)
 
-
-_ = Logistic  # re-exported through _datafits
