@@ -617,6 +617,9 @@ NOT_FUZZED = {
     "decomposition.RobustPCA": "estimator: fuzzed through the registry",
     "optimize.SolverResult": "a result container",
     "optimize.BCDResult": "a result container",
+    "optimize.datafits": "a module (its classes are fuzzed through working_set_cd and the estimators)",
+    "optimize.penalties": "a module (its classes are fuzzed through working_set_cd and the estimators)",
+    "optimize.PathCache": "a plain dataclass container; working_set_cd(cache=) is fuzzed",
     "optimize.BlockCoordinateDescent": "its solve() is block_coordinate_descent's, fuzzed there",
     "transport.OTResult": "a result container, built by solve",
     "transport.distribution_estimation_uniform": "POT's default sample weights: reads only "

@@ -93,13 +93,6 @@ class SoftRidge(BasePenalty):
         return float(np.max(g)) / self.l1_ratio
 
 
-# the estimators' parameter constraint for ``penalty`` objects lives in linear_model
-# (requested in coord/requests.md); until it is merged, only that rejection may fail these
-_object_constraint = pytest.mark.xfail(
-    raises=InvalidParameterError, strict=False,
-    reason="the penalty-object parameter constraint of linear_model is not merged yet")
-
-
 def _regression(seed, n=60, p=15):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p))
@@ -121,7 +114,6 @@ def test_public_modules_and_the_former_private_ones_are_the_same_objects():
     assert old_penalties._Penalty is BasePenalty
 
 
-@_object_constraint
 @pytest.mark.parametrize("seed", range(4))
 def test_penalty_defined_here_fits_through_the_estimator(seed):
     X, y = _regression(seed)
@@ -140,7 +132,6 @@ def test_penalty_defined_here_fits_through_the_estimator(seed):
     assert est.get_params()["penalty"].alpha == 1.0
 
 
-@_object_constraint
 @pytest.mark.parametrize("seed", range(3))
 def test_berhu_defined_here_matches_cvxpy(seed):
     cp = pytest.importorskip("cvxpy")
@@ -163,7 +154,6 @@ def test_berhu_defined_here_matches_cvxpy(seed):
     assert objective(est.coef_) <= objective(w.value) + 1e-9
 
 
-@_object_constraint
 def test_penalty_defined_here_with_an_intercept_left_unpenalised():
     # logistic: the intercept is an extra coefficient the penalty must leave free
     # (BasePenalty.with_free_tail); same model as the compiled elastic net
@@ -179,7 +169,6 @@ def test_penalty_defined_here_with_an_intercept_left_unpenalised():
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
 
 
-@_object_constraint
 def test_penalty_objects_and_names_give_the_same_fit_and_clone():
     X, y = _regression(1, n=80, p=12)
     for obj, name, params in [(MCP(gamma=2.5), "mcp", {"gamma": 2.5}),
@@ -236,7 +225,6 @@ def test_the_solver_names_what_a_penalty_or_datafit_lacks():
         working_set_cd(X, y, NoValue(0.1))
 
 
-@_object_constraint
 def test_the_estimator_names_what_a_penalty_lacks():
     X, y = _regression(0, n=20, p=5)
     est = SparseLinearRegression(penalty=_NoProx(), alpha=0.1)

@@ -6,7 +6,7 @@ The estimator translates the pair into the matching
 configuration and fits it with the working-set coordinate-descent solver, so
 every option of those estimators (intercept handling, sample weights, sparse
 X, certificates) applies unchanged. sparseopt's own datafits and penalties
-(:mod:`sparseopt.optimize._datafits`, :mod:`sparseopt.optimize._penalties`)
+(:mod:`sparseopt.optimize.datafits`, :mod:`sparseopt.optimize.penalties`)
 are accepted, and so are skglm's common ones, translated.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._tags import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
 
-from ..optimize._datafits import Logistic, Quadratic
-from ..optimize._penalties import L1, _Penalty
+from ..optimize.datafits import Logistic, Quadratic
+from ..optimize.penalties import L1, BasePenalty as _Penalty
 from ..optimize.bcd import BlockCoordinateDescent
 from ..utils._array_api import mark_host_roundtrip
 from ..utils.validation import Interval, validate_params
@@ -55,8 +55,8 @@ def _from_skglm(obj, kind):
 
 
 def _supported_message(what):
-    ours = {"datafit": "sparseopt.optimize._datafits.Quadratic() or Logistic()",
-            "penalty": "a sparseopt.optimize._penalties penalty (L1, ElasticNetPenalty, MCP, "
+    ours = {"datafit": "sparseopt.optimize.datafits.Quadratic() or Logistic()",
+            "penalty": "a sparseopt.optimize.penalties penalty (L1, ElasticNetPenalty, MCP, "
                        "SCAD, LogSum, LHalf, LTwoThirds, L0, GroupLasso, SEF, WGSEF)"}[what]
     theirs = {"datafit": sorted(_SKGLM_DATAFITS), "penalty": sorted(_SKGLM_PENALTIES)}[what]
     return f"{ours}, or one of skglm's {', '.join(theirs)}"
@@ -134,15 +134,15 @@ class GeneralizedLinearEstimator(LinearPredictorMixin, BaseEstimator):
     Parameters
     ----------
     datafit : datafit object, optional
-        :class:`sparseopt.optimize._datafits.Quadratic` (default,
+        :class:`sparseopt.optimize.datafits.Quadratic` (default,
         ``||y - Xw - b||^2 / (2 n)``) or
-        :class:`~sparseopt.optimize._datafits.Logistic`
+        :class:`~sparseopt.optimize.datafits.Logistic`
         (``(1/n) sum_i log(1 + exp(-y_i (x_i^T w + b)))``, binary labels; its
         ``sample_weight`` is used when ``fit`` gets none); or skglm's
         ``Quadratic`` / ``Logistic`` (same functions). Other datafits:
         ``TypeError`` naming the supported ones.
     penalty : penalty object, optional
-        A penalty of :mod:`sparseopt.optimize._penalties`: ``L1(alpha,
+        A penalty of :mod:`sparseopt.optimize.penalties`: ``L1(alpha,
         weights)`` (weighted L1 with ``weights``), ``ElasticNetPenalty(alpha,
         l1_ratio)``, ``MCP(alpha, gamma)`` (``gamma=np.inf``: L1), ``SCAD``,
         ``LogSum``, ``LHalf``, ``LTwoThirds``, ``L0``, ``GroupLasso``, ``SEF``,
@@ -206,8 +206,8 @@ class GeneralizedLinearEstimator(LinearPredictorMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from sparseopt.linear_model import GeneralizedLinearEstimator
-    >>> from sparseopt.optimize._datafits import Quadratic
-    >>> from sparseopt.optimize._penalties import MCP
+    >>> from sparseopt.optimize.datafits import Quadratic
+    >>> from sparseopt.optimize.penalties import MCP
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((100, 20))
     >>> y = X[:, :3] @ np.array([3.0, -2.0, 1.5]) + 0.1 * rng.standard_normal(100)

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 
 from sklearn.utils import check_random_state
 
-from ..optimize._datafits import Quadratic
+from ..optimize.datafits import Quadratic
 from ..optimize.bcd import BlockCoordinateDescent
 from ..optimize.working_set_cd import _enet_penalty
 from ..utils._array_api import mark_host_roundtrip, to_numpy

@@ -20,8 +20,9 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metadata_routing import _routing_enabled
 
-from ..optimize._datafits import Quadratic
-from ..optimize._penalties import LHalf, LTwoThirds, L0, SEF
+from ..optimize.datafits import Quadratic
+from ..optimize.penalties import LHalf, LTwoThirds, L0, SEF
+from ..optimize.working_set_cd import PathCache
 from ..optimize.working_set_cd import (_as_float_vector, check_design, column_sq_norms,
                                        working_set_cd)
 from ..utils._array_api import to_numpy
@@ -148,7 +149,7 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     y : ndarray of shape (n_samples,)
     penalty : str or penalty object, default="l1"
         A registered name (see :class:`SparseLinearRegression`) or an object from
-        :mod:`sparseopt.optimize._penalties` (its ``alpha`` is replaced).
+        :mod:`sparseopt.optimize.penalties` (its ``alpha`` is replaced).
     alphas : int or array-like, default=100
         Number of alphas on the geometric grid ``alpha_max -> eps alpha_max``,
         or the values themselves (sorted decreasingly).
@@ -228,7 +229,7 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     if not sp.issparse(X) and n > 2 * p and p <= 2000 and dtype == np.float64:
         gram = np.asfortranarray(X.T @ X)  # computed once for the whole path
     name = "duality gap"
-    cache = {}  # design preprocessing shared by every alpha
+    cache = PathCache()  # design preprocessing shared by every alpha
     for i, alpha in enumerate(alphas):
         pen = _with_alpha(template, alpha)
         res = working_set_cd(X, y, pen, Quadratic(), w_init=w, X_mean=X_mean, row_scale=row_scale,
@@ -566,7 +567,8 @@ class SparseLinearRegressionCV(_CVMixin, LinearPredictorMixin, _PenalizedBase):
 
     Parameters
     ----------
-    penalty : str, default="l1"
+    penalty : str or penalty object, default="l1"
+        As :class:`SparseLinearRegression`.
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` (for l_q, L0 and SEF the grid is anchored at the
         L1 ``alpha_max``).

@@ -2,7 +2,7 @@
 
 ``SparseLinearRegression(penalty=...)`` and ``SparseLogisticRegression(penalty=...)``
 compose a datafit (least squares / logistic) with a penalty from
-:data:`sparseopt.optimize._penalties.PENALTIES`; ``MCPRegression`` and
+:data:`sparseopt.optimize.penalties.PENALTIES`; ``MCPRegression`` and
 ``SCADRegression`` are the two nonconvex classics with skglm's names.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.multiclass import type_of_target
 
-from ..optimize._datafits import Logistic, Quadratic
-from ..optimize._penalties import PENALTIES, make_penalty
+from ..optimize.datafits import Logistic, Quadratic
+from ..optimize.penalties import PENALTIES, estimator_penalty, make_penalty
 from ..optimize.bcd import BlockCoordinateDescent
 from ..optimize.working_set_cd import column_sq_norms
 from ..utils._array_api import get_namespace_and_device, mark_host_roundtrip, to_numpy
@@ -48,9 +48,21 @@ class _PlusInf:
         return "inf (the lasso limit)"
 
 
+class _PenaltyObject:
+    """A penalty object (not a name, not a class): its protocol is checked at fit by
+    :func:`sparseopt.optimize.penalties.estimator_penalty` with a TypeError naming what is
+    missing."""
+
+    def is_satisfied_by(self, value):
+        return not isinstance(value, (str, type)) and value is not None
+
+    def __str__(self):
+        return "a penalty object (sparseopt.optimize.penalties, or your own)"
+
+
 _COMMON_CONSTRAINTS = {
     "alpha": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
-    "penalty": [StrOptions(set(PENALTIES))],
+    "penalty": [StrOptions(set(PENALTIES)), _PenaltyObject()],
     "gamma": [Interval(numbers.Real, 0, None, closed="neither"), _PlusInf(), None],
     "l1_ratio": [Interval(numbers.Real, 0, 1, closed="right")],
     "eps": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -95,7 +107,7 @@ def _auto_alpha(name, template, neg_grad0, lipschitz, positive):
     if name in ("sef", "wgsef"):
         scale = float(np.mean(L[:template_size(template, L.size)])) if L.size else 0.0
     elif name in ("l0", "cel0", "l_half", "l_two_thirds"):
-        weights = np.ones(g.size) if name == "cel0" else template._w(g.size)
+        weights = np.ones(g.size) if name == "cel0" else template.unit_weights(g.size)
         if name == "cel0":  # the free tail (intercept) has weight 0 in the built penalty
             weights = np.where(np.asarray(template.weights) > 0, 1.0, 0.0)
         ok = (weights > 0) & (L > 0)
@@ -185,8 +197,6 @@ class _PenalizedBase(BaseEstimator):
         if isinstance(alpha, str):
             alpha = 1.0
         if not isinstance(self.penalty, str):
-            from ..optimize.penalties import estimator_penalty  # (import block: sklearn21)
-
             return estimator_penalty(self.penalty, alpha, n_features=n_features, n_free=n_free,
                                      weights=self.weights, owner=type(self).__name__)
         p_total = n_features + n_free
@@ -227,7 +237,8 @@ class _PenalizedBase(BaseEstimator):
         """``self.alpha``, or for ``"auto"`` the rule of :func:`_auto_alpha` (sets ``alpha_``)."""
         if isinstance(self.alpha, str):
             template = self._build_penalty(n_features, col_sq_norms_over_n, n_free, alpha=1.0)
-            alpha = _auto_alpha(self.penalty, template, neg_grad0, lipschitz, self.positive)
+            alpha = _auto_alpha(getattr(self.penalty, "name", self.penalty), template, neg_grad0,
+                                lipschitz, self.positive)
         else:
             alpha = float(self.alpha)
         self.alpha_ = alpha
@@ -254,10 +265,15 @@ class SparseLinearRegression(LinearPredictorMixin, _PenalizedBase):
 
     Parameters
     ----------
-    penalty : str, default="l1"
+    penalty : str or penalty object, default="l1"
         One of ``"l1"``, ``"elasticnet"``, ``"mcp"``, ``"scad"``, ``"l_half"``,
         ``"l_two_thirds"``, ``"log_sum"``, ``"cel0"``, ``"l0"``, ``"group_lasso"``,
-        ``"sef"``, ``"wgsef"`` (see :mod:`sparseopt.optimize._penalties`).
+        ``"sef"``, ``"wgsef"`` (see :mod:`sparseopt.optimize.penalties`), or a
+        penalty object (``MCP(gamma=3.0)`` from
+        :mod:`sparseopt.optimize.penalties`, or your own, see
+        :doc:`/modules/extending`), used at the estimator's ``alpha`` (its own
+        ``alpha`` is ignored); the name's parameters (``gamma``, ``groups``, ...)
+        then come from the object.
     alpha : float or "auto", default="auto"
         Penalty strength (for ``"cel0"`` and ``"l0"``: the weight ``lambda`` of
         ``lambda ||w||_0``). ``"auto"``: ``alpha_ = 0.1 * alpha_max`` computed at
@@ -540,7 +556,7 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         the cause, when the certificate stalls at the rounding floor or when no
         minimiser exists (classes separated by coefficients on which the
         penalty is flat, e.g. MCP / SCAD beyond ``gamma * alpha``).
-    penalty : str, default="l1"
+    penalty : str or penalty object, default="l1"
         As :class:`SparseLinearRegression`, except ``"cel0"`` (its thresholds
         are exact for the least-squares loss only): ``ValueError``.
     gamma, eps, k, nonconvex, groups, group_weights, weights

@@ -22,8 +22,9 @@ from .working_set_cd import (
 
 __all__ = [
     "SolverResult",
-    # working-set coordinate descent (``datafits``, ``penalties`` and ``PathCache`` are
-    # public as well; a name listed here needs a fuzz case or a reason in tests/_fuzz_cases)
+    # the problem protocol and working-set coordinate descent (a name listed here needs
+    # a fuzz case or a reason in tests/_fuzz_cases)
+    "datafits", "penalties", "PathCache",
     "working_set_cd", "enet_working_set_cd", "prox_gradient", "duality_gap",
     "enet_duality_gap",
     # block coordinate descent

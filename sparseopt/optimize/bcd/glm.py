@@ -198,7 +198,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     y : ndarray of shape (n_samples,)
         Target (``{-1, 1}`` for the logistic datafit).
     penalty : L1 or ElasticNetPenalty
-        From :mod:`sparseopt.optimize._penalties` (per-feature weights kept;
+        From :mod:`sparseopt.optimize.penalties` (per-feature weights kept;
         weight 0 leaves a feature, e.g. an intercept column, unpenalised).
         Any other penalty raises ``ValueError``.
     datafit : Quadratic or Logistic
@@ -246,8 +246,8 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
     >>> import numpy as np
     >>> from sparseopt.optimize import BlockCoordinateDescent
     >>> from sparseopt.optimize.bcd import bcd_linear_model
-    >>> from sparseopt.optimize._datafits import Quadratic
-    >>> from sparseopt.optimize._penalties import L1
+    >>> from sparseopt.optimize.datafits import Quadratic
+    >>> from sparseopt.optimize.penalties import L1
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((50, 8)); y = 2 * X[:, 0] + 0.01 * rng.standard_normal(50)
     >>> bcd = BlockCoordinateDescent(selection="gsq", update="matrix", partition="variable",
