@@ -290,6 +290,18 @@ def test_exact_alternation_decreases_the_objective():
     assert np.all(np.diff(values) <= 1e-6 * np.abs(values[:-1])), values
 
 
+def test_ila_more_starts_never_end_at_a_higher_objective():
+    """The first start of ``n_init=3`` is the single start: the kept run is at least as good."""
+    X, _, _, _ = make_heterogeneous_mixture(45, 3, 3, separation=3, covariance="shape",
+                                            random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = ILASDPClustering(3, max_iter=4, random_state=0).fit(X)
+        three = ILASDPClustering(3, max_iter=4, n_init=3, random_state=0).fit(X)
+    assert one.n_starts_ == 1 and 1 <= three.n_starts_ <= 3
+    assert three.objective_ <= one.objective_ + 1e-9 * abs(one.objective_)
+
+
 def test_ila_predict_is_the_gaussian_map_rule():
     X, _, _, _ = _hard_setting(1)
     est = ILASDPClustering(2, random_state=0).fit(X)
