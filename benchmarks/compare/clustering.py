@@ -68,7 +68,7 @@ def _methods(K, seed, ila_n_init=(1,)):
     }
 
 
-def error_table(settings, n, K, seeds, ila_n_init=(1,)):
+def error_table(settings, n, K, seeds, ila_n_init=(1,), on_setting=None):
     rows = []
     for label, p, separation in settings:
         errors, seconds = {}, {}
@@ -88,6 +88,8 @@ def error_table(settings, n, K, seeds, ila_n_init=(1,)):
             rows.append((label, name, e.mean(), e.std(), float(np.mean(seconds[name]))))
             print(f"{label:28s} {name:30s} {e.mean():.3f} +- {e.std():.3f}  "
                   f"{np.mean(seconds[name]):6.2f} s", flush=True)
+        if on_setting is not None:   # write the rows so far: a long run leaves partial results
+            on_setting(rows)
     return rows
 
 
@@ -177,6 +179,8 @@ def main(argv=None):
                         help="SCS eps of the reference solve, per speed regime")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ila-n-init", type=int, nargs="*", default=[1, 5])
+    parser.add_argument("--errors-section", default="errors",
+                        help="key of the error table's section (one per parallel run)")
     parser.add_argument("--settings", type=float, nargs=2, action="append",
                         metavar=("P", "SEPARATION"),
                         help="(p, separation) of the error table; repeatable")
@@ -204,13 +208,16 @@ def main(argv=None):
 
     with threadpool_limits(args.threads):
         if not args.skip_errors:
-            rows = error_table(settings, args.n, K, args.seeds, args.ila_n_init)
-            write("errors", f"Mis-clustering error, K = {K}, n = {args.n}, heterogeneous "
-                  f"covariances (`covariance=\"shape\"`), {args.seeds} seeds, standardised X",
-                  "| setting | method | error (mean) | error (sd over seeds) | seconds per fit |\n"
-                  "|---|---|---|---|---|\n"
-                  + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
-                              for s, m, e, sd, t in rows) + "\n")
+            def write_errors(rows):
+                write(args.errors_section, f"Mis-clustering error, K = {K}, n = {args.n}, "
+                      f"heterogeneous covariances (`covariance=\"shape\"`), {args.seeds} seeds, "
+                      "standardised X",
+                      "| setting | method | error (mean) | error (sd over seeds) | "
+                      "seconds per fit |\n|---|---|---|---|---|\n"
+                      + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
+                                  for s, m, e, sd, t in rows) + "\n")
+
+            error_table(settings, args.n, K, args.seeds, args.ila_n_init, write_errors)
         if not args.skip_speed:
             rows = speed_table(args.speed_regimes, ref_eps=args.ref_eps, repeats=args.repeats)
             write("speed", "K-means SDP at n = 200: time to the objective <D, Z>",
