@@ -201,10 +201,10 @@ class SDPKMeans(ClusterMixin, BaseEstimator):
         row-sum violation ``tol``; since ``U >= 0`` makes ``U U^T``
         completely positive (a subset of the SDP's cone), its value equals
         the SDP optimum when the relaxation is tight (separated clusters)
-        and lies slightly above it otherwise (1e-5 to 2e-3 relative in our
-        tests).
+        and can lie slightly above it otherwise (see the user guide).
         ``"cvxpy"``: conic reference (SCS), small ``n`` only.
-        ``"auto"``: ADMM up to 1000 samples, BM above.
+        ``"auto"``: ADMM up to 300 samples (exact, with the ``n x n``
+        solution), BM above.
     tol : float, default=1e-4
         ADMM: relative primal and dual residuals; BM: row-sum violation and
         step; cvxpy: SCS's ``eps``. With ADMM, ``1e-4`` left the objective
