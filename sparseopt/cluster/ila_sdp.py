@@ -226,9 +226,11 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     This implementation follows the model and the abstract of the paper: the
     regulariser ``eps``, the label rule ``argmax_k (Z_k 1)_i`` and the ADMM
     solver are this library's choices. In our benchmark (user guide) it beats
-    K-means and the Peng-Wei SDP on mixtures of differently shaped clusters;
-    against EM it is mixed (behind EM from k-means at ``p = 5``, ahead of
-    single-start EM at ``p = 10``), where the paper reports it ahead.
+    K-means and the Peng-Wei SDP on mixtures of differently shaped clusters
+    but not EM (:class:`sklearn.mixture.GaussianMixture`), where the paper
+    reports it ahead: the alternation is local, and on the seeds it loses
+    it ends at a partition of much lower likelihood than the true one
+    (``n_init`` > 1 recovers part of the gap).
 
     References
     ----------
