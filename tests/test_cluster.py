@@ -111,6 +111,37 @@ def test_bm_matches_cvxpy_when_relaxation_is_tight(seed):
     assert misclustering_error(y, est.labels_) == 0.0
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_bm_is_a_restriction_when_relaxation_is_not_tight(seed):
+    """Close clusters: the SDP optimum is not a partition matrix (rank above K). ``U U^T``
+    with ``U >= 0`` is completely positive, a subset of the SDP's doubly non-negative
+    cone, so the factorisation's value lies above cvxpy's optimum (up to its row-sum
+    violation) by a small gap (measured 3e-4 to 2e-3 here, whatever the rank)."""
+    X, _, _, _ = make_heterogeneous_mixture(45, 4, 3, separation=2.5, covariance="isotropic",
+                                            random_state=seed)
+    ref = sdp_cvxpy([squared_distances(np, X)], [3.0], solver="CLARABEL")
+    assert np.sum(np.linalg.eigvalsh(ref.x[0]) > 1e-3) > 3   # not tight
+    res = kmeans_sdp(X, 3, solver="bm", tol=1e-6, random_state=seed)
+    assert res.converged
+    assert res.constraint_violation <= 1e-4 and np.all(res.U >= 0)
+    assert abs(np.sum(res.U ** 2) - 3.0) <= 1e-10
+    gap = (res.objective - ref.objective) / ref.objective
+    assert -1e-5 <= gap <= 5e-3
+
+
+def test_bm_kernel_rejects_bad_shapes():
+    from sparseopt._ext._sdp_bm import kmeans_bm_loop
+
+    X, U, y = np.ones((5, 2)), np.ones((4, 3)), np.zeros(5)
+    with pytest.raises(ValueError, match="rows"):
+        kmeans_bm_loop(X, U, y, 0.4, 0.1, 1e-6, 10, 0.1, 3.0, True)
+    with pytest.raises(ValueError):
+        kmeans_bm_loop(X, np.ones((5, 3)), y, 0.4, 0.0, 1e-6, 10, 0.1, 3.0, True)
+    with pytest.raises((ValueError, TypeError)):      # Fortran order is not C-contiguous
+        kmeans_bm_loop(np.asfortranarray(np.ones((5, 2))), np.ones((5, 3)), y, 0.4, 0.1, 1e-6,
+                       10, 0.1, 3.0, True)
+
+
 @pytest.mark.parametrize("solver", ["admm", "bm"])
 @pytest.mark.parametrize("seed", range(3))
 def test_exact_recovery_on_separated_isotropic_mixture(solver, seed):
@@ -257,6 +288,18 @@ def test_exact_alternation_decreases_the_objective():
         values.append(sum(np.sum(C * Zk) for C, Zk in zip(full, Z)))
         covs = _covariance_step(npx, X, Z, reg, "full")
     assert np.all(np.diff(values) <= 1e-6 * np.abs(values[:-1])), values
+
+
+def test_ila_more_starts_never_end_at_a_higher_objective():
+    """The first start of ``n_init=3`` is the single start: the kept run is at least as good."""
+    X, _, _, _ = make_heterogeneous_mixture(45, 3, 3, separation=3, covariance="shape",
+                                            random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = ILASDPClustering(3, max_iter=4, random_state=0).fit(X)
+        three = ILASDPClustering(3, max_iter=4, n_init=3, random_state=0).fit(X)
+    assert one.n_starts_ == 1 and 1 <= three.n_starts_ <= 3
+    assert three.objective_ <= one.objective_ + 1e-9 * abs(one.objective_)
 
 
 def test_ila_predict_is_the_gaussian_map_rule():

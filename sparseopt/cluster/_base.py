@@ -29,7 +29,7 @@ def single_threaded(user_api=None):
 
 # solver="auto": the dense ADMM (an n x n eigendecomposition per iteration) up to
 # this many samples, the low-rank Burer-Monteiro factorisation above it
-AUTO_ADMM_MAX_SAMPLES = 1000
+AUTO_ADMM_MAX_SAMPLES = 300
 
 
 def validate_fit_input(estimator, X):

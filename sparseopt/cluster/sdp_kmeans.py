@@ -196,10 +196,15 @@ class SDPKMeans(ClusterMixin, BaseEstimator):
         ``n x n`` eigendecomposition per iteration; exact to ``tol``).
         ``"bm"``: non-negative low-rank Burer-Monteiro factorisation
         ``Z = U U^T`` with ``U`` of rank ``2K`` (Zhuang et al. 2024), never
-        forming an ``n x n`` matrix (large ``n``; it is a local method whose
-        stationary points are only approximately feasible).
+        forming an ``n x n`` matrix; compiled loop, ``O(n p K)`` per
+        iteration. It is a local method whose iterates are feasible up to the
+        row-sum violation ``tol``; since ``U >= 0`` makes ``U U^T``
+        completely positive (a subset of the SDP's cone), its value equals
+        the SDP optimum when the relaxation is tight (separated clusters)
+        and can lie slightly above it otherwise (see the user guide).
         ``"cvxpy"``: conic reference (SCS), small ``n`` only.
-        ``"auto"``: ADMM up to 1000 samples, BM above.
+        ``"auto"``: ADMM up to 300 samples (exact, with the ``n x n``
+        solution), BM above.
     tol : float, default=1e-4
         ADMM: relative primal and dual residuals; BM: row-sum violation and
         step; cvxpy: SCS's ``eps``. With ADMM, ``1e-4`` left the objective

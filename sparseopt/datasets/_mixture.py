@@ -1,4 +1,4 @@
-"""Heterogeneous Gaussian mixtures (clustering, ``../shared/specs/ila_sdp.md`` section 5)."""
+"""Heterogeneous Gaussian mixtures of the kind used to evaluate iLA-SDP (Zhuang, Chen & Yang, ICML 2023)."""
 import numbers
 
 import numpy as np
