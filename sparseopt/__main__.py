@@ -27,7 +27,12 @@ def main(argv=None):
     demo.add_argument("--wide", action="store_true",
                       help="one unwrapped table at the end instead of 120-column blocks per field")
     sub.add_parser("estimators", help="list the registered estimators")
+    from ._benchmark_cli import add_parser as add_benchmark_parser
+
+    add_benchmark_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "benchmark":
+        return args.func(args)
     if args.command == "estimators":
         import textwrap
 
