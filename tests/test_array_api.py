@@ -4,6 +4,8 @@ Runs over NumPy, array-api-strict on both of its devices (the fake
 ``device1`` refuses implicit NumPy conversion, so it catches hidden
 round-trips) and torch on the CPU.
 """
+import functools
+
 import numpy as np
 import pytest
 import sklearn
@@ -149,3 +151,65 @@ def test_host_roundtrip_estimator_follows_x(namespace):
     assert dev == dev_x == dev_coef
     np.testing.assert_allclose(to_numpy(est.coef_), ref.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(to_numpy(pred), ref.predict(X), rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------ coverage table of the docs
+@functools.lru_cache(maxsize=None)
+def _coverage():
+    """``doc/generate_array_api_table.py`` as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "doc" / "generate_array_api_table.py"
+    spec = importlib.util.spec_from_file_location("generate_array_api_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.lru_cache(maxsize=None)
+def _estimator_rows():
+    return tuple(_coverage().estimator_rows())
+
+
+def _estimators_by_status(status):
+    from sparseopt.utils.discovery import all_estimators
+
+    coverage = _coverage()
+    return [pytest.param(cls, id=name) for name, cls in all_estimators()
+            if coverage.estimator_status(cls()) == status]
+
+
+def test_coverage_table_is_current():
+    """The committed table equals a fresh run of the generator (regenerate it if not)."""
+    pytest.importorskip("array_api_strict")
+    coverage = _coverage()
+    fresh = coverage.render(_estimator_rows(), coverage.function_rows())
+    assert coverage.TARGET.read_text() == fresh, (
+        "doc/modules/array_api_coverage.inc is stale: run "
+        "SCIPY_ARRAY_API=1 python doc/generate_array_api_table.py")
+
+
+@pytest.mark.parametrize("cls", _estimators_by_status("native"))
+def test_native_estimators_keep_the_data_on_device(cls):
+    """"native" in the table is true: a device1 fit copies nothing data-sized to the host,
+    unless the table's note says it does."""
+    pytest.importorskip("array_api_strict")
+    coverage = _coverage()
+    out, X, sizes = coverage.fit_on_device1(cls)
+    assert coverage._on_device1(out)
+    row = next(r for r in _estimator_rows() if r[0].endswith("." + cls.__name__))
+    if row[2]:
+        assert max(sizes) >= X.size and "copied to the host" in row[2]
+    else:
+        assert max(sizes, default=0) < X.size, f"host copies of sizes {sorted(sizes)[-3:]}"
+
+
+@pytest.mark.parametrize("cls", _estimators_by_status("host"))
+def test_host_roundtrip_estimators_return_to_the_device(cls):
+    """"host round-trip" in the table is true: an explicit host copy, results back on device1."""
+    pytest.importorskip("array_api_strict")
+    coverage = _coverage()
+    out, X, sizes = coverage.fit_on_device1(cls)
+    assert max(sizes, default=0) >= X.size  # the kernel's explicit copy of the data
+    assert coverage._on_device1(out)
