@@ -78,3 +78,22 @@ def test_every_real_comparison_has_a_quick_mode():
         source = script.read_text()
         for option in (a for a in cli.quick_args(script) if a.startswith("--")):
             assert f'"{option}"' in source, (script.stem, option)
+
+
+def test_gpu_benchmark_exits_with_a_clear_message_without_cuda():
+    """benchmarks/gpu.py on a machine without a CUDA device: status 1 and the reason."""
+    import subprocess
+    import sys
+
+    try:
+        import torch
+        if torch.cuda.is_available():
+            pytest.skip("a CUDA device is present: the script would run the benchmark")
+        reason = "sees no CUDA device"
+    except ImportError:
+        reason = "torch is not installed"
+    probe = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu.py"), "--only", "rpca"],
+                           capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 1
+    assert "needs torch with a CUDA device" in probe.stderr and reason in probe.stderr
+    assert "--device cpu --quick" in probe.stderr  # says how to check the script anyway
