@@ -10,8 +10,9 @@ or in the current directory and runs each in a fresh Python process:
 * ``--quick`` runs each script in its quick mode (``--quick``, or the small
   arguments listed in :data:`QUICK_ARGS` for a script without one) on a
   staged copy of ``benchmarks/compare/``, so the committed fragments are
-  left alone; the quick fragments and their ``RESULTS.md`` go to
-  ``--out-dir`` (default ``benchmarks/.quick/``).
+  left alone; the quick fragments, each script's output (``<name>.log``)
+  and their ``RESULTS.md`` go to ``--out-dir`` (default
+  ``benchmarks/.quick/``).
 """
 from __future__ import annotations
 
@@ -114,14 +115,23 @@ def run_benchmarks(*, quick=False, only=None, out_dir=None, benchmarks=None, tim
         echo(f"[{time.perf_counter() - start:7.1f} s] {script.stem}: {' '.join(command[1:])}",
              flush=True)
         t0 = time.perf_counter()
+        # --quick: each script's output goes to results/<name>.log (its tail is shown on failure)
+        log = open(root / "results" / f"{script.stem}.log", "w") if quick else None
         try:
             code = subprocess.run(command, cwd=root.parent, env=env, timeout=timeout,
-                                  stdout=subprocess.DEVNULL if quick else None).returncode
+                                  stdout=log, stderr=subprocess.STDOUT if quick else None
+                                  ).returncode
             status = "ok" if code == 0 else f"failed (exit {code})"
         except subprocess.TimeoutExpired:
             status = f"timed out after {timeout:g} s"
+        finally:
+            if log is not None:
+                log.close()
         rows.append((script.stem, args, time.perf_counter() - t0, status))
         echo(f"    {status} in {rows[-1][2]:.1f} s", flush=True)
+        if quick and status != "ok":
+            tail = (root / "results" / f"{script.stem}.log").read_text().splitlines()[-15:]
+            echo("\n".join("    | " + line for line in tail), flush=True)
     subprocess.run([sys.executable, str(root / "compare" / "make_results.py")], cwd=root.parent,
                    env=env, check=True)
     return rows, root / "RESULTS.md"

@@ -61,6 +61,7 @@ def test_quick_mode_stages_a_copy_and_reports_failures(checkout, tmp_path, capsy
     assert status == 1  # failing.py exits 3
     printed = capsys.readouterr().out
     assert "failing" in printed and "failed (exit 3)" in printed
+    assert (out / "results" / "failing.log").exists()
     text = (out / "RESULTS.md").read_text()
     assert "## alpha quick=True" in text and "## beta quick=True" in text
     assert not list((checkout / "results").glob("*.md"))  # the checkout's fragments untouched
