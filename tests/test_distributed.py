@@ -2,8 +2,9 @@
 
 A ``LocalCluster`` with two worker processes on the loopback interface;
 ``joblib.parallel_config(backend="dask")`` sends the joblib loops of
-``LassoCV`` (CV folds), ``CoLiDE.bootstrap_edges`` (bootstrap fits) and
-``sinkhorn_batched`` (chunks of a batch of OT problems) to it. Each result
+``LassoCV`` (CV folds), ``CoLiDE.bootstrap_edges`` (bootstrap fits),
+``sinkhorn_batched`` (chunks of a batch of OT problems) and ``privatize``
+(blocks of users of the local-privacy protocol) to it. Each result
 must equal the serial one exactly, and the cluster's task stream must show
 that the work ran on the workers.
 """
@@ -17,6 +18,7 @@ joblib = pytest.importorskip("joblib")
 from sparseopt.causal import CoLiDE  # noqa: E402
 from sparseopt.datasets import make_linear_sem  # noqa: E402
 from sparseopt.linear_model import LassoCV  # noqa: E402
+from sparseopt.privacy import privatize  # noqa: E402
 from sparseopt.transport import sinkhorn  # noqa: E402
 from sparseopt.transport.batched import sinkhorn_batched  # noqa: E402
 
@@ -83,3 +85,18 @@ def test_batched_sinkhorn_on_cluster_equals_serial(client):
         client, lambda: sinkhorn_batched(A, B.T, Ms, 0.05, method="sinkhorn_log", n_jobs=-1))
     assert n_tasks >= 2
     np.testing.assert_array_equal(remote_plans, serial_plans)
+
+
+def test_privatize_user_blocks_on_cluster_equal_serial(client):
+    rng = np.random.default_rng(3)
+    X, y = rng.uniform(-1, 1, (2500, 30)), rng.uniform(-1, 1, 2500)  # 3 blocks of users
+    serial = privatize(X, y, 2.0, 1e-5, 1.0, 1.0, random_state=0)
+    local = privatize(X, y, 2.0, 1e-5, 1.0, 1.0, random_state=0, n_jobs=2)  # loky processes
+    remote, n_tasks = _on_cluster(client, lambda: privatize(X, y, 2.0, 1e-5, 1.0, 1.0,
+                                                            random_state=0, n_jobs=-1))
+    assert n_tasks >= 3
+    for msg in (local, remote):
+        np.testing.assert_array_equal(msg.covariance, serial.covariance)
+        np.testing.assert_array_equal(msg.cross, serial.cross)
+    with pytest.raises(ValueError, match="n_jobs"):
+        privatize(X, y, 2.0, 1e-5, 1.0, 1.0, n_jobs=0)
