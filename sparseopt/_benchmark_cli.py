@@ -11,7 +11,8 @@ or in the current directory and runs each in a fresh Python process:
   arguments listed in :data:`QUICK_ARGS` for a script without one) on a
   staged copy of ``benchmarks/compare/``, so the committed fragments are
   left alone; the quick fragments, each script's output (``<name>.log``)
-  and their ``RESULTS.md`` go to ``--out-dir`` (default
+  and their ``RESULTS.md`` go to ``OUT/benchmarks/results/`` and
+  ``OUT/benchmarks/RESULTS.md`` with ``OUT`` the ``--out-dir`` (default
   ``benchmarks/.quick/``).
 """
 from __future__ import annotations
@@ -66,17 +67,24 @@ def quick_args(script):
 
 
 def _stage(benchmarks, out_dir):
-    """Copy ``compare/`` under ``out_dir`` so that the scripts write their fragments there."""
+    """Copy ``compare/`` to ``out_dir/benchmarks/`` so that the scripts write their fragments there.
+
+    The staged tree has the checkout's layout (``benchmarks/compare``,
+    ``benchmarks/results``) and the scripts run from ``out_dir``, so paths
+    relative to the script and to the working directory both land in it.
+    """
     out_dir = Path(out_dir).resolve()
-    if out_dir == Path(benchmarks).resolve():
-        raise ValueError("--out-dir must differ from the checkout's benchmarks/ directory in "
-                         "--quick mode (quick fragments would replace the full ones).")
-    shutil.rmtree(out_dir / "compare", ignore_errors=True)
-    shutil.rmtree(out_dir / "results", ignore_errors=True)
-    shutil.copytree(Path(benchmarks) / "compare", out_dir / "compare",
+    if out_dir == Path(benchmarks).resolve() or out_dir == Path(benchmarks).resolve().parent:
+        raise ValueError("--out-dir must differ from the checkout's benchmarks/ directory and "
+                         "its parent in --quick mode (quick fragments would replace the full "
+                         "ones).")
+    stage = out_dir / "benchmarks"
+    shutil.rmtree(stage / "compare", ignore_errors=True)
+    shutil.rmtree(stage / "results", ignore_errors=True)
+    shutil.copytree(Path(benchmarks) / "compare", stage / "compare",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (out_dir / "results").mkdir(parents=True, exist_ok=True)
-    return out_dir
+    (stage / "results").mkdir(parents=True, exist_ok=True)
+    return stage
 
 
 def _environment():
@@ -148,7 +156,7 @@ def add_parser(subparsers):
     parser.add_argument("--only", action="append", metavar="NAME",
                         help="only this comparison (repeatable), e.g. --only ot")
     parser.add_argument("--out-dir", default=None,
-                        help="where --quick writes results/ and RESULTS.md "
+                        help="where --quick writes benchmarks/results/ and benchmarks/RESULTS.md "
                              "(default benchmarks/.quick)")
     parser.add_argument("--benchmarks", default=None,
                         help="the checkout's benchmarks/ directory (default: found next to the "

@@ -35,6 +35,8 @@ def checkout(tmp_path):
     for name in ("alpha", "beta"):
         (compare / f"{name}.py").write_text(SCRIPT.format(name=name))
     (compare / "failing.py").write_text("raise SystemExit(3)\n")
+    (compare / "relative.py").write_text(  # writes relative to the working directory
+        "open('benchmarks/results/relative.md', 'w').write('## relative\\n')\n")
     return tmp_path / "benchmarks"
 
 
@@ -61,9 +63,10 @@ def test_quick_mode_stages_a_copy_and_reports_failures(checkout, tmp_path, capsy
     assert status == 1  # failing.py exits 3
     printed = capsys.readouterr().out
     assert "failing" in printed and "failed (exit 3)" in printed
-    assert (out / "results" / "failing.log").exists()
-    text = (out / "RESULTS.md").read_text()
+    assert (out / "benchmarks" / "results" / "failing.log").exists()
+    text = (out / "benchmarks" / "RESULTS.md").read_text()
     assert "## alpha quick=True" in text and "## beta quick=True" in text
+    assert "## relative" in text
     assert not list((checkout / "results").glob("*.md"))  # the checkout's fragments untouched
     with pytest.raises(ValueError, match="must differ"):
         cli.run_benchmarks(quick=True, benchmarks=checkout, out_dir=checkout)
