@@ -1,4 +1,5 @@
-"""Command line: ``python -m sparseopt demo [--field NAME ...] [--wide]`` and ``estimators``."""
+"""Command line: ``python -m sparseopt demo [--field NAME ...] [--wide]``, ``estimators`` and
+``benchmark [--quick]``."""
 import argparse
 import importlib
 import sys
@@ -8,6 +9,7 @@ import sys
 COMMANDS = (
     "sparseopt.demo._command",
     "sparseopt.utils._estimators_command",
+    "sparseopt._benchmark_cli",
 )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -160,7 +161,29 @@ def gradient_setup(n_samples, n_features, X, y, *, epsilon, delta, clip_x, clip_
                            block_size(d)), accountant
 
 
-def nldp_message_blocks(X, y, setup, entropy, *, cov_out=None, cross_out=None):
+def _nldp_block(X, y, setup, entropy, block, cov, cross):
+    """Messages of one block of users, written into ``cov`` and ``cross`` (returned)."""
+    with_cov = setup.with_covariance
+    rng = block_rng(entropy, COVARIANCE_STREAM, block)
+    if with_cov:
+        rng.standard_normal(out=cov)
+    rng.standard_normal(out=cross)
+    covariance_cross_messages(
+        np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
+        setup.x_lower, setup.x_upper, setup.y_lower, setup.y_upper,
+        setup.releases["covariance"].noise_scale if with_cov else 0.0,
+        setup.releases["cross"].noise_scale, cov, cross, with_cov)
+    return cov, cross
+
+
+def _nldp_block_new(X, y, setup, entropy, block):
+    """:func:`_nldp_block` into fresh buffers (one joblib task)."""
+    width = n_packed(X.shape[1]) if setup.with_covariance else 0
+    return _nldp_block(X, y, setup, entropy, block, np.empty((X.shape[0], width)),
+                       np.empty(X.shape))
+
+
+def nldp_message_blocks(X, y, setup, entropy, *, cov_out=None, cross_out=None, n_jobs=None):
     """Yield ``(covariance_block, cross_block)``: the messages of consecutive users.
 
     Each user clips its record and adds its own noise: the packed
@@ -168,32 +191,41 @@ def nldp_message_blocks(X, y, setup, entropy, *, cov_out=None, cross_out=None):
     ``cov_out``/``cross_out`` one block buffer is reused (memory
     O(block d^2)); with them (shape (n, d(d+1)/2) and (n, d)) every message is
     written there and the yielded blocks are views of them.
+
+    With ``n_jobs`` other than None or 1, the blocks are computed by joblib
+    tasks and yielded in order as they complete (``return_as="generator"``:
+    memory grows with the tasks in flight, not with ``n``). Every block draws
+    from its own generator, so the messages are the serial ones, bit for bit.
     """
     n, d = X.shape
     B, P = setup.block_size, n_packed(d)
     with_cov = setup.with_covariance
-    sigma_cov = setup.releases["covariance"].noise_scale if with_cov else 0.0
-    sigma_cross = setup.releases["cross"].noise_scale
     keep = cross_out is not None
+    starts = range(0, n, B)
+    if n_jobs is not None and n_jobs != 1:
+        from joblib import Parallel, delayed
+
+        blocks = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_nldp_block_new)(X[start:start + B], y[start:start + B], setup, entropy, b)
+            for b, start in enumerate(starts))
+        for start, (cov, cross) in zip(starts, blocks):
+            if keep:
+                if with_cov:
+                    cov_out[start:start + cov.shape[0]] = cov
+                cross_out[start:start + cross.shape[0]] = cross
+            yield (cov if with_cov else None), cross
+        return
     if not keep:
         cov_buf = np.empty((min(B, n), P if with_cov else 0))
         cross_buf = np.empty((min(B, n), d))
-    for b, start in enumerate(range(0, n, B)):
+    for b, start in enumerate(starts):
         stop = min(start + B, n)
         if keep:
             cov = cov_out[start:stop] if with_cov else np.empty((stop - start, 0))
             cross = cross_out[start:stop]
         else:
             cov, cross = cov_buf[:stop - start], cross_buf[:stop - start]
-        rng = block_rng(entropy, COVARIANCE_STREAM, b)
-        if with_cov:
-            rng.standard_normal(out=cov)
-        rng.standard_normal(out=cross)
-        covariance_cross_messages(
-            np.ascontiguousarray(X[start:stop], dtype=np.float64),
-            np.ascontiguousarray(y[start:stop], dtype=np.float64),
-            setup.x_lower, setup.x_upper, setup.y_lower, setup.y_upper,
-            sigma_cov, sigma_cross, cov, cross, with_cov)
+        _nldp_block(X[start:stop], y[start:stop], setup, entropy, b, cov, cross)
         yield (cov if with_cov else None), cross
 
 
@@ -276,7 +308,7 @@ class LDPMessages:
 
 
 def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", random_state=None, *,
-              release_covariance=True, accountant=None, mechanism="auto"):
+              release_covariance=True, accountant=None, mechanism="auto", n_jobs=None):
     """The user side of non-interactive LDP regression: every user's message.
 
     User ``i`` clips its record ``(x_i, y_i)`` to the box
@@ -312,6 +344,11 @@ def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", rando
         Per-user ledger to spend on (a fresh ``BudgetAccountant(epsilon,
         delta)`` by default); raises :class:`BudgetError` when it is exceeded.
     mechanism : {"auto", "classical", "analytic"}, default="auto"
+    n_jobs : int, optional
+        Blocks of users computed in parallel through joblib (``-1``: all
+        cores; inside ``joblib.parallel_config(backend="dask")``: a dask
+        cluster). The messages do not depend on ``n_jobs``: every block of
+        users draws its noise from its own seeded generator.
 
     Returns
     -------
@@ -344,6 +381,9 @@ def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", rando
     """
     X, y = check_records(X, y, "privatize")
     epsilon, delta = check_budget(epsilon, delta, "privatize")
+    if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral)
+                               or isinstance(n_jobs, bool) or n_jobs == 0):
+        raise ValueError(f"privatize: n_jobs must be a non-zero int or None, got {n_jobs!r}.")
     if accountant is not None and not isinstance(accountant, BudgetAccountant):
         raise TypeError(f"privatize: accountant must be a BudgetAccountant or None, got "
                         f"{type(accountant).__name__}.")
@@ -355,7 +395,7 @@ def privatize(X, y, epsilon=2.0, delta=1e-5, clip_x="auto", clip_y="auto", rando
     cov = np.empty((n, n_packed(d))) if setup.with_covariance else None
     cross = np.empty((n, d))
     for _ in nldp_message_blocks(X, y, setup, stream_entropy(random_state), cov_out=cov,
-                                 cross_out=cross):
+                                 cross_out=cross, n_jobs=n_jobs):
         pass
     eps_spent = math.fsum(r.epsilon for r in setup.releases.values())
     delta_spent = math.fsum(r.delta for r in setup.releases.values())
