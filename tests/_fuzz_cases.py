@@ -621,6 +621,8 @@ NOT_FUZZED = {
     "optimize.penalties": "a module (its classes are fuzzed through working_set_cd and the estimators)",
     "optimize.PathCache": "a plain dataclass container; working_set_cd(cache=) is fuzzed",
     "optimize.BlockCoordinateDescent": "its solve() is block_coordinate_descent's, fuzzed there",
+    "transport.sinkhorn_batched": "checks its batch layout and n_jobs itself (tests/test_distributed.py,"
+                                  " test_transport.py), then every chunk calls sinkhorn, fuzzed above",
     "transport.OTResult": "a result container, built by solve",
     "transport.distribution_estimation_uniform": "POT's default sample weights: reads only "
                                                  "X.shape[0]; fuzzed through SinkhornTransport",

@@ -6,7 +6,7 @@ A datafit is ``f(w) = F(y, Xw)``, the data term of ``min_w f(w) + p(w)`` with
 Scaling convention
 ------------------
 Every datafit here is a *mean* over samples, ``F(y, z) = (1 / n) sum_i
-loss(y_i, z_i)`` (scikit-learn's ``Lasso`` and skglm scale), and penalties are
+loss(y_i, z_i)`` (scikit-learn's ``Lasso`` and skglm's [1]_ scale), and penalties are
 never scaled: ``alpha`` means the same whatever ``n_samples``. A solver whose
 objective is a plain *sum* over samples (block coordinate descent, see
 :mod:`sparseopt.optimize.bcd`) solves the same problem multiplied by

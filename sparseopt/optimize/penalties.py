@@ -4,7 +4,7 @@ A penalty is ``p(w) = sum_j p_j(w_j)`` (or a sum over groups) added to a
 datafit of :mod:`sparseopt.optimize.datafits`. The strength ``alpha`` is never
 rescaled by the number of samples: the datafits carry the ``1 / n_samples``
 (see :mod:`sparseopt.optimize.datafits`), so that ``alpha`` means what it means
-in scikit-learn's ``Lasso`` and skglm.
+in scikit-learn's ``Lasso`` and skglm [1]_.
 
 The penalty protocol
 --------------------
