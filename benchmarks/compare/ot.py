@@ -30,6 +30,7 @@ Usage::
 
     python benchmarks/compare/ot.py [--quick] [--budget 20] [--ref-budget 90] [--clouds 1000]
         [--out benchmarks/results/ot.md]
+    python benchmarks/compare/ot.py --warmup     # SNS warm-up sweeps: 20, 200 or "auto"
 
 Each problem family (random assignment, grid densities, point clouds of one
 size) is its own section of the fragment: a run rewrites the sections of the
@@ -206,6 +207,39 @@ TABLE_FOOT = [
     "budget report the time spent (a lower bound)."]
 
 
+def warmup_table(args):
+    """SNS with a fixed 20 or 200 warm-up sweeps against the automatic warm-up."""
+    from sparseopt.datasets import make_grid_densities, make_point_clouds, make_random_assignment
+    from sparseopt.transport import solve
+
+    cases = [("random assignment n=500 (1/1200)", make_random_assignment(500, random_state=0),
+              1 / 1200)]
+    for cost, name in (("sqeuclidean", "W2"), ("l1", "W1")):
+        cases.append((f"{name} grid 28x28 (1/1200)",
+                      make_grid_densities(28, cost=cost, random_state=0), 1 / 1200))
+    pb = make_point_clouds(args.clouds[0] if args.clouds else 1000, random_state=0)
+    cases.append((f"point clouds n={pb.M.shape[0]} (1e-3 max)", pb, 1e-3 * pb.M.max()))
+    settings = [("warmup_iter=20", 20), ("warmup_iter=200", 200), ('"auto" (default)', "auto")]
+    lines = ["SNS to l1 marginal error 1e-9 with a fixed number of Sinkhorn warm-up sweeps "
+             "against the default `warmup_iter=\"auto\"` (sweeps until the marginal error is "
+             "`warmup_tol`=3e-2). Cells: iterations / Newton steps / seconds (one run each).", "",
+             "| problem (reg) | " + " | ".join(label for label, _ in settings) + " |",
+             "|---|" + "---|" * len(settings)]
+    for name, pb, reg in cases:
+        cells = []
+        for _, warmup in settings:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                seconds, res = timed(lambda: solve(pb.M, pb.a, pb.b, reg, method="sns",
+                                                   tol=TARGET, warmup_iter=warmup, warn=False),
+                                     args.repeat)
+            flag = "" if res.converged else " (not converged)"
+            cells.append(f"{res.n_iter} / {res.n_newton} / {seconds:.2f}{flag}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="random assignment only")
@@ -215,6 +249,8 @@ def main(argv=None):
                         help="seconds for our kernel Sinkhorn, which sets the sweep count")
     parser.add_argument("--clouds", type=int, nargs="*", default=[1000])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--warmup", action="store_true",
+                        help="only the SNS warm-up table (fixed 20 / 200 sweeps vs 'auto')")
     _sections.add_out_argument(parser, "ot")
     args = parser.parse_args(argv)
     run_info = _sections.Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "POT"),
@@ -226,6 +262,11 @@ def main(argv=None):
 
     # warm the caches outside the timings
     solve(np.random.default_rng(0).uniform(size=(30, 30)), [], [], 0.01, method="sns")
+
+    if args.warmup:
+        with threadpool_limits(limits=1):
+            run_info.write(args.out, "warmup", warmup_table(args), header=HEADER)
+        return
 
     groups = {}  # group -> (table lines, summary rows), in the order run
     with threadpool_limits(limits=1):
