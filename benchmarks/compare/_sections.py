@@ -225,6 +225,6 @@ def write_summary(path, key, rows, **meta):
     else:
         data.pop(key, None)
     if data:
-        sidecar.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        sidecar.write_text(json.dumps(data, indent=1) + "\n")
     elif sidecar.exists():
         sidecar.unlink()

@@ -70,7 +70,7 @@ def summary_table(results_dir):
     for sidecar in _ordered(results_dir.glob("*.summary.json")):
         name = sidecar.name[:-len(".summary.json")]
         data = json.loads(sidecar.read_text())
-        for key in sorted(data):
+        for key in data:  # the order the sections were first written
             entry = data[key]
             for row in entry["rows"]:
                 ours, anchor = row["sparseopt"], row.get("anchor")
