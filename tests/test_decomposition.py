@@ -1,7 +1,7 @@
-"""Robust PCA and matrix completion: one test per property of spec robust_pca.md.
+"""Robust PCA and matrix completion: one test per property.
 
 Every planted test checks the recovery error ||L - L*||_F / ||L*||_F, never the
-residual alone (spec section 7).
+residual alone (a small residual is no recovery certificate for AccAltProj).
 """
 import functools
 import warnings
@@ -33,7 +33,7 @@ def test_ialm_recovers_planted_low_rank(svd_solver, outliers, scale):
     est = RobustPCA(method="ialm", svd_solver=svd_solver, random_state=0).fit(D)
     assert relative_error(est.low_rank_, L) <= 1e-6
     assert est.rank_ == 10 and est.converged_
-    assert est.n_iter_ <= 40  # spec: IALM converges in 20-30 iterations on planted problems
+    assert est.n_iter_ <= 40  # Lin, Chen & Ma (2010): 20-30 iterations on planted problems
     assert support_recovery(est.sparse_, S, atol=1e-3 * np.abs(S[S != 0]).min())["f1"] > 0.99
 
 

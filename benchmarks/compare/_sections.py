@@ -172,7 +172,8 @@ class Run:
                 f"Load average (1/5/15 min) {fmt(self.load_start)} at the start and "
                 f"{fmt(load_end)} at the end of the run ({time.perf_counter() - self.started:.0f} "
                 f"s, started {self.date}); a load above the core count means other jobs "
-                f"shared the machine: compare ratios measured in the same run, not seconds. "
+                f"shared the machine: compare ratios measured in the same run, not seconds, "
+                f"and expect even ratios to move when the load changed during the run. "
                 f"Python {platform.python_version()}, {', '.join(_versions(self.libraries))}.\n")
 
     def write(self, path, key, content, *, summary=None, header=None):
