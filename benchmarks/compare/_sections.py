@@ -187,7 +187,8 @@ class Run:
         replace_section(path, key, self.stamp() + "\n" + content.strip("\n") + "\n",
                         header=header)
         write_summary(path, key, summary or [], command=self.command, date=self.date,
-                      load=self.load_start, libraries=_versions(self.libraries))
+                      load=self.load_start, load_end=_load(),
+                      libraries=_versions(self.libraries))
         print(f"wrote section {key!r} of {path}", flush=True)
 
 
@@ -221,8 +222,9 @@ def write_summary(path, key, rows, **meta):
     data = json.loads(sidecar.read_text()) if sidecar.exists() else {}
     if rows:
         data[key] = {**meta, "rows": list(rows)}
-        if data[key].get("load"):
-            data[key]["load"] = [round(x, 2) for x in data[key]["load"]]
+        for field in ("load", "load_end"):
+            if data[key].get(field):
+                data[key][field] = [round(x, 2) for x in data[key][field]]
     else:
         data.pop(key, None)
     if data:

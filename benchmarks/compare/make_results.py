@@ -46,8 +46,11 @@ def _fmt_quality(value):
     return f"{value:.2g}" if value != 0 else "0"
 
 
-def _fmt_load(load):
-    return f"{load[0]:.1f}" if load else "n/a"
+def _fmt_load(entry):
+    start, end = entry.get("load"), entry.get("load_end")
+    if not start:
+        return "n/a"
+    return f"{start[0]:.1f}" + (f" to {end[0]:.1f}" if end else "")
 
 
 def _ordered(paths):
@@ -61,8 +64,8 @@ def summary_table(results_dir):
              "One row per capability: its headline problem (details in the fragment named in "
              "the last column). Ratio = sparseopt seconds / best-anchor seconds in the same "
              "run (below 1: sparseopt is faster). Quality is in the unit of the `metric` "
-             "column, for sparseopt / the anchor. Load = 1-minute load average when the run "
-             "started.", "",
+             "column, for sparseopt / the anchor. Load = 1-minute load average at the start (and "
+             "end) of the run, on a machine with the core count given in the fragment.", "",
              "| capability | problem | sparseopt (s) | best anchor (s) | ratio | quality "
              "(sparseopt / anchor) | metric | load | source |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -85,7 +88,7 @@ def summary_table(results_dir):
                 lines.append(
                     f"| {row['capability']} | {row['problem']}{note} | {ours['method']}: "
                     f"{_fmt_seconds(ours['seconds'])} | {anchor_cell} | {ratio} | {quality} | "
-                    f"{row['metric']} | {_fmt_load(entry.get('load'))} | "
+                    f"{row['metric']} | {_fmt_load(entry)} | "
                     f"`results/{name}.md` ({key}) |")
                 count += 1
     if not count:
