@@ -50,6 +50,29 @@ def test_expected_failures_carry_reasons(estimator):
             f"{type(estimator).__name__}: expected failure of {check} needs a written reason")
 
 
+# scikit-learn's API checks fit on data of their own (random, tiny, constant columns...) that
+# the estimators are not meant for: they check the API, not the fit, so the estimators'
+# honest warnings about such data (no convergence, too few samples per cluster) are noise
+# here. Convergence and these data warnings are asserted with pytest.warns in each field's
+# tests; on the estimators' own data (the battery below) no warning is filtered.
+API_CHECK_WARNINGS = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # ILASDPClustering on clusters smaller than its covariance needs
+    pytest.mark.filterwarnings("ignore:.*have fewer than n_features:UserWarning"),
+    # RobustPCA on matrices that are not low rank plus sparse (RecoveryWarning)
+    pytest.mark.filterwarnings("ignore:.*the recovery is suspect:UserWarning"),
+    # LDPSparseRegression on far fewer users than its privacy-accuracy guarantee needs
+    pytest.mark.filterwarnings("ignore:.*users is below the:UserWarning"),
+]
+
+
+def _api_checks(test):
+    for mark in API_CHECK_WARNINGS:
+        test = mark(test)
+    return test
+
+
+@_api_checks
 @parametrize_with_checks(INSTANCES, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
@@ -62,6 +85,7 @@ def test_default_expected_failures_carry_reasons(estimator):
             f"{type(estimator).__name__}(): expected failure of {check} needs a written reason")
 
 
+@_api_checks
 @parametrize_with_checks(DEFAULT_INSTANCES, expected_failed_checks=expected_failed_checks_default)
 def test_sklearn_compatible_default_instance(estimator, check):
     check(estimator)

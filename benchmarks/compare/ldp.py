@@ -21,13 +21,14 @@ Gaussian numbers with the same generator, and the peak memory.
 Usage::
 
     python benchmarks/compare/ldp.py [--quick] [--out benchmarks/results/ldp.md]
+
+A full run writes the section ``full`` of the fragment, a ``--quick`` run the
+section ``quick``; each keeps the other.
 """
 from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import sys
 import time
 import tracemalloc
@@ -39,6 +40,8 @@ from threadpoolctl import threadpool_limits
 from sparseopt.datasets import make_ldp_regression
 from sparseopt.privacy import LDPSparseRegression
 from sparseopt.privacy import _local
+
+from _sections import Run, add_out_argument, summary_row
 
 NOISE = 0.5
 
@@ -181,15 +184,19 @@ def sweeps(out, quick):
     out.append(f"n = {n:,}, k = 3:\n")
     out.append("| d | " + " | ".join(METHODS) + " | NLDP seconds |")
     out.append("|---|" + "---|" * (len(METHODS) + 1))
+    headline = None
     for d in ds:
-        cells, t_nldp = [], None
+        cells, t_nldp, measured = [], None, {}
         for m in METHODS:
             err, sec = _mean_error(m, n, d, 3, [0])
             cells.append(f"{err:.3f}")
+            measured[m] = (err, sec)
             if m == "NLDP":
                 t_nldp = sec
         out.append(f"| {d} | " + " | ".join(cells) + f" | {t_nldp:.1f} |")
         print(out[-1], flush=True)
+        if d == 10:
+            headline = _headline(f"n={n:,}, d={d}, k=3, eps=2", measured)
     out.append("")
     n = 1_000_000
     out.append(f"n = {n:,}, d = 10:\n")
@@ -200,6 +207,18 @@ def sweeps(out, quick):
         out.append(f"| {k} | " + " | ".join(cells) + " |")
         print(out[-1], flush=True)
     out.append("")
+    return headline
+
+
+def _headline(problem, measured):
+    """Summary row: the most accurate private method against the non-private Lasso."""
+    private = min((m for m in measured if m != "Lasso"), key=lambda m: measured[m][0])
+    return summary_row(
+        "Sparse regression under local DP", problem,
+        (f"LDPSparseRegression {private}", measured[private][1], measured[private][0]),
+        ("sklearn Lasso (non-private)", measured["Lasso"][1], measured["Lasso"][0]),
+        metric="rel. l2 error of theta (1 = predicting zero; lower better)",
+        note="the anchor sees the raw data: no privacy")
 
 
 def throughput(out, n, d):
@@ -248,51 +267,32 @@ def throughput(out, n, d):
                f"{int(np.count_nonzero(est.coef_))} |")
     out.append("")
     print("\n".join(out[-12:]), flush=True)
+    return summary_row(
+        "LDP user-side privatization (streamed)", f"{n:,} users, d = {d}",
+        ("LDPSparseRegression fit", t_fit, "n/a"),
+        ("bound: the same Gaussian draws, one numpy PCG64", t_rng_one, "n/a"),
+        metric="none (throughput)", note="the anchor is a lower bound, not a library")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller grids (a smoke run)")
-    parser.add_argument("--out", default="benchmarks/results/ldp.md")
+    add_out_argument(parser, "ldp")
     args = parser.parse_args(argv)
-    import sklearn
-
-    import sparseopt
-
-    load_before = os.getloadavg()
-    t_start = time.perf_counter()
-    body = []
+    run = Run(__file__, argv, libraries=("sparseopt", "numpy", "scikit-learn"), threads=1)
+    body = ["The randomisers run on 1 thread; the ratios to the random-number bound are "
+            "measured in the same run.", ""]
     with threadpool_limits(limits=1):
         ds = [2, 5, 10, 20] if args.quick else [2, 5, 10, 20, 50]
         ns = [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
         regime_grid(ds, ns, 3, body)
         slopes(body, args.quick)
-        sweeps(body, args.quick)
-        throughput(body, 100_000 if args.quick else 1_000_000, 50)
-    load_after = os.getloadavg()
-    cmd = "python benchmarks/compare/ldp.py" + (" --quick" if args.quick else "")
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    header = [
-        "## Sparse regression under local differential privacy (LDPSparseRegression)\n",
-        f"Command: `{cmd}` ({time.perf_counter() - t_start:.0f} s). sparseopt "
-        f"{sparseopt.__version__} (Cython kernels), numpy {np.__version__}, "
-        f"scikit-learn {sklearn.__version__}, Python {platform.python_version()}; CPU: {cpu}, "
-        f"{os.cpu_count()} cores, BLAS limited to 1 thread, the randomisers run on 1 thread. "
-        f"Machine load average (1, 5, 15 min) {load_before[0]:.1f}/{load_before[1]:.1f}/"
-        f"{load_before[2]:.1f} before and {load_after[0]:.1f}/{load_after[1]:.1f}/"
-        f"{load_after[2]:.1f} after: the machine is shared with other jobs, so timings are "
-        "inflated and noisy; the ratios to the random-number bound are measured in the same "
-        "run.\n",
-    ]
-    text = "\n".join(header + body)
-    with open(args.out, "w") as f:
-        f.write(text)
-    print(f"wrote {args.out}")
+        summary = [sweeps(body, args.quick)]
+        summary.append(throughput(body, 100_000 if args.quick else 1_000_000, 50))
+    run.write(args.out, "quick" if args.quick else "full", "\n".join(body),
+              summary=[row for row in summary if row is not None],
+              header="## Sparse regression under local differential privacy "
+                     "(LDPSparseRegression)\n")
     return 0
 
 

@@ -1,10 +1,12 @@
 """Entropic OT: sparseopt's SNS / Sinkhorn / log-Sinkhorn against POT, to marginal error 1e-9.
 
-Problems (Tang et al., ICLR 2024, spec section 6; issue 7):
+Problems (after Tang, Shavlovsky, Rahmanian, Tardini, Thekumparampil, Xiao and
+Ying, "Accelerating Sinkhorn algorithm with sparse Newton iterations", ICLR 2024,
+Sec. 6):
 
 * random assignment, n = 500, C ~ U[0, 1], reg = 1/1200 (the paper's eta);
 * W2 and W1 between two smooth densities on a 28 x 28 grid of [0, 1]^2,
-  reg = 1/1200 (the spec's proxy of the paper's MNIST runs);
+  reg = 1/1200 (a data-free stand-in for the paper's MNIST runs);
 * Gaussian point clouds (squared Euclidean cost) with n in ``--clouds``,
   reg in {1e-2, 1e-3} * max cost.
 
@@ -27,15 +29,20 @@ marked "extrapolated" (">=" when the sweep count is itself a lower bound).
 Usage::
 
     python benchmarks/compare/ot.py [--quick] [--budget 20] [--ref-budget 90] [--clouds 1000]
+        [--out benchmarks/results/ot.md]
+    python benchmarks/compare/ot.py --warmup     # SNS warm-up sweeps: 20, 200 or "auto"
 
-Writes the markdown table to ``benchmarks/results/ot.md``.
+Each problem family (random assignment, grid densities, point clouds of one
+size) is its own section of the fragment: a run rewrites the sections of the
+problems it ran and keeps the others (``--quick`` refreshes random assignment
+only).
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import pathlib
-import platform
 import sys
 import time
 import warnings
@@ -45,8 +52,13 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 # this script is named ot.py: keep its folder off sys.path so that ``import ot`` is POT
 sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != HERE]
-RESULTS = HERE.parent / "results" / "ot.md"
+_spec = importlib.util.spec_from_file_location("_sections", HERE / "_sections.py")
+_sections = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_sections)
 TARGET = 1e-9
+HEADER = "## Entropic optimal transport: SNS vs Sinkhorn vs POT\n"
+METHODS = ("sparseopt sns", "sparseopt sinkhorn", "sparseopt log", "POT sinkhorn",
+           "POT sinkhorn_log", "POT sinkhorn_stabilized")
 
 
 def l1_error(P, a, b):
@@ -56,22 +68,23 @@ def l1_error(P, a, b):
 def problems(args):
     from sparseopt.datasets import make_grid_densities, make_point_clouds, make_random_assignment
 
+    group = "random assignment n=500"
     pb = make_random_assignment(500, random_state=0)
-    yield "random assignment n=500, reg=1/1200", pb.a, pb.b, pb.M, 1 / 1200, {}
-    yield ("random assignment n=500, reg=1/1200 (SNS warmup_iter=20, the paper's)", pb.a, pb.b,
-           pb.M, 1 / 1200, dict(warmup_iter=20))
+    yield group, "random assignment n=500, reg=1/1200", pb.a, pb.b, pb.M, 1 / 1200, {}
+    yield (group, "random assignment n=500, reg=1/1200 (SNS warmup_iter=20, the paper's)",
+           pb.a, pb.b, pb.M, 1 / 1200, dict(warmup_iter=20))
     if args.quick:
         return
-    # the spec's MNIST-free proxy: eta = 1200 on [0, 1]^2 (max cost 2)
+    # MNIST-free stand-in: eta = 1200 on [0, 1]^2 (max cost 2)
     for cost in ("sqeuclidean", "l1"):
         pb = make_grid_densities(28, cost=cost, random_state=0)
         name = "W2" if cost == "sqeuclidean" else "W1"
-        yield f"grid 28x28 {name}, reg=1/1200", pb.a, pb.b, pb.M, 1 / 1200, {}
+        yield "grid 28x28", f"grid 28x28 {name}, reg=1/1200", pb.a, pb.b, pb.M, 1 / 1200, {}
     for n in args.clouds:
         pb = make_point_clouds(n, random_state=0)
         for scale in (1e-2, 1e-3):
-            yield (f"point clouds n={n}, reg={scale:g} max", pb.a, pb.b, pb.M,
-                   scale * pb.M.max(), {})
+            yield (f"point clouds n={n}", f"point clouds n={n}, reg={scale:g} max", pb.a, pb.b,
+                   pb.M, scale * pb.M.max(), {})
 
 
 def timed(fn, repeat):
@@ -153,6 +166,80 @@ def run_sinkhorn_type(label, a, b, M, reg, budget, reference, repeat):
                 error=error, note=note, plan=P, converged=converged)
 
 
+def _best(results, prefix):
+    """Fastest method of one library that reached the target; else the fastest row, flagged."""
+    rows = {m: r for m, r in results.items() if m.startswith(prefix)}
+    done = {m: r for m, r in rows.items() if r["converged"]}
+    pool = done or rows
+    method = min(pool, key=lambda m: pool[m]["seconds"])
+    return method, pool[method], bool(done)
+
+
+def _summary_row(name, results):
+    """Headline of one problem: sparseopt's fastest converged method vs POT's."""
+    ours, r_ours, ok_ours = _best(results, "sparseopt")
+    theirs, r_theirs, ok_theirs = _best(results, "POT")
+    note = []
+    if not ok_ours:
+        note.append("no sparseopt method reached 1e-9")
+    if not ok_theirs:
+        note.append("no POT method reached 1e-9: " + (r_theirs["note"] or "lower bound"))
+    quality = (lambda r: r["error"] if r["error"] == r["error"] else "n/a (extrapolated)")
+    return _sections.summary_row(
+        "Entropic OT to l1 marginal error 1e-9", name, (ours, r_ours["seconds"], quality(r_ours)),
+        (theirs, r_theirs["seconds"], quality(r_theirs)),
+        metric="final l1 marginal error (lower better)", note="; ".join(note))
+
+
+TABLE_HEAD = [
+    "Target: l1 marginal error <= 1e-9. `time / SNS` > 1 means slower than SNS. "
+    "`max abs(P - P_sns)` compares each plan with SNS's. Single runs, the rows of one problem "
+    "measured one after the other.",
+    "",
+    "| problem | method | iterations | Newton steps | time (s) | time / SNS | "
+    "final l1 error | max abs(P - P_sns) | note |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---|",
+]
+TABLE_FOOT = [
+    "", "Extrapolated rows: measured time per iteration (100 iterations) x the sweep count of "
+    "our kernel Sinkhorn on the same problem (`>=`: that count is itself a lower bound because "
+    "our Sinkhorn stopped at its budget, so the ratio is a lower bound). Rows stopped at the "
+    "budget report the time spent (a lower bound)."]
+
+
+def warmup_table(args):
+    """SNS with a fixed 20 or 200 warm-up sweeps against the automatic warm-up."""
+    from sparseopt.datasets import make_grid_densities, make_point_clouds, make_random_assignment
+    from sparseopt.transport import solve
+
+    cases = [("random assignment n=500 (1/1200)", make_random_assignment(500, random_state=0),
+              1 / 1200)]
+    for cost, name in (("sqeuclidean", "W2"), ("l1", "W1")):
+        cases.append((f"{name} grid 28x28 (1/1200)",
+                      make_grid_densities(28, cost=cost, random_state=0), 1 / 1200))
+    pb = make_point_clouds(args.clouds[0] if args.clouds else 1000, random_state=0)
+    cases.append((f"point clouds n={pb.M.shape[0]} (1e-3 max)", pb, 1e-3 * pb.M.max()))
+    settings = [("warmup_iter=20", 20), ("warmup_iter=200", 200), ('"auto" (default)', "auto")]
+    lines = ["SNS to l1 marginal error 1e-9 with a fixed number of Sinkhorn warm-up sweeps "
+             "against the default `warmup_iter=\"auto\"` (sweeps until the marginal error is "
+             "`warmup_tol`=3e-2). Cells: iterations / Newton steps / seconds (one run each).", "",
+             "| problem (reg) | " + " | ".join(label for label, _ in settings) + " |",
+             "|---|" + "---|" * len(settings)]
+    for name, pb, reg in cases:
+        cells = []
+        for _, warmup in settings:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                seconds, res = timed(lambda: solve(pb.M, pb.a, pb.b, reg, method="sns",
+                                                   tol=TARGET, warmup_iter=warmup, warn=False),
+                                     args.repeat)
+            flag = "" if res.converged else " (not converged)"
+            cells.append(f"{res.n_iter} / {res.n_newton} / {seconds:.2f}{flag}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="random assignment only")
@@ -162,69 +249,55 @@ def main(argv=None):
                         help="seconds for our kernel Sinkhorn, which sets the sweep count")
     parser.add_argument("--clouds", type=int, nargs="*", default=[1000])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--warmup", action="store_true",
+                        help="only the SNS warm-up table (fixed 20 / 200 sweeps vs 'auto')")
+    _sections.add_out_argument(parser, "ot")
     args = parser.parse_args(argv)
+    run_info = _sections.Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "POT"),
+                             threads=1)
 
     from threadpoolctl import threadpool_limits
 
-    import ot
-
-    import sparseopt
     from sparseopt.transport import solve
 
-    command = "python benchmarks/compare/ot.py " + " ".join(argv if argv is not None
-                                                            else sys.argv[1:])
     # warm the caches outside the timings
     solve(np.random.default_rng(0).uniform(size=(30, 30)), [], [], 0.01, method="sns")
 
-    rows = []
+    if args.warmup:
+        with threadpool_limits(limits=1):
+            run_info.write(args.out, "warmup", warmup_table(args), header=HEADER)
+        return
+
+    groups = {}  # group -> (table lines, summary rows), in the order run
     with threadpool_limits(limits=1):
-        for name, a, b, M, reg, options in problems(args):
+        for group, name, a, b, M, reg, options in problems(args):
             print(f"\n== {name}", flush=True)
             results = {"sparseopt sns": run_sns(a, b, M, reg, options, args.repeat)}
             ref = run_sinkhorn_type("sparseopt sinkhorn", a, b, M, reg, args.ref_budget, None,
                                     args.repeat)
             results["sparseopt sinkhorn"] = ref
             reference = (int(str(ref["iterations"]).lstrip(">= ")), ref["converged"])
-            for label in ("sparseopt log", "POT sinkhorn", "POT sinkhorn_log",
-                          "POT sinkhorn_stabilized"):
+            for label in METHODS[2:]:
                 results[label] = run_sinkhorn_type(label, a, b, M, reg, args.budget, reference,
                                                    args.repeat)
             sns = results["sparseopt sns"]
+            lines, summary = groups.setdefault(group, ([], []))
             for label, r in results.items():
                 ratio = r["seconds"] / sns["seconds"]
                 diff = (float(np.abs(r["plan"] - sns["plan"]).max())
                         if r["plan"] is not None else float("nan"))
-                rows.append((name, label, r["iterations"], r["newton"], r["seconds"], ratio,
-                             r["error"], diff, r["note"]))
+                lines.append(f"| {name} | {label} | {r['iterations']} | {r['newton']} | "
+                             f"{r['seconds']:.3f} | {ratio:.1f} | {r['error']:.1e} | "
+                             f"{diff:.1e} | {r['note']} |")
                 print(f"{label:26s} its {r['iterations']!s:>10} newton {r['newton']:>3} "
                       f"time {r['seconds']:9.3f}s  x{ratio:8.1f} vs SNS  err {r['error']:.1e} "
                       f"max|P-P_sns| {diff:.1e} {r['note']}", flush=True)
+            if not summary:  # one headline per problem family: its first problem
+                summary.append(_summary_row(name, results))
 
-    header = [
-        "## Entropic optimal transport (issue 7): SNS vs Sinkhorn vs POT",
-        "",
-        f"Command: `{command.strip()}`",
-        "",
-        f"sparseopt {sparseopt.__version__}, POT {ot.__version__}, NumPy {np.__version__}, "
-        f"Python {platform.python_version()}; one BLAS thread; timings on a 2-core machine "
-        "shared with one other benchmark job (single runs: expect variance; the rows of one "
-        "problem are measured one after the other). "
-        "Target: l1 marginal error <= 1e-9. `time / SNS` > 1 means slower than SNS. "
-        "`max abs(P - P_sns)` compares each plan with SNS's.",
-        "",
-        "| problem | method | iterations | Newton steps | time (s) | time / SNS | "
-        "final l1 error | max abs(P - P_sns) | note |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    lines = [f"| {p} | {m} | {i} | {nw} | {s:.3f} | {r:.1f} | {e:.1e} | {d:.1e} | {note} |"
-             for p, m, i, nw, s, r, e, d, note in rows]
-    lines += ["", "Extrapolated rows: measured time per iteration (100 iterations) x the "
-              "sweep count of our kernel Sinkhorn on the same problem (`>=`: that count is "
-              "itself a lower bound because our Sinkhorn stopped at its budget, so the ratio is "
-              "a lower bound). Rows stopped at the budget report the time spent (a lower bound)."]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(header + lines) + "\n")
-    print(f"\nwrote {RESULTS}")
+    for group, (lines, summary) in groups.items():
+        run_info.write(args.out, group, "\n".join(TABLE_HEAD + lines + TABLE_FOOT),
+                       summary=summary, header=HEADER)
 
 
 if __name__ == "__main__":

@@ -29,23 +29,24 @@ BLAS is limited to ``--threads`` threads for every method.
 Usage::
 
     python benchmarks/compare/sbl.py [--trials 10] [--threads 1] [--out benchmarks/results/sbl.md]
+
+A run writes the section of the fragment named after its trial counts and keeps
+the other sections.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import sys
 import time
 import warnings
 
 import numpy as np
-import scipy
 import sklearn
 from threadpoolctl import threadpool_limits
 
 from sparseopt.bayes import KroneckerDesign, KroneckerSBL, SparseBayesianRegression
 from sparseopt.datasets import make_kronecker_sparse_recovery
+
+from _sections import Run, add_out_argument, summary_row
 
 SNRS = (5, 10, 15, 20, 25, 30)
 
@@ -214,38 +215,17 @@ def main(argv=None):
     parser.add_argument("--timing-trials", type=int, default=3)
     parser.add_argument("--irs-trials", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
-                                                      "results", "sbl.md"))
+    add_out_argument(parser, "sbl")
     args = parser.parse_args(argv)
-    load_before = os.getloadavg()
-    start = time.perf_counter()
+    run = Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "scikit-learn"),
+              threads=args.threads)
     two_way = _sweep(TWO_WAY, (16, 16), (32, 32), 3, SNRS, args.trials, args.threads,
                      "2-way")
     timing = _timing(args.timing_trials, args.threads)
     three_way = _sweep(THREE_WAY, (8, 12, 15), (15, 15, 15), 3, SNRS, args.trials,
                        args.threads, "3-way")
     irs = _irs((10, 20), args.irs_trials, args.threads)
-    load_after = os.getloadavg()
-    command = "python benchmarks/compare/sbl.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
-    except (OSError, StopIteration):
-        pass
     lines = [
-        f"`{command.strip()}`",
-        "",
-        f"Versions: Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
-        f"{scipy.__version__}, scikit-learn {sklearn.__version__}. CPU: {cpu}, "
-        f"{os.cpu_count()} cores; BLAS limited to {args.threads} thread(s) for every method. "
-        f"Machine load (1/5/15-min averages) {load_before[0]:.1f}/{load_before[1]:.1f}/"
-        f"{load_before[2]:.1f} before and {load_after[0]:.1f}/{load_after[1]:.1f}/"
-        f"{load_after[2]:.1f} after the run: other agents' jobs shared the 2 cores, so "
-        "compare ratios measured in the same run, not absolute seconds. "
-        f"Total run time {time.perf_counter() - start:.0f} s.",
-        "",
         f"**2-way Kronecker dictionary** (16x32 kron 16x32: M = 256, N = 1024, 3 N(0,1) "
         f"nonzeros per mode), {args.trials} trials per SNR, noise variance learned by the SBL "
         "methods; OMP is told the true number of nonzeros. \"warned\": trials that ended with a "
@@ -300,10 +280,25 @@ def main(argv=None):
                      f"{seconds:.2f} | {warned}/{args.irs_trials} |")
     lines += ["", NOTES]
     text = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as fh:
-        fh.write(text)
+    key = f"trials {args.trials}, timing {args.timing_trials}, irs {args.irs_trials}"
+    run.write(args.out, key, text, summary=_summary(two_way),
+              header="## Sparse Bayesian learning: KroneckerSBL vs classic SBL, ARD, OMP\n")
     print("\n" + text)
+
+
+def _summary(two_way, snr=20):
+    """Headline: at 20 dB on the 2-way problem, the best KroneckerSBL against the best sklearn
+    method (lowest mean NMSE; OMP is told the true sparsity)."""
+    at = {r[2]: r for r in two_way if r[1] == snr}
+    if not at:
+        return []
+    ours = min((m for m in at if m.startswith("KroneckerSBL")), key=lambda m: at[m][3])
+    theirs = min((m for m in at if m.startswith("sklearn")), key=lambda m: at[m][3])
+    return [summary_row("Sparse Bayesian learning, Kronecker dictionary",
+                        f"2-way M=256, N=1024, 9 nonzeros, {snr} dB",
+                        (ours, at[ours][6], at[ours][3]), (theirs, at[theirs][6], at[theirs][3]),
+                        metric="mean NMSE of x (lower better)",
+                        note="best sklearn method by NMSE")]
 
 
 NOTES = """Notes: the mode entries are N(0, 1), so products of two small entries give \

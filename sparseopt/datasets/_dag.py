@@ -1,4 +1,4 @@
-"""Random DAGs and linear structural equation models (spec dag_colide.md sec. 9).
+"""Random DAGs and linear structural equation models (the NOTEARS / DAGMA / CoLiDE set-ups).
 
 Every generator draws from its own ``numpy.random.Generator`` built from
 ``random_state`` (the reference simulators use the unseeded global RNG).
@@ -206,6 +206,15 @@ def make_linear_sem(d=20, n_edges=None, n=1000, *, graph_type="ER", noise="gauss
     W_true : ndarray of shape (d, d)
     noise_std : ndarray of shape (d,)
         True noise standard deviations.
+
+    References
+    ----------
+    .. [1] X. Zheng, B. Aragam, P. Ravikumar and E. P. Xing, "DAGs with NO TEARS: Continuous
+       optimization for structure learning", NeurIPS 2018.
+    .. [2] K. Bello, B. Aragam and P. Ravikumar, "DAGMA: Learning DAGs via M-matrices and a
+       log-determinant acyclicity characterization", NeurIPS 2022.
+    .. [3] S. S. Saboksayr, G. Mateos and M. Tepper, "CoLiDE: Concomitant linear DAG estimation",
+       ICLR 2024.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Kronecker-structured sparse recovery (``../shared/specs/kronecker_sbl.md`` section 10)."""
+"""Kronecker-structured sparse recovery problems (He & Joseph, IEEE TSP 2024)."""
 import numbers
 from functools import reduce
 
@@ -13,7 +13,7 @@ __all__ = ["make_kronecker_sparse_recovery", "kronecker_matvec", "make_irs_mimo_
 def kronecker_matvec(factors, x):
     """Multiply by a Kronecker product of factors without forming it: ``(A_1 kron A_2) x``.
 
-    Row-major convention of the spec: ``x`` reshaped in C order to a tensor of
+    Row-major convention (as ``np.kron``): ``x`` reshaped in C order to a tensor of
     shape ``(n_1, ..., n_I)`` and multiplied by ``A_i`` along mode ``i``.
 
     Examples
@@ -60,6 +60,12 @@ def make_kronecker_sparse_recovery(measurements=(8, 12, 15), n_atoms=(15, 15, 15
     x : ndarray of shape (prod(n_i),)
         Ground-truth coefficients.
     noise_variance : float
+
+    References
+    ----------
+    .. [1] Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse vector
+       recovery with application to IRS-MIMO channel estimation", IEEE Transactions on Signal
+       Processing, 2024.
 
     Examples
     --------
@@ -158,6 +164,12 @@ def make_irs_mimo_channel(n_bs=16, n_irs=256, n_ms=6, *, n_configurations=3, n_p
     noise_variance : float
     dictionaries : list of three complex ndarrays
         Only with ``return_dictionaries``.
+
+    References
+    ----------
+    .. [1] Y. He and G. Joseph, "Bayesian algorithms for Kronecker-structured sparse vector
+       recovery with application to IRS-MIMO channel estimation", IEEE Transactions on Signal
+       Processing, 2024.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Planted low-rank + sparse problems, a synthetic video and matrix completion.
 
 Every generator is seeded by ``random_state`` and returns the ground truth
-with the data (spec ``robust_pca.md`` section 6).
+with the data.
 """
 from __future__ import annotations
 
@@ -56,6 +56,13 @@ def make_low_rank_sparse(n_samples=500, n_features=None, *, rank=None, outlier_f
         True low-rank part.
     S : ndarray of shape (n_samples, n_features)
         True sparse part.
+
+    References
+    ----------
+    .. [1] E. J. Candès, X. Li, Y. Ma and J. Wright, "Robust principal component analysis?",
+       Journal of the ACM 58(3), 2011.
+    .. [2] H. Cai, J.-F. Cai and K. Wei, "Accelerated alternating projections for robust principal
+       component analysis", Journal of Machine Learning Research 20, 2019.
 
     Examples
     --------
@@ -184,6 +191,13 @@ def make_matrix_completion(n_rows=500, n_cols=None, *, rank=5, n_observed=None,
         Observed entries.
     M : ndarray of shape (n_rows, n_cols)
         True matrix.
+
+    References
+    ----------
+    .. [1] P. Jain, P. Netrapalli and S. Sanghavi, "Low-rank matrix completion using alternating
+       minimization", STOC 2013.
+    .. [2] Y. Gu, Z. Song, J. Yin and L. Zhang, "Low rank matrix completion via robust alternating
+       minimization in nearly linear time", ICLR 2024.
 
     Examples
     --------

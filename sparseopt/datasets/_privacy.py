@@ -39,6 +39,11 @@ def make_ldp_regression(n_samples=10_000, n_features=10, n_informative=3, *, noi
     theta : ndarray of shape (n_features,)
         Ground truth.
 
+    References
+    ----------
+    .. [1] L. Zhu, S. Ding, C. Aggarwal, J. Xu and D. Wang, "Improved analysis of sparse linear
+       regression in local differential privacy model", ICLR 2024.
+
     Examples
     --------
     >>> from sparseopt.datasets import make_ldp_regression

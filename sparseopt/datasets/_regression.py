@@ -123,7 +123,7 @@ def make_sparse_design_regression(n_samples=2000, n_features=5000, *, density=0.
 
 def make_random_support_regression(n_samples, n_features, k, *, design="ill_conditioned",
                                    cond=1e4, noise=0.1, random_state=None):
-    """k-sparse ``w*`` with a uniformly random support (spec section 7), scored by prediction error.
+    """k-sparse ``w*`` with a uniformly random support, scored by prediction error.
 
     Parameters
     ----------
@@ -142,6 +142,11 @@ def make_random_support_regression(n_samples, n_features, k, *, design="ill_cond
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
     w_true : ndarray of shape (n_features,)
+
+    References
+    ----------
+    .. [1] V. Chandrasekaran, R. Meka and K. Stavropoulos, "Sparse linear regression is easy on
+       random supports", arXiv:2511.06211, 2025.
 
     Examples
     --------

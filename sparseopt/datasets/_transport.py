@@ -33,6 +33,11 @@ def make_random_assignment(n=500, *, random_state=None):
         entropic plan concentrates as ``reg -> 0``; ``optimal_cost`` is its
         transport cost ``<P*, M>``.
 
+    References
+    ----------
+    .. [1] X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K. K. Thekumparampil, T. Xiao and L.
+       Ying, "Accelerating Sinkhorn algorithm with sparse Newton iterations", ICLR 2024.
+
     Examples
     --------
     >>> from sparseopt.datasets import make_random_assignment
@@ -61,7 +66,7 @@ def make_grid_densities(grid_size=28, *, cost="sqeuclidean", n_bumps=3, floor=1e
                         random_state=None):
     """Two smooth densities on a ``grid_size x grid_size`` grid of ``[0, 1]^2``.
 
-    The MNIST-free proxy of the paper's W2/W1 experiments (spec section 6):
+    A data-free stand-in for the MNIST W2/W1 experiments of [1]_:
     each histogram is a mixture of ``n_bumps`` Gaussian bumps plus a small
     constant ``floor`` (so no bin is empty), normalised to mass 1.
 
@@ -83,6 +88,11 @@ def make_grid_densities(grid_size=28, *, cost="sqeuclidean", n_bumps=3, floor=1e
         ``a``, ``b`` (shape (grid_size**2,)), ``M``, ``coords`` (bin centres)
         and the ground truth of the generator: ``means_a``, ``means_b``,
         ``scales_a``, ``scales_b``, ``weights_a``, ``weights_b``.
+
+    References
+    ----------
+    .. [1] X. Tang, M. Shavlovsky, H. Rahmanian, E. Tardini, K. K. Thekumparampil, T. Xiao and L.
+       Ying, "Accelerating Sinkhorn algorithm with sparse Newton iterations", ICLR 2024.
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 Cai, Cai & Wei, "Accelerated Alternating Projections for Robust Principal
 Component Analysis", JMLR 20 (2019), Algorithms 1 and 2, with the defaults of
-the authors' code (spec ``robust_pca.md`` section 3). Trimming is off.
+the authors' code. Trimming is off.
 
 Every step is a matrix product, a thin QR or an SVD of a ``2r x 2r`` matrix in
 the namespace ``xp`` of ``D``.
@@ -11,7 +11,7 @@ the namespace ``xp`` of ``D``.
 ``L*`` (e.g. uniform on [-500, 500]), ``sigma_1(D)`` is dominated by the
 outliers, the initial threshold ``beta_init sigma_1(D)`` keeps most of them,
 and the method converges to a wrong ``L`` while the residual still reaches
-its tolerance (the hard-thresholded ``S`` absorbs the error; spec section 7).
+its tolerance (the hard-thresholded ``S`` absorbs the error).
 Two measures:
 
 * ``reestimate_init=True`` (default) repeats the initial thresholding with
@@ -169,8 +169,8 @@ def recovery_suspicion(result, *, max_density=0.5):
     """Reasons to distrust an AccAltProj result whose residual looks fine.
 
     The residual ``||D - L - S||`` is no recovery certificate: a wrong ``L``
-    is hidden by a hard-thresholded ``S`` that grows to absorb the error
-    (spec section 7). On the planted problems of the spec, failed runs end
+    is hidden by a hard-thresholded ``S`` that grows to absorb the error.
+    On planted problems (rank 5% of n, 10% outliers), failed runs end
     with ``S`` more than 90% dense while successful runs end at the true
     outlier fraction, so the test is the final density of ``S`` against
     ``max_density`` (robust PCA cannot recover ``L`` when most entries are

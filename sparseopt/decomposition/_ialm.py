@@ -2,7 +2,7 @@
 
 Lin, Chen & Ma (2010), "The augmented Lagrange multiplier method for exact
 recovery of corrupted low-rank matrices", Algorithm 5, with the defaults of
-the authors' ``inexact_alm_rpca.m`` (spec ``robust_pca.md`` section 1)::
+the authors' ``inexact_alm_rpca.m``::
 
     min ||L||_* + lam ||S||_1   s.t.  P_Omega(L + S) = P_Omega(D)
 
@@ -98,7 +98,7 @@ def pcp_ialm(xp, D, *, lam=None, mask=None, tol=1e-7, max_iter=1000, svd_solver=
     rho = float(mu_growth)
     L = xp.zeros_like(D)
     S = xp.zeros_like(D)
-    sv = 10  # rank prediction (spec section 1)
+    sv = 10  # rank prediction of the authors' code
     small = min(m, n)
     V_prev = None
     history, svd_ranks = [], []

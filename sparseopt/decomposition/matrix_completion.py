@@ -2,9 +2,9 @@
 
 Gu, Song, Yin & Zhang, "Low Rank Matrix Completion via Robust Alternating
 Minimization in Nearly Linear Time" (ICLR 2024, arXiv 2302.11068), on top of
-the alternating minimisation of Jain, Netrapalli & Sanghavi (2013). Spec
-``robust_pca.md`` section 5 (a plausible reading: only the abstract-level
-content of the paper is verified).
+the alternating minimisation of Jain, Netrapalli & Sanghavi (2013). The
+preconditioner differs from the paper's sketching preconditioner (see
+:class:`RobustMatrixCompletion`).
 
 "Robust" refers to the analysis: the per-row / per-column least-squares
 half-steps may be solved *approximately* by a preconditioned iterative
@@ -367,14 +367,6 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     --------
     RobustPCA : low-rank plus sparse, with missing entries (IALM).
 
-    References
-    ----------
-    Jain, Netrapalli & Sanghavi, "Low-rank matrix completion using alternating
-    minimization", STOC 2013. Gu, Song, Yin & Zhang, "Low Rank Matrix
-    Completion via Robust Alternating Minimization in Nearly Linear Time",
-    ICLR 2024. Keshavan, Montanari & Oh, "Matrix completion from a few
-    entries", IEEE Trans. Inf. Theory 2010 (rank estimation).
-
     Notes
     -----
     The paper's sketching preconditioner (a sketch-and-QR of each design) is
@@ -382,6 +374,16 @@ class RobustMatrixCompletion(LowRankTransformerMixin, BaseEstimator):
     incoherent matrices CG then needs a handful of passes. The computation
     runs in NumPy on the host; array-API inputs are copied there and the
     results moved back (``array_api_host_roundtrip`` tag).
+
+    References
+    ----------
+    .. [1] P. Jain, P. Netrapalli and S. Sanghavi, "Low-rank matrix completion using
+       alternating minimization", STOC 2013.
+    .. [2] Y. Gu, Z. Song, J. Yin and L. Zhang, "Low rank matrix completion via robust
+       alternating minimization in nearly linear time", ICLR 2024.
+    .. [3] R. H. Keshavan, A. Montanari and S. Oh, "Matrix completion from a few
+       entries", IEEE Transactions on Information Theory 56(6), 2010 (rank
+       estimation).
 
     Examples
     --------

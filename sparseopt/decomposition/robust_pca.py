@@ -165,6 +165,23 @@ class RobustPCA(LowRankTransformerMixin, BaseEstimator):
     threshold on the cleaned matrix (which fixes the planted uniform
     [-500, 500] case) and checks the density of ``S``.
 
+    ``RobustPCA`` has no ``score``. To choose ``rank`` (or ``lam``) with
+    :class:`~sklearn.model_selection.GridSearchCV`, pass a scorer that
+    predicts half of the columns of each held-out row from the other half
+    through ``components_`` and returns minus the median absolute error (the
+    projection residual of held-out rows only decreases with the rank); the
+    user guide gives the few lines of code.
+
+    References
+    ----------
+    .. [1] E. J. Candès, X. Li, Y. Ma and J. Wright, "Robust principal component
+       analysis?", Journal of the ACM 58(3), 2011.
+    .. [2] Z. Lin, M. Chen and Y. Ma, "The augmented Lagrange multiplier method for
+       exact recovery of corrupted low-rank matrices", arXiv:1009.5055, 2010.
+    .. [3] H. Cai, J.-F. Cai and K. Wei, "Accelerated alternating projections for
+       robust principal component analysis", Journal of Machine Learning Research
+       20, 2019.
+
     Examples
     --------
     >>> import numpy as np

@@ -1,4 +1,4 @@
-"""Structure-recovery metrics for DAGs (spec dag_colide.md sec. 10).
+"""Structure-recovery metrics for DAGs (structural Hamming distance, TPR, FDR).
 
 Convention: ``B[i, j] != 0`` is the edge i -> j. ``count_accuracy`` follows
 NOTEARS / DAGMA / gCastle: a predicted edge whose reverse is a true edge is a

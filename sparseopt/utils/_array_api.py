@@ -1,6 +1,7 @@
 """Array-namespace helpers: detection, device, explicit host round-trips.
 
-Rules (``../shared/specs/array_api_and_sklearn.md``):
+Rules (those of scikit-learn's array API support, see its user guide
+"Array API support (experimental)"):
 
 * With scikit-learn's ``array_api_dispatch`` off (the default), every input is
   converted to NumPy, as scikit-learn does.
