@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ["sparse_regression", "sparse_logistic", "bcd", "bcd_solver", "ldp", "sbl", "rpca",
-         "dag", "ot", "cluster"]
+         "dag", "ot", "cluster", "scale", "memory"]
 
 HEADER = """# Benchmark results
 
