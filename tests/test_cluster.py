@@ -241,7 +241,7 @@ def test_la_sdp_admm_matches_cvxpy(seed):
 
 
 def test_la_sdp_with_equal_covariances_is_peng_wei():
-    """Sigma_k = I: LA-SDP's optimum is half the Peng-Wei optimum (spec 3.6)."""
+    """Sigma_k = I: LA-SDP's optimum is half the Peng-Wei optimum."""
     X, _, _, _ = make_heterogeneous_mixture(16, 3, 2, separation=2, covariance="isotropic",
                                             random_state=2)
     D = squared_distances(np, X)

@@ -10,7 +10,7 @@ from sparseopt.optimize._penalties import (
 
 
 def _penalty_numpy(name, t, lam, g):
-    """Independent NumPy transcription of p(t) from the spec's table."""
+    """Independent NumPy transcription of p(t) from the penalties' closed forms in the papers."""
     a = np.abs(t)
     if name == "l1":
         return lam * a
