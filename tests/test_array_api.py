@@ -9,6 +9,7 @@ import functools
 import numpy as np
 import pytest
 import sklearn
+from _namespaces import namespace_params
 
 from sparseopt.linear_model import Lasso
 from sparseopt.utils._array_api import (
@@ -21,25 +22,7 @@ from sparseopt.utils._array_api import (
 )
 
 
-def _namespaces():
-    out = [pytest.param(("numpy", None), id="numpy")]
-    try:
-        import array_api_strict  # noqa: F401
-
-        out += [pytest.param(("array_api_strict", "CPU_DEVICE"), id="strict-cpu"),
-                pytest.param(("array_api_strict", "device1"), id="strict-device1")]
-    except ImportError:
-        out += [pytest.param(None, marks=pytest.mark.skip(reason="array-api-strict not installed"))]
-    try:
-        import torch  # noqa: F401
-
-        out += [pytest.param(("torch", "cpu"), id="torch-cpu")]
-    except ImportError:
-        out += [pytest.param(None, marks=pytest.mark.skip(reason="torch not installed"))]
-    return out
-
-
-@pytest.fixture(params=_namespaces())
+@pytest.fixture(params=namespace_params(include_numpy=True))
 def namespace(request):
     name, device = request.param
     if name == "numpy":

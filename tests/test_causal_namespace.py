@@ -11,6 +11,7 @@ import array_api_compat.numpy as np_compat
 import numpy as np
 import pytest
 import sklearn
+from _namespaces import namespace_params
 
 from sparseopt._ext import _dag as kernel
 from sparseopt.causal import DAGMA, CoLiDE, PathOptions, path_following
@@ -20,25 +21,7 @@ from sparseopt.datasets import make_linear_sem
 from sparseopt.utils._array_api import get_namespace_and_device, to_numpy
 
 
-def _namespaces():
-    out = []
-    try:
-        import array_api_strict  # noqa: F401
-
-        out += [pytest.param(("array_api_strict", "CPU_DEVICE"), id="strict-cpu"),
-                pytest.param(("array_api_strict", "device1"), id="strict-device1")]
-    except ImportError:
-        out += [pytest.param(None, marks=pytest.mark.skip(reason="array-api-strict not installed"))]
-    try:
-        import torch  # noqa: F401
-
-        out += [pytest.param(("torch", "cpu"), id="torch-cpu")]
-    except ImportError:
-        out += [pytest.param(None, marks=pytest.mark.skip(reason="torch not installed"))]
-    return out
-
-
-@pytest.fixture(params=_namespaces())
+@pytest.fixture(params=namespace_params())
 def namespace(request):
     name, device = request.param
     if name == "array_api_strict":
