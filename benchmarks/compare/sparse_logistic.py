@@ -11,8 +11,6 @@ Usage: python benchmarks/compare/sparse_logistic.py [--quick]
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 import warnings
@@ -20,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from _sections import machine_stamp, replace_section
+from _sections import Run, summary_row
 from threadpoolctl import threadpool_limits
 
 from sparseopt.linear_model import SparseLogisticRegression
 from sparseopt.optimize._logistic_gap import logistic_duality_gap
-from sparseopt.optimize._penalties import L1
+from sparseopt.optimize.penalties import L1
 
 TARGET = 1e-6
 TOLS = (1e-4, 1e-6, 1e-8, 1e-10)
@@ -103,8 +101,9 @@ def main(argv=None):
                         / "sparse_logistic.md",
                         help="results file whose section this run replaces")
     args = parser.parse_args(argv)
+    run = Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "scikit-learn",
+                                         "celer", "skglm"), threads=1)
     repeat = 1 if args.quick else 3
-    load_before = os.getloadavg()
     rows = []
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -124,28 +123,34 @@ def main(argv=None):
                     rows.append((f"{name}, alpha = {frac} alpha_max", f"{solver} (tol {tol:.0e})",
                                  t, gap, t / base))
                     print(rows[-1], flush=True)
-    load_after = os.getloadavg()
-    import celer
-    import skglm
-    import sklearn
-
-    import sparseopt
-    cmd = "python benchmarks/compare/sparse_logistic.py" + (" --quick" if args.quick else "")
-    lines = [f"`{cmd}`", "",
-             f"1 BLAS thread; best of {repeat}; CPU {platform.processor() or platform.machine()}, "
-             f"{os.cpu_count()} cores; load average before {load_before[0]:.1f}, after "
-             f"{load_after[0]:.1f} (the machine is shared with other jobs: timings are noisy); "
-             f"sparseopt {sparseopt.__version__}, celer {celer.__version__}, skglm "
-             f"{skglm.__version__}, scikit-learn {sklearn.__version__}.", "",
+    lines = [f"Seconds: best of {repeat} fits, one BLAS thread.", "",
              "| problem | solver | seconds | relative duality gap (gap / log 2) "
              "| time / sparseopt |",
              "|---|---|---|---|---|"]
     lines += [f"| {p} | {s} | {t:.3f} | {g:.2e} | {r:.2f} |" for p, s, t, g, r in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    text += "\n" + machine_stamp(("sparseopt", "numpy", "scipy", "scikit-learn", "celer",
-                                   "skglm")) + "\n"
-    replace_section(args.out, "l1-logistic" + ("-quick" if args.quick else ""), text)
+    run.write(args.out, "l1-logistic" + ("-quick" if args.quick else ""), text,
+              summary=_summary(rows))
+
+
+def _summary(rows):
+    """Headline row: the first problem at the smaller alpha, sparseopt against the fastest
+    anchor (all are stopped at a certified relative duality gap)."""
+    problems = [r[0] for r in rows if "0.02 alpha_max" in r[0]]
+    if not problems:
+        return []
+    prob = problems[0]
+    ours = [r for r in rows if r[0] == prob and r[1].startswith("sparseopt")]
+    anchors = [r for r in rows if r[0] == prob and not r[1].startswith("sparseopt")
+               and np.isfinite(r[2])]
+    if not ours:
+        return []
+    best = min(anchors, key=lambda r: r[2]) if anchors else None
+    return [summary_row("Sparse logistic regression (L1)", prob,
+                        (ours[0][1], ours[0][2], ours[0][3]),
+                        None if best is None else (best[1], best[2], best[3]),
+                        metric="relative duality gap gap / log 2 (lower better)")]
 
 
 if __name__ == "__main__":
