@@ -699,6 +699,30 @@ def top_k_abs(const double[::1] v, int64_t k, int64_t[::1] out):
     return size
 
 
+cdef inline int64_t _iht_step(double *step, int64_t n, double mu, int64_t kk, int64_t *sup,
+                              double *vals, int64_t size, int64_t *new_support, double *hv,
+                              int64_t *hi) noexcept nogil:
+    """One IHT step once ``step = g + H d`` holds: ``d <- H_k(d - mu step)`` with ``d`` given
+    by ``(sup, vals)``. Returns the new support size, or -1 when the support repeats (then
+    ``sup``/``vals`` are left as they were)."""
+    cdef int64_t j, t, new_size
+    for j in range(n):
+        step[j] = -mu * step[j]
+    for t in range(size):
+        step[sup[t]] += vals[t]
+    new_size = _top_k_abs(step, n, kk, new_support, hv, hi)
+    if new_size == size:
+        for t in range(size):
+            if new_support[t] != sup[t]:
+                break
+        else:
+            return -1
+    for t in range(new_size):
+        sup[t] = new_support[t]
+        vals[t] = step[new_support[t]]
+    return new_size
+
+
 def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_sqrt_L,
              int64_t k, double mu, int64_t max_iter, int64_t[::1] support):
     """GSQ block for variable blocks by IHT with a dense bound ``G`` (Nutini et al., 2022).
@@ -709,7 +733,6 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
     """
     cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it, row
     cdef double v
-    cdef bint same
     # one allocation: d, step (n each), vals, hv (kk each); new_support, hi (kk each)
     cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
     cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
@@ -740,23 +763,10 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
                 v = vals[t]
                 for j in range(n):
                     step[j] += G[row, j] * v
-            for j in range(n):
-                step[j] = -mu * step[j]
-            for t in range(size):
-                step[sup[t]] += vals[t]
-            new_size = _top_k_abs(step, n, kk, new_support, hv, hi)
-            same = new_size == size
-            if same:
-                for t in range(size):
-                    if new_support[t] != sup[t]:
-                        same = False
-                        break
-            if same:
+            new_size = _iht_step(step, n, mu, kk, sup, vals, size, new_support, hv, hi)
+            if new_size < 0:
                 break
             size = new_size
-            for t in range(size):
-                sup[t] = new_support[t]
-                vals[t] = step[new_support[t]]
     free(buf)
     free(ibuf)
     return size
@@ -936,7 +946,6 @@ cdef int64_t _iht_sparse(const index_t *cp, const index_t *ci, const double *cx,
     cdef int64_t *new_support = ibuf
     cdef int64_t *hi = ibuf + kk
     cdef int64_t size, new_size, i, t, it
-    cdef bint same
     for i in range(n):
         d[i] = -g[i] * inv_sqrt_L[i]
     size = _top_k_abs(d, n, kk, sup, hv, hi)
@@ -946,23 +955,10 @@ cdef int64_t _iht_sparse(const index_t *cp, const index_t *ci, const double *cx,
         for i in range(n):
             step[i] = g[i]
         _iht_matvec(cp, ci, cx, rp, ri, rx, sup, vals, size, curvature, zw, mark, rows, step)
-        for i in range(n):
-            step[i] = -mu * step[i]
-        for t in range(size):
-            step[sup[t]] += vals[t]
-        new_size = _top_k_abs(step, n, kk, new_support, hv, hi)
-        same = new_size == size
-        if same:
-            for t in range(size):
-                if new_support[t] != sup[t]:
-                    same = False
-                    break
-        if same:
+        new_size = _iht_step(step, n, mu, kk, sup, vals, size, new_support, hv, hi)
+        if new_size < 0:
             break
         size = new_size
-        for t in range(size):
-            sup[t] = new_support[t]
-            vals[t] = step[new_support[t]]
     return size
 
 
