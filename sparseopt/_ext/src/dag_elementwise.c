@@ -14,6 +14,29 @@
 #define SPARSEOPT_DISPATCH 1
 #endif
 
+/* one row of the Adam step; fs1 is the mask's column stride */
+static inline __attribute__((always_inline)) void adam_row(
+    double *restrict Wi, const double *restrict MTi, const double *restrict Pi,
+    double *restrict mi, double *restrict vi, double *restrict st_i, double *restrict prev_i,
+    const double *restrict free_i, int64_t fs1, const double *restrict scaled_mu,
+    double mu_lambda, double beta1, double beta2, double inv_bias1, double inv_bias2,
+    double eps, double lr, int64_t d)
+{
+    for (int64_t j = 0; j < d; j++) {
+        const double w = Wi[j];
+        const double sign = w > 0.0 ? 1.0 : (w < 0.0 ? -1.0 : 0.0);
+        const double g = 2.0 * w * MTi[j] - scaled_mu[j] * Pi[j] + mu_lambda * sign;
+        const double mij = beta1 * mi[j] + (1.0 - beta1) * g;
+        const double vij = beta2 * vi[j] + (1.0 - beta2) * g * g;
+        mi[j] = mij;
+        vi[j] = vij;
+        const double st = (mij * inv_bias1) / (sqrt(vij * inv_bias2) + eps);
+        st_i[j] = st;
+        prev_i[j] = w;
+        Wi[j] = (w - lr * st) * free_i[j * fs1];
+    }
+}
+
 /* gradient 2 W o M^T - P diag(scaled_mu) + mu_lambda sign(W), then one Adam step, in place */
 static inline __attribute__((always_inline)) void adam_step_body(
     double *restrict W, const double *restrict MT, int64_t ldm, const double *restrict P,
@@ -27,35 +50,14 @@ static inline __attribute__((always_inline)) void adam_step_body(
         double *restrict st_i = step + i * d, *restrict prev_i = W_prev + i * d;
         const double *restrict MTi = MT + i * ldm, *restrict Pi = P + i * d;
         const double *restrict free_i = free_mask + i * fs0;
-        if (fs1 == 1) {  /* the usual C-ordered mask: a unit-stride loop that vectorises */
-            for (int64_t j = 0; j < d; j++) {
-                const double w = Wi[j];
-                const double sign = w > 0.0 ? 1.0 : (w < 0.0 ? -1.0 : 0.0);
-                const double g = 2.0 * w * MTi[j] - scaled_mu[j] * Pi[j] + mu_lambda * sign;
-                const double mij = beta1 * mi[j] + (1.0 - beta1) * g;
-                const double vij = beta2 * vi[j] + (1.0 - beta2) * g * g;
-                mi[j] = mij;
-                vi[j] = vij;
-                const double st = (mij * inv_bias1) / (sqrt(vij * inv_bias2) + eps);
-                st_i[j] = st;
-                prev_i[j] = w;
-                Wi[j] = (w - lr * st) * free_i[j];
-            }
-        } else {
-            for (int64_t j = 0; j < d; j++) {
-                const double w = Wi[j];
-                const double sign = w > 0.0 ? 1.0 : (w < 0.0 ? -1.0 : 0.0);
-                const double g = 2.0 * w * MTi[j] - scaled_mu[j] * Pi[j] + mu_lambda * sign;
-                const double mij = beta1 * mi[j] + (1.0 - beta1) * g;
-                const double vij = beta2 * vi[j] + (1.0 - beta2) * g * g;
-                mi[j] = mij;
-                vi[j] = vij;
-                const double st = (mij * inv_bias1) / (sqrt(vij * inv_bias2) + eps);
-                st_i[j] = st;
-                prev_i[j] = w;
-                Wi[j] = (w - lr * st) * free_i[j * fs1];
-            }
-        }
+        /* the usual C-ordered mask (fs1 == 1) gets its own unit-stride, vectorised copy of the
+           always-inlined row loop; any other stride the general one */
+        if (fs1 == 1)
+            adam_row(Wi, MTi, Pi, mi, vi, st_i, prev_i, free_i, 1, scaled_mu, mu_lambda, beta1,
+                     beta2, inv_bias1, inv_bias2, eps, lr, d);
+        else
+            adam_row(Wi, MTi, Pi, mi, vi, st_i, prev_i, free_i, fs1, scaled_mu, mu_lambda, beta1,
+                     beta2, inv_bias1, inv_bias2, eps, lr, d);
     }
 }
 
