@@ -634,16 +634,28 @@ def cholesky_solve(const double[:, :] H, const double[:] rhs, double[:, :] work,
     return ok
 
 
-cdef int64_t _top_k_abs(const double *v, int64_t n, int64_t k, int64_t *out, double *hv,
-                        int64_t *hi) noexcept nogil:
+cdef inline int64_t _top_k_abs(const double *v, int64_t n, int64_t k, int64_t *out,
+                               double *hv, int64_t *hi) noexcept nogil:
     """Indices of the k largest |v_i| (ties: lowest index first) into out, sorted; the
     heap buffers hv, hi hold k entries. Returns the count min(k, n)."""
+    return _top_k(v, n, k, out, hv, hi, True)
+
+
+cdef inline int64_t _top_k_signed(const double *v, int64_t n, int64_t k, int64_t *out,
+                                  double *hv, int64_t *hi) noexcept nogil:
+    """Like ``_top_k_abs`` on signed values (the k largest v_i, ties: lowest index)."""
+    return _top_k(v, n, k, out, hv, hi, False)
+
+
+cdef int64_t _top_k(const double *v, int64_t n, int64_t k, int64_t *out, double *hv,
+                    int64_t *hi, bint absolute) noexcept nogil:
+    """The k largest ``|v_i|`` (``absolute``) or ``v_i`` by a bounded min-heap."""
     cdef int64_t size = 0, i, pos, par, c, t, key
     cdef double a
     if k > n:
         k = n
     for i in range(n):
-        a = fabs(v[i])
+        a = fabs(v[i]) if absolute else v[i]
         if size < k:  # push, sift up (min-heap on (value, -index))
             pos = size
             size += 1
@@ -856,54 +868,6 @@ def select_top(int mode, const double[::1] g, const double[::1] x, const double[
                              hv, hi)
     free(hv)
     free(hi)
-    return size
-
-
-cdef int64_t _top_k_signed(const double *v, int64_t n, int64_t k, int64_t *out, double *hv,
-                           int64_t *hi) noexcept nogil:
-    """Like ``_top_k_abs`` on signed values (the k largest v_i, ties: lowest index)."""
-    cdef int64_t size = 0, i, pos, par, c, t, key
-    cdef double a
-    if k > n:
-        k = n
-    for i in range(n):
-        a = v[i]
-        if size < k:
-            pos = size
-            size += 1
-            while pos > 0:
-                par = (pos - 1) // 2
-                if hv[par] > a or (hv[par] == a and hi[par] < i):
-                    hv[pos] = hv[par]
-                    hi[pos] = hi[par]
-                    pos = par
-                else:
-                    break
-            hv[pos] = a
-            hi[pos] = i
-        elif a > hv[0]:
-            pos = 0
-            while True:
-                c = 2 * pos + 1
-                if c >= k:
-                    break
-                if c + 1 < k and (hv[c + 1] < hv[c] or (hv[c + 1] == hv[c] and hi[c + 1] > hi[c])):
-                    c += 1
-                if hv[c] < a or (hv[c] == a and hi[c] > i):
-                    hv[pos] = hv[c]
-                    hi[pos] = hi[c]
-                    pos = c
-                else:
-                    break
-            hv[pos] = a
-            hi[pos] = i
-    for t in range(size):
-        key = hi[t]
-        pos = t
-        while pos > 0 and out[pos - 1] > key:
-            out[pos] = out[pos - 1]
-            pos -= 1
-        out[pos] = key
     return size
 
 
