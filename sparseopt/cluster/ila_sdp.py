@@ -21,7 +21,9 @@ from ..utils.validation import (
 )
 from ._base import (
     canonical_labels,
+    kmeans_xp,
     labels_to_namespace,
+    one_hot,
     seed_from,
     validate_fit_input,
     validate_predict_input,
@@ -66,17 +68,9 @@ def _covariance_step(xp, X, memberships, reg, covariance_type, shrinkage=None):
     return _shape_covariances(xp, covs, reg, covariance_type, shrinkage)
 
 
-def _one_hot(xp, labels, n_clusters, like):
-    """``(n, K)`` indicator matrix of host ``labels`` in the namespace, device and dtype of ``like``."""
-    onehot = np.zeros((labels.size, n_clusters))
-    onehot[np.arange(labels.size), labels] = 1.0
-    onehot = from_numpy(onehot, xp, None if _is_numpy(xp) else _device(like))
-    return xp.astype(onehot, like.dtype)
-
-
 def _covariances_from_labels(xp, X, labels, n_clusters, reg, covariance_type, shrinkage=None):
     """Within-cluster maximum-likelihood covariances of the partition ``labels`` (+ reg I)."""
-    onehot = _one_hot(xp, labels, n_clusters, X)
+    onehot = one_hot(xp, labels, n_clusters, X)
     counts = xp.sum(onehot, axis=0)
     covs = []
     for k in range(n_clusters):
@@ -114,7 +108,7 @@ def ledoit_wolf_intensities(xp, X, labels, n_clusters):
     = (sum_i ||x_i||^4 - n_k ||S||_F^2) / n_k^2`` (Ledoit & Wolf 2004).
     """
     p = X.shape[1]
-    onehot = _one_hot(xp, labels, n_clusters, X)
+    onehot = one_hot(xp, labels, n_clusters, X)
     out = []
     for k in range(n_clusters):
         w = onehot[:, k]
@@ -159,47 +153,6 @@ def la_sdp_costs(xp, X, covs, reg):
     offsets = np.asarray(logdet) + reg * np.asarray(inv_trace)
     costs = [0.5 * squared_distances(xp, X @ whiten[k, ...]) for k in range(covs.shape[0])]
     return costs, offsets
-
-
-def _kmeans_xp(xp, X, n_clusters, rng, n_init=1, max_iter=100):
-    """Lloyd's K-means with k-means++ seeding, in the namespace of ``X``.
-
-    The starting partitions of iLA-SDP; the seeding draws its indices on the
-    host from the ``n`` squared distances (Arthur & Vassilvitskii 2007). The
-    run of lowest inertia among ``n_init`` is returned (host int labels).
-    """
-    n = X.shape[0]
-    sq = xp.sum(X * X, axis=1)
-    best, best_inertia = None, math.inf
-    for _ in range(n_init):
-        centres = [X[int(rng.integers(n)), :]]
-        closest = None
-        for _ in range(1, n_clusters):
-            c = centres[-1]
-            d = xp.clip(sq - 2.0 * (X @ c) + xp.sum(c * c), min=0.0)
-            closest = d if closest is None else xp.minimum(closest, d)
-            weights = to_numpy(closest).astype(np.float64)
-            total = weights.sum()
-            index = int(rng.choice(n, p=weights / total)) if total > 0 else int(rng.integers(n))
-            centres.append(X[index, :])
-        C = xp.stack(centres)
-        labels = None
-        for _ in range(max_iter):
-            dist = sq[:, None] - 2.0 * (X @ C.T) + xp.sum(C * C, axis=1)[None, :]
-            new = to_numpy(xp.argmin(dist, axis=1)).astype(np.int64)
-            if labels is not None and np.array_equal(new, labels):
-                break
-            labels = new
-            onehot = _one_hot(xp, labels, n_clusters, X)
-            counts = xp.sum(onehot, axis=0)
-            sums = onehot.T @ X
-            # an emptied cluster keeps its centre
-            keep = xp.reshape(counts == 0, (n_clusters, 1))
-            C = xp.where(keep, C, sums / xp.reshape(xp.clip(counts, min=1.0), (n_clusters, 1)))
-        inertia = float(xp.sum(xp.min(dist, axis=1)))
-        if inertia < best_inertia:
-            best, best_inertia = labels, inertia
-    return canonical_labels(best)
 
 
 # --------------------------------------------------------------------------- estimator
@@ -355,7 +308,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         "reg_covar": [Interval(numbers.Real, 0, None, closed="neither")],
         "sdp_max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
-        "shrinkage": [None, StrOptions({"ledoit-wolf"}), Interval(numbers.Real, 0, 1, closed="both")],
+        "shrinkage": [None, StrOptions({"ledoit-wolf"}),
+                      Interval(numbers.Real, 0, 1, closed="both")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -413,7 +367,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         if self.init == "sdp":
             first = self._sdp_labels(X, seed)
         else:
-            first = _kmeans_xp(xp, X, self.n_clusters, rng, n_init=10)
+            first = kmeans_xp(xp, X, self.n_clusters, rng, n_init=10)
         starts = [first]
         if self.n_init == 1:
             return starts
@@ -422,7 +376,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         whiten, _, _ = _whitening(xp, total)
         X_white = X @ whiten[0, ...]
         candidates = [lambda: self._sdp_labels(X_white, seed)]
-        candidates += [(lambda data=data: _kmeans_xp(xp, data, self.n_clusters, rng))
+        candidates += [(lambda data=data: kmeans_xp(xp, data, self.n_clusters, rng))
                        for _ in range(2 * self.n_init) for data in (X, X_white)]
         for make in candidates:
             if len(starts) >= self.n_init:
@@ -555,7 +509,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
                           f"{p + 1} points; their covariances rest on reg_covar"
                           f"{' and shrinkage' if self.shrinkage is not None else ''}.",
                           UserWarning, stacklevel=2)
-        onehot = _one_hot(xp, labels, K, X)
+        onehot = one_hot(xp, labels, K, X)
         sums = onehot.T @ X
         mean_all = xp.mean(X, axis=0)[None, :]
         safe = xp.reshape(xp.clip(xp.sum(onehot, axis=0), min=1.0), (K, 1))
