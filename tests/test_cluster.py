@@ -302,6 +302,40 @@ def test_ila_more_starts_never_end_at_a_higher_objective():
     assert three.objective_ <= one.objective_ + 1e-9 * abs(one.objective_)
 
 
+def test_ila_keeps_the_start_of_lowest_objective():
+    X, _, _, _ = make_heterogeneous_mixture(45, 3, 3, separation=3, covariance="shape",
+                                            random_state=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 4 rounds: only the choice matters
+        est = ILASDPClustering(3, max_iter=4, n_init=4, random_state=0).fit(X)
+    assert est.n_starts_ == len(est.start_objectives_) >= 2
+    assert est.objective_ == min(est.start_objectives_)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ledoit_wolf_intensity_matches_sklearn(seed):
+    from sklearn.covariance import ledoit_wolf_shrinkage
+
+    from sparseopt.cluster.ila_sdp import ledoit_wolf_intensities
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((40, 6)) * rng.uniform(0.5, 3, size=6)
+    labels = rng.integers(0, 3, size=40)
+    ours = ledoit_wolf_intensities(npx, X, labels, 3)
+    ref = [ledoit_wolf_shrinkage(X[labels == k]) for k in range(3)]
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+
+
+def test_full_shrinkage_gives_scaled_identity_covariances():
+    X, y, _, _ = _hard_setting(2)
+    est = ILASDPClustering(2, shrinkage=1.0, random_state=0).fit(X)
+    for c in est.covariances_:
+        np.testing.assert_allclose(c, c[0, 0] * np.eye(2), atol=1e-12)
+    assert misclustering_error(y, est.labels_) <= 0.1
+    with pytest.raises(ValueError, match="shrinkage"):
+        ILASDPClustering(2, shrinkage=1.5).fit(X)
+
+
 def test_ila_predict_is_the_gaussian_map_rule():
     X, _, _, _ = _hard_setting(1)
     est = ILASDPClustering(2, random_state=0).fit(X)

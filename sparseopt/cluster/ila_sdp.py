@@ -208,13 +208,25 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     sdp_max_iter : int, default=5000
         Iteration limit of every SDP solve.
     n_init : int, default=1
-        Number of starting partitions: ``init``'s, then distinct partitions
-        of single K-means++ runs. The alternation is run from each and the
-        one reaching the lowest objective (the relaxed profiled
-        ``-2 log L``) is kept. The alternation is a local method: from the
-        K-means-like first partition it can stop at a partition whose
-        likelihood is far below the true one's; a few starts cost as many
-        fits and recover part of that (see the user guide's benchmark).
+        Number of starting partitions, in this order (distinct partitions
+        only): ``init``'s; the Peng-Wei SDP on ``X`` whitened by its
+        covariance ``S`` (the first LA-SDP when every ``Sigma_k = S``, i.e.
+        iLA-SDP started without labels); single K-means++ runs, alternately
+        on ``X`` and on whitened ``X``. The alternation runs from each and
+        the one reaching the lowest objective (the relaxed profiled
+        ``-2 log L``, never the labels) is kept. The alternation is a local
+        method, like EM: from one K-means-like partition it can stop at a
+        partition of much lower likelihood than the true one; ``n_init=4``
+        costs four fits and removes most of that (see the user guide's
+        benchmark).
+    shrinkage : None, "ledoit-wolf" or float in [0, 1], default=None
+        Shrinks every covariance estimate towards ``tr(Sigma_k)/p I``:
+        ``Sigma_k <- (1 - a) Sigma_k + a tr(Sigma_k)/p I`` before ``eps I``
+        is added, with ``a`` the given number or, for ``"ledoit-wolf"``, the
+        Ledoit-Wolf intensity of each cluster's members. For ``p``
+        comparable to the cluster sizes, where the maximum-likelihood
+        covariances are poorly conditioned. With shrinkage the rounds no
+        longer decrease one objective exactly.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial clustering.
     verbose : int, default=0
@@ -253,6 +265,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     n_starts_ : int
         Starting partitions tried (at most ``n_init``; repeated partitions
         are skipped).
+    start_objectives_ : list of float
+        Final objective reached from every start (the lowest is kept).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -265,9 +279,13 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     -----
     Every round costs ``K`` eigendecompositions of ``n x n`` matrices per ADMM
     iteration (``O(K n^3)``): the method is for hundreds of points, not
-    thousands. The iterations run in the array namespace of ``X``; the
-    ``p x p`` Cholesky factorisations of the covariances and the initial
-    K-means++ run on explicit host copies.
+    thousands. With scikit-learn's ``array_api_dispatch`` on, everything
+    runs in the array namespace and on the device of ``X`` (torch, CuPy,
+    array-api-strict), in float64: the ADMM, the covariances and their
+    Cholesky factors, the starting partitions (the K-means++ / Lloyd
+    iterations are written against the namespace); only labels, ``n``-vectors
+    of the K-means++ seeding and scalars are read on the host.
+    ``solver="cvxpy"`` solves on host copies.
 
     This implementation follows the model and the abstract of the paper: the
     regulariser ``eps``, the label rule ``argmax_k (Z_k 1)_i`` and the ADMM
@@ -282,6 +300,9 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     ----------
     Y. Zhuang, X. Chen and Y. Yang, "Likelihood adjusted semidefinite
     programs for clustering heterogeneous data", ICML 2023 (PMLR 202).
+
+    O. Ledoit and M. Wolf, "A well-conditioned estimator for large-dimensional
+    covariance matrices", J. Multivariate Anal. 88(2), 2004.
 
     Examples
     --------
