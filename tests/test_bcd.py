@@ -128,6 +128,41 @@ def test_variable_gsq_compiled_gram_path_equals_the_sparse_path(seed):
     np.testing.assert_allclose(blocks[0], blocks[1], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_variable_gsq_with_l1_is_the_gs_q_rule(seed):
+    # non-smooth psi: the tau most negative s_i = min_d g_i d + L_i d^2 / 2 + psi(x_i + d) - psi(x_i)
+    A, y, x0 = _ls_problem(seed)
+    lam = 0.4
+    g = A.T @ (A @ x0 - y)
+    L = (A * A).sum(axis=0)
+    grid = np.linspace(-20, 20, 400001)
+    s = np.array([np.min(g[i] * grid + 0.5 * L[i] * grid ** 2
+                         + lam * (np.abs(x0[i] + grid) - np.abs(x0[i]))) for i in range(g.size)])
+    tau = 3
+    best = set(np.argsort(s, kind="stable")[:tau].tolist())
+    res = BlockCoordinateDescent(max_iter=1, update="gradient", tol=0, partition="variable",
+                                 block_size=tau, selection="gsq").solve(
+        least_squares(A, y), x0, penalty=l1_penalty(lam))
+    assert set(np.flatnonzero(res.x != x0).tolist()) == best
+
+
+@pytest.mark.parametrize("form", ["gram", "cached", "rows"])
+def test_variable_gsq_iht_forms_choose_the_same_blocks(form, monkeypatch):
+    A, y, x0 = _ls_problem(2, n=25, p=12)
+    from sparseopt.optimize.bcd.objectives import LinearModelObjective
+
+    ref = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                 block_size=4, max_iter=30, tol=0).solve(
+        least_squares(A, y, gradient_upkeep="gram"), x0)
+    monkeypatch.setattr(LinearModelObjective, "iht_plan",
+                        lambda self, tau: "gram" if self._gram is not None else form)
+    upkeep = "gram" if form == "gram" else "rows"
+    res = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                 block_size=4, max_iter=30, tol=0).solve(
+        least_squares(A, y, gradient_upkeep=upkeep), x0)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-12)
+
+
 def test_variable_gsq_is_a_good_approximation_of_the_exact_gsq_block():
     ratios = []
     for seed in range(10):
@@ -854,6 +889,49 @@ def test_iht_through_the_touched_rows_equals_iht_on_the_gram_matrix(seed):
                             inv_sqrt_L, 6, 1.0, mu, 10, b, zw, mark, rows)
     assert na == nb and a.tolist() == b.tolist()
     assert not zw.any() and not mark.any()  # the scratch buffers are left as found
+
+
+@pytest.mark.parametrize("capacity", [80, 6, 1])
+def test_iht_on_cached_gram_rows_equals_iht_on_the_gram_matrix(capacity):
+    # any cache size (down to one row, evicted at every use) gives the same blocks
+    rng = np.random.default_rng(capacity)
+    A = sp.random(60, 80, density=0.1, random_state=capacity, format="csc")
+    C = A.tocsr()
+    G = np.ascontiguousarray((A.T @ A).toarray())
+    mu = 1.0 / np.linalg.eigvalsh(G)[-1]
+    cache = (np.empty((capacity, 80)), np.full(80, -1, dtype=np.int64),
+             np.full(capacity, -1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    for _ in range(3):  # the cache carries over between calls
+        g, inv_sqrt_L = rng.standard_normal(80), rng.uniform(0.5, 2.0, 80)
+        a, b = np.empty(6, dtype=np.int64), np.empty(6, dtype=np.int64)
+        na = kernels.iht_gram(G, g, inv_sqrt_L, 6, mu, 10, a)
+        nb = kernels.iht_cached(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                                inv_sqrt_L, 6, 1.0, mu, 10, b, *cache)
+        assert na == nb and a.tolist() == b.tolist()
+    cached = np.flatnonzero(cache[1] >= 0)
+    np.testing.assert_allclose(cache[0][cache[1][cached]], G[cached], atol=1e-12)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.iht_cached(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                           inv_sqrt_L, 6, 1.0, mu, 10, b, np.empty((2, 79)), *cache[1:])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed):
+    rng = np.random.default_rng(seed)
+    nb, m, n = 7, 4, 25
+    sizes = rng.integers(1, m + 1, nb).astype(np.int64)
+    index = np.full((nb, m), n, dtype=np.int64)
+    P = np.zeros((nb, m, m))
+    for i, s in enumerate(sizes):
+        index[i, :s] = rng.choice(n, s, replace=False)
+        B = rng.standard_normal((s, s))
+        P[i, :s, :s] = B @ B.T
+    r = np.append(rng.standard_normal(n), 0.0)
+    scores = np.empty(nb)
+    best = kernels.block_quadratic_argmax(r, index, sizes, P, scores)
+    expected = np.einsum("bi,bij,bj->b", r[index], P, r[index])
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    assert best == int(np.argmax(expected))
 
 
 @pytest.mark.parametrize("penalty", [None, l1_penalty(0.3), nonnegative()])

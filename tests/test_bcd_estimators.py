@@ -243,7 +243,9 @@ def test_unpenalised_problems_match_closed_forms_and_are_not_falsely_certified()
     n = X.shape[0]
     Xc, yc = X - X.mean(0), y - y.mean()
     solver = _bcd("gsq-matrix-variable")
-    ols = Lasso(alpha=0.0, tol=1e-10, solver=solver).fit(X, y)
+    with pytest.warns(UserWarning, match="alpha=0 is ordinary least squares"):
+        ols = Lasso(alpha=0.0, tol=1e-10, solver=solver).fit(X, y)
+    assert ols.converged_  # certified by the KKT violation (no dual point bounds OLS)
     np.testing.assert_allclose(ols.coef_, np.linalg.lstsq(Xc, yc, rcond=None)[0], atol=1e-8)
     l2 = 0.3
     ridge = ElasticNet(alpha=l2, l1_ratio=0.0, tol=1e-10, solver=solver).fit(X, y)
@@ -251,7 +253,8 @@ def test_unpenalised_problems_match_closed_forms_and_are_not_falsely_certified()
     np.testing.assert_allclose(ridge.coef_, w_ridge, atol=1e-8)
     short = Lasso(alpha=0.0, tol=1e-10, solver=BlockCoordinateDescent(
         selection="cyclic", partition="order", block_size=1, max_iter=3))
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(ConvergenceWarning, match="did not converge"), \
+            pytest.warns(UserWarning, match="alpha=0 is ordinary least squares"):
         short.fit(X, y)
     assert not short.converged_
 

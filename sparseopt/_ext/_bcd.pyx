@@ -22,7 +22,7 @@ cimport numpy as cnp
 from libc.math cimport fabs, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.stdlib cimport free, malloc
-from scipy.linalg.cython_blas cimport dgemv
+from scipy.linalg.cython_blas cimport daxpy, dgemv
 
 ctypedef fused index_t:
     int32_t
@@ -109,6 +109,8 @@ __all__ = [
     "greedy_scores",
     "select_top",
     "iht_sparse",
+    "iht_cached",
+    "block_quadratic_argmax",
     "split_count",
     "split_fill",
 ]
@@ -743,8 +745,9 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
     times, stopping when the support repeats. Writes the support (sorted) to
     ``support`` and returns its size.
     """
-    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it, row
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it
     cdef double v
+    cdef int one = 1, nn = <int>n
     # one allocation: d, step (n each), vals, hv (kk each); new_support, hi (kk each)
     cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
     cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
@@ -771,10 +774,8 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
             for j in range(n):
                 step[j] = g[j]
             for t in range(size):  # step = g + G d, d supported on the current support
-                row = sup[t]
                 v = vals[t]
-                for j in range(n):
-                    step[j] += G[row, j] * v
+                daxpy(&nn, &v, &G[sup[t], 0], &one, step, &one)
             new_size = _iht_step(step, n, mu, kk, sup, vals, size, new_support, hv, hi)
             if new_size < 0:
                 break
@@ -963,6 +964,150 @@ def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
     free(buf)
     free(ibuf)
     return size
+
+
+cdef double *_gram_row(const index_t *cp, const index_t *ci, const double *cx,
+                       const index_t *rp, const index_t *ri, const double *rx, int64_t j,
+                       int64_t p, double *cache, int64_t capacity, int64_t *slot_of,
+                       int64_t *owner, int64_t *next_slot) noexcept nogil:
+    """Row ``j`` of ``A^T A`` from the cache, computed into the oldest slot when missing
+    (``G[j, :] = sum_{i in col j} A_ij A[i, :]``: the non-zeros of the rows column ``j``
+    touches)."""
+    cdef int64_t slot = slot_of[j], ptr, q, i
+    cdef double *row
+    cdef double a
+    if slot >= 0:
+        return cache + slot * p
+    slot = next_slot[0] % capacity
+    next_slot[0] += 1
+    if owner[slot] >= 0:
+        slot_of[owner[slot]] = -1
+    owner[slot] = j
+    slot_of[j] = slot
+    row = cache + slot * p
+    for q in range(p):
+        row[q] = 0.0
+    for ptr in range(cp[j], cp[j + 1]):
+        a = cx[ptr]
+        i = ci[ptr]
+        for q in range(rp[i], rp[i + 1]):
+            row[ri[q]] += rx[q] * a
+    return row
+
+
+cdef int64_t _iht_cached(const index_t *cp, const index_t *ci, const double *cx,
+                         const index_t *rp, const index_t *ri, const double *rx,
+                         const double *g, const double *inv_sqrt_L, int64_t n, int64_t kk,
+                         double curvature, double mu, int64_t max_iter, int64_t *sup,
+                         double *buf, int64_t *ibuf, double *cache, int64_t capacity,
+                         int64_t *slot_of, int64_t *owner, int64_t *next_slot) noexcept nogil:
+    cdef double *d = buf
+    cdef double *step = buf + n
+    cdef double *vals = buf + 2 * n
+    cdef double *hv = buf + 2 * n + kk
+    cdef int64_t *new_support = ibuf
+    cdef int64_t *hi = ibuf + kk
+    cdef int64_t size, new_size, i, t, it
+    cdef int one = 1, nn = <int>n
+    cdef double v
+    cdef double *row
+    for i in range(n):
+        d[i] = -g[i] * inv_sqrt_L[i]
+    size = _top_k_abs(d, n, kk, sup, hv, hi)
+    for t in range(size):
+        vals[t] = d[sup[t]]
+    for it in range(max_iter):
+        for i in range(n):
+            step[i] = g[i]
+        for t in range(size):  # step = g + c G d over the cached rows of the support
+            row = _gram_row(cp, ci, cx, rp, ri, rx, sup[t], n, cache, capacity, slot_of,
+                            owner, next_slot)
+            v = curvature * vals[t]
+            daxpy(&nn, &v, row, &one, step, &one)
+        new_size = _iht_step(step, n, mu, kk, sup, vals, size, new_support, hv, hi)
+        if new_size < 0:
+            break
+        size = new_size
+    return size
+
+
+def iht_cached(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_data,
+               const double[::1] g, const double[::1] inv_sqrt_L, int64_t k, double curvature,
+               double mu, int64_t max_iter, int64_t[::1] support, double[:, ::1] cache,
+               int64_t[::1] slot_of, int64_t[::1] owner, int64_t[::1] next_slot):
+    """GSQ block for variable blocks by IHT with the bound ``curvature * A^T A``, as
+    :func:`iht_gram`, with the rows of ``A^T A`` the supports need computed on first use
+    and kept in ``cache`` (capacity rows of ``p``; the oldest row is replaced when full):
+    each product ``H d`` is ``|support|`` contiguous axpys once its rows are cached.
+    ``slot_of`` (p, -1 = not cached), ``owner`` (capacity, -1 = free) and ``next_slot``
+    (one entry) are the cache's bookkeeping, updated in place. Returns the support's size.
+    """
+    cdef Arr p1, i1, x1, p2, i2, x2
+    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_cached")
+    if _sparse(csr_indptr, csr_indices, csr_data, &p2, &i2, &x2, "iht_cached") != isz:
+        raise ValueError("iht_cached: CSC and CSR index dtypes differ")
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, capacity = cache.shape[0]
+    if cache.shape[1] != n or slot_of.shape[0] != n or owner.shape[0] != capacity \
+            or capacity < 1 or next_slot.shape[0] < 1 or inv_sqrt_L.shape[0] != n \
+            or support.shape[0] < kk or p1.n0 != n + 1:
+        raise ValueError("iht_cached: inconsistent shapes of g, cache, slot_of, owner, "
+                         "support or the design")
+    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
+    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    with nogil:
+        if isz == 4:
+            size = _iht_cached(<const int32_t*>p1.data, <const int32_t*>i1.data,
+                               <const double*>x1.data, <const int32_t*>p2.data,
+                               <const int32_t*>i2.data, <const double*>x2.data, &g[0],
+                               &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
+                               buf, ibuf, &cache[0, 0], capacity, &slot_of[0], &owner[0],
+                               &next_slot[0])
+        else:
+            size = _iht_cached(<const int64_t*>p1.data, <const int64_t*>i1.data,
+                               <const double*>x1.data, <const int64_t*>p2.data,
+                               <const int64_t*>i2.data, <const double*>x2.data, &g[0],
+                               &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
+                               buf, ibuf, &cache[0, 0], capacity, &slot_of[0], &owner[0],
+                               &next_slot[0])
+    free(buf)
+    free(ibuf)
+    return size
+
+
+def block_quadratic_argmax(const double[::1] r, const int64_t[:, ::1] block_index,
+                           const int64_t[::1] sizes, const double[:, :, ::1] P,
+                           double[::1] scores):
+    """Fixed-block GSQ: ``scores[b] = r_b^T P_b r_b`` for every block, returns the argmax.
+
+    ``block_index`` (n_blocks, m) holds each block's coordinates (padded beyond
+    ``sizes[b]``), ``P`` (n_blocks, m, m) the pseudo-inverses ``H_b^+``. One pass,
+    ``O(sum_b |b|^2) = O(p m)`` multiply-adds, no temporaries (Nutini et al., 2022).
+    """
+    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, s, t, best = 0
+    cdef double acc, row, top = -1.0
+    cdef double *rb = <double*>malloc((m + 1) * sizeof(double))
+    if rb == NULL:
+        raise MemoryError()
+    with nogil:
+        for b in range(nb):
+            for s in range(sizes[b]):
+                rb[s] = r[block_index[b, s]]
+            acc = 0.0
+            for s in range(sizes[b]):
+                row = 0.0
+                for t in range(sizes[b]):
+                    row = row + P[b, s, t] * rb[t]
+                acc = acc + rb[s] * row
+            scores[b] = acc
+            if acc > top:
+                top = acc
+                best = b
+    free(rb)
+    return best
 
 
 def split_count(const double[::1, :] X, const double[::1] c, int64_t[::1] counts,

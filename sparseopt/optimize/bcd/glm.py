@@ -323,7 +323,9 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
             R = R - v * (v @ R) / (v @ v)
         # X_c^T R = X^T R - X_mean (v^T R), and v^T R = 0 after the projection
         XtR = np.asarray(X.T @ R, dtype=np.float64).ravel()
-        if _FreeFeatures.affordable(n, int(np.sum(lam == 0)) + extra):
+        # every feature unpenalised (alpha = 0): no dual point bounds least squares, so
+        # the certificate is the KKT violation (as the estimators document)
+        if np.any(lam > 0) and _FreeFeatures.affordable(n, int(np.sum(lam == 0)) + extra):
             dual = _free_dual_point(X, R, XtR, w, lam, l2, positive, v if extra else None)
             gap, primal, _, _ = _duality_gap(y64, w, penalty, R, XtR, n, positive, *dual)
             converged = n * gap <= tol * float(y64 @ y64)

@@ -13,16 +13,18 @@ Each rule is a small class registered in :data:`SELECTION_RULES` with
 ``L`` (L_i), ``blocks``, ``block_L`` (L_b), ``block_index`` (blocks stacked
 and padded with ``n``), ``tau``, ``rng``, ``k`` (iteration) and
 ``penalty``. With a non-smooth ``psi`` the gradient ``g`` in GS and GSQ is
-replaced by the prox-gradient residual ``L (x - prox(x - g / L))`` and GSL /
-GSD use the GS-q model decrease ``-s_i`` (which is ``g_i^2 / (2 c_i)`` when
-``psi = 0``).
+replaced by the prox-gradient residual ``L (x - prox(x - g / L))``, and GSL,
+GSD and variable-block GSQ use the GS-q model decrease ``-s_i`` (which is
+``g_i^2 / (2 c_i)`` when ``psi = 0``).
 
 The greedy scores of every coordinate are computed by one compiled pass
 (``_ext._bcd.select_top`` / ``greedy_scores``: the score and a heap of the
-``tau`` best, no temporary arrays), so GS, GSL, GSD and the GS-q form with a
-non-smooth term cost the same ``O(p log tau)``; GSQ for variable blocks adds
-the IHT products (``_ext._bcd.iht_gram`` on a Gram matrix, ``iht_sparse``
-through the touched rows of a sparse design).
+``tau`` best, no temporary arrays), so GS, GSL, GSD and the GS-q form of GSQ with a
+non-smooth term cost the same ``O(p log tau)``; GSQ for variable blocks with
+``psi = 0`` adds the IHT products (``_ext._bcd.iht_gram`` on a Gram matrix,
+``iht_cached`` on cached rows of ``A^T A``, ``iht_sparse`` through the touched
+rows of a sparse design), and fixed-block GSQ a ``|b| x |b|`` form per block
+(``block_quadratic_argmax``).
 """
 from __future__ import annotations
 
@@ -133,36 +135,53 @@ class GSD:
 class GSQ:
     """Gauss-Southwell-quadratic: max g_b^T H_b^+ g_b (FB); IHT approximation (VB).
 
-    IHT runs at most 10 iterations and stops as soon as the support, which is
-    the returned block, repeats. It runs compiled on the Gram matrix when the
-    objective holds one, through the touched rows of the sparse design
-    otherwise (single-output losses), in NumPy for softmax or with an active-set
-    mask.
+    Fixed blocks: one compiled pass over the blocks with their ``H_b^+``
+    (``O(p |b|)``: a dense ``|b| x |b|`` form per block). Variable blocks with a
+    non-smooth ``psi``: the GS-q rule, the ``tau`` most negative model
+    decreases ``s_i = min_d [g_i d + L_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]``
+    (``L_i = H_ii``), one compiled ``O(p)`` pass as GS (for variable blocks this
+    is GSL's non-smooth score). Variable blocks with ``psi = 0``: iterative hard
+    thresholding on ``min_d g^T d + d^T H d / 2, ||d||_0 <= tau``, at most 10
+    iterations, stopped as soon as the support (the returned block) repeats;
+    compiled on the Gram matrix when the objective holds one, otherwise on rows
+    of ``A^T A`` computed on first use and cached (:meth:`LinearModelObjective.iht_plan`
+    picks them or the touched rows by cost), in NumPy for softmax and sparse
+    quadratics.
     """
 
     needs_full_gradient = True
     iht_iterations = 10
 
     def fixed(self, state):
-        g = np.append(state.scores(2, state.L), 0.0)[state.block_index]
+        r = np.ascontiguousarray(np.append(state.scores(2, state.L), 0.0))
         Hinv = state.stacked_bound_pinv()
-        return int(np.argmax(np.einsum("bi,bij,bj->b", g, Hinv, g)))
+        out = np.empty(Hinv.shape[0])
+        return int(_k.block_quadratic_argmax(r, state.block_index, state.block_sizes, Hinv, out))
 
     def variable(self, state):
+        if not state.penalty.is_smooth:  # GS-q with the diagonal of H: O(p), compiled
+            return state.top(1, state.L)
         # min_d g^T d + 1/2 d^T H d s.t. ||d||_0 <= tau, by iterative hard thresholding
-        g = state.scores(2, state.L)  # the gradient, or the prox-gradient residual
+        g = np.ascontiguousarray(state.gradient())
         f = state.objective
         mu = 1.0 / f.global_lipschitz()
-        gram = getattr(f, "_gram", None)
-        if state.score_mask is None and (gram is not None or getattr(f, "K", 0) == 1):
+        plan = getattr(f, "iht_plan", None)
+        form = plan(state.tau) if plan is not None and state.score_mask is None else None
+        if form is not None:
             if getattr(state, "_inv_sqrt_L", None) is None:
                 state._inv_sqrt_L = 1.0 / np.sqrt(state.L)
             out = np.empty(state.tau, dtype=np.int64)
-            if gram is not None:  # a dense bound (least squares, Gram form)
-                size = _k.iht_gram(gram, g, state._inv_sqrt_L, state.tau, mu,
+            A, C = f.A, f.A_csr
+            if form == "gram":  # a dense bound (least squares, Gram form)
+                size = _k.iht_gram(f._gram, g, state._inv_sqrt_L, state.tau, mu,
                                    self.iht_iterations, out)
+            elif form == "cached":  # rows of A^T A computed on first use, kept
+                cache, slot_of, owner, next_slot = f.gram_row_cache(state.tau)
+                size = _k.iht_cached(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data,
+                                     g, state._inv_sqrt_L, state.tau, f.loss.curvature, mu,
+                                     self.iht_iterations, out, cache, slot_of, owner,
+                                     next_slot)
             else:  # H = c A^T A through the rows the support touches
-                A, C = f.A, f.A_csr
                 size = _k.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data,
                                      g, state._inv_sqrt_L, state.tau, f.loss.curvature, mu,
                                      self.iht_iterations, out, f._col_work, f._mark, f._rows)
