@@ -1084,8 +1084,9 @@ def block_quadratic_argmax(const double[::1] r, const int64_t[:, ::1] block_inde
     """Fixed-block GSQ: ``scores[b] = r_b^T P_b r_b`` for every block, returns the argmax.
 
     ``block_index`` (n_blocks, m) holds each block's coordinates (padded beyond
-    ``sizes[b]``), ``P`` (n_blocks, m, m) the pseudo-inverses ``H_b^+``. One pass,
-    ``O(sum_b |b|^2) = O(p m)`` multiply-adds, no temporaries (Nutini et al., 2022).
+    ``sizes[b]``), ``P`` (n_blocks, m, m) the symmetric pseudo-inverses ``H_b^+`` (only
+    their upper triangles are read). One pass, ``O(sum_b |b|^2 / 2) = O(p m)``
+    multiply-adds, no temporaries (Nutini et al., 2022).
     """
     cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, s, t, best = 0
     cdef double acc, row, top = -1.0
@@ -1097,11 +1098,11 @@ def block_quadratic_argmax(const double[::1] r, const int64_t[:, ::1] block_inde
             for s in range(sizes[b]):
                 rb[s] = r[block_index[b, s]]
             acc = 0.0
-            for s in range(sizes[b]):
+            for s in range(sizes[b]):  # P_b symmetric: its upper triangle, off-diagonal x2
                 row = 0.0
-                for t in range(sizes[b]):
+                for t in range(s + 1, sizes[b]):
                     row = row + P[b, s, t] * rb[t]
-                acc = acc + rb[s] * row
+                acc = acc + rb[s] * (P[b, s, s] * rb[s] + 2.0 * row)
             scores[b] = acc
             if acc > top:
                 top = acc

@@ -379,7 +379,10 @@ def _gap_test(objective, y, penalty, n, p, l2, positive, tol, v):
     ridge = (penalty._ridge(p) if hasattr(penalty, "_ridge") else np.ones(p)) * (n * l2)
     Xtv = None
     if v is not None:
-        Xtv = np.asarray(objective.A[:n, :p].T @ v).ravel()
+        # X^T v from the objective's CSC (no sliced copy): v on the sample rows, 0 below
+        v_rows = np.zeros(objective.A.shape[0])
+        v_rows[:n] = v
+        Xtv = np.asarray(objective.A.T @ v_rows).ravel()[:p]
         vv = float(v @ v)
     threshold = tol * float(y @ y)
     # the gap costs more than a greedy iteration: after each evaluation, skip as many

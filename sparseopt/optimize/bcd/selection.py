@@ -152,6 +152,27 @@ class GSQ:
     needs_full_gradient = True
     iht_iterations = 10
 
+    def _compiled_iht(self, state):
+        """``(kernel, args before g, args after g, out)`` of the compiled IHT, or False."""
+        f = state.objective
+        plan = getattr(f, "iht_plan", None)
+        form = plan(state.tau) if plan is not None else None
+        if form is None:
+            return False
+        mu = 1.0 / f.global_lipschitz()
+        inv_sqrt_L = 1.0 / np.sqrt(state.L)
+        out = np.empty(state.tau, dtype=np.int64)
+        if form == "gram":  # a dense bound (least squares, Gram form)
+            return (_k.iht_gram, (f._gram,),
+                    (inv_sqrt_L, state.tau, mu, self.iht_iterations, out), out)
+        A, C = f.A, f.A_csr
+        before = (A.indptr, A.indices, A.data, C.indptr, C.indices, C.data)
+        after = (inv_sqrt_L, state.tau, f.loss.curvature, mu, self.iht_iterations, out)
+        if form == "cached":  # rows of A^T A computed on first use, kept
+            return _k.iht_cached, before, after + f.gram_row_cache(state.tau), out
+        # H = c A^T A through the rows the support touches
+        return _k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out
+
     def fixed(self, state):
         r = np.ascontiguousarray(np.append(state.scores(2, state.L), 0.0))
         Hinv = state.stacked_bound_pinv()
@@ -164,28 +185,14 @@ class GSQ:
         # min_d g^T d + 1/2 d^T H d s.t. ||d||_0 <= tau, by iterative hard thresholding
         g = np.ascontiguousarray(state.gradient())
         f = state.objective
+        if state.score_mask is None:
+            call = getattr(state, "_iht_call", None)
+            if call is None:  # the compiled form and its arguments, once per run
+                call = state._iht_call = self._compiled_iht(state)
+            if call is not False:
+                kernel, before, after, out = call
+                return out[:kernel(*before, g, *after)].copy()  # out is reused
         mu = 1.0 / f.global_lipschitz()
-        plan = getattr(f, "iht_plan", None)
-        form = plan(state.tau) if plan is not None and state.score_mask is None else None
-        if form is not None:
-            if getattr(state, "_inv_sqrt_L", None) is None:
-                state._inv_sqrt_L = 1.0 / np.sqrt(state.L)
-            out = np.empty(state.tau, dtype=np.int64)
-            A, C = f.A, f.A_csr
-            if form == "gram":  # a dense bound (least squares, Gram form)
-                size = _k.iht_gram(f._gram, g, state._inv_sqrt_L, state.tau, mu,
-                                   self.iht_iterations, out)
-            elif form == "cached":  # rows of A^T A computed on first use, kept
-                cache, slot_of, owner, next_slot = f.gram_row_cache(state.tau)
-                size = _k.iht_cached(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data,
-                                     g, state._inv_sqrt_L, state.tau, f.loss.curvature, mu,
-                                     self.iht_iterations, out, cache, slot_of, owner,
-                                     next_slot)
-            else:  # H = c A^T A through the rows the support touches
-                size = _k.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data,
-                                     g, state._inv_sqrt_L, state.tau, f.loss.curvature, mu,
-                                     self.iht_iterations, out, f._col_work, f._mark, f._rows)
-            return out[:size]
         d = -g / np.sqrt(state.L)
         support = _top(state.masked(np.abs(d)), state.tau)
         vals = d[support]
