@@ -376,3 +376,30 @@ def test_estimator_max_iter_governs_a_default_solver():
     assert short.n_iter_ <= 3 * n_blocks
     assert long.n_iter_ > 500  # beyond the solver's default budget
     assert solver.max_iter == 500
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("kind", ["dense", "csc"])
+def test_reported_gap_equals_the_gap_computed_from_x(fit_intercept, kind):
+    # the glue computes the final certificate on its sparse copy of the design (the split
+    # S + 1 c^T of a centred mostly-zero dense X, or CSC with implicit centring): it must
+    # be the Lasso duality gap of the estimator's own problem, computed here from dense X
+    rng = np.random.default_rng(4)
+    n, p, alpha = 80, 40, 0.05
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.15)
+    y = X[:, :4] @ np.array([2.0, -1.0, 1.5, 1.0]) + 1.0 + 0.1 * rng.standard_normal(n)
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=3, max_iter=3)
+    est = Lasso(alpha=alpha, fit_intercept=fit_intercept, solver=solver)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        est.fit(X if kind == "dense" else sp.csc_matrix(X), y)
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    w = est.coef_
+    R = yc - Xc @ w
+    dual_norm = np.max(np.abs(Xc.T @ R))
+    scale = min(1.0, n * alpha / dual_norm)  # the rescaled residual is dual feasible
+    primal = 0.5 * R @ R + n * alpha * np.abs(w).sum()
+    dual = 0.5 * yc @ yc - 0.5 * np.sum((yc - scale * R) ** 2)
+    assert est.dual_gap_ > 1e-6  # stopped early: a gap worth comparing
+    np.testing.assert_allclose(est.dual_gap_, (primal - dual) / n, rtol=1e-8)
