@@ -34,7 +34,9 @@ centring, ``X_c = S + 1 c^T``, when ``S`` holds less than half the entries
 (the same unpenalised extra column ``v = 1`` then carries the centring, see
 :func:`_split_centred`); otherwise the design goes to the objective as it is,
 whose gradient upkeep (Gram columns, touched rows or a full product) is chosen
-by its own cost model. No Gram matrix or dense copy is built here.
+by its own cost model. No Gram matrix or dense copy is built here, and the
+final certificate is computed from fresh products with the objective's sparse
+copy of the design (``O(nnz)``; with a ridge part, from ``X``).
 
 Which ``max_iter`` / ``tol`` apply: parameters set on the solver win; those
 left at the solver's defaults are taken from the estimator. The estimator's
