@@ -943,3 +943,36 @@ def test_newton_on_a_quadratic_is_the_matrix_update(penalty):
             for part in ("variable", "sorted") for upd in ("newton", "matrix")]
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(runs[2], runs[3], rtol=1e-12, atol=1e-12)
+
+
+def test_pinned_coordinates_join_every_variable_block():
+    A, y, x0 = _ls_problem(1, n=30, p=12)
+    A[:, 11] = 1.0  # an intercept column, unpenalised
+    pen = SeparablePenalty(alpha=np.r_[np.full(11, 0.5), 0.0])
+    res = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                 block_size=3, max_iter=30, tol=0, pinned=[11]).solve(
+        least_squares(A, y), x0, penalty=pen)
+    sizes = [h["block_size"] for h in res.history[1:]]
+    assert min(sizes) >= 3 and max(sizes) <= 4
+    # the same optimum as without pinning (pinning only changes which blocks move)
+    ref = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                 block_size=3, max_iter=5000, tol=1e-12).solve(
+        least_squares(A, y), x0, penalty=pen)
+    pinned = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=3, max_iter=5000, tol=1e-12, pinned=[11]).solve(
+        least_squares(A, y), x0, penalty=pen)
+    assert pinned.converged and ref.converged
+    np.testing.assert_allclose(pinned.x, ref.x, atol=1e-8)
+    assert pinned.n_iter <= ref.n_iter
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(partition="sorted", pinned=[0]), "partition='variable'"),
+    (dict(partition="variable", pinned=[12]), r"\[0, 12\)"),
+    (dict(partition="variable", pinned=[[0]]), "1-D array of coordinate indices"),
+    (dict(partition="variable", pinned=[0.5]), "1-D array of coordinate indices"),
+])
+def test_pinned_is_validated(params, match):
+    A, y, x0 = _ls_problem(1, n=30, p=12)
+    with pytest.raises(ValueError, match=match):
+        BlockCoordinateDescent(selection="gs", **params).solve(least_squares(A, y), x0)

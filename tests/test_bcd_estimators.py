@@ -324,19 +324,21 @@ def test_mostly_zero_dense_input_fits_like_its_csc_copy(est):
 def test_estimator_tol_stops_the_run_on_its_duality_gap_when_solver_tol_is_default():
     from sparseopt.optimize.working_set_cd import enet_duality_gap
 
+    # (alpha small enough that the greedy run needs tens of iterations: with the centring
+    # column in every block, alpha = 0.01 and blocks of 5 finish in 3 iterations at any tol)
     X, y = _mostly_zero(seed=2)
     solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
-                                    block_size=5)
-    loose = Lasso(alpha=0.01, tol=1e-3, solver=solver).fit(X, y)
-    tight = Lasso(alpha=0.01, tol=1e-10, solver=solver).fit(X, y)
+                                    block_size=4)
+    loose = Lasso(alpha=0.003, tol=1e-3, solver=solver).fit(X, y)
+    tight = Lasso(alpha=0.003, tol=1e-10, solver=solver).fit(X, y)
     assert loose.converged_ and tight.converged_
     assert loose.n_iter_ < tight.n_iter_
     Xc, yc = X - X.mean(axis=0), y - y.mean()
     for est, tol in ((loose, 1e-3), (tight, 1e-10)):
-        gap = enet_duality_gap(Xc, yc, est.coef_, 0.01, 0.0)[0]
+        gap = enet_duality_gap(Xc, yc, est.coef_, 0.003, 0.0)[0]
         assert X.shape[0] * gap <= tol * float(yc @ yc) * (1 + 1e-9)
     # a tol set on the solver wins: the run stops on the solver's own residual instead
-    own = Lasso(alpha=0.01, tol=1e-3, solver=clone(solver).set_params(tol=1e-12)).fit(X, y)
+    own = Lasso(alpha=0.003, tol=1e-3, solver=clone(solver).set_params(tol=1e-12)).fit(X, y)
     assert own.n_iter_ > loose.n_iter_
 
 
@@ -403,3 +405,18 @@ def test_reported_gap_equals_the_gap_computed_from_x(fit_intercept, kind):
     dual = 0.5 * yc @ yc - 0.5 * np.sum((yc - scale * R) ** 2)
     assert est.dual_gap_ > 1e-6  # stopped early: a gap worth comparing
     np.testing.assert_allclose(est.dual_gap_, (primal - dual) / n, rtol=1e-8)
+
+
+def test_the_glue_pins_the_unpenalised_centring_column_unless_told_otherwise():
+    from sparseopt.optimize.bcd.glm import _budget
+
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", block_size=10)
+    pinned, _ = _budget(solver, 41, None, np.array([40]))
+    assert pinned.pinned.tolist() == [40] and solver.pinned is None  # a copy, never modified
+    kept, _ = _budget(solver.set_params(pinned=[]), 41, None, np.array([40]))
+    assert list(kept.pinned) == []  # an explicit choice wins
+    many, _ = _budget(BlockCoordinateDescent(partition="variable", block_size=4), 41, None,
+                      np.arange(3))
+    assert many.pinned is None  # more than block_size // 2 unpenalised: not pinned
+    fixed, _ = _budget(BlockCoordinateDescent(partition="sorted"), 41, None, np.array([40]))
+    assert fixed.pinned is None

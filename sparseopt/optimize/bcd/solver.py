@@ -305,6 +305,15 @@ class BlockCoordinateDescent:
         Iterations between history entries (F is evaluated outside the timers).
     inner_max_sweeps : int, default=200
         Sweeps of the inner CD of proximal-Newton steps.
+    pinned : array-like of int or None, default=None
+        Coordinates added to every variable block (``partition="variable"``
+        only), e.g. an unpenalised intercept column, which is coupled to every
+        other coordinate: a greedy rule would otherwise leave it behind for
+        many iterations. Inside an estimator a ``pinned`` left at None pins the
+        unpenalised coordinates the glue solves for (the centring column of a
+        centred design, an intercept column) when there are at most
+        ``block_size // 2`` of them (see
+        :func:`~sparseopt.optimize.bcd.bcd_linear_model`).
     random_state : int, RandomState, Generator or None, default=None
         Seeds random / Lipschitz sampling.
     verbose : int, default=0
@@ -357,14 +366,15 @@ class BlockCoordinateDescent:
         "check_every": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "record_every": [Interval(numbers.Integral, 1, None, closed="left")],
         "inner_max_sweeps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pinned": [None, "array-like"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, partition="sorted", block_size=5, selection="gs", update="gradient",
                  max_iter=500, tol=1e-6, gsd_bound="tau_lipschitz", newton_after=None,
-                 check_every=None, record_every=1, inner_max_sweeps=200, random_state=None,
-                 verbose=0):
+                 check_every=None, record_every=1, inner_max_sweeps=200, pinned=None,
+                 random_state=None, verbose=0):
         self.partition = partition
         self.block_size = block_size
         self.selection = selection
@@ -376,6 +386,7 @@ class BlockCoordinateDescent:
         self.check_every = check_every
         self.record_every = record_every
         self.inner_max_sweeps = inner_max_sweeps
+        self.pinned = pinned
         self.random_state = random_state
         self.verbose = verbose
 
@@ -400,6 +411,21 @@ class BlockCoordinateDescent:
             raise ValueError(f"penalty.alpha has {np.size(penalty.alpha)} per-coordinate "
                              f"weights for {objective.n_coords} coordinates.")
         variable = self.partition == "variable"
+        if self.pinned is not None:
+            pinned = np.asarray(self.pinned)
+            if not variable:
+                raise ValueError("pinned coordinates need partition='variable' (they join "
+                                 "every variable block).")
+            if pinned.ndim != 1 or (pinned.size and pinned.dtype.kind not in "iu"):
+                raise ValueError(f"pinned must be a 1-D array of coordinate indices, got "
+                                 f"{self.pinned!r}.")
+            if pinned.size and (pinned.min() < 0 or pinned.max() >= objective.n_coords):
+                raise ValueError(f"pinned indices must lie in [0, {objective.n_coords}), got "
+                                 f"{pinned.min()}..{pinned.max()}.")
+            if self.selection in ("greedy_tree", "random_tree") or self.update in (
+                    "message_passing", "bp"):
+                raise ValueError("pinned coordinates cannot join forest blocks (the block "
+                                 "must stay a forest for message passing).")
         if self.selection in ("greedy_tree", "random_tree") and not variable:
             raise ValueError(f"selection={self.selection!r} builds variable forest blocks; "
                              "use partition='variable'.")
@@ -466,6 +492,9 @@ class BlockCoordinateDescent:
         if not variable:
             state.set_partition(PARTITIONS[self.partition](objective, self.block_size))
         pick = rule.variable if variable else rule.fixed
+        pinned = None
+        if self.pinned is not None and np.size(self.pinned):
+            pinned = np.unique(np.asarray(self.pinned, dtype=np.int64))
         n_blocks = None if variable else len(state.blocks)
         if self.check_every is not None:
             check_every = self.check_every
@@ -506,6 +535,8 @@ class BlockCoordinateDescent:
             b_sel = pick(state)
             if variable:
                 b, block_id = b_sel, -1
+                if pinned is not None:  # e.g. an intercept: in every block
+                    b = np.union1d(b, pinned)
             else:
                 block_id = b_sel
                 b = state.blocks[block_id]
