@@ -494,11 +494,17 @@ def _goal_seed(seed, n, p, tau, repeats, selection_rows):
             lines.append(f"| {seed} | solver, {problem} | sorted / cyclic / gradient, best "
                          f"|b| = {bs} | CSC | objective | {cyc['seconds']:.3f} | "
                          f"{cyc['iters']} | {cyc['rel']:.1e} | 1 |")
-            g = time_to_target(A, y, lam, f_star, gsq, repeats=repeats,
-                               intercept=fit_intercept)
-            lines.append(f"| {seed} | solver, {problem} | variable / gsq / newton, |b| = {tau} "
-                         f"[{g['upkeep']}] | CSC | objective | {_secs(g)} | {g['iters']} | "
-                         f"{g['rel']:.1e} | {(g['seconds'] or np.inf) / cyc['seconds']:.2f} |")
+            # with an intercept: as given, and with its column pinned in every block (what
+            # the estimators' glue does with its centring column)
+            variants = [("", gsq)] + ([(", intercept pinned", dict(gsq, pinned=[p]))]
+                                      if fit_intercept else [])
+            for suffix, params in variants:
+                g = time_to_target(A, y, lam, f_star, params, repeats=repeats,
+                                   intercept=fit_intercept)
+                lines.append(f"| {seed} | solver, {problem} | variable / gsq / newton, |b| = "
+                             f"{tau}{suffix} [{g['upkeep']}] | CSC | objective | {_secs(g)} | "
+                             f"{g['iters']} | {g['rel']:.1e} | "
+                             f"{(g['seconds'] or np.inf) / cyc['seconds']:.2f} |")
             out[fit_intercept] = {"cyclic": (bs, cyc), "gsq": g}
             # the estimator on its 1/(2n) scale: F_est = F / n
             yc = y - y.mean() if fit_intercept else y
@@ -587,6 +593,23 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50, n_jobs=1, repeats=3,
             note=f"slowest estimator path with the same stop rule, setup included: "
                  f"SparseLinearRegression(fit_intercept={fi}), {kind} input, "
                  f"{wall / base:.2f}x the best cyclic solver time of the same problem"))
+    verdict = []
+    for rule in ("objective", "duality gap"):
+        for path in ("solver", "dense", "CSC"):
+            if path == "solver":
+                ratios = [part[fi]["gsq"]["seconds"] / part[fi]["cyclic"][1]["seconds"]
+                          for part in parts for fi in (False, True)
+                          if part[fi]["gsq"]["seconds"] is not None]
+                if rule != "objective":
+                    continue
+            else:
+                ratios = [wall / base for part in parts for (fi, kind, r), (wall, _, base)
+                          in part["est"].items() if kind == path and r == rule]
+            met = sum(r <= 1 / 3 for r in ratios)
+            verdict.append(f"- {'solver' if path == 'solver' else f'estimator, {path} input'}"
+                           f", stop rule '{rule}': {met} of {len(ratios)} runs within 1/3 of "
+                           f"the best cyclic solver time (ratios {min(ratios):.2f} to "
+                           f"{max(ratios):.2f})")
     with threadpool_limits(1):  # where an estimator fit's time goes (seed 0): cProfile
         prof_lines = _estimator_profile(*_problem(n, p, 0.05, seeds[0]), tau=tau)
     text = (f"### Goal: 1/3 of the best cyclic time on {n} x {p} at 5%\n\n"
@@ -596,7 +619,9 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50, n_jobs=1, repeats=3,
             "solver, the CSC design with an unpenalised column of ones appended; F0 is the "
             "objective at zero coefficients and the best intercept). Solver rows: objective "
             "construction included, stopped at the first check where F reaches the target "
-            "('objective' rule). Estimator rows: "
+            "('objective' rule); with an intercept the greedy run is shown as given and with "
+            "the intercept column pinned in every block (`pinned=[p]`, what the estimators' "
+            "glue does with its centring column). Estimator rows: "
             "the whole `fit` (input checks, centring, glue, run, final certificate), stopped "
             "either by the same 'objective' rule (the solver passed to the estimator stops "
             "its run when F reaches the target; the estimator's own certificate is still "
@@ -610,7 +635,8 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50, n_jobs=1, repeats=3,
             "not seconds.\n\n"
             "| seed | path | configuration | input | stop rule | seconds | iterations | "
             "rel. subopt | ratio to best cyclic |\n|---|---|---|---|---|---|---|---|---|\n"
-            + "\n".join(lines) +
+            + "\n".join(lines) + "\n\nGSQ + Newton against the goal (computed from the rows "
+            "above, both problems, all seeds):\n\n" + "\n".join(verdict) +
             f"\n\nMicroseconds per iteration of each greedy rule over a whole run (variable "
             f"blocks of {tau}, Newton updates, seed {seeds[0]}, no intercept, the fastest of "
             f"{repeats} runs each; the selection "
@@ -619,16 +645,18 @@ def goal(quick=False, out=RESULTS, seeds=(0, 1, 2), tau=50, n_jobs=1, repeats=3,
             "seconds |\n|---|---|---|---|---|---|\n" + "\n".join(sel_lines) + "\n\n"
             "Where one `SparseLinearRegression(penalty='l1', solver=BlockCoordinateDescent("
             f"partition='variable', selection='gsq', update='newton', block_size={tau})).fit` "
-            f"spends its time (seed {seeds[0]}, default `fit_intercept=True`, stopped by the "
-            "'objective' rule; cumulative seconds under cProfile, which inflates Python-level "
-            "calls; parts overlap where one calls another):\n\n"
-            "| part | dense input s | CSC input s |\n|---|---|---|\n"
+            f"spends its time (seed {seeds[0]}, stopped by the 'objective' rule; cumulative "
+            "seconds of one fit under cProfile, which inflates Python-level calls; parts "
+            "overlap where one calls another):\n\n"
+            "| part | no intercept, dense s | no intercept, CSC s | intercept, dense s | "
+            "intercept, CSC s |\n|---|---|---|---|---|\n"
             + "\n".join(prof_lines) + "\n")
     _write(run_info, out, "goal", text, summary)
 
 
 def _estimator_profile(A, y, lam, tau=50):
-    """Cumulative seconds of the parts of one estimator fit (cProfile), dense and CSC."""
+    """Cumulative seconds of the parts of one estimator fit (cProfile): dense and CSC input,
+    without and with an intercept."""
     import cProfile
     import pstats
 
@@ -637,40 +665,49 @@ def _estimator_profile(A, y, lam, tau=50):
     from sparseopt.linear_model import SparseLinearRegression
 
     n = A.shape[0]
-    f_star = SparseLinearRegression(penalty="l1", alpha=lam / n, tol=1e-12).fit(A.toarray(), y)
-    Xc = A.toarray() - A.toarray().mean(axis=0)
-    yc = y - y.mean()
-    r = yc - Xc @ f_star.coef_
-    fs = 0.5 * float(r @ r) / n + lam / n * float(np.abs(f_star.coef_).sum())
-    threshold = fs + 1e-6 * (0.5 * float(yc @ yc) / n - fs)
     parts = [("whole fit", "fit", "sparse_regression.py"),
              ("input checks (check_X_y)", "check_X_y", ""),
              ("centring / copy (preprocess_data)", "preprocess_data", ""),
+             ("column norms (the estimator's penalty weights)", "column_sq_norms", ""),
              ("BCD glue (bcd_linear_model, all below)", "bcd_linear_model", ""),
              ("  split of the centred dense design", "_split_centred", ""),
-             ("  objective construction (CSC + CSR copies)", "__init__", "objectives.py"),
+             ("  dense design to CSC", "_dense_to_csc", ""),
+             ("  objective construction (checks, CSC + CSR copies)", "__init__",
+              "objectives.py"),
              ("  BCD iterations (solve)", "solve", "solver.py"),
              ("    selection (GSQ with L1: GS-q scores)", "variable", "selection.py"),
              ("    update (prox-Newton on the block + upkeep)", "__call__", "updates.py"),
              ("    the stop test (F at the check)", "stop", "bcd.py"),
-             ("  final certificate (duality gap on X)", "_duality_gap", "")]
+             ("  final certificate (duality gap)", "_duality_gap", "")]
     cols = []
-    for X in (A.toarray(), sp.csc_matrix(A)):
-        params = dict(partition="variable", selection="gsq", update="newton", block_size=tau)
-        est = SparseLinearRegression(penalty="l1", alpha=lam / n,
-                                     solver=_oracle_solver(n * threshold, **params))
-        _fit_seconds(lambda est=est: est, X, y, 1)  # warm caches
-        prof = cProfile.Profile()
-        prof.enable()
-        _fit_seconds(lambda est=est: est, X, y, 1)
-        prof.disable()
-        stats = pstats.Stats(prof).stats
-        found = {}
-        for label, func, file in parts:
-            tot = [v[3] for (f, _, name), v in stats.items() if name == func and file in f]
-            found[label] = max(tot) if tot else 0.0
-        cols.append(found)
-    return [f"| {label} | {cols[0][label]:.4f} | {cols[1][label]:.4f} |" for label, _, _ in parts]
+    params = dict(partition="variable", selection="gsq", update="newton", block_size=tau)
+    for fit_intercept in (False, True):
+        Xd = A.toarray()
+        Xc = Xd - Xd.mean(axis=0) if fit_intercept else Xd
+        yc = y - y.mean() if fit_intercept else y
+        ref = SparseLinearRegression(penalty="l1", alpha=lam / n, tol=1e-12,
+                                     fit_intercept=fit_intercept).fit(Xd, y)
+        r = yc - Xc @ ref.coef_
+        fs = 0.5 * float(r @ r) / n + lam / n * float(np.abs(ref.coef_).sum())
+        threshold = fs + 1e-6 * (0.5 * float(yc @ yc) / n - fs)
+        for X in (Xd, sp.csc_matrix(A)):
+            def make():
+                return SparseLinearRegression(penalty="l1", alpha=lam / n,
+                                              fit_intercept=fit_intercept,
+                                              solver=_oracle_solver(n * threshold, **params))
+            _fit_seconds(make, X, y, 1)  # warm caches
+            prof = cProfile.Profile()
+            prof.enable()
+            _fit_seconds(make, X, y, 1)
+            prof.disable()
+            stats = pstats.Stats(prof).stats
+            found = {}
+            for label, func, file in parts:
+                tot = [v[3] for (f, _, name), v in stats.items() if name == func and file in f]
+                found[label] = max(tot) if tot else 0.0
+            cols.append(found)
+    return [f"| {label} | " + " | ".join(f"{c[label]:.4f}" for c in cols) + " |"
+            for label, _, _ in parts]
 
 
 def _selection_case(A, y, lam, rule, smooth, variable, tau, iht_form=None):
