@@ -915,10 +915,16 @@ def test_iht_on_cached_gram_rows_equals_iht_on_the_gram_matrix(capacity):
                            inv_sqrt_L, 6, 1.0, mu, 10, b, np.empty((2, 79)), *cache[1:])
 
 
+@pytest.mark.parametrize("smooth", [True, False])
 @pytest.mark.parametrize("seed", range(3))
-def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed):
+def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed, smooth):
     rng = np.random.default_rng(seed)
     nb, m, n = 7, 4, 25
+    g, x, c = rng.standard_normal(n), rng.standard_normal(n), rng.uniform(0.5, 2.0, n)
+    a = np.zeros(1) if smooth else rng.uniform(0.0, 1.0, n)
+    lo, hi = np.full(1, -np.inf), np.full(1, np.inf)
+    r = np.empty(n)  # the signed residual (g when smooth)
+    kernels.greedy_scores(2, g, x, c, a, lo, hi, smooth, r)
     sizes = rng.integers(1, m + 1, nb).astype(np.int64)
     index = np.full((nb, m), n, dtype=np.int64)
     P = np.zeros((nb, m, m))
@@ -926,12 +932,19 @@ def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed):
         index[i, :s] = rng.choice(n, s, replace=False)
         B = rng.standard_normal((s, s))
         P[i, :s, :s] = B @ B.T
-    r = np.append(rng.standard_normal(n), 0.0)
+    iu = np.triu_indices(m)
+    packed = np.ascontiguousarray(P[:, iu[0], iu[1]])
     scores = np.empty(nb)
-    best = kernels.block_quadratic_argmax(r, index, sizes, P, scores)
-    expected = np.einsum("bi,bij,bj->b", r[index], P, r[index])
+    best = kernels.block_quadratic_argmax(g, x, c, a, lo, hi, smooth, index, sizes, packed,
+                                          scores)
+    rx = np.append(r, 0.0)[index]
+    expected = np.einsum("bi,bij,bj->b", rx, P, rx)
     np.testing.assert_allclose(scores, expected, rtol=1e-12)
     assert best == int(np.argmax(expected))
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_quadratic_argmax(g, x, c, a, lo, hi, smooth, index, sizes,
+                                       np.ascontiguousarray(packed[:, 1:]),
+                                       scores)
 
 
 @pytest.mark.parametrize("penalty", [None, l1_penalty(0.3), nonnegative()])
@@ -976,3 +989,23 @@ def test_pinned_is_validated(params, match):
     A, y, x0 = _ls_problem(1, n=30, p=12)
     with pytest.raises(ValueError, match=match):
         BlockCoordinateDescent(selection="gs", **params).solve(least_squares(A, y), x0)
+
+
+@pytest.mark.parametrize("mode, square", [(0, True), (1, False)])
+@pytest.mark.parametrize("smooth", [True, False])
+def test_fixed_block_score_kernel_is_the_block_sum_argmax(mode, square, smooth):
+    rng = np.random.default_rng(mode + 2 * smooth)
+    n, nb, m = 30, 8, 4
+    g, x, c = rng.standard_normal(n), rng.standard_normal(n), rng.uniform(0.5, 2.0, n)
+    a, lo, hi = (np.zeros(1), np.full(1, -np.inf), np.full(1, np.inf)) if smooth else (
+        rng.uniform(0.0, 1.0, n), np.full(1, -np.inf), np.full(1, np.inf))
+    per = np.empty(n)
+    kernels.greedy_scores(mode, g, x, c, a, lo, hi, smooth, per)
+    sizes = rng.integers(1, m + 1, nb).astype(np.int64)
+    index = np.full((nb, m), n, dtype=np.int64)
+    for i, s in enumerate(sizes):
+        index[i, :s] = rng.choice(n, s, replace=False)
+    ext = np.append(per ** 2 if square else per, 0.0)
+    expected = int(np.argmax(ext[index].sum(axis=1)))
+    assert kernels.block_score_argmax(mode, g, x, c, a, lo, hi, smooth, index, sizes,
+                                      square) == expected

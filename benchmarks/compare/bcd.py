@@ -738,7 +738,7 @@ def _selection_case(A, y, lam, rule, smooth, variable, tau, iht_form=None):
     return (lambda: pick(state)), obj.gradient_upkeep, form
 
 
-def _interleaved_min(picks, reps=200, rounds=9):
+def _interleaved_min(picks, reps=100, rounds=30):
     """Microseconds per call of each function: the fastest of ``rounds`` rounds of ``reps``
     calls, the functions taking turns within a round (a load spike hits them alike)."""
     best = [np.inf] * len(picks)
@@ -775,7 +775,7 @@ def selection(quick=False, out=RESULTS, taus=(5, 50), run_info=None):
                         print(lines[-1], flush=True)
     text = ("### Selection cost of the greedy rules at the same block size\n\n"
             f"L1 least squares {n} x {p} at 5% (seed 0) and its smooth part alone (psi = 0). "
-            "Microseconds of one selection: the fastest of 9 rounds of 200 calls, the rules "
+            "Microseconds of one selection: the fastest of 30 rounds of 100 calls, the rules "
             "of one configuration taking turns within each round (a loaded machine only "
             "slows a round down), at the point reached by 10 GSL/Newton iterations, after a "
             "first call (bounds, pseudo-inverses, lambda_max and the first cached rows are "

@@ -111,6 +111,7 @@ __all__ = [
     "iht_sparse",
     "iht_cached",
     "block_quadratic_argmax",
+    "block_score_argmax",
     "split_count",
     "split_fill",
 ]
@@ -1078,31 +1079,69 @@ def iht_cached(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
     return size
 
 
-def block_quadratic_argmax(const double[::1] r, const int64_t[:, ::1] block_index,
-                           const int64_t[::1] sizes, const double[:, :, ::1] P,
-                           double[::1] scores):
+def block_score_argmax(int mode, const double[::1] g, const double[::1] x,
+                       const double[::1] curv, const double[::1] alpha,
+                       const double[::1] lower, const double[::1] upper, bint smooth,
+                       const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                       bint square):
+    """Fixed-block greedy rules: the block maximising the sum of its coordinates' scores
+    (:func:`select_top`'s modes; squared with ``square``: GS's ``||r_b||^2``), in one pass
+    with no temporaries. Ties: the lowest block index."""
+    cdef int64_t nb = block_index.shape[0], b, t, i, best = 0
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef double acc, v, top = -1.0
+    with nogil:
+        for b in range(nb):
+            acc = 0.0
+            for t in range(sizes[b]):
+                i = block_index[b, t]
+                v = _score(mode, x[i], g[i], curv[i], alpha[0 if sa else i],
+                           lower[0 if sl else i], upper[0 if su else i], smooth)
+                acc = acc + (v * v if square else v)
+            if acc > top:
+                top = acc
+                best = b
+    return best
+
+
+def block_quadratic_argmax(const double[::1] g, const double[::1] x, const double[::1] curv,
+                           const double[::1] alpha, const double[::1] lower,
+                           const double[::1] upper, bint smooth,
+                           const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                           const double[:, ::1] P_packed, double[::1] scores):
     """Fixed-block GSQ: ``scores[b] = r_b^T P_b r_b`` for every block, returns the argmax.
 
-    ``block_index`` (n_blocks, m) holds each block's coordinates (padded beyond
-    ``sizes[b]``), ``P`` (n_blocks, m, m) the symmetric pseudo-inverses ``H_b^+`` (only
-    their upper triangles are read). One pass, ``O(sum_b |b|^2 / 2) = O(p m)``
-    multiply-adds, no temporaries (Nutini et al., 2022).
+    ``r`` is the signed residual of :func:`select_top`'s mode 2 (``g`` when ``psi = 0``),
+    computed on the fly; ``block_index`` (n_blocks, m) holds each block's coordinates
+    (padded beyond ``sizes[b]``) and ``P_packed`` (n_blocks, m (m + 1) / 2) the upper
+    triangles of the symmetric ``H_b^+``, row by row (entry ``(s, t)``, ``s <= t``, at
+    ``s m - s (s - 1) / 2 + t - s``). One pass, ``O(sum_b |b|^2 / 2) = O(p m)``
+    multiply-adds, no temporaries (Nutini et al., 2022). Ties: the lowest block index.
     """
-    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, s, t, best = 0
+    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, s, t, i, best = 0
+    cdef int64_t off
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
     cdef double acc, row, top = -1.0
+    if P_packed.shape[0] != nb or P_packed.shape[1] != m * (m + 1) // 2 \
+            or scores.shape[0] < nb or sizes.shape[0] != nb:
+        raise ValueError("block_quadratic_argmax: inconsistent shapes of block_index, "
+                         "sizes, P_packed or scores")
     cdef double *rb = <double*>malloc((m + 1) * sizeof(double))
     if rb == NULL:
         raise MemoryError()
     with nogil:
         for b in range(nb):
             for s in range(sizes[b]):
-                rb[s] = r[block_index[b, s]]
+                i = block_index[b, s]
+                rb[s] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
+                               lower[0 if sl else i], upper[0 if su else i], smooth)
             acc = 0.0
-            for s in range(sizes[b]):  # P_b symmetric: its upper triangle, off-diagonal x2
+            for s in range(sizes[b]):  # the diagonal once, the off-diagonal twice
+                off = s * m - s * (s - 1) // 2 - s
                 row = 0.0
                 for t in range(s + 1, sizes[b]):
-                    row = row + P[b, s, t] * rb[t]
-                acc = acc + rb[s] * (P[b, s, s] * rb[s] + 2.0 * row)
+                    row = row + P_packed[b, off + t] * rb[t]
+                acc = acc + rb[s] * (P_packed[b, off + s] * rb[s] + 2.0 * row)
             scores[b] = acc
             if acc > top:
                 top = acc

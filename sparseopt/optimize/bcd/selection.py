@@ -19,7 +19,8 @@ GSD and variable-block GSQ use the GS-q model decrease ``-s_i`` (which is
 
 The greedy scores of every coordinate are computed by one compiled pass
 (``_ext._bcd.select_top`` / ``greedy_scores``: the score and a heap of the
-``tau`` best, no temporary arrays), so GS, GSL, GSD and the GS-q form of GSQ with a
+``tau`` best, no temporary arrays; ``block_score_argmax`` sums them per block
+for fixed partitions), so GS, GSL, GSD and the GS-q form of GSQ with a
 non-smooth term cost the same ``O(p log tau)``; GSQ for variable blocks with
 ``psi = 0`` adds the IHT products (``_ext._bcd.iht_gram`` on a Gram matrix,
 ``iht_cached`` on cached rows of ``A^T A``, ``iht_sparse`` through the touched
@@ -40,11 +41,6 @@ def _top(scores, tau):
     if tau >= scores.size:
         return np.arange(scores.size, dtype=np.int64)
     return np.sort(np.argpartition(-scores, tau - 1)[:tau]).astype(np.int64)
-
-
-def _block_sums(state, per_coord):
-    ext = np.append(per_coord, 0.0)  # the padding index n points to a zero
-    return ext[state.block_index].sum(axis=1)
 
 
 class Cyclic:
@@ -93,8 +89,7 @@ class GS:
     needs_full_gradient = True
 
     def fixed(self, state):
-        r = state.scores(0, state.L)
-        return int(np.argmax(_block_sums(state, r * r)))
+        return state.best_block(0, state.L, square=True)
 
     def variable(self, state):
         return state.top(0, state.L)
@@ -110,7 +105,7 @@ class GSL:
     needs_full_gradient = True
 
     def fixed(self, state):
-        return int(np.argmax(_block_sums(state, state.scores(1, state.coord_block_L))))
+        return state.best_block(1, state.coord_block_L)
 
     def variable(self, state):
         return state.top(1, state.L)
@@ -126,7 +121,7 @@ class GSD:
     needs_full_gradient = True
 
     def fixed(self, state):
-        return int(np.argmax(_block_sums(state, state.scores(1, state.gsd_diag))))
+        return state.best_block(1, state.gsd_diag)
 
     def variable(self, state):
         return state.top(1, state.gsd_diag)
@@ -174,10 +169,12 @@ class GSQ:
         return _k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out
 
     def fixed(self, state):
-        r = np.ascontiguousarray(np.append(state.scores(2, state.L), 0.0))
-        Hinv = state.stacked_bound_pinv()
-        out = np.empty(Hinv.shape[0])
-        return int(_k.block_quadratic_argmax(r, state.block_index, state.block_sizes, Hinv, out))
+        packed = state.packed_bound_pinv()
+        a, lo, hi = state._psi_arrays()
+        return int(_k.block_quadratic_argmax(
+            np.ascontiguousarray(state.gradient()), np.ascontiguousarray(state.x), state.L,
+            a, lo, hi, state.penalty.is_smooth, state.block_index, state.block_sizes, packed,
+            state._gsq_scores))
 
     def variable(self, state):
         if not state.penalty.is_smooth:  # GS-q with the diagonal of H: O(p), compiled

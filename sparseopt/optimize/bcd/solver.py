@@ -137,6 +137,15 @@ class _BCDState:
                              lo, hi, self.penalty.is_smooth, mask, self.tau, out, work)
         return out[:size].copy()
 
+    def best_block(self, mode, curvature, square=False):
+        """Fixed partitions: the block with the largest sum of per-coordinate scores
+        (:meth:`scores`; squared with ``square``), one compiled pass."""
+        a, lo, hi = self._psi_arrays()
+        return int(_k.block_score_argmax(
+            mode, np.ascontiguousarray(self.objective.gradient()),
+            np.ascontiguousarray(self.x), np.ascontiguousarray(curvature), a, lo, hi,
+            self.penalty.is_smooth, self.block_index, self.block_sizes, square))
+
     def masked(self, scores):
         if self.score_mask is None:
             return scores
@@ -214,6 +223,16 @@ class _BCDState:
             self._pinvs = self._by_size(self.bounds,
                                         lambda H: np.linalg.pinv(H, hermitian=True))
         return self._pinvs[block_id]
+
+    def packed_bound_pinv(self):
+        """(nb, m (m + 1) / 2) upper triangles of every H_b^+, row by row (FB-GSQ scores)."""
+        if getattr(self, "_packed_pinv", None) is None:
+            S = self.stacked_bound_pinv()
+            m = S.shape[1]
+            rows, cols = np.triu_indices(m)
+            self._packed_pinv = np.ascontiguousarray(S[:, rows, cols])
+            self._gsq_scores = np.empty(S.shape[0])
+        return self._packed_pinv
 
     def stacked_bound_pinv(self):
         """(nb, m, m) pseudo-inverses of every H_b, zero-padded (FB-GSQ scores)."""
