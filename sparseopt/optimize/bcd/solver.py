@@ -289,6 +289,9 @@ class BlockCoordinateDescent:
         ``"cyclic"``, ``"random"``, ``"lipschitz"``, ``"gs"``, ``"gsl"``,
         ``"gsd"``, ``"gsq"``, or ``"greedy_tree"`` /
         ``"random_tree"`` (variable forest blocks of a sparse quadratic).
+        Variable-block ``"gsq"`` is IHT on the quadratic model when psi = 0
+        and the GS-q rule (per-coordinate model decrease with ``L_i``, GSL's
+        non-smooth scores) with a non-smooth psi.
     update : str, default="gradient"
         ``"gradient"`` (1/L_b; alias ``"lb"``, prox-gradient with psi),
         ``"line_search"``, ``"matrix"`` (H_b^+ g_b; proximal Newton with psi,
