@@ -891,6 +891,49 @@ def test_iht_through_the_touched_rows_equals_iht_on_the_gram_matrix(seed):
     assert not zw.any() and not mark.any()  # the scratch buffers are left as found
 
 
+def test_iht_screen_returns_iht_s_block_whenever_it_settles_the_first_step():
+    # the bound |(H d)_j| <= ||a_j|| ||A_S d_S|| may settle IHT's first step without the
+    # product; when it does, the block must be the one the full IHT returns
+    settled = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n, p, k = 60, 80, int(rng.integers(1, 8))
+        A = sp.random(n, p, density=0.1, random_state=seed, format="csc")
+        A.data += 1.0  # correlated columns, as in the paper's problems
+        C = A.tocsr()
+        G = np.ascontiguousarray((A.T @ A).toarray())
+        mu = 1.0 / np.linalg.eigvalsh(G)[-1]
+        g = rng.standard_normal(p) * rng.uniform(0.1, 10.0, p)
+        inv_sqrt_L = 1.0 / np.sqrt(np.maximum(np.diag(G), 1e-12))
+        norms = np.sqrt(np.diag(G))
+        a, b = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
+        zw, mark, rows = np.zeros(n), np.zeros(n, dtype=np.int8), np.empty(n, dtype=np.int64)
+        na = kernels.iht_gram(G, g, inv_sqrt_L, k, mu, 10, a)
+        nb = kernels.iht_screen(A.indptr, A.indices, A.data, g, inv_sqrt_L, norms, k, 1.0,
+                                mu, b, zw, mark, rows)
+        assert not zw.any() and not mark.any()
+        if nb >= 0:
+            settled += 1
+            assert nb == na and a[:na].tolist() == b[:nb].tolist()
+    assert settled >= 5  # the bound is not vacuous on these problems
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_variable_gsq_with_and_without_the_screen_choose_the_same_blocks(seed, monkeypatch):
+    from sparseopt.optimize.bcd.selection import GSQ
+
+    A = sp.random(50, 120, density=0.1, random_state=seed, format="csc")
+    A.data += 1.0
+    y = np.random.default_rng(seed).standard_normal(50)
+    runs = []
+    for screen in (True, False):
+        monkeypatch.setattr(GSQ, "screen", screen)
+        runs.append(BlockCoordinateDescent(partition="variable", selection="gsq",
+                                           update="matrix", block_size=5, max_iter=40,
+                                           tol=0).solve(least_squares(A, y)).x)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
 @pytest.mark.parametrize("capacity", [80, 6, 1])
 def test_iht_on_cached_gram_rows_equals_iht_on_the_gram_matrix(capacity):
     # any cache size (down to one row, evicted at every use) gives the same blocks

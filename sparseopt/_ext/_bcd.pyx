@@ -19,7 +19,7 @@ import numpy as np
 
 cimport cython
 cimport numpy as cnp
-from libc.math cimport fabs, sqrt
+from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.stdlib cimport free, malloc
 from scipy.linalg.cython_blas cimport daxpy, dgemv
@@ -110,6 +110,7 @@ __all__ = [
     "select_top",
     "iht_sparse",
     "iht_cached",
+    "iht_screen",
     "block_quadratic_argmax",
     "block_score_argmax",
     "split_count",
@@ -962,6 +963,100 @@ def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
                                <const int64_t*>i2.data, <const double*>x2.data, &g[0],
                                &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
                                buf, ibuf, &z_work[0], &mark[0], &rows[0])
+    free(buf)
+    free(ibuf)
+    return size
+
+
+cdef int64_t _iht_screen(const index_t *cp, const index_t *ci, const double *cx,
+                         const double *g, const double *inv_sqrt_L, const double *col_norm,
+                         int64_t n, int64_t kk, double curvature, double mu, int64_t *sup,
+                         double *d, double *hv, int64_t *hi, double *zw, int8_t *mark,
+                         int64_t *rows) noexcept nogil:
+    """IHT's start ``d = H_k(-g / sqrt(L))`` and a bound on its first step: the support's
+    size when the step provably keeps the support (then IHT returns it), -1 otherwise."""
+    cdef int64_t size, t, j, ptr, i, nt = 0, pos = 0
+    cdef double zz = 0.0, r, v, lower_in = INFINITY, upper_out = -INFINITY, amax = 0.0
+    cdef double spread = 0.0, gmax = 0.0
+    for j in range(n):
+        d[j] = -g[j] * inv_sqrt_L[j]
+    size = _top_k_abs(d, n, kk, sup, hv, hi)
+    for t in range(size):  # z = A_S d_S through the support's columns
+        j = sup[t]
+        v = d[j]
+        spread += col_norm[j] * fabs(v)
+        for ptr in range(cp[j], cp[j + 1]):
+            i = ci[ptr]
+            zw[i] += cx[ptr] * v
+            if mark[i] == 0:
+                mark[i] = 1
+                rows[nt] = i
+                nt += 1
+    for t in range(nt):
+        i = rows[t]
+        zz += zw[i] * zw[i]
+        zw[i] = 0.0
+        mark[i] = 0
+    # |(H d)_j| = c |a_j^T z| <= c ||a_j|| ||z||: a band around each step entry
+    r = curvature * mu * sqrt(zz)
+    for j in range(n):  # sup is sorted: walk it alongside j
+        amax = max(amax, col_norm[j])
+        gmax = max(gmax, fabs(g[j]))
+        if pos < size and sup[pos] == j:
+            v = fabs(d[j] - mu * g[j]) - r * col_norm[j]
+            lower_in = min(lower_in, v)
+            pos += 1
+        else:
+            v = mu * fabs(g[j]) + r * col_norm[j]
+            upper_out = max(upper_out, v)
+    # a margin for the rounding of the exact step (sums of |G_ji d_i| <= ||a_j|| spread)
+    v = 1e-9 * (fabs(lower_in) + fabs(upper_out) + mu * gmax
+                + curvature * mu * amax * spread)
+    if size == n or upper_out + v < lower_in - v:
+        return size
+    return -1
+
+
+def iht_screen(csc_indptr, csc_indices, csc_data, const double[::1] g,
+               const double[::1] inv_sqrt_L, const double[::1] col_norms, int64_t k,
+               double curvature, double mu, int64_t[::1] support, double[::1] z_work,
+               int8_t[::1] mark, int64_t[::1] rows):
+    """Variable-block GSQ without a product when a bound settles it (Nutini et al., 2022).
+
+    IHT starts from ``d = H_k(-g / sqrt(L))`` and stops when its step keeps the support.
+    With ``H = c A^T A``, ``|(H d)_j| <= c ||a_j|| ||A_S d_S||`` bounds every entry of the
+    first step ``d - mu (g + H d)`` from ``z = A_S d_S`` alone (the non-zeros of the
+    support's columns); when every bound outside the support lies below every bound
+    inside (with a margin for rounding), the support repeats and IHT's answer is the
+    support: it is written to ``support`` and its size returned. Otherwise returns -1
+    (``support`` then holds the start's support; call the full IHT). ``col_norms`` holds
+    ``||a_j||``; ``z_work`` (n_samples, zero) and ``mark`` (zero) are left as found.
+    """
+    cdef Arr p1, i1, x1
+    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_screen")
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size
+    if inv_sqrt_L.shape[0] != n or col_norms.shape[0] != n or support.shape[0] < kk \
+            or p1.n0 != n + 1 or mark.shape[0] != z_work.shape[0] \
+            or rows.shape[0] < z_work.shape[0]:
+        raise ValueError("iht_screen: inconsistent shapes of g, inv_sqrt_L, col_norms, "
+                         "support, the work arrays or the design")
+    cdef double *buf = <double*>malloc((n + kk + 1) * sizeof(double))
+    cdef int64_t *ibuf = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    with nogil:
+        if isz == 4:
+            size = _iht_screen(<const int32_t*>p1.data, <const int32_t*>i1.data,
+                               <const double*>x1.data, &g[0], &inv_sqrt_L[0], &col_norms[0],
+                               n, kk, curvature, mu, &support[0], buf, buf + n, ibuf,
+                               &z_work[0], &mark[0], &rows[0])
+        else:
+            size = _iht_screen(<const int64_t*>p1.data, <const int64_t*>i1.data,
+                               <const double*>x1.data, &g[0], &inv_sqrt_L[0], &col_norms[0],
+                               n, kk, curvature, mu, &support[0], buf, buf + n, ibuf,
+                               &z_work[0], &mark[0], &rows[0])
     free(buf)
     free(ibuf)
     return size

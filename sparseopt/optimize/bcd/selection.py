@@ -137,8 +137,11 @@ class GSQ:
     (``L_i = H_ii``), one compiled ``O(p)`` pass as GS (for variable blocks this
     is GSL's non-smooth score). Variable blocks with ``psi = 0``: iterative hard
     thresholding on ``min_d g^T d + d^T H d / 2, ||d||_0 <= tau``, at most 10
-    iterations, stopped as soon as the support (the returned block) repeats;
-    compiled on the Gram matrix when the objective holds one, otherwise on rows
+    iterations, stopped as soon as the support (the returned block) repeats; the
+    first step is first bounded without a product (``|(H d)_j| <= c ||a_j||
+    ||A_S d_S||``), which settles it whenever the bound proves that the support
+    repeats; the products run compiled on the Gram matrix when the objective
+    holds one, otherwise on rows
     of ``A^T A`` computed on first use and cached (:meth:`LinearModelObjective.iht_plan`
     picks them or the touched rows by cost), in NumPy for softmax and sparse
     quadratics.
@@ -146,9 +149,11 @@ class GSQ:
 
     needs_full_gradient = True
     iht_iterations = 10
+    screen = True  # try iht_screen before the products (same blocks, see the kernel)
 
     def _compiled_iht(self, state):
-        """``(kernel, args before g, args after g, out)`` of the compiled IHT, or False."""
+        """``(kernel, args before g, args after g, out, screen)`` of the compiled IHT, or
+        False; ``screen`` holds the arguments of ``iht_screen`` around ``g``."""
         f = state.objective
         plan = getattr(f, "iht_plan", None)
         form = plan(state.tau) if plan is not None else None
@@ -157,16 +162,21 @@ class GSQ:
         mu = 1.0 / f.global_lipschitz()
         inv_sqrt_L = 1.0 / np.sqrt(state.L)
         out = np.empty(state.tau, dtype=np.int64)
+        A, C = f.A, f.A_csr
+        # the bound |(H d)_j| <= c ||a_j|| ||A_S d_S|| often settles the first step
+        screen = ((A.indptr, A.indices, A.data),
+                  (inv_sqrt_L, np.sqrt(f.col_sq_norms), state.tau, f.loss.curvature, mu,
+                   out, f._col_work, f._mark, f._rows))
         if form == "gram":  # a dense bound (least squares, Gram form)
             return (_k.iht_gram, (f._gram,),
-                    (inv_sqrt_L, state.tau, mu, self.iht_iterations, out), out)
-        A, C = f.A, f.A_csr
+                    (inv_sqrt_L, state.tau, mu, self.iht_iterations, out), out, screen)
         before = (A.indptr, A.indices, A.data, C.indptr, C.indices, C.data)
         after = (inv_sqrt_L, state.tau, f.loss.curvature, mu, self.iht_iterations, out)
         if form == "cached":  # rows of A^T A computed on first use, kept
-            return _k.iht_cached, before, after + f.gram_row_cache(state.tau), out
+            return _k.iht_cached, before, after + f.gram_row_cache(state.tau), out, screen
         # H = c A^T A through the rows the support touches
-        return _k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out
+        return (_k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out,
+                screen)
 
     def fixed(self, state):
         packed = state.packed_bound_pinv()
@@ -187,8 +197,11 @@ class GSQ:
             if call is None:  # the compiled form and its arguments, once per run
                 call = state._iht_call = self._compiled_iht(state)
             if call is not False:
-                kernel, before, after, out = call
-                return out[:kernel(*before, g, *after)].copy()  # out is reused
+                kernel, before, after, out, screen = call
+                size = _k.iht_screen(*screen[0], g, *screen[1]) if self.screen else -1
+                if size < 0:  # not settled by the bound: the IHT products
+                    size = kernel(*before, g, *after)
+                return out[:size].copy()  # out is reused
         mu = 1.0 / f.global_lipschitz()
         d = -g / np.sqrt(state.L)
         support = _top(state.masked(np.abs(d)), state.tau)
