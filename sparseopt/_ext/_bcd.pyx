@@ -874,13 +874,13 @@ def select_top(int mode, const double[::1] g, const double[::1] x, const double[
     return size
 
 
-cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
-                      const index_t *rp, const index_t *ri, const double *rx,
-                      const int64_t *sup, const double *vals, int64_t size, double scale,
-                      double *zw, int8_t *mark, int64_t *rows, double *out) noexcept nogil:
-    """``out += scale * A^T (A_S vals)`` through the rows the support touches."""
+cdef inline int64_t _forward_support(const index_t *cp, const index_t *ci, const double *cx,
+                                    const int64_t *sup, const double *vals, int64_t size,
+                                    double *zw, int8_t *mark, int64_t *rows) noexcept nogil:
+    """``zw += A_S vals`` through the support's columns; the rows touched first are listed
+    in ``rows`` (flagged in ``mark``) and their number returned."""
     cdef int64_t t, j, ptr, i, nt = 0
-    cdef double v, c
+    cdef double v
     for t in range(size):
         j = sup[t]
         v = vals[t]
@@ -891,6 +891,17 @@ cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
                 mark[i] = 1
                 rows[nt] = i
                 nt += 1
+    return nt
+
+
+cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
+                      const index_t *rp, const index_t *ri, const double *rx,
+                      const int64_t *sup, const double *vals, int64_t size, double scale,
+                      double *zw, int8_t *mark, int64_t *rows, double *out) noexcept nogil:
+    """``out += scale * A^T (A_S vals)`` through the rows the support touches."""
+    cdef int64_t t, ptr, i
+    cdef int64_t nt = _forward_support(cp, ci, cx, sup, vals, size, zw, mark, rows)
+    cdef double c
     for t in range(nt):
         i = rows[t]
         mark[i] = 0
@@ -971,27 +982,20 @@ def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
 cdef int64_t _iht_screen(const index_t *cp, const index_t *ci, const double *cx,
                          const double *g, const double *inv_sqrt_L, const double *col_norm,
                          int64_t n, int64_t kk, double curvature, double mu, int64_t *sup,
-                         double *d, double *hv, int64_t *hi, double *zw, int8_t *mark,
-                         int64_t *rows) noexcept nogil:
+                         double *d, double *vals, double *hv, int64_t *hi, double *zw,
+                         int8_t *mark, int64_t *rows) noexcept nogil:
     """IHT's start ``d = H_k(-g / sqrt(L))`` and a bound on its first step: the support's
     size when the step provably keeps the support (then IHT returns it), -1 otherwise."""
-    cdef int64_t size, t, j, ptr, i, nt = 0, pos = 0
+    cdef int64_t size, t, j, i, nt = 0, pos = 0
     cdef double zz = 0.0, r, v, lower_in = INFINITY, upper_out = -INFINITY, amax = 0.0
     cdef double spread = 0.0, gmax = 0.0
     for j in range(n):
         d[j] = -g[j] * inv_sqrt_L[j]
     size = _top_k_abs(d, n, kk, sup, hv, hi)
-    for t in range(size):  # z = A_S d_S through the support's columns
-        j = sup[t]
-        v = d[j]
-        spread += col_norm[j] * fabs(v)
-        for ptr in range(cp[j], cp[j + 1]):
-            i = ci[ptr]
-            zw[i] += cx[ptr] * v
-            if mark[i] == 0:
-                mark[i] = 1
-                rows[nt] = i
-                nt += 1
+    for t in range(size):
+        vals[t] = d[sup[t]]
+        spread += col_norm[sup[t]] * fabs(vals[t])
+    nt = _forward_support(cp, ci, cx, sup, vals, size, zw, mark, rows)  # z = A_S d_S
     for t in range(nt):
         i = rows[t]
         zz += zw[i] * zw[i]
@@ -1040,7 +1044,7 @@ def iht_screen(csc_indptr, csc_indices, csc_data, const double[::1] g,
             or rows.shape[0] < z_work.shape[0]:
         raise ValueError("iht_screen: inconsistent shapes of g, inv_sqrt_L, col_norms, "
                          "support, the work arrays or the design")
-    cdef double *buf = <double*>malloc((n + kk + 1) * sizeof(double))
+    cdef double *buf = <double*>malloc((n + 2 * kk + 1) * sizeof(double))
     cdef int64_t *ibuf = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
     if buf == NULL or ibuf == NULL:
         free(buf)
@@ -1050,13 +1054,13 @@ def iht_screen(csc_indptr, csc_indices, csc_data, const double[::1] g,
         if isz == 4:
             size = _iht_screen(<const int32_t*>p1.data, <const int32_t*>i1.data,
                                <const double*>x1.data, &g[0], &inv_sqrt_L[0], &col_norms[0],
-                               n, kk, curvature, mu, &support[0], buf, buf + n, ibuf,
-                               &z_work[0], &mark[0], &rows[0])
+                               n, kk, curvature, mu, &support[0], buf, buf + n,
+                               buf + n + kk, ibuf, &z_work[0], &mark[0], &rows[0])
         else:
             size = _iht_screen(<const int64_t*>p1.data, <const int64_t*>i1.data,
                                <const double*>x1.data, &g[0], &inv_sqrt_L[0], &col_norms[0],
-                               n, kk, curvature, mu, &support[0], buf, buf + n, ibuf,
-                               &z_work[0], &mark[0], &rows[0])
+                               n, kk, curvature, mu, &support[0], buf, buf + n,
+                               buf + n + kk, ibuf, &z_work[0], &mark[0], &rows[0])
     free(buf)
     free(ibuf)
     return size
