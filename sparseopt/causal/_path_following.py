@@ -231,6 +231,9 @@ def _schedule_values(s, T):
     return values[:T]
 
 
+# implementations of the stage loop (PathOptions.array_path)
+ARRAY_PATHS = ("auto", "native", "compiled")
+
 _NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
 _POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
 _PATH_PARAMS = {
@@ -254,7 +257,7 @@ _PATH_PARAMS = {
     "pin_diagonal": ["boolean"],
     "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     "verbose": ["verbose"],
-    "array_path": [StrOptions({"auto", "native", "host"})],
+    "array_path": [StrOptions(set(ARRAY_PATHS))],
 }
 
 
@@ -308,16 +311,19 @@ class PathOptions:
         Safety cap on stage restarts (the reference retries forever).
     verbose : int, default=0
         Print one line per stage attempt.
-    array_path : {"auto", "native", "host"}, default="auto"
-        Where a non-NumPy ``Sigma`` is solved (NumPy always takes the compiled
-        loop). ``"native"``: the same iterations in ``Sigma``'s namespace and
-        device (``xp.linalg.inv`` / ``slogdet``); ``"host"``: the compiled loop
-        on a host copy, results moved back; ``"auto"``: native for arrays
-        outside host memory (GPUs), host for arrays in host memory (torch CPU
-        tensors, array-api-strict), where the compiled loop is faster per
-        iteration than array operations dispatched one by one at every size
-        measured (by two orders of magnitude at small d;
-        ``benchmarks/compare/dag.py --namespace``).
+    array_path : {"auto", "native", "compiled"}, default="auto"
+        Which implementation of the stage loop runs. ``"auto"``: the compiled
+        loop for NumPy ``Sigma``, the namespace path for any other array-API
+        array (torch, CuPy, array-api-strict, on any device), so that a CUDA
+        tensor is solved on its GPU. ``"native"``: the namespace path always
+        (NumPy through ``array_api_compat.numpy``): the same iterations with
+        ``xp.linalg.inv`` for ``(sI - W o W)^-1`` and ``xp.linalg.slogdet``
+        for ``h``, in ``Sigma``'s namespace and device. ``"compiled"``: the
+        compiled loop always, on a host (NumPy) copy, results moved back to
+        ``Sigma``'s namespace and device. On a CPU the compiled loop is the
+        faster of the two at every size measured (by one to two orders of
+        magnitude at small d; ``benchmarks/compare/dag.py --namespace``):
+        pass ``"compiled"`` for torch CPU tensors of small graphs.
     """
 
     lambda1: float = 0.05
@@ -402,19 +408,10 @@ def _prepare_numpy(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask, 
                     float(np.max(np.abs(Sigma))) if d else 0.0)
 
 
-def in_host_memory(device):
-    """Whether arrays on an array-API ``device`` live in host memory: torch ``cpu``, JAX CPU,
-    and every device of array-api-strict (NumPy underneath; its non-default devices only
-    simulate a second device). CUDA, ROCm, MPS and the like do not."""
-    if type(device).__module__.startswith("array_api_strict"):
-        return True
-    name = str(getattr(device, "type", None) or getattr(device, "platform", None) or device)
-    return name.lower() == "cpu"
-
-
-def uses_native_path(array_path, device):
-    """Whether a non-NumPy input on ``device`` runs in its own namespace (see ``array_path``)."""
-    return array_path == "native" or (array_path == "auto" and not in_host_memory(device))
+def uses_native_path(array_path, is_array_api):
+    """Whether the namespace path runs (see ``PathOptions.array_path``): ``"auto"`` for every
+    non-NumPy array-API input, ``"native"`` always, ``"compiled"`` never."""
+    return array_path == "native" or (array_path == "auto" and is_array_api)
 
 
 def _compute_dtype(xp, device):
@@ -463,6 +460,8 @@ def _prepare_namespace(Sigma, X, sigma_init, sigma_floor, free_mask, required_ma
         X_arr = xp.zeros((0, d), dtype=dtype, device=device)
     host = _host_parameters(d, sigma_init, sigma_floor, free_mask, required_mask, opts)
     sigma, floor, free, required = (xp.asarray(a, dtype=dtype, device=device) for a in host)
+    if np.all(host[2] == 1):
+        free = None  # nothing masked: the loop skips the product
     return _Problem(Sigma, X_arr, sigma, floor, free, required, SCORES[score].scale_mode,
                     loss_code, float(opts.required_floor), float(xp.max(xp.abs(Sigma))), xp=xp)
 
@@ -515,9 +514,14 @@ def path_following(Sigma, options=None, *, score="ev", loss="l2", X=None, sigma_
     opts = _resolve_options(options, overrides)
     _check_path_params(dict(vars(opts), score=score, loss=loss))
     xp, is_api, device = get_namespace_and_device(Sigma)
-    native = is_api and uses_native_path(opts.array_path, device)
+    native = uses_native_path(opts.array_path, is_api)
     if is_api and not native:
         Sigma, X = to_numpy(Sigma), to_numpy(X)
+    elif native and not is_api:
+        # NumPy (or an array-like) forced onto the namespace path: array_api_compat.numpy
+        Sigma = check_square(Sigma, "Sigma")
+        if X is not None:
+            X = check_array(X, dtype=np.float64, input_name="X")
     prepare = _prepare_namespace if native else _prepare_numpy
     problem = prepare(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask,
                       score=score, loss=loss, opts=opts, xp=xp, device=device)
