@@ -313,3 +313,58 @@ def test_tags_say_native_unless_compiled_is_forced():
         assert tags.array_api_support and not getattr(tags, "array_api_host_roundtrip", False)
         tags = get_tags(cls(array_path="compiled"))
         assert tags.array_api_support and tags.array_api_host_roundtrip
+
+
+# ------------------------------------------------------------ logdet_acyclicity
+def _logdet_cases():
+    rng = np.random.default_rng(5)
+    dag = np.triu(rng.uniform(-1, 1, (6, 6)), 1) * (rng.random((6, 6)) < 0.6)
+    cycle = 0.3 * dag
+    cycle[4, 1] = 0.4  # closes a cycle through 1 -> ... -> 4 when that path exists
+    cycle[1, 4] = 0.5  # and one of length two
+    return {"dag": (dag, 1.0), "dag-s": (dag, 0.7), "cycle": (cycle, 1.0),
+            "outside": (np.array([[0.0, 1.5], [1.5, 0.0]]), 1.0),
+            "singular": (np.array([[0.0, 1.0], [1.0, 0.0]]), 1.0),
+            "self-loop": (np.diag([0.5, 0.0, 0.2]), 1.0)}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", list(_logdet_cases()))
+def test_logdet_acyclicity_in_the_namespace_matches_numpy(namespace, case, dtype):
+    """h, gradient and domain test in W's namespace and device (float64 where the device has
+    it) equal the NumPy ones: h = 0 exactly on a DAG, inf outside the domain, a NaN
+    gradient when sI - W o W is singular."""
+    from sparseopt.causal import logdet_acyclicity
+
+    xp, device = namespace
+    W, s = _logdet_cases()[case]
+    W = W.astype(dtype)
+    h_ref, grad_ref, inside_ref = logdet_acyclicity(W, s)
+    with sklearn.config_context(array_api_dispatch=True):
+        h, grad, inside = logdet_acyclicity(_to(xp, device, W, dtype), s)
+        _, is_api, dev = get_namespace_and_device(grad)
+    assert is_api and dev == device and str(grad.dtype).endswith("float64")
+    assert inside == inside_ref
+    if case.startswith("dag"):
+        assert h == 0.0 and h_ref == 0.0
+    else:
+        assert h == pytest.approx(h_ref, rel=1e-12) and h > 0
+    if case == "singular":
+        assert h == np.inf and np.all(np.isnan(to_numpy(grad))) and np.all(np.isnan(grad_ref))
+    else:
+        np.testing.assert_allclose(to_numpy(grad), grad_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_logdet_acyclicity_rejects_bad_namespace_input(namespace):
+    from sparseopt.causal import logdet_acyclicity
+
+    xp, device = namespace
+    bad = np.zeros((3, 3))
+    bad[0, 1] = np.nan
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="square"):
+            logdet_acyclicity(_to(xp, device, np.ones((3, 2)), np.float64))
+        with pytest.raises(ValueError, match="NaN"):
+            logdet_acyclicity(_to(xp, device, bad, np.float64))
+        with pytest.raises(ValueError, match="s"):
+            logdet_acyclicity(_to(xp, device, np.zeros((2, 2)), np.float64), s=-1.0)
