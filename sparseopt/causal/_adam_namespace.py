@@ -91,7 +91,8 @@ class _StageLoop:
         self.mu, self.lambda1 = mu, lambda1
         self.set_lr(lr)
         k = self.constant
-        self.c_two, self.c_zero, self.c_mu, self.c_mu_lambda = k(2.0), k(0.0), k(mu), k(mu * lambda1)
+        self.c_two, self.c_zero = k(2.0), k(0.0)
+        self.c_mu, self.c_mu_lambda = k(mu), k(mu * lambda1)
         self.c_beta1, self.c_beta1_rest = k(beta1), k(1.0 - beta1)
         self.c_beta2, self.c_beta2_rest = k(beta2), k(1.0 - beta2)
         self.c_eps = k(eps)
