@@ -373,9 +373,9 @@ class PathOptions:
         for ``h``, in ``Sigma``'s namespace and device. ``"compiled"``: the
         compiled loop always, on a host (NumPy) copy, results moved back to
         ``Sigma``'s namespace and device. On a CPU the compiled loop is the
-        faster of the two at every size measured (by one to two orders of
-        magnitude at small d; ``benchmarks/compare/dag.py --namespace``):
-        pass ``"compiled"`` for torch CPU tensors of small graphs.
+        faster of the two at every size measured, by far the most for small
+        graphs (``benchmarks/compare/dag.py --namespace``; the user guide
+        shows the table): pass ``"compiled"`` for torch CPU tensors.
     """
 
     lambda1: float = 0.05
