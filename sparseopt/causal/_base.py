@@ -19,12 +19,12 @@ from ..utils.validation import (
 )
 from ._graph import is_dag, threshold_to_dag
 from ._path_following import (
+    ARRAY_PATHS,
     SCHEDULES,
     SCORES,
     PathOptions,
     _compute_dtype,
     path_following,
-    ARRAY_PATHS,
     uses_native_path,
 )
 
