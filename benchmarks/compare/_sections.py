@@ -68,6 +68,31 @@ def add_out_argument(parser, name):
     return parser
 
 
+def add_n_jobs_argument(parser, what="the independent runs of the grid"):
+    """Add the standard ``--n-jobs`` option (default 1: the runs stay serial)."""
+    parser.add_argument(
+        "--n-jobs", type=int, default=1,
+        help=f"joblib workers for {what} (default 1: serial, so that no two timed fits share "
+             f"a core; -1: all cores). Each task times its fits inside one worker, so the "
+             f"ratios of a task stay comparable; with several workers the seconds include "
+             f"the sharing of the cores. joblib.parallel_config(backend='dask') sends the "
+             f"tasks to a dask cluster.")
+    return parser
+
+
+def run_grid(function, tasks, n_jobs=1):
+    """``[function(*task) for task in tasks]``, the tasks run through joblib with ``n_jobs``.
+
+    The results come back in the order of ``tasks``. With ``n_jobs=1`` the tasks
+    run in this process, one after the other. A task must not rely on state set
+    up in the parent (warm-ups, ``threadpool_limits``): it runs in a fresh
+    worker when ``n_jobs`` differs from 1, so it sets both itself.
+    """
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(function)(*task) for task in tasks)
+
+
 def command_line(script, argv=None):
     """The exact command that reproduces this run, from the repository root."""
     script = Path(script).resolve()

@@ -42,7 +42,7 @@ from sparseopt.datasets import make_ldp_regression
 from sparseopt.privacy import LDPSparseRegression
 from sparseopt.privacy import _local
 
-from _sections import Run, add_out_argument, summary_row
+from _sections import Run, add_n_jobs_argument, add_out_argument, summary_row
 
 NOISE = 0.5
 
@@ -287,9 +287,7 @@ def throughput(out, n, d):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller grids (a smoke run)")
-    parser.add_argument("--n-jobs", type=int, default=None,
-                        help="joblib workers for the seeds of each error sweep point (default 1; "
-                             "per-fit seconds then include the sharing of cores)")
+    add_n_jobs_argument(parser, "the seeds of each error sweep point")
     add_out_argument(parser, "ldp")
     args = parser.parse_args(argv)
     global N_JOBS

@@ -32,6 +32,9 @@ time): compare ratios measured in the same run, not seconds across runs.
 """
 
 
+SUMMARY_BEGIN, SUMMARY_END = "<!-- summary table -->", "<!-- end: summary table -->"
+
+
 def _fmt_seconds(value):
     if value is None:
         return "n/a"
@@ -93,6 +96,8 @@ def summary_table(results_dir):
                 count += 1
     if not count:
         lines.append("| (no script has written a summary row yet) | | | | | | | | |")
+    # the markers let doc/benchmarks.rst include the table (literalinclude start-after / end-before)
+    lines = [SUMMARY_BEGIN, *lines, SUMMARY_END]
     return "\n".join(lines) + "\n", count
 
 

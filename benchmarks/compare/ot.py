@@ -35,7 +35,7 @@ Usage::
 Each problem family (random assignment, grid densities, point clouds of one
 size) is its own section of the fragment: a run rewrites the sections of the
 problems it ran and keeps the others (``--quick`` refreshes random assignment
-only).
+only). ``--n-jobs N`` runs the problems as joblib tasks (default 1: serial).
 """
 from __future__ import annotations
 
@@ -240,6 +240,43 @@ def warmup_table(args):
     return "\n".join(lines)
 
 
+_WARM = []
+
+
+def _problem(group, name, a, b, M, reg, options, budget, ref_budget, repeat):
+    """Every method on one problem (one joblib task): ``(group, name, table lines, results)``."""
+    from threadpoolctl import threadpool_limits
+
+    from sparseopt.transport import solve
+
+    if not _WARM:  # warm the caches outside the timings, once per process
+        solve(np.random.default_rng(0).uniform(size=(30, 30)), [], [], 0.01, method="sns")
+        _WARM.append(True)
+    print(f"\n== {name}", flush=True)
+    with threadpool_limits(limits=1):
+        results = {"sparseopt sns": run_sns(a, b, M, reg, options, repeat)}
+        ref = run_sinkhorn_type("sparseopt sinkhorn", a, b, M, reg, ref_budget, None, repeat)
+        results["sparseopt sinkhorn"] = ref
+        reference = (int(str(ref["iterations"]).lstrip(">= ")), ref["converged"])
+        for label in METHODS[2:]:
+            results[label] = run_sinkhorn_type(label, a, b, M, reg, budget, reference, repeat)
+    sns = results["sparseopt sns"]
+    lines = []
+    for label, r in results.items():
+        ratio = r["seconds"] / sns["seconds"]
+        diff = (float(np.abs(r["plan"] - sns["plan"]).max())
+                if r["plan"] is not None else float("nan"))
+        lines.append(f"| {name} | {label} | {r['iterations']} | {r['newton']} | "
+                     f"{r['seconds']:.3f} | {ratio:.1f} | {r['error']:.1e} | "
+                     f"{diff:.1e} | {r['note']} |")
+        print(f"{label:26s} its {r['iterations']!s:>10} newton {r['newton']:>3} "
+              f"time {r['seconds']:9.3f}s  x{ratio:8.1f} vs SNS  err {r['error']:.1e} "
+              f"max|P-P_sns| {diff:.1e} {r['note']}", flush=True)
+    for r in results.values():  # the plans stay in the worker
+        r["plan"] = None
+    return group, name, lines, results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="random assignment only")
@@ -251,6 +288,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--warmup", action="store_true",
                         help="only the SNS warm-up table (fixed 20 / 200 sweeps vs 'auto')")
+    _sections.add_n_jobs_argument(parser, "the problems (each runs every method in turn; "
+                                          "the budgets are wall-clock seconds, so sharing cores "
+                                          "moves where runs stop)")
     _sections.add_out_argument(parser, "ot")
     args = parser.parse_args(argv)
     run_info = _sections.Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "POT"),
@@ -269,31 +309,12 @@ def main(argv=None):
         return
 
     groups = {}  # group -> (table lines, summary rows), in the order run
-    with threadpool_limits(limits=1):
-        for group, name, a, b, M, reg, options in problems(args):
-            print(f"\n== {name}", flush=True)
-            results = {"sparseopt sns": run_sns(a, b, M, reg, options, args.repeat)}
-            ref = run_sinkhorn_type("sparseopt sinkhorn", a, b, M, reg, args.ref_budget, None,
-                                    args.repeat)
-            results["sparseopt sinkhorn"] = ref
-            reference = (int(str(ref["iterations"]).lstrip(">= ")), ref["converged"])
-            for label in METHODS[2:]:
-                results[label] = run_sinkhorn_type(label, a, b, M, reg, args.budget, reference,
-                                                   args.repeat)
-            sns = results["sparseopt sns"]
-            lines, summary = groups.setdefault(group, ([], []))
-            for label, r in results.items():
-                ratio = r["seconds"] / sns["seconds"]
-                diff = (float(np.abs(r["plan"] - sns["plan"]).max())
-                        if r["plan"] is not None else float("nan"))
-                lines.append(f"| {name} | {label} | {r['iterations']} | {r['newton']} | "
-                             f"{r['seconds']:.3f} | {ratio:.1f} | {r['error']:.1e} | "
-                             f"{diff:.1e} | {r['note']} |")
-                print(f"{label:26s} its {r['iterations']!s:>10} newton {r['newton']:>3} "
-                      f"time {r['seconds']:9.3f}s  x{ratio:8.1f} vs SNS  err {r['error']:.1e} "
-                      f"max|P-P_sns| {diff:.1e} {r['note']}", flush=True)
-            if not summary:  # one headline per problem family: its first problem
-                summary.append(_summary_row(name, results))
+    tasks = [(*problem, args.budget, args.ref_budget, args.repeat) for problem in problems(args)]
+    for group, name, lines, results in _sections.run_grid(_problem, tasks, args.n_jobs):
+        table, summary = groups.setdefault(group, ([], []))
+        table.extend(lines)
+        if not summary:  # one headline per problem family: its first problem
+            summary.append(_summary_row(name, results))
 
     for group, (lines, summary) in groups.items():
         run_info.write(args.out, group, "\n".join(TABLE_HEAD + lines + TABLE_FOOT),

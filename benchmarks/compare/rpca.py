@@ -36,6 +36,9 @@ Usage::
     python benchmarks/compare/rpca.py --sizes 1000 [--skip tensorly:2000] \
         [--out benchmarks/results/rpca.md]
     python benchmarks/compare/rpca.py --completion 1000
+
+``--n-jobs N`` runs the planted problems (size x outlier scenario) as joblib
+tasks, each timing its methods one after the other in one worker.
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ from sparseopt.datasets import make_low_rank_sparse
 from sparseopt.decomposition import RobustPCA
 from sparseopt.metrics import relative_error
 
-from _sections import Run, add_out_argument, summary_row
+from _sections import Run, add_n_jobs_argument, add_out_argument, run_grid, summary_row
 
 SCENARIOS = [("+-mean abs(L)", "mean", 1.0), ("U[-500,500]", "uniform", 500.0)]
 
@@ -149,6 +152,36 @@ def completion(sizes, threads, rank=10):
     return "\n".join(lines)
 
 
+def _warm_up():
+    """Imports and first calls of the sparseopt methods, outside the timings."""
+    D, _, _ = make_low_rank_sparse(60, rank=3, random_state=0)
+    for name, run in METHODS.items():
+        if name.startswith("sparseopt"):
+            run(D, 60, 3)
+
+
+def _problem(n, label, kind, scale, fraction, threads, methods):
+    """One planted problem, every method in ``methods`` in turn (one joblib task).
+
+    Returns ``(problem, {method: (seconds, n_iter, rel. error of L, converged, notes)})``.
+    """
+    _warm_up()
+    rank = int(round(0.05 * n))
+    D, L, _ = make_low_rank_sparse(n, rank=rank, outlier_fraction=fraction, outliers=kind,
+                                   outlier_scale=scale, random_state=0)
+    problem = f"n={n}, r={rank}, {int(100 * fraction)}% {label}"
+    results = {}
+    for name in methods:
+        with threadpool_limits(threads):
+            t0 = time.perf_counter()
+            low, n_iter, converged, notes = METHODS[name](D, n, rank)
+            seconds = time.perf_counter() - t0
+        results[name] = (seconds, n_iter, relative_error(low, L), converged, notes)
+        print(f"{problem:34s} {name:26s} {seconds:8.2f} s  it {n_iter:4d}  "
+              f"rel-L {results[name][2]:.1e}  {notes}", flush=True)
+    return problem, results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000])
@@ -158,6 +191,7 @@ def main(argv=None):
                         help="method-prefix:n pairs to skip, e.g. tensorly:2000")
     parser.add_argument("--completion", type=int, nargs="+", default=None, metavar="N",
                         help="time matrix completion at these sizes instead")
+    add_n_jobs_argument(parser, "the planted problems (size x outlier scenario)")
     add_out_argument(parser, "rpca")
     args = parser.parse_args(argv)
     run_info = Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "tensorly"),
@@ -166,38 +200,22 @@ def main(argv=None):
         run_info.write(args.out, "completion " + " ".join(map(str, args.completion)),
                        completion(args.completion, args.threads), header=HEADER)
         return
+    methods = list(METHODS)
     try:
         import tensorly  # noqa: F401
     except ImportError:
-        METHODS.pop("tensorly robust_pca")
+        methods.remove("tensorly robust_pca")
     skip = {tuple(s.split(":")) for s in args.skip}
-    # warm up (imports, first calls) outside the timings
-    D, _, _ = make_low_rank_sparse(60, rank=3, random_state=0)
-    for name, run in METHODS.items():
-        if name.startswith("sparseopt"):
-            run(D, 60, 3)
+    tasks = [(n, label, kind, scale, args.fraction, args.threads,
+              [name for name in methods
+               if not any(name.lower().startswith(p.lower()) and str(n) == m for p, m in skip)])
+             for n in args.sizes for label, kind, scale in SCENARIOS]
     rows = []
-    for n in args.sizes:
-        rank = int(round(0.05 * n))
-        for label, kind, scale in SCENARIOS:
-            D, L, _ = make_low_rank_sparse(n, rank=rank, outlier_fraction=args.fraction,
-                                           outliers=kind, outlier_scale=scale, random_state=0)
-            problem = f"n={n}, r={rank}, {int(100 * args.fraction)}% {label}"
-            results = {}
-            for name, run in METHODS.items():
-                if any(name.lower().startswith(p.lower()) and str(n) == m for p, m in skip):
-                    continue
-                with threadpool_limits(args.threads):
-                    t0 = time.perf_counter()
-                    low, n_iter, converged, notes = run(D, n, rank)
-                    seconds = time.perf_counter() - t0
-                results[name] = (seconds, n_iter, relative_error(low, L), converged, notes)
-                print(f"{problem:34s} {name:26s} {seconds:8.2f} s  it {n_iter:4d}  "
-                      f"rel-L {results[name][2]:.1e}  {notes}", flush=True)
-            ref = results.get("tensorly robust_pca")
-            for name, res in results.items():
-                speedup = ref[0] / res[0] if ref else None
-                rows.append((problem, name, res + (speedup,)))
+    for problem, results in run_grid(_problem, tasks, args.n_jobs):
+        ref = results.get("tensorly robust_pca")
+        for name, res in results.items():
+            speedup = ref[0] / res[0] if ref else None
+            rows.append((problem, name, res + (speedup,)))
     header = ("| problem | method | time (s) | iterations | rel. error of L | residual "
               "converged | speed-up vs tensorly |\n|---|---|---|---|---|---|---|")
     lines = []

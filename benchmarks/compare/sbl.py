@@ -28,7 +28,11 @@ BLAS is limited to ``--threads`` threads for every method.
 
 Usage::
 
-    python benchmarks/compare/sbl.py [--trials 10] [--threads 1] [--out benchmarks/results/sbl.md]
+    python benchmarks/compare/sbl.py [--trials 10] [--threads 1] [--n-jobs 1] \
+        [--out benchmarks/results/sbl.md]
+
+``--n-jobs N`` runs the trials as joblib tasks (each builds its seeded problem
+and times every method on it in one worker); default 1: serial.
 
 A run writes the section of the fragment named after its trial counts and keeps
 the other sections.
@@ -46,7 +50,7 @@ from threadpoolctl import threadpool_limits
 from sparseopt.bayes import KroneckerDesign, KroneckerSBL, SparseBayesianRegression
 from sparseopt.datasets import make_kronecker_sparse_recovery
 
-from _sections import Run, add_out_argument, summary_row
+from _sections import Run, add_n_jobs_argument, add_out_argument, run_grid, summary_row
 
 SNRS = (5, 10, 15, 20, 25, 30)
 
@@ -115,27 +119,33 @@ def srr(x_hat, x):
 
 
 def _measure(run, factors, y, x, n_nonzero, threads):
+    """``run`` None: the oracle least squares on the true support."""
     with threadpool_limits(threads), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()
-        coef = run(factors, y, n_nonzero) if run is not _oracle else _oracle(factors, y,
-                                                                            n_nonzero, x)
+        coef = run(factors, y, n_nonzero) if run is not None else _oracle(factors, y,
+                                                                          n_nonzero, x)
         seconds = time.perf_counter() - t0
     warned = any(issubclass(w.category, sklearn.exceptions.ConvergenceWarning) for w in caught)
     return nmse(coef, x), srr(coef, x), seconds, warned
 
 
-def _sweep(methods, measurements, n_atoms, sparsity, snrs, trials, threads, label):
+def _sweep_trial(methods, measurements, n_atoms, sparsity, snr, trial, threads):
+    """One trial of a sweep (one joblib task): ``{method: _measure(...)}``."""
+    y, factors, x, _ = make_kronecker_sparse_recovery(
+        measurements, n_atoms, sparsity, snr_db=snr, random_state=1000 * snr + trial)
+    return {name: _measure(run, factors, y, x, sparsity ** len(n_atoms), threads)
+            for name, run in methods.items()}
+
+
+def _sweep(methods, measurements, n_atoms, sparsity, snrs, trials, threads, label, n_jobs=1):
+    tasks = [(methods, measurements, n_atoms, sparsity, snr, trial, threads)
+             for snr in snrs for trial in range(trials)]
+    results = run_grid(_sweep_trial, tasks, n_jobs)
     rows = []
-    n_nonzero = sparsity ** len(n_atoms)
-    for snr in snrs:
-        stats = {name: [] for name in methods}
-        for trial in range(trials):
-            y, factors, x, _ = make_kronecker_sparse_recovery(
-                measurements, n_atoms, sparsity, snr_db=snr, random_state=1000 * snr + trial)
-            for name, run in methods.items():
-                stats[name].append(_measure(run if run is not None else _oracle, factors, y, x,
-                                            n_nonzero, threads))
+    for i, snr in enumerate(snrs):
+        stats = {name: [res[name] for res in results[i * trials:(i + 1) * trials]]
+                 for name in methods}
         for name, values in stats.items():
             values = np.asarray(values, dtype=float)
             rows.append((label, snr, name, values[:, 0].mean(), np.median(values[:, 0]),
@@ -146,15 +156,23 @@ def _sweep(methods, measurements, n_atoms, sparsity, snrs, trials, threads, labe
     return rows
 
 
-def _timing(trials, threads):
+TIMING_SIZES = [((16, 16), (32, 32)), ((24, 24), (48, 48))]
+
+
+def _timing_trial(measurements, n_atoms, trial, threads):
+    """One problem of the timing table (one joblib task): ``{method: _measure(...)}``."""
+    y, factors, x, _ = make_kronecker_sparse_recovery(measurements, n_atoms, 3, snr_db=20,
+                                                      random_state=trial)
+    return {name: _measure(run, factors, y, x, 9, threads) for name, run in TWO_WAY.items()}
+
+
+def _timing(trials, threads, n_jobs=1):
+    results = run_grid(_timing_trial, [(m, n, trial, threads) for m, n in TIMING_SIZES
+                                       for trial in range(trials)], n_jobs)
     rows = []
-    for measurements, n_atoms in [((16, 16), (32, 32)), ((24, 24), (48, 48))]:
-        times = {name: [] for name in TWO_WAY}
-        for trial in range(trials):
-            y, factors, x, _ = make_kronecker_sparse_recovery(measurements, n_atoms, 3,
-                                                              snr_db=20, random_state=trial)
-            for name, run in TWO_WAY.items():
-                times[name].append(_measure(run, factors, y, x, 9, threads))
+    for i, (measurements, n_atoms) in enumerate(TIMING_SIZES):
+        times = {name: [res[name] for res in results[i * trials:(i + 1) * trials]]
+                 for name in TWO_WAY}
         ard = np.mean([t[2] for t in times["sklearn ARDRegression"]])
         for name, values in times.items():
             seconds = np.mean([v[2] for v in values])
@@ -174,34 +192,41 @@ IRS_METHODS = {
 }
 
 
-def _irs(snrs, trials, threads):
+def _irs_trial(snr, trial, threads):
+    """One IRS-MIMO channel (one joblib task): ``{method: (NMSE, iterations, seconds, warned)}``."""
     from sparseopt.datasets import kronecker_matvec, make_irs_mimo_channel
 
-    rows = []
-    for snr in snrs:
-        stats = {name: [] for name in [*IRS_METHODS, "oracle least squares"]}
-        for trial in range(trials):
-            y, factors, x, _, dictionaries = make_irs_mimo_channel(
-                snr_db=snr, return_dictionaries=True, random_state=100 * snr + trial)
-            h = kronecker_matvec(dictionaries, x)
+    y, factors, x, _, dictionaries = make_irs_mimo_channel(
+        snr_db=snr, return_dictionaries=True, random_state=100 * snr + trial)
+    h = kronecker_matvec(dictionaries, x)
 
-            def channel_nmse(coef):
-                return nmse(kronecker_matvec(dictionaries, coef), h)
+    def channel_nmse(coef):
+        return nmse(kronecker_matvec(dictionaries, coef), h)
 
-            for name, params in IRS_METHODS.items():
-                with threadpool_limits(threads), warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    t0 = time.perf_counter()
-                    est = KroneckerSBL(**params).fit(KroneckerDesign(*factors), y)
-                    seconds = time.perf_counter() - t0
-                warned = any(issubclass(w.category, sklearn.exceptions.ConvergenceWarning)
-                             for w in caught)
-                stats[name].append((channel_nmse(est.coef_), est.n_iter_, seconds, warned))
+    out = {}
+    for name, params in IRS_METHODS.items():
+        with threadpool_limits(threads), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             t0 = time.perf_counter()
-            stats["oracle least squares"].append(
-                (channel_nmse(_oracle(factors, y, None, x)), 0, time.perf_counter() - t0, False))
-        for name, values in stats.items():
-            values = np.asarray(values, dtype=float)
+            est = KroneckerSBL(**params).fit(KroneckerDesign(*factors), y)
+            seconds = time.perf_counter() - t0
+        warned = any(issubclass(w.category, sklearn.exceptions.ConvergenceWarning)
+                     for w in caught)
+        out[name] = (channel_nmse(est.coef_), est.n_iter_, seconds, warned)
+    t0 = time.perf_counter()
+    out["oracle least squares"] = (channel_nmse(_oracle(factors, y, None, x)), 0,
+                                   time.perf_counter() - t0, False)
+    return out
+
+
+def _irs(snrs, trials, threads, n_jobs=1):
+    results = run_grid(_irs_trial, [(snr, trial, threads) for snr in snrs
+                                    for trial in range(trials)], n_jobs)
+    rows = []
+    for i, snr in enumerate(snrs):
+        for name in [*IRS_METHODS, "oracle least squares"]:
+            values = np.asarray([res[name] for res in results[i * trials:(i + 1) * trials]],
+                                dtype=float)
             rows.append((snr, name, values[:, 0].mean(), np.median(values[:, 0]),
                          values[:, 1].mean(), values[:, 2].mean(), int(values[:, 3].sum())))
             print(f"IRS {snr:3d} dB {name:58s} NMSE {rows[-1][2]:.2e}  it {rows[-1][4]:.0f}  "
@@ -215,16 +240,17 @@ def main(argv=None):
     parser.add_argument("--timing-trials", type=int, default=3)
     parser.add_argument("--irs-trials", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    add_n_jobs_argument(parser, "the trials of every sweep and table")
     add_out_argument(parser, "sbl")
     args = parser.parse_args(argv)
     run = Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "scikit-learn"),
               threads=args.threads)
     two_way = _sweep(TWO_WAY, (16, 16), (32, 32), 3, SNRS, args.trials, args.threads,
-                     "2-way")
-    timing = _timing(args.timing_trials, args.threads)
+                     "2-way", args.n_jobs)
+    timing = _timing(args.timing_trials, args.threads, args.n_jobs)
     three_way = _sweep(THREE_WAY, (8, 12, 15), (15, 15, 15), 3, SNRS, args.trials,
-                       args.threads, "3-way")
-    irs = _irs((10, 20), args.irs_trials, args.threads)
+                       args.threads, "3-way", args.n_jobs)
+    irs = _irs((10, 20), args.irs_trials, args.threads, args.n_jobs)
     lines = [
         f"**2-way Kronecker dictionary** (16x32 kron 16x32: M = 256, N = 1024, 3 N(0,1) "
         f"nonzeros per mode), {args.trials} trials per SNR, noise variance learned by the SBL "

@@ -6,7 +6,10 @@ certified with the same duality gap (``sparseopt.optimize._logistic_gap``,
 relative to the loss at 0, ``gap / log 2``); each solver runs at the loosest of a few
 tolerances that reaches relative gap <= 1e-6, so that rows are comparable.
 
-Usage: python benchmarks/compare/sparse_logistic.py [--quick]
+Usage: python benchmarks/compare/sparse_logistic.py [--quick] [--n-jobs N]
+
+``--n-jobs N`` runs the (problem, alpha) cells as joblib tasks, each timing
+every solver one after the other in one worker (default 1: serial).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from _sections import Run, summary_row
+from _sections import Run, add_n_jobs_argument, run_grid, summary_row
 from threadpoolctl import threadpool_limits
 
 from sparseopt.linear_model import SparseLogisticRegression
@@ -93,6 +96,33 @@ def time_solver(fn, X, y, alpha, repeat):
     return min(times), gap, tol
 
 
+_WARM = []
+
+
+def _cell(name, frac, quick, repeat):
+    """Every solver on one problem at ``alpha = frac * alpha_max`` (one joblib task)."""
+    rows = []
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not _WARM:  # numba JIT / cache load, once per process, outside the timings
+            run_skglm(*_problems(True)["dense 300x600"], 0.05, 1e-2)
+            _WARM.append(True)
+        X, y = _problems(quick)[name]
+        alpha = frac * np.max(np.abs(X.T @ y)) / (2 * X.shape[0])
+        base = None
+        for solver, fn in SOLVERS.items():
+            try:
+                t, gap, tol = time_solver(fn, X, y, alpha, repeat)
+            except Exception as exc:  # a missing anchor is reported, not hidden
+                print(f"{solver} failed on {name}: {exc!r}", file=sys.stderr)
+                t, gap, tol = np.nan, np.nan, np.nan
+            base = t if solver == "sparseopt" else base
+            rows.append((f"{name}, alpha = {frac} alpha_max", f"{solver} (tol {tol:.0e})",
+                         t, gap, t / base))
+            print(rows[-1], flush=True)
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller problems, 1 repeat")
@@ -100,29 +130,14 @@ def main(argv=None):
                         default=Path(__file__).resolve().parents[1] / "results"
                         / "sparse_logistic.md",
                         help="results file whose section this run replaces")
+    add_n_jobs_argument(parser, "the (problem, alpha) cells")
     args = parser.parse_args(argv)
     run = Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "scikit-learn",
                                          "celer", "skglm"), threads=1)
     repeat = 1 if args.quick else 3
-    rows = []
-    with threadpool_limits(1), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_skglm(*_problems(True)["dense 300x600"], 0.05, 1e-2)  # numba JIT warm-up
-        for name, (X, y) in _problems(args.quick).items():
-            alpha_max = np.max(np.abs(X.T @ y)) / (2 * X.shape[0])
-            for frac in (0.1, 0.02):
-                alpha = frac * alpha_max
-                base = None
-                for solver, fn in SOLVERS.items():
-                    try:
-                        t, gap, tol = time_solver(fn, X, y, alpha, repeat)
-                    except Exception as exc:  # a missing anchor is reported, not hidden
-                        print(f"{solver} failed on {name}: {exc!r}", file=sys.stderr)
-                        t, gap, tol = np.nan, np.nan, np.nan
-                    base = t if solver == "sparseopt" else base
-                    rows.append((f"{name}, alpha = {frac} alpha_max", f"{solver} (tol {tol:.0e})",
-                                 t, gap, t / base))
-                    print(rows[-1], flush=True)
+    tasks = [(name, frac, args.quick, repeat) for name in _problems(args.quick)
+             for frac in (0.1, 0.02)]
+    rows = [row for cell in run_grid(_cell, tasks, args.n_jobs) for row in cell]
     lines = [f"Seconds: best of {repeat} fits, one BLAS thread.", "",
              "| problem | solver | seconds | relative duality gap (gap / log 2) "
              "| time / sparseopt |",

@@ -4,7 +4,11 @@ Every solver's coefficients are certified with the same duality-gap formula
 (``sparseopt.optimize.enet_duality_gap``, relative: n * gap / ||y||^2); a row
 is only comparable when every solver reached relative gap <= 1e-6 at every alpha.
 
-Usage: python benchmarks/compare/sparse_regression.py [--quick] [--out PATH]
+Usage: python benchmarks/compare/sparse_regression.py [--quick] [--out PATH] [--n-jobs N]
+
+``--n-jobs N`` runs the Lasso-path problems (and the seeds of
+``--mcp-stationarity``) as joblib tasks, each timing every solver one after the
+other in one worker (default 1: serial).
 
 Each mode writes only its own marked section of the results file
 (``benchmarks/results/sparse_regression.md`` or ``--out``), stamped with the
@@ -19,15 +23,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _sections import Run, summary_row
+from _sections import Run, add_n_jobs_argument, run_grid, summary_row
 from threadpoolctl import threadpool_limits
 
 from sparseopt.datasets import make_correlated_regression, make_sparse_design_regression
 from sparseopt.linear_model import sparse_path
 from sparseopt.optimize import enet_duality_gap, working_set_cd
-from sparseopt.optimize._penalties import L1, MCP
+from sparseopt.optimize.penalties import L1, MCP
 from sparseopt.optimize.working_set_cd import _DenseDesign
-from sparseopt.optimize._datafits import Quadratic
+from sparseopt.optimize.datafits import Quadratic
 
 TOL = 1e-6
 N_ALPHAS = 10
@@ -184,7 +188,7 @@ def preconditioner_experiment():
     return lines
 
 
-def mcp_stationarity(n_seeds):
+def mcp_stationarity(n_seeds, n_jobs=1):
     """Are the two MCP paths' endpoints both stationary points? (problem (b), seeds 0..n-1).
 
     For every alpha of the path, our solver is started at skglm's solution; if
@@ -199,34 +203,39 @@ def mcp_stationarity(n_seeds):
              "| seed | min rel. diff | max rel. diff | alphas ours lower / equal / higher "
              "(1e-9) | restarted at skglm: max rel. objective change | max coefficient move |",
              "|---|---|---|---|---|---|"]
+    lines += run_grid(_mcp_stationarity_seed, [(seed,) for seed in range(n_seeds)], n_jobs)
+    return lines
+
+
+def _mcp_stationarity_seed(seed):
+    """The table row of one seed of :func:`mcp_stationarity` (one joblib task)."""
     from skglm import MCPRegression
 
-    for seed in range(n_seeds):
-        X, y = make_correlated_regression(1000, 5000, n_informative=20, rho=0.6,
-                                          random_state=seed)[:2]
-        alphas = _grid(X, y)
-        with threadpool_limits(1), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, obj_so = mcp_path(X, y, alphas, "sparseopt")
-            est = MCPRegression(alpha=alphas[0], gamma=3.0, fit_intercept=False, warm_start=True,
-                                tol=1e-6, max_iter=100)
-            rel, changes, moves = [], [], []
-            for a, o_so in zip(alphas, obj_so):
-                est.alpha = a
-                w_sk = est.fit(X, y).coef_.copy()
-                o_sk = _mcp_objective(X, y, w_sk, a)
-                w_re = working_set_cd(X, y, MCP(a, 3.0), w_init=w_sk.copy(), tol=1e-6,
-                                      max_iter=100).coef
-                o_re = _mcp_objective(X, y, w_re, a)
-                rel.append((o_so - o_sk) / o_sk)
-                changes.append(abs(o_re - o_sk) / o_sk)
-                moves.append(float(np.max(np.abs(w_re - w_sk))))
-        rel = np.array(rel)
-        lines.append(f"| {seed} | {rel.min():+.2e} | {rel.max():+.2e} | "
-                     f"{np.sum(rel < -1e-9)} / {np.sum(np.abs(rel) <= 1e-9)} / {np.sum(rel > 1e-9)} | "
-                     f"{max(changes):.1e} | {max(moves):.1e} |")
-        print(lines[-1], flush=True)
-    return lines
+    X, y = make_correlated_regression(1000, 5000, n_informative=20, rho=0.6,
+                                      random_state=seed)[:2]
+    alphas = _grid(X, y)
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, obj_so = mcp_path(X, y, alphas, "sparseopt")
+        est = MCPRegression(alpha=alphas[0], gamma=3.0, fit_intercept=False, warm_start=True,
+                            tol=1e-6, max_iter=100)
+        rel, changes, moves = [], [], []
+        for a, o_so in zip(alphas, obj_so):
+            est.alpha = a
+            w_sk = est.fit(X, y).coef_.copy()
+            o_sk = _mcp_objective(X, y, w_sk, a)
+            w_re = working_set_cd(X, y, MCP(a, 3.0), w_init=w_sk.copy(), tol=1e-6,
+                                  max_iter=100).coef
+            o_re = _mcp_objective(X, y, w_re, a)
+            rel.append((o_so - o_sk) / o_sk)
+            changes.append(abs(o_re - o_sk) / o_sk)
+            moves.append(float(np.max(np.abs(w_re - w_sk))))
+    rel = np.array(rel)
+    line = (f"| {seed} | {rel.min():+.2e} | {rel.max():+.2e} | "
+            f"{np.sum(rel < -1e-9)} / {np.sum(np.abs(rel) <= 1e-9)} / {np.sum(rel > 1e-9)} | "
+            f"{max(changes):.1e} | {max(moves):.1e} |")
+    print(line, flush=True)
+    return line
 
 
 def epoch_breakdown(repeats=5):
@@ -258,6 +267,38 @@ def _write_section(run, out, key, lines, summary=None):
     run.write(out, key, "\n".join(lines), summary=summary)
 
 
+PROBLEMS = {
+    "(a) dense 100x10000 AR(1) rho=0.6": lambda: make_correlated_regression(
+        100, 10_000, n_informative=10, rho=0.6, random_state=0)[:2],
+    "(b) dense 1000x5000 AR(1) rho=0.6": lambda: make_correlated_regression(
+        1000, 5000, n_informative=20, rho=0.6, random_state=0)[:2],
+    "(c*) sparse CSC 4000x10000, 60k nnz (scaled down)": lambda: make_sparse_design_regression(
+        4000, 10_000, density=0.0015, n_informative=50, random_state=0)[:2],
+}
+FULL_C = {"(c) sparse CSC 20000x50000, 1.5M nnz": lambda: make_sparse_design_regression(
+    20_000, 50_000, density=0.0015, n_informative=50, random_state=0)[:2]}
+
+
+def _lasso_cell(name, repeat):
+    """Every solver's Lasso path on one problem (one joblib task): the table rows."""
+    X, y = {**PROBLEMS, **FULL_C}[name]()
+    alphas = _grid(X, y)
+    times = {}
+    with threadpool_limits(1):
+        for solver, fn in SOLVERS.items():
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    times[solver] = time_solver(fn, X, y, alphas, repeat)
+            except Exception as exc:  # an anchor missing or failing is reported, not hidden
+                times[solver] = (np.nan, np.nan, np.nan)
+                print(f"{solver} failed on {name}: {exc!r}", file=sys.stderr)
+            print(name, solver, times[solver], flush=True)
+    base = times["sparseopt"][0]
+    return [(f"Lasso path {name}", f"{solver} (tol {tol:.0e})", t, g,
+             t / base if base else np.nan) for solver, (t, g, tol) in times.items()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller problem (c) and 1 repeat")
@@ -271,59 +312,37 @@ def main(argv=None):
                         help="only the per-epoch cost in both regimes, its own section")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="results file whose sections this run replaces")
+    add_n_jobs_argument(parser, "the Lasso-path problems and the MCP stationarity seeds")
     args = parser.parse_args(argv)
     run = Run(__file__, argv, libraries=LIBRARIES, threads=1)
     if args.epoch_cost:
         _write_section(run, args.out, "epoch-cost", epoch_breakdown())
         return
     if args.mcp_stationarity:
-        _write_section(run, args.out, "mcp-stationarity", mcp_stationarity(args.mcp_stationarity))
+        _write_section(run, args.out, "mcp-stationarity",
+                       mcp_stationarity(args.mcp_stationarity, args.n_jobs))
         return
     if args.preconditioner:
         lines = preconditioner_experiment()
         _write_section(run, args.out, "preconditioner", lines[1:])
         return
     repeat = 1 if args.quick else 2
-    problems = {
-        "(a) dense 100x10000 AR(1) rho=0.6": make_correlated_regression(
-            100, 10_000, n_informative=10, rho=0.6, random_state=0)[:2],
-        "(b) dense 1000x5000 AR(1) rho=0.6": make_correlated_regression(
-            1000, 5000, n_informative=20, rho=0.6, random_state=0)[:2],
-        "(c*) sparse CSC 4000x10000, 60k nnz (scaled down)": make_sparse_design_regression(
-            4000, 10_000, density=0.0015, n_informative=50, random_state=0)[:2],
-    }
-    if args.full_c:  # the issue's size, appended to the results (slow on a loaded machine)
-        problems = {"(c) sparse CSC 20000x50000, 1.5M nnz": make_sparse_design_regression(
-            20_000, 50_000, density=0.0015, n_informative=50, random_state=0)[:2]}
-    rows = []
+    names = list(FULL_C if args.full_c else PROBLEMS)
+    rows = [row for cell in run_grid(_lasso_cell, [(name, repeat) for name in names],
+                                     args.n_jobs) for row in cell]
+    if args.full_c:  # the issue's size, its own section (slow on a loaded machine)
+        _write(run, rows, None, None, None, args, repeat)
+        return
     with threadpool_limits(1):
-        for name, (X, y) in problems.items():
-            alphas = _grid(X, y)
-            times = {}
-            for solver, fn in SOLVERS.items():
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        times[solver] = time_solver(fn, X, y, alphas, repeat)
-                except Exception as exc:  # an anchor missing or failing is reported, not hidden
-                    times[solver] = (np.nan, np.nan, np.nan)
-                    print(f"{solver} failed on {name}: {exc!r}", file=sys.stderr)
-                print(name, solver, times[solver], flush=True)
-            base = times["sparseopt"][0]
-            for solver, (t, g, tol) in times.items():
-                rows.append((f"Lasso path {name}", f"{solver} (tol {tol:.0e})", t, g,
-                             t / base if base else np.nan))
-        if args.full_c:
-            _write(run, rows, None, None, None, args, repeat)
-            return
-        X, y = problems["(b) dense 1000x5000 AR(1) rho=0.6"]
+        X, y = PROBLEMS["(b) dense 1000x5000 AR(1) rho=0.6"]()
         alphas = _grid(X, y)
-        mcp_path(X[:20, :50], y[:20], _grid(X[:20, :50], y[:20]), "skglm")  # JIT warm-up
+        for solver in ("sparseopt", "skglm"):  # JIT compilation / cache load is not timed
+            mcp_path(X[:20, :50], y[:20], _grid(X[:20, :50], y[:20]), solver)
         t_so, obj_so = mcp_path(X, y, alphas, "sparseopt")
         t_sk, obj_sk = mcp_path(X, y, alphas, "skglm")
         rows.append(("MCP path (b), gamma=3", "sparseopt", t_so, float(np.max(obj_so - obj_sk)), 1.0))
         rows.append(("MCP path (b), gamma=3", "skglm", t_sk, 0.0, t_sk / t_so))
-        t_epoch, t_blas = epoch_cost(*problems["(b) dense 1000x5000 AR(1) rho=0.6"])
+        t_epoch, t_blas = epoch_cost(X, y)
     _write(run, rows, t_so, t_epoch, t_blas, args, repeat)
 
 
