@@ -354,3 +354,26 @@ def test_sparse_path_rejects_mixed_namespaces():
     with sklearn.config_context(array_api_dispatch=True):
         with pytest.raises(ValueError, match="different array namespaces"):
             sparse_path(torch.asarray(X), xp.asarray(X[:, 0]), alphas=3)
+
+
+# ------------------------- altmin_completion: NumPy/SciPy solver, explicit host round-trip
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_altmin_completion_follows_the_namespace_and_dtype(namespace, dtype):
+    """altmin_completion copies X and the mask to the host explicitly (device1 refuses
+    implicit conversion) and returns the completed matrix and both factors in X's
+    namespace, device and dtype, equal to the NumPy run."""
+    from sparseopt.datasets import make_matrix_completion
+    from sparseopt.decomposition import altmin_completion
+
+    xp, device = namespace
+    X, mask, _ = make_matrix_completion(30, 20, rank=2, random_state=0)
+    X = X.astype(dtype)
+    ref = altmin_completion(X, mask, 2, random_state=0)
+    X_x = _cast(xp, device, X, dtype)
+    mask_x = _cast(xp, device, mask, "bool")
+    with sklearn.config_context(array_api_dispatch=True):
+        out = altmin_completion(X_x, mask_x, 2, random_state=0)
+    for name in ("x", "U", "V"):
+        _follows(getattr(out, name), X_x, dtype)
+        np.testing.assert_array_equal(to_numpy(getattr(out, name)), getattr(ref, name))
+    assert out.n_iter == ref.n_iter and out.stop_reason == ref.stop_reason

@@ -199,10 +199,23 @@ def altmin_completion(X, mask, rank, *, solver="iterative", max_iter=100, tol=1e
 
     Notes
     -----
+    Array-API inputs (torch, CuPy, array-api-strict) are copied to the host,
+    solved with NumPy/SciPy, and ``x``, ``U``, ``V`` are returned in the
+    input's namespace and on its device (a host round-trip).
+
     The problem is scale-equivariant: it is solved on ``X / max|P_Omega(X)|``
     and the factor ``U`` is scaled back, so that data near the ends of the
     floating-point range neither underflow nor overflow in the norms.
     """
+    xp, is_api, device = get_namespace_and_device(X, mask) if not sp.issparse(X) else (None, False, None)
+    if is_api:  # compiled/SciPy kernels: explicit host round-trip, results back on X's device
+        result = altmin_completion(to_numpy(X), to_numpy(mask), rank, solver=solver,
+                                   max_iter=max_iter, tol=tol, cg_tol=cg_tol,
+                                   cg_max_iter=cg_max_iter, random_state=random_state,
+                                   verbose=verbose)
+        for name in ("x", "U", "V"):
+            setattr(result, name, from_numpy(getattr(result, name), xp, device))
+        return result
     X, mask = _check_completion_input(X, mask)
     validate_params(
         dict(rank=rank, solver=solver, max_iter=max_iter, tol=tol, cg_tol=cg_tol,
