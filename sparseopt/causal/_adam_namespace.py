@@ -102,7 +102,8 @@ class _StageLoop:
         self.update_scale_first = update_scale_first
         self.scaled = loss_code == kernel.LOSS_L2 and scale_mode != kernel.SCALE_FIXED
         self.W, self.W_prev, self.sigma = W, W, sigma
-        self.m = self.v = self.step = xp.zeros_like(W)
+        # m and v are updated in place: buffers of their own
+        self.m, self.v, self.step = xp.zeros_like(W), xp.zeros_like(W), xp.zeros_like(W)
         self.n_back = 0
 
     def set_lr(self, lr):
@@ -140,7 +141,9 @@ class _StageLoop:
 
     def residual_variances(self, W, P):
         """``R_jj = sum_i (I - W)_ij P_ij`` with ``P = Sigma (I - W)``, clipped at 0."""
-        return self.ops.maximum(self.xp.sum((self.eye - W) * P, axis=0), self.c_zero)
+        products = self.eye - W
+        products *= P
+        return self.ops.maximum(self.xp.sum(products, axis=0), self.c_zero)
 
     def update_scale(self, R):
         """Closed-form scale: EV ``sqrt(tr R / d)``, NV ``sqrt(R_jj)``, floored."""
@@ -167,15 +170,29 @@ class _StageLoop:
         P = self.score_products(W)
         if self.scaled and (it > 1 or self.update_scale_first):
             self.sigma = self.update_scale(self.residual_variances(W, P))
-        grad = ((self.c_two * W) * M.T - P * (self.c_mu / self.sigma)
-                + self.c_mu_lambda * self.ops.sign(W))
-        self.m = self.c_beta1 * self.m + self.c_beta1_rest * grad
-        self.v = self.c_beta2 * self.v + (self.c_beta2_rest * grad) * grad
+        # in place wherever that costs no extra operation: fewer fresh (d, d) buffers (torch
+        # on a CPU pays page faults for each large one); same operations in the same order
+        grad = self.c_two * W
+        grad *= M.T
+        grad -= P * (self.c_mu / self.sigma)
+        penalty = self.ops.sign(W)
+        penalty *= self.c_mu_lambda
+        grad += penalty
+        m, v = self.m, self.v  # the stage's own buffers (snapshot() copies them)
+        m *= self.c_beta1
+        m += self.c_beta1_rest * grad
+        grad_sq = self.c_beta2_rest * grad
+        grad_sq *= grad
+        v *= self.c_beta2
+        v += grad_sq
         inv_bias1 = 1.0 / (1.0 - self.beta1 ** it)
         inv_bias2 = 1.0 / (1.0 - self.beta2 ** it)
-        self.step = (self.m * inv_bias1) / (xp.sqrt(self.v * inv_bias2) + self.c_eps)
-        self.W_prev = W
-        self.W = self.project(W - self.c_lr * self.step, self.step)
+        step = m * inv_bias1
+        scale = xp.sqrt(v * inv_bias2)
+        scale += self.c_eps
+        step /= scale
+        self.step, self.W_prev = step, W
+        self.W = self.project(W - self.c_lr * step, step)
 
     def refresh_scale(self):
         """The closed-form scale of the current W (checkpoints and the stage's end)."""
@@ -185,8 +202,11 @@ class _StageLoop:
 
     # -- blocks of iterations --------------------------------------------------------------
     def snapshot(self):
-        # the updates build new arrays, never write into these: references are a snapshot
-        return self.W, self.W_prev, self.m, self.v, self.step, self.sigma
+        # W, W_prev, step and sigma are rebuilt by every update (references suffice); the
+        # moments are updated in place, so they are copied
+        copy = self.xp.asarray
+        return (self.W, self.W_prev, copy(self.m, copy=True), copy(self.v, copy=True), self.step,
+                self.sigma)
 
     def restore(self, state):
         self.W, self.W_prev, self.m, self.v, self.step, self.sigma = state
