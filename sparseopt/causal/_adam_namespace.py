@@ -32,6 +32,10 @@ __all__ = ["adam_stage_namespace"]
 _MAX_BLOCK = 64
 
 
+# matrices up to this size are inverted by xp.linalg.inv; larger ones by block elimination
+_INVERSE_BLOCK = 128
+
+
 class _Ops:
     """The operations of the loop that are not plain arithmetic, for namespace ``xp``.
 
@@ -49,22 +53,51 @@ class _Ops:
             import torch
 
             self.sign, self.maximum = torch.sign, torch.maximum
-
-            def inverse(A):
-                return torch.linalg.inv_ex(A)
-
-            self.inverse = inverse
+            self.dense_inverse = torch.linalg.inv_ex
+            self.worse_status = torch.maximum
             return
         self.sign = np.sign if array_api_compat.is_numpy_namespace(xp) else xp.sign
         self.maximum = xp.maximum
+        self.worse_status = None
 
-        def inverse(A):
+        def dense_inverse(A):
             try:
                 return xp.linalg.inv(A), None
             except Exception:  # exactly singular: LinAlgError (NumPy, array-api-strict)
                 return None, None
 
-        self.inverse = inverse
+        self.dense_inverse = dense_inverse
+
+    def inverse(self, A):
+        """``(A^-1 or None if singular, LAPACK status or None)``.
+
+        Above ``_INVERSE_BLOCK`` rows, one step of block elimination without pivoting
+        (the compiled loop's too): ``A11^-1`` and the Schur complement
+        ``S = A22 - A21 A11^-1 A12`` are inverted recursively and the blocks of ``A^-1``
+        assembled by matrix products, faster than LAPACK's pivoted inverse (measured:
+        one CPU thread, d = 200 and 500). Without pivoting it is stable on the nonsingular
+        M-matrices of the domain; elsewhere the domain test rejects the step anyway (a
+        singular block is reported as singular).
+        """
+        n = A.shape[0]
+        if n <= _INVERSE_BLOCK:
+            return self.dense_inverse(A)
+        xp, h = self.xp, n // 2
+        A11, A12, A21, A22 = A[:h, :h], A[:h, h:], A[h:, :h], A[h:, h:]
+        B11, status11 = self.inverse(A11)
+        if B11 is None:
+            return None, None
+        T = B11 @ A12
+        B22, status22 = self.inverse(A22 - A21 @ T)  # inverse of the Schur complement
+        if B22 is None:
+            return None, None
+        B12 = -(T @ B22)
+        U = A21 @ B11
+        B21 = -(B22 @ U)
+        B11 = B11 - B12 @ U  # A11^-1 + A11^-1 A12 S^-1 A21 A11^-1
+        M = xp.concat([xp.concat([B11, B12], axis=1), xp.concat([B21, B22], axis=1)], axis=0)
+        status = None if status11 is None else self.worse_status(status11, status22)
+        return M, status
 
 
 class _StageLoop:
