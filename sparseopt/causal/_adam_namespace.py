@@ -2,8 +2,9 @@
 
 The same iterations as the compiled loop ``sparseopt._ext._dag.adam_stage``, written with
 array-API operations so that torch, CuPy or array-api-strict arrays stay in their namespace
-and on their device: the inverse ``M = (sI - W o W)^-1`` comes from ``xp.linalg.inv`` and
-the log-determinant of the checkpoints from ``xp.linalg.slogdet``. The compiled loop serves
+and on their device: the inverse ``M = (sI - W o W)^-1`` comes from ``xp.linalg.inv`` (by
+blocks above ``_INVERSE_BLOCK`` rows, see ``_Ops.inverse``) and the log-determinant of the
+checkpoints from ``xp.linalg.slogdet``. The compiled loop serves
 NumPy inputs; this one serves every other namespace (chosen by
 :func:`sparseopt.causal.path_following`).
 
