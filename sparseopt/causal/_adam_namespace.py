@@ -136,6 +136,8 @@ class _StageLoop:
         self.update_scale_first = update_scale_first
         self.scaled = loss_code == kernel.LOSS_L2 and scale_mode != kernel.SCALE_FIXED
         self.W, self.W_prev, self.sigma = W, W, sigma
+        # without a scale update, mu / sigma is the same at every iteration
+        self.fixed_scaled_mu = None if self.scaled else self.c_mu / sigma
         # m and v are updated in place: buffers of their own
         self.m, self.v, self.step = xp.zeros_like(W), xp.zeros_like(W), xp.zeros_like(W)
         self.n_back = 0
@@ -208,7 +210,7 @@ class _StageLoop:
         # on a CPU pays page faults for each large one); same operations in the same order
         grad = self.c_two * W
         grad *= M.T
-        grad -= P * (self.c_mu / self.sigma)
+        grad -= P * (self.c_mu / self.sigma if self.scaled else self.fixed_scaled_mu)
         penalty = self.ops.sign(W)
         penalty *= self.c_mu_lambda
         grad += penalty
