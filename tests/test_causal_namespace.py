@@ -10,6 +10,7 @@ rounding. ``array_path`` forces either implementation.
 The schedules are short (the tests compare the iterates, not the optimum), so every fit
 stops at ``max_iter`` and warns; both implementations must say so (``_fit``).
 """
+import array_api_compat
 import array_api_compat.numpy as np_compat
 import numpy as np
 import pytest
@@ -393,3 +394,41 @@ def test_torch_stage_reads_the_device_once_per_block(monkeypatch):
     # 3 checkpoints x ~9 blocks x 2 reads (smallest entry, LAPACK status) + the checkpoints'
     # objective reads + one mask test
     assert 0 < len(reads) <= 80, sorted(set(reads))
+
+
+def test_block_inverse_matches_lapack_and_reports_singular_blocks(namespace):
+    """Above _INVERSE_BLOCK rows the inverse is assembled from the blocks' inverses and the
+    Schur complement's (one elimination step without pivoting, recursively): equal to
+    LAPACK's on an M-matrix (odd split included); a singular leading block is reported."""
+    xp, device = namespace
+    ops = namespace_loop._Ops(array_api_compat.array_namespace(_to(xp, device, [0.0],
+                                                                   np.float64)))
+    rng = np.random.default_rng(2)
+    for d in (129, 203):
+        W = 0.6 * rng.random((d, d)) / np.sqrt(d)
+        A = np.eye(d) - W * W
+        M, status = ops.inverse(_to(xp, device, A, np.float64))
+        assert status is None or int(status) == 0
+        np.testing.assert_allclose(to_numpy(M), np.linalg.inv(A), rtol=1e-12, atol=1e-14)
+    A = np.eye(200)
+    A[3, 3] = 0.0  # singular leading block
+    M, status = ops.inverse(_to(xp, device, A, np.float64))
+    assert M is None or int(status) != 0
+
+
+@pytest.mark.parametrize("case", ["ev", "required"])
+def test_stage_with_block_inverses_matches_the_compiled_stage(monkeypatch, case):
+    """The stage loop with the block inverse at every level (blocks of 1 and 2 rows at d = 7)
+    gives the compiled stage up to rounding."""
+    monkeypatch.setattr(namespace_loop, "_INVERSE_BLOCK", 1)
+    Sigma, X, free, required, required_floor, mode, loss, starts = _stage_problem(case)
+    d = Sigma.shape[0]
+    for s, W0, lr, warm in starts:
+        args = (required_floor, 0.5, s, lr, 0.05, 600, 50, 1e-7, 0.99, 0.999, 1e-8, 1e-6,
+                mode, loss, warm)
+        W_c, sigma_c = W0.copy(), np.full(d, 1.1)
+        ref = kernel.adam_stage(Sigma, X, W_c, sigma_c, np.full(d, 0.05), free, required, *args)
+        got = adam_stage_namespace(np_compat, Sigma, X, W0.copy(), np.full(d, 1.1),
+                                   np.full(d, 0.05), free, required, *args)
+        assert got[:3] == ref[:3] and got[5] == ref[5]
+        np.testing.assert_allclose(got[6], W_c, rtol=1e-8, atol=1e-10)

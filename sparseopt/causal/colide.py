@@ -163,7 +163,8 @@ class CoLiDE(_LinearDAGBase):
     Array API: with scikit-learn's ``array_api_dispatch`` on, any non-NumPy
     input (torch on a CPU or a GPU, CuPy, array-api-strict) is fitted in its
     own namespace and on its device: the same iterations, with
-    ``xp.linalg.inv`` for the inverse and ``xp.linalg.slogdet`` for ``h``;
+    ``xp.linalg.inv`` for the inverse (block elimination by matrix products
+    above 128 nodes) and ``xp.linalg.slogdet`` for ``h``;
     only the ``(d, d)`` thresholding and repair run on the host, and the
     fitted arrays are returned in X's namespace and device. NumPy input takes
     the compiled loop. ``array_path`` forces either implementation; on a CPU
