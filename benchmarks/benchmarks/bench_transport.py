@@ -48,24 +48,6 @@ def _to_backend(backend, arrays):
     raise NotImplementedError(backend)
 
 
-def _one_torch_thread(backend):
-    """torch's intra-op pool is not under threadpoolctl: one thread, as BLAS; old count."""
-    if not backend.startswith("torch"):
-        return None
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return previous
-
-
-def _restore_torch_threads(previous):
-    if previous is not None:
-        import torch
-
-        torch.set_num_threads(previous)
-
-
 class Sinkhorn:
     """Our three methods on the paper's random assignment and on a W2 grid problem."""
 
@@ -88,12 +70,10 @@ class Sinkhorn:
         self.kw = dict(method=method, tol=1e-9, warn=False,
                        max_iter=300 if method == "sns" else 100000)
         self._limits = threadpool_limits(limits=1)
-        self._torch_threads = _one_torch_thread(backend)
         solve(*self.args, self.reg, **{**self.kw, "max_iter": 1})  # JIT outside timings
 
     def teardown(self, *params):
         release_threads(self)
-        _restore_torch_threads(getattr(self, "_torch_threads", None))
 
     def time_solve(self, *params):
         solve(*self.args, self.reg, **self.kw)
