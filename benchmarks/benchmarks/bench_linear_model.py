@@ -36,6 +36,10 @@ class LassoPath:
         self.alphas = _grid(self.X, self.y)
         if solver != "sparseopt":
             require({"celer": "celer", "skglm": "skglm", "sklearn": "sklearn"}[solver])
+        # compile (skglm's Numba kernels are not cached) or load the kernels outside the
+        # timings: --quick times a single call, with no warm-up round
+        X_head = np.array(self.X[:20], order="K")
+        _run_path(solver, X_head, self.y[:20], _grid(X_head, self.y[:20])[:2])
 
     def teardown(self, problem, solver):
         release_threads(self)
