@@ -224,10 +224,13 @@ def test_streamed_fit_equals_per_user_messages_bitwise():
     # public covariates: users release x y only, with the whole budget
     X_pub = rng.standard_normal((300, 40))
     est = LDPSparseRegression(epsilon=3.0, clip_x=2.0, clip_y=2.0, random_state=4)
-    streamed = est.fit(X, y, X_public=X_pub)
+    # (1500 users at d = 40: the threshold removes every coefficient, which both paths say)
+    with pytest.warns(UserWarning, match="thresholded to zero"):
+        streamed = est.fit(X, y, X_public=X_pub)
     msg = privatize(X, y, 3.0, 1e-5, 2.0, 2.0, random_state=4, release_covariance=False)
     assert msg.covariance_packed is None and msg.releases["cross"].epsilon == 3.0
-    per_user = LDPSparseRegression(epsilon=3.0).fit_privatized(msg, X_public=X_pub)
+    with pytest.warns(UserWarning, match="thresholded to zero"):
+        per_user = LDPSparseRegression(epsilon=3.0).fit_privatized(msg, X_public=X_pub)
     np.testing.assert_array_equal(streamed.coef_, per_user.coef_)
     assert streamed.noise_scales_ == per_user.noise_scales_
 
@@ -645,3 +648,17 @@ def test_fit_streams_messages_in_bounded_memory():
     tracemalloc.stop()
     block_bytes = _local.block_size(d * (d + 1) // 2 + d) * (d * (d + 1) // 2 + d) * 8
     assert peak < 2 * block_bytes + 1_000_000 < messages_bytes / 5, (peak, messages_bytes)
+
+
+def test_all_zero_estimate_above_the_guarantee_warns():
+    """Above the non-interactive guarantee's sample size the threshold can still remove
+    every coefficient (d = 4, epsilon = 16, 200,000 users: threshold_ ~ 0.49); that zero
+    model must come with a warning naming the cause, not silently."""
+    from sparseopt.datasets import make_ldp_regression
+    from sparseopt.privacy import LDPSparseRegression
+
+    X, y, _ = make_ldp_regression(200_000, 4, 2, random_state=0)
+    with pytest.warns(UserWarning, match="thresholded to zero"):
+        model = LDPSparseRegression(epsilon=16.0, random_state=0).fit(X, y)
+    assert model.n_samples_needed_ < X.shape[0]  # not the too-few-users case
+    assert not np.any(model.coef_)

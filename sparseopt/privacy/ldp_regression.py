@@ -419,6 +419,15 @@ class LDPSparseRegression(LinearPredictorMixin, BaseEstimator):
                 f"{type(self).__name__}: {self.n_eigen_floored_} eigenvalue(s) of the privatized "
                 f"covariance were raised to the noise floor {self.eigen_floor_:.3g}; the "
                 "privacy noise dominates these directions.", UserWarning, stacklevel=3)
+        elif not np.any(result["coef"]):
+            # above the guarantee's sample size the estimate can still be thresholded away:
+            # a zero model must not pass silently
+            warnings.warn(
+                f"{type(self).__name__}: every coefficient was thresholded to zero "
+                f"(threshold_={self.threshold_:.3g}); at n_samples={n} users and "
+                f"epsilon={self.epsilon:g} the privacy noise hides the signal. Use more "
+                "users, a larger epsilon, public covariates (X_public) or "
+                "protocol='interactive'.", UserWarning, stacklevel=3)
         return result["coef"]
 
     def _fit_interactive(self, X, y, entropy):
