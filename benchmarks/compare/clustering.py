@@ -113,7 +113,7 @@ def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1):
     """Rows ``(setting, method, mean error, sd, mean seconds)`` over the (setting, seed) grid."""
     n_starts = max(int(spec.partition(":")[0]) for spec in ila_specs)
     grid = [(setting, seed) for setting in settings for seed in range(seeds)]
-    results = Parallel(n_jobs=n_jobs)(
+    results = Parallel(n_jobs=n_jobs, verbose=5)(
         delayed(_error_task)(n, p, sep, cov, seed, ila_specs, n_starts, threads)
         for (_, p, sep, cov), seed in grid)
     rows = []
