@@ -109,22 +109,33 @@ def _error_task(n, p, separation, covariance, seed, ila_specs, n_starts, threads
     return out
 
 
-def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1):
-    """Rows ``(setting, method, mean error, sd, mean seconds)`` over the (setting, seed) grid."""
+def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1, on_seed=None):
+    """Rows ``(setting, method, mean error, sd, mean seconds)`` over the (setting, seed) grid.
+
+    The grid runs one seed at a time (its settings in parallel); after every
+    seed ``on_seed(rows, seeds_done)`` receives the rows over the seeds done so
+    far, so that a run stopped early leaves an honest partial table.
+    """
     n_starts = max(int(spec.partition(":")[0]) for spec in ila_specs)
-    grid = [(setting, seed) for setting in settings for seed in range(seeds)]
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_error_task)(n, p, sep, cov, seed, ila_specs, n_starts, threads)
-        for (_, p, sep, cov), seed in grid)
+    results = {setting: [] for setting in settings}
     rows = []
-    for setting in settings:
-        per_seed = [res for (s, _), res in zip(grid, results) if s == setting]
-        for name in per_seed[0]:
-            e = np.asarray([res[name][0] for res in per_seed])
-            t = float(np.mean([res[name][1] for res in per_seed]))
-            rows.append((setting[0], name, float(e.mean()), float(e.std()), t))
-            print(f"{setting[0]:34s} {name:52s} {e.mean():.3f} +- {e.std():.3f}  {t:6.2f} s",
-                  flush=True)
+    for seed in range(seeds):
+        done = Parallel(n_jobs=n_jobs, verbose=5)(
+            delayed(_error_task)(n, p, sep, cov, seed, ila_specs, n_starts, threads)
+            for (_, p, sep, cov) in settings)
+        for setting, res in zip(settings, done):
+            results[setting].append(res)
+        rows = []
+        for setting in settings:
+            per_seed = results[setting]
+            for name in per_seed[0]:
+                e = np.asarray([res[name][0] for res in per_seed])
+                t = float(np.mean([res[name][1] for res in per_seed]))
+                rows.append((setting[0], name, float(e.mean()), float(e.std()), t))
+                print(f"{setting[0]:34s} {name:52s} {e.mean():.3f} +- {e.std():.3f}  "
+                      f"{t:6.2f} s  ({seed + 1} seeds)", flush=True)
+        if on_seed is not None:
+            on_seed(rows, seed + 1)
     return rows, n_starts
 
 
@@ -293,23 +304,29 @@ def main(argv=None):
                                          "scs", "joblib"), threads=args.threads)
 
     if not args.skip_errors:
-        rows, n_starts = error_table(settings, args.n, args.seeds, args.ila, args.n_jobs,
-                                     args.threads)
-        run.write(args.out, args.errors_section,
-                  f"### Mis-clustering error, K = {K}, n = {args.n}, heterogeneous covariances, "
-                  f"{args.seeds} seeds, standardised X\n\n"
-                  "Mean and standard deviation over the seeds of the mis-clustering error (best "
-                  "label matching). iLA-SDP with several starts keeps the start of lowest "
-                  "objective (its relaxed profiled -2 log-likelihood), never looking at the "
-                  f"labels; EM with {n_starts} inits keeps the highest likelihood likewise. "
-                  "Seconds per fit are inflated by the shared machine and by "
-                  f"{args.n_jobs} parallel task(s).\n\n"
-                  "| setting | method | error (mean) | error (sd over seeds) | "
-                  "seconds per fit |\n|---|---|---|---|---|\n"
-                  + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
-                              for s, m, e, sd, t in rows) + "\n",
-                  summary=error_summary(rows, args.ila, n_starts, args.n, args.seeds),
-                  header=HEADER)
+        n_starts = max(int(spec.partition(":")[0]) for spec in args.ila)
+
+        def write_errors(rows, seeds_done):
+            partial = ("" if seeds_done == args.seeds else
+                       f" (the first {seeds_done} of the {args.seeds} seeds asked for: the "
+                       "section is rewritten after every seed and the run was stopped)")
+            run.write(args.out, args.errors_section,
+                      f"### Mis-clustering error, K = {K}, n = {args.n}, heterogeneous "
+                      f"covariances, {seeds_done} seeds{partial}, standardised X\n\n"
+                      "Mean and standard deviation over the seeds of the mis-clustering error "
+                      "(best label matching). iLA-SDP with several starts keeps the start of "
+                      "lowest objective (its relaxed profiled -2 log-likelihood), never looking "
+                      f"at the labels; EM with {n_starts} inits keeps the highest likelihood "
+                      "likewise. Seconds per fit are inflated by the shared machine.\n\n"
+                      "| setting | method | error (mean) | error (sd over seeds) | "
+                      "seconds per fit |\n|---|---|---|---|---|\n"
+                      + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
+                                  for s, m, e, sd, t in rows) + "\n",
+                      summary=error_summary(rows, args.ila, n_starts, args.n, seeds_done),
+                      header=HEADER)
+
+        error_table(settings, args.n, args.seeds, args.ila, args.n_jobs, args.threads,
+                    on_seed=write_errors)
     with threadpool_limits(args.threads):
         if not args.skip_speed:
             rows = speed_table(args.speed_regimes, ref_eps=args.ref_eps, repeats=args.repeats)
