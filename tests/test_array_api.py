@@ -316,3 +316,41 @@ def test_kronecker_sbl_fit_on_namespace_and_dtype(namespace, dtype):
     np.testing.assert_array_equal(coef != 0, ref.coef_ != 0)
     np.testing.assert_allclose(coef, ref.coef_, rtol=RTOL[dtype] * 10,
                                atol=RTOL[dtype] * 10 * np.abs(x).max())
+
+
+# ------------------------- sparse_path: compiled solver, explicit host round-trip
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_path_follows_the_namespace_and_dtype(namespace, dtype):
+    """sparse_path copies X and y to the host for the compiled solver (explicitly: device1
+    refuses implicit conversion) and returns the grid, the coefficients and the
+    certificates in X's namespace and device, equal to the NumPy run."""
+    from sparseopt.linear_model import sparse_path
+
+    xp, device = namespace
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 8))
+    y = X[:, 0] - 2 * X[:, 3] + 0.1 * rng.standard_normal(40)
+    X, y = X.astype(dtype), y.astype(dtype)
+    X_x, y_x = _cast(xp, device, X, dtype), _cast(xp, device, y, dtype)
+    tol = 1e-10 if dtype == "float64" else 1e-5  # a gap float32 rounding can certify
+    for alphas in (6, [0.5, 0.05, 0.2]):
+        ref = sparse_path(X, y, alphas=alphas, tol=tol)
+        grid = alphas if isinstance(alphas, int) else _cast(xp, device, alphas, "float64")
+        with sklearn.config_context(array_api_dispatch=True):
+            out = sparse_path(X_x, y_x, alphas=grid, tol=tol)
+        for got, want, kind in zip(out[:3], ref[:3], ("float64", dtype, "float64")):
+            _follows(got, X_x, kind)
+            np.testing.assert_array_equal(to_numpy(got), want)
+        assert out[3]["converged"] == ref[3]["converged"]
+        assert all(out[3]["converged"])
+
+
+def test_sparse_path_rejects_mixed_namespaces():
+    from sparseopt.linear_model import sparse_path
+
+    torch = pytest.importorskip("torch")
+    xp = pytest.importorskip("array_api_strict")
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="different array namespaces"):
+            sparse_path(torch.asarray(X), xp.asarray(X[:, 0]), alphas=3)

@@ -128,6 +128,41 @@ def test_variable_gsq_compiled_gram_path_equals_the_sparse_path(seed):
     np.testing.assert_allclose(blocks[0], blocks[1], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_variable_gsq_with_l1_is_the_gs_q_rule(seed):
+    # non-smooth psi: the tau most negative s_i = min_d g_i d + L_i d^2 / 2 + psi(x_i + d) - psi(x_i)
+    A, y, x0 = _ls_problem(seed)
+    lam = 0.4
+    g = A.T @ (A @ x0 - y)
+    L = (A * A).sum(axis=0)
+    grid = np.linspace(-20, 20, 400001)
+    s = np.array([np.min(g[i] * grid + 0.5 * L[i] * grid ** 2
+                         + lam * (np.abs(x0[i] + grid) - np.abs(x0[i]))) for i in range(g.size)])
+    tau = 3
+    best = set(np.argsort(s, kind="stable")[:tau].tolist())
+    res = BlockCoordinateDescent(max_iter=1, update="gradient", tol=0, partition="variable",
+                                 block_size=tau, selection="gsq").solve(
+        least_squares(A, y), x0, penalty=l1_penalty(lam))
+    assert set(np.flatnonzero(res.x != x0).tolist()) == best
+
+
+@pytest.mark.parametrize("form", ["gram", "cached", "rows"])
+def test_variable_gsq_iht_forms_choose_the_same_blocks(form, monkeypatch):
+    A, y, x0 = _ls_problem(2, n=25, p=12)
+    from sparseopt.optimize.bcd.objectives import LinearModelObjective
+
+    ref = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                 block_size=4, max_iter=30, tol=0).solve(
+        least_squares(A, y, gradient_upkeep="gram"), x0)
+    monkeypatch.setattr(LinearModelObjective, "iht_plan",
+                        lambda self, tau: "gram" if self._gram is not None else form)
+    upkeep = "gram" if form == "gram" else "rows"
+    res = BlockCoordinateDescent(partition="variable", selection="gsq", update="matrix",
+                                 block_size=4, max_iter=30, tol=0).solve(
+        least_squares(A, y, gradient_upkeep=upkeep), x0)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-12)
+
+
 def test_variable_gsq_is_a_good_approximation_of_the_exact_gsq_block():
     ratios = []
     for seed in range(10):
@@ -856,6 +891,105 @@ def test_iht_through_the_touched_rows_equals_iht_on_the_gram_matrix(seed):
     assert not zw.any() and not mark.any()  # the scratch buffers are left as found
 
 
+def test_iht_screen_returns_iht_s_block_whenever_it_settles_the_first_step():
+    # the bound |(H d)_j| <= ||a_j|| ||A_S d_S|| may settle IHT's first step without the
+    # product; when it does, the block must be the one the full IHT returns
+    settled = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n, p, k = 60, 80, int(rng.integers(1, 8))
+        A = sp.random(n, p, density=0.1, random_state=seed, format="csc")
+        A.data += 1.0  # correlated columns, as in the paper's problems
+        C = A.tocsr()
+        G = np.ascontiguousarray((A.T @ A).toarray())
+        mu = 1.0 / np.linalg.eigvalsh(G)[-1]
+        g = rng.standard_normal(p) * rng.uniform(0.1, 10.0, p)
+        inv_sqrt_L = 1.0 / np.sqrt(np.maximum(np.diag(G), 1e-12))
+        norms = np.sqrt(np.diag(G))
+        a, b = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64)
+        zw, mark, rows = np.zeros(n), np.zeros(n, dtype=np.int8), np.empty(n, dtype=np.int64)
+        na = kernels.iht_gram(G, g, inv_sqrt_L, k, mu, 10, a)
+        nb = kernels.iht_screen(A.indptr, A.indices, A.data, g, inv_sqrt_L, norms, k, 1.0,
+                                mu, b, zw, mark, rows)
+        assert not zw.any() and not mark.any()
+        if nb >= 0:
+            settled += 1
+            assert nb == na and a[:na].tolist() == b[:nb].tolist()
+    assert settled >= 5  # the bound is not vacuous on these problems
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_variable_gsq_with_and_without_the_screen_choose_the_same_blocks(seed, monkeypatch):
+    from sparseopt.optimize.bcd.selection import GSQ
+
+    A = sp.random(50, 120, density=0.1, random_state=seed, format="csc")
+    A.data += 1.0
+    y = np.random.default_rng(seed).standard_normal(50)
+    runs = []
+    for screen in (True, False):
+        monkeypatch.setattr(GSQ, "screen", screen)
+        runs.append(BlockCoordinateDescent(partition="variable", selection="gsq",
+                                           update="matrix", block_size=5, max_iter=40,
+                                           tol=0).solve(least_squares(A, y)).x)
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("capacity", [80, 6, 1])
+def test_iht_on_cached_gram_rows_equals_iht_on_the_gram_matrix(capacity):
+    # any cache size (down to one row, evicted at every use) gives the same blocks
+    rng = np.random.default_rng(capacity)
+    A = sp.random(60, 80, density=0.1, random_state=capacity, format="csc")
+    C = A.tocsr()
+    G = np.ascontiguousarray((A.T @ A).toarray())
+    mu = 1.0 / np.linalg.eigvalsh(G)[-1]
+    cache = (np.empty((capacity, 80)), np.full(80, -1, dtype=np.int64),
+             np.full(capacity, -1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    for _ in range(3):  # the cache carries over between calls
+        g, inv_sqrt_L = rng.standard_normal(80), rng.uniform(0.5, 2.0, 80)
+        a, b = np.empty(6, dtype=np.int64), np.empty(6, dtype=np.int64)
+        na = kernels.iht_gram(G, g, inv_sqrt_L, 6, mu, 10, a)
+        nb = kernels.iht_cached(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                                inv_sqrt_L, 6, 1.0, mu, 10, b, *cache)
+        assert na == nb and a.tolist() == b.tolist()
+    cached = np.flatnonzero(cache[1] >= 0)
+    np.testing.assert_allclose(cache[0][cache[1][cached]], G[cached], atol=1e-12)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.iht_cached(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                           inv_sqrt_L, 6, 1.0, mu, 10, b, np.empty((2, 79)), *cache[1:])
+
+
+@pytest.mark.parametrize("smooth", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed, smooth):
+    rng = np.random.default_rng(seed)
+    nb, m, n = 7, 4, 25
+    g, x, c = rng.standard_normal(n), rng.standard_normal(n), rng.uniform(0.5, 2.0, n)
+    a = np.zeros(1) if smooth else rng.uniform(0.0, 1.0, n)
+    lo, hi = np.full(1, -np.inf), np.full(1, np.inf)
+    r = np.empty(n)  # the signed residual (g when smooth)
+    kernels.greedy_scores(2, g, x, c, a, lo, hi, smooth, r)
+    sizes = rng.integers(1, m + 1, nb).astype(np.int64)
+    index = np.full((nb, m), n, dtype=np.int64)
+    P = np.zeros((nb, m, m))
+    for i, s in enumerate(sizes):
+        index[i, :s] = rng.choice(n, s, replace=False)
+        B = rng.standard_normal((s, s))
+        P[i, :s, :s] = B @ B.T
+    iu = np.triu_indices(m)
+    packed = np.ascontiguousarray(P[:, iu[0], iu[1]])
+    scores = np.empty(nb)
+    best = kernels.block_quadratic_argmax(g, x, c, a, lo, hi, smooth, index, sizes, packed,
+                                          scores)
+    rx = np.append(r, 0.0)[index]
+    expected = np.einsum("bi,bij,bj->b", rx, P, rx)
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    assert best == int(np.argmax(expected))
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_quadratic_argmax(g, x, c, a, lo, hi, smooth, index, sizes,
+                                       np.ascontiguousarray(packed[:, 1:]),
+                                       scores)
+
+
 @pytest.mark.parametrize("penalty", [None, l1_penalty(0.3), nonnegative()])
 def test_newton_on_a_quadratic_is_the_matrix_update(penalty):
     A, y, x0 = _ls_problem(3, n=30, p=12)
@@ -865,3 +999,56 @@ def test_newton_on_a_quadratic_is_the_matrix_update(penalty):
             for part in ("variable", "sorted") for upd in ("newton", "matrix")]
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(runs[2], runs[3], rtol=1e-12, atol=1e-12)
+
+
+def test_pinned_coordinates_join_every_variable_block():
+    A, y, x0 = _ls_problem(1, n=30, p=12)
+    A[:, 11] = 1.0  # an intercept column, unpenalised
+    pen = SeparablePenalty(alpha=np.r_[np.full(11, 0.5), 0.0])
+    res = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                 block_size=3, max_iter=30, tol=0, pinned=[11]).solve(
+        least_squares(A, y), x0, penalty=pen)
+    sizes = [h["block_size"] for h in res.history[1:]]
+    assert min(sizes) >= 3 and max(sizes) <= 4
+    # the same optimum as without pinning (pinning only changes which blocks move)
+    ref = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                 block_size=3, max_iter=5000, tol=1e-12).solve(
+        least_squares(A, y), x0, penalty=pen)
+    pinned = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=3, max_iter=5000, tol=1e-12, pinned=[11]).solve(
+        least_squares(A, y), x0, penalty=pen)
+    assert pinned.converged and ref.converged
+    np.testing.assert_allclose(pinned.x, ref.x, atol=1e-8)
+    assert pinned.n_iter <= ref.n_iter
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(partition="sorted", pinned=[0]), "partition='variable'"),
+    (dict(partition="variable", pinned=[12]), r"\[0, 12\)"),
+    (dict(partition="variable", pinned=[[0]]), "1-D array of coordinate indices"),
+    (dict(partition="variable", pinned=[0.5]), "1-D array of coordinate indices"),
+])
+def test_pinned_is_validated(params, match):
+    A, y, x0 = _ls_problem(1, n=30, p=12)
+    with pytest.raises(ValueError, match=match):
+        BlockCoordinateDescent(selection="gs", **params).solve(least_squares(A, y), x0)
+
+
+@pytest.mark.parametrize("mode, square", [(0, True), (1, False)])
+@pytest.mark.parametrize("smooth", [True, False])
+def test_fixed_block_score_kernel_is_the_block_sum_argmax(mode, square, smooth):
+    rng = np.random.default_rng(mode + 2 * smooth)
+    n, nb, m = 30, 8, 4
+    g, x, c = rng.standard_normal(n), rng.standard_normal(n), rng.uniform(0.5, 2.0, n)
+    a, lo, hi = (np.zeros(1), np.full(1, -np.inf), np.full(1, np.inf)) if smooth else (
+        rng.uniform(0.0, 1.0, n), np.full(1, -np.inf), np.full(1, np.inf))
+    per = np.empty(n)
+    kernels.greedy_scores(mode, g, x, c, a, lo, hi, smooth, per)
+    sizes = rng.integers(1, m + 1, nb).astype(np.int64)
+    index = np.full((nb, m), n, dtype=np.int64)
+    for i, s in enumerate(sizes):
+        index[i, :s] = rng.choice(n, s, replace=False)
+    ext = np.append(per ** 2 if square else per, 0.0)
+    expected = int(np.argmax(ext[index].sum(axis=1)))
+    assert kernels.block_score_argmax(mode, g, x, c, a, lo, hi, smooth, index, sizes,
+                                      square) == expected

@@ -243,7 +243,9 @@ def test_unpenalised_problems_match_closed_forms_and_are_not_falsely_certified()
     n = X.shape[0]
     Xc, yc = X - X.mean(0), y - y.mean()
     solver = _bcd("gsq-matrix-variable")
-    ols = Lasso(alpha=0.0, tol=1e-10, solver=solver).fit(X, y)
+    with pytest.warns(UserWarning, match="alpha=0 is ordinary least squares"):
+        ols = Lasso(alpha=0.0, tol=1e-10, solver=solver).fit(X, y)
+    assert ols.converged_  # certified by the KKT violation (no dual point bounds OLS)
     np.testing.assert_allclose(ols.coef_, np.linalg.lstsq(Xc, yc, rcond=None)[0], atol=1e-8)
     l2 = 0.3
     ridge = ElasticNet(alpha=l2, l1_ratio=0.0, tol=1e-10, solver=solver).fit(X, y)
@@ -251,7 +253,8 @@ def test_unpenalised_problems_match_closed_forms_and_are_not_falsely_certified()
     np.testing.assert_allclose(ridge.coef_, w_ridge, atol=1e-8)
     short = Lasso(alpha=0.0, tol=1e-10, solver=BlockCoordinateDescent(
         selection="cyclic", partition="order", block_size=1, max_iter=3))
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(ConvergenceWarning, match="did not converge"), \
+            pytest.warns(UserWarning, match="alpha=0 is ordinary least squares"):
         short.fit(X, y)
     assert not short.converged_
 
@@ -321,19 +324,21 @@ def test_mostly_zero_dense_input_fits_like_its_csc_copy(est):
 def test_estimator_tol_stops_the_run_on_its_duality_gap_when_solver_tol_is_default():
     from sparseopt.optimize.working_set_cd import enet_duality_gap
 
+    # (alpha small enough that the greedy run needs tens of iterations: with the centring
+    # column in every block, alpha = 0.01 and blocks of 5 finish in 3 iterations at any tol)
     X, y = _mostly_zero(seed=2)
     solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
-                                    block_size=5)
-    loose = Lasso(alpha=0.01, tol=1e-3, solver=solver).fit(X, y)
-    tight = Lasso(alpha=0.01, tol=1e-10, solver=solver).fit(X, y)
+                                    block_size=4)
+    loose = Lasso(alpha=0.003, tol=1e-3, solver=solver).fit(X, y)
+    tight = Lasso(alpha=0.003, tol=1e-10, solver=solver).fit(X, y)
     assert loose.converged_ and tight.converged_
     assert loose.n_iter_ < tight.n_iter_
     Xc, yc = X - X.mean(axis=0), y - y.mean()
     for est, tol in ((loose, 1e-3), (tight, 1e-10)):
-        gap = enet_duality_gap(Xc, yc, est.coef_, 0.01, 0.0)[0]
+        gap = enet_duality_gap(Xc, yc, est.coef_, 0.003, 0.0)[0]
         assert X.shape[0] * gap <= tol * float(yc @ yc) * (1 + 1e-9)
     # a tol set on the solver wins: the run stops on the solver's own residual instead
-    own = Lasso(alpha=0.01, tol=1e-3, solver=clone(solver).set_params(tol=1e-12)).fit(X, y)
+    own = Lasso(alpha=0.003, tol=1e-3, solver=clone(solver).set_params(tol=1e-12)).fit(X, y)
     assert own.n_iter_ > loose.n_iter_
 
 
@@ -373,3 +378,45 @@ def test_estimator_max_iter_governs_a_default_solver():
     assert short.n_iter_ <= 3 * n_blocks
     assert long.n_iter_ > 500  # beyond the solver's default budget
     assert solver.max_iter == 500
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("kind", ["dense", "csc"])
+def test_reported_gap_equals_the_gap_computed_from_x(fit_intercept, kind):
+    # the glue computes the final certificate on its sparse copy of the design (the split
+    # S + 1 c^T of a centred mostly-zero dense X, or CSC with implicit centring): it must
+    # be the Lasso duality gap of the estimator's own problem, computed here from dense X
+    rng = np.random.default_rng(4)
+    n, p, alpha = 80, 40, 0.05
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.15)
+    y = X[:, :4] @ np.array([2.0, -1.0, 1.5, 1.0]) + 1.0 + 0.1 * rng.standard_normal(n)
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=3, max_iter=3)
+    est = Lasso(alpha=alpha, fit_intercept=fit_intercept, solver=solver)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        est.fit(X if kind == "dense" else sp.csc_matrix(X), y)
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    w = est.coef_
+    R = yc - Xc @ w
+    dual_norm = np.max(np.abs(Xc.T @ R))
+    scale = min(1.0, n * alpha / dual_norm)  # the rescaled residual is dual feasible
+    primal = 0.5 * R @ R + n * alpha * np.abs(w).sum()
+    dual = 0.5 * yc @ yc - 0.5 * np.sum((yc - scale * R) ** 2)
+    assert est.dual_gap_ > 1e-6  # stopped early: a gap worth comparing
+    np.testing.assert_allclose(est.dual_gap_, (primal - dual) / n, rtol=1e-8)
+
+
+def test_the_glue_pins_the_unpenalised_centring_column_unless_told_otherwise():
+    from sparseopt.optimize.bcd.glm import _budget
+
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", block_size=10)
+    pinned, _ = _budget(solver, 41, None, np.array([40]))
+    assert pinned.pinned.tolist() == [40] and solver.pinned is None  # a copy, never modified
+    kept, _ = _budget(solver.set_params(pinned=[]), 41, None, np.array([40]))
+    assert list(kept.pinned) == []  # an explicit choice wins
+    many, _ = _budget(BlockCoordinateDescent(partition="variable", block_size=4), 41, None,
+                      np.arange(3))
+    assert many.pinned is None  # more than block_size // 2 unpenalised: not pinned
+    fixed, _ = _budget(BlockCoordinateDescent(partition="sorted"), 41, None, np.array([40]))
+    assert fixed.pinned is None

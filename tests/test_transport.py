@@ -184,7 +184,11 @@ def test_zero_mass_bins_give_zero_rows_and_finite_potentials():
     a[[0, 5]] = 0.0
     b[3] = 0.0
     a, b = a / a.sum(), b / b.sum()
-    P_pot = ot.sinkhorn(a, b, M, 0.05, method="sinkhorn_log", stopThr=1e-15, numItermax=50000)
+    # POT's log-domain solver takes log(a) of the zero-mass bins on purpose (log 0 = -inf
+    # gives them zero rows); NumPy's divide-by-zero warning there is POT's, not ours
+    with np.errstate(divide="ignore"):
+        P_pot = ot.sinkhorn(a, b, M, 0.05, method="sinkhorn_log", stopThr=1e-15,
+                            numItermax=50000)
     for method in METHODS:
         res = solve(M, a, b, 0.05, method=method, tol=1e-12, max_iter=20000)
         assert res.converged, method

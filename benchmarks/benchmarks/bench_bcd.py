@@ -128,3 +128,36 @@ class SparseL1ToTolerance:
         return self.solver.solve(self.least_squares(self.A, self.y), penalty=self.penalty).n_iter
 
     track_iterations.unit = "iterations"
+
+
+class GreedySelection:
+    """One selection of each greedy rule on variable blocks of 50 (500 x 3000 at 5%), with
+    the L1 term and without it (psi = 0: GSQ is IHT, one product H d or more), at the
+    point reached by 10 GSL/Newton iterations; the first call (lambda_max, cached rows)
+    is made in setup."""
+
+    params = (["gs", "gsl", "gsd", "gsq"], ["l1", "smooth"])
+    param_names = ["rule", "psi"]
+
+    def setup(self, rule, psi):
+        from sparseopt.optimize import SeparablePenalty, l1_penalty, least_squares
+        from sparseopt.optimize.bcd.selection import SELECTION_RULES
+        from sparseopt.optimize.bcd.solver import _BCDState
+
+        self._limits = threadpool_limits(1)
+        prob = make_bcd_least_squares(500, 3000, density=0.05, random_state=0)
+        lam = 0.05 * float(np.max(np.abs(prob.A.T @ prob.y)))
+        pen = l1_penalty(lam) if psi == "l1" else SeparablePenalty()
+        obj = least_squares(prob.A, prob.y)
+        x = BlockCoordinateDescent(partition="variable", selection="gsl", update="newton",
+                                   block_size=50, max_iter=10, tol=0).solve(obj, penalty=pen).x
+        obj.start(x, True)
+        self.state = _BCDState(obj, pen, 50, np.random.default_rng(0), "tau_lipschitz", 200)
+        self.pick = SELECTION_RULES[rule]().variable
+        self.pick(self.state)
+
+    def teardown(self, rule, psi):
+        release_threads(self)
+
+    def time_select(self, rule, psi):
+        self.pick(self.state)

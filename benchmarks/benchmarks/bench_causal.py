@@ -112,3 +112,44 @@ class DAGRecovery(Benchmark):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.est.set_params(warm_iter=500, max_iter=500).fit(self.X)
+
+
+class DAGNamespaceStage(Benchmark):
+    """200 Adam iterations of one CoLiDE-EV stage (early stop off): the compiled loop (NumPy
+    input) against the namespace path that serves every other array-API input, run on the
+    CPU through array_api_compat's NumPy and torch (one thread)."""
+
+    params = ([20, 50, 200], ["compiled", "namespace-numpy", "namespace-torch"])
+    param_names = ["d", "implementation"]
+    n_iter = 200
+
+    def setup(self, d, implementation):
+        import numpy as np
+
+        from sparseopt._ext import _dag as kernel
+
+        X, _ = _data(d)
+        X = X - X.mean(0)
+        self.arrays = (X.T @ X / X.shape[0], np.zeros((0, d)), np.zeros((d, d)), np.ones(d),
+                       np.zeros(d), np.ones((d, d)), np.zeros((d, d)))
+        self.stage = (0.0, 1.0, 1.0, 3e-4, 0.05, self.n_iter, 10 ** 9, 0.0, 0.99, 0.999, 1e-8,
+                      1e-6, kernel.SCALE_EV, kernel.LOSS_L2, False)
+        if implementation == "compiled":
+            self.run = lambda: kernel.adam_stage(*[a.copy() for a in self.arrays], *self.stage)
+            return
+        from sparseopt.causal._adam_namespace import adam_stage_namespace
+
+        if implementation == "namespace-numpy":
+            import array_api_compat.numpy as xp
+
+            arrays = self.arrays
+        else:
+            torch = require("torch")
+            import array_api_compat.torch as xp
+
+            torch.set_num_threads(1)
+            arrays = [torch.asarray(a) for a in self.arrays]
+        self.run = lambda: adam_stage_namespace(xp, *arrays, *self.stage)
+
+    def time_stage(self, d, implementation):
+        self.run()

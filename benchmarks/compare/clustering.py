@@ -1,16 +1,23 @@
 """Clustering heterogeneous data: iLA-SDP and SDP K-means against scikit-learn, and SDP solver speed.
 
-Three parts, each a table of ``benchmarks/results/cluster.md``:
+Three parts, each a section of ``benchmarks/results/cluster.md`` (with its
+headline rows in ``cluster.summary.json`` for the summary table of
+``benchmarks/RESULTS.md``):
 
 1. **Mis-clustering error vs separation and dimension** on Gaussian mixtures
-   whose clusters differ in covariance (``make_heterogeneous_mixture``,
-   ``covariance="shape"``: identity / AR(0.9) Toeplitz / spread diagonal; means
-   on coordinate axes at distance ``separation``), over ``--seeds`` seeds:
-   mean and standard deviation of the error (best label matching) for
-   ``ILASDPClustering``, ``SDPKMeans``, ``sklearn.cluster.KMeans``
-   (k-means++, 10 inits), ``sklearn.mixture.GaussianMixture`` (full
-   covariances, EM started from k-means, from random responsibilities, and
-   best of 10 random starts) and ``sklearn.cluster.SpectralClustering`` (RBF).
+   whose clusters differ in covariance (``make_heterogeneous_mixture``:
+   ``covariance="shape"``, identity / AR(0.9) Toeplitz / spread diagonal, or
+   ``"scale"``, isotropic with variances 0.25 / 1 / 4; means on coordinate
+   axes at distance ``separation``), over ``--seeds`` seeds: mean and standard
+   deviation of the error (best label matching) for ``ILASDPClustering``
+   (``--ila`` variants: number of starting partitions, optional Ledoit-Wolf
+   shrinkage), ``SDPKMeans``, ``sklearn.cluster.KMeans`` (k-means++, 10
+   inits), ``sklearn.mixture.GaussianMixture`` (full covariances: scikit-learn's
+   defaults, i.e. one EM run from k-means; as many k-means-started runs as
+   iLA-SDP's starts, the fair comparison; as many random-responsibility starts;
+   one random start) and ``sklearn.cluster.SpectralClustering`` (RBF).
+   The (setting, seed) grid runs through joblib (``--n-jobs``), so
+   ``joblib.parallel_config(backend="dask")`` sends it to a cluster.
 2. **K-means SDP at n = 200**: time and relative objective error of the ADMM,
    the Burer-Monteiro (BM) factorisation and cvxpy + SCS (eps 1e-4), against
    a reference value from cvxpy + SCS at a tight eps (``--ref-eps``). Two
@@ -23,19 +30,20 @@ parts can be run separately.
 
 Usage::
 
-    python benchmarks/compare/clustering.py [--seeds 5] [--n 90] [--skip-errors]
-        [--skip-speed] [--skip-scaling] [--admm-sizes 500 1000] [--bm-sizes 1000 5000]
+    python benchmarks/compare/clustering.py [--seeds 8] [--n 90] [--n-jobs 1]
+        [--ila 1 4 4:lw] [--settings P SEPARATION [COVARIANCE]] ...
+        [--skip-errors] [--skip-speed] [--skip-scaling]
+        [--admm-sizes 500 1000] [--bm-sizes 1000 5000]
 """
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 import warnings
 
 import numpy as np
-from _sections import machine_stamp, replace_section
+from _sections import Run, add_out_argument, summary_row
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from sparseopt.cluster import ILASDPClustering, SDPKMeans, kmeans_sdp
@@ -43,54 +51,105 @@ from sparseopt.cluster._sdp_solvers import sdp_cvxpy, squared_distances
 from sparseopt.datasets import make_heterogeneous_mixture
 from sparseopt.metrics import misclustering_error
 
+K = 3
+HEADER = ("## Clustering heterogeneous data (SDP K-means, iLA-SDP)\n\n"
+          "Each section is written by the command shown in it and records the machine it "
+          "ran on. The machine was shared with other agents' jobs: seconds are inflated "
+          "and noisy, compare ratios measured in the same run.\n")
 
-def _methods(K, seed, ila_n_init=(1,)):
+
+def _ila_name(spec):
+    n_init, _, option = spec.partition(":")
+    return f"iLA-SDP ({n_init} start{'s' if n_init != '1' else ''}" + (
+        ", Ledoit-Wolf shrinkage)" if option == "lw" else ")")
+
+
+def _ila(spec, seed):
+    n_init, _, option = spec.partition(":")
+    shrinkage = "ledoit-wolf" if option == "lw" else None
+    return lambda X: ILASDPClustering(K, n_init=int(n_init), shrinkage=shrinkage,
+                                      random_state=seed).fit(X).labels_
+
+
+def _methods(seed, ila_specs, n_starts):
+    """Name -> labels(X) of every compared method; ``n_starts``: EM's fair number of inits."""
     from sklearn.cluster import KMeans, SpectralClustering
     from sklearn.mixture import GaussianMixture
 
-    ila = {f"iLA-SDP (n_init={m})":
-           (lambda X, m=m: ILASDPClustering(K, n_init=m, random_state=seed).fit(X).labels_)
-           for m in ila_n_init}
+    def gmm(**kw):
+        return lambda X: GaussianMixture(K, random_state=seed, **kw).fit(X).predict(X)
+
     return {
-        **ila,
+        **{_ila_name(spec): _ila(spec, seed) for spec in ila_specs},
         "SDP K-means": lambda X: SDPKMeans(K, random_state=seed).fit(X).labels_,
         "KMeans (k-means++, 10 inits)":
             lambda X: KMeans(K, n_init=10, random_state=seed).fit(X).labels_,
-        "GMM (EM from k-means)":
-            lambda X: GaussianMixture(K, init_params="kmeans", random_state=seed).fit(X).predict(X),
-        "GMM (EM from random resp.)":
-            lambda X: GaussianMixture(K, init_params="random", random_state=seed).fit(X).predict(X),
-        "GMM (best of 10 random)":
-            lambda X: GaussianMixture(K, init_params="random", n_init=10,
-                                      random_state=seed).fit(X).predict(X),
+        "GMM (sklearn defaults: EM from k-means, 1 init)": gmm(),
+        f"GMM (EM from k-means, {n_starts} inits)": gmm(n_init=n_starts),
+        f"GMM (EM from random resp., best of {n_starts})":
+            gmm(init_params="random", n_init=n_starts),
+        "GMM (EM from random resp., 1 init)": gmm(init_params="random"),
         "Spectral (RBF)":
             lambda X: SpectralClustering(K, affinity="rbf", random_state=seed).fit(X).labels_,
     }
 
 
-def error_table(settings, n, K, seeds, ila_n_init=(1,), on_setting=None):
+def _error_task(n, p, separation, covariance, seed, ila_specs, n_starts, threads):
+    """Every method on one seeded mixture: ``{name: (error, seconds)}`` (one joblib task)."""
+    X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation,
+                                            covariance=covariance, random_state=seed)
+    X = (X - X.mean(0)) / X.std(0)   # standardised, as a user would
+    out = {}
+    with threadpool_limits(threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, run in _methods(seed, ila_specs, n_starts).items():
+            t0 = time.perf_counter()
+            labels = run(X)
+            out[name] = (misclustering_error(y, labels), time.perf_counter() - t0)
+    return out
+
+
+def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1):
+    """Rows ``(setting, method, mean error, sd, mean seconds)`` over the (setting, seed) grid."""
+    n_starts = max(int(spec.partition(":")[0]) for spec in ila_specs)
+    grid = [(setting, seed) for setting in settings for seed in range(seeds)]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_error_task)(n, p, sep, cov, seed, ila_specs, n_starts, threads)
+        for (_, p, sep, cov), seed in grid)
     rows = []
-    for label, p, separation in settings:
-        errors, seconds = {}, {}
-        for seed in range(seeds):
-            X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation,
-                                                    covariance="shape", random_state=seed)
-            X = (X - X.mean(0)) / X.std(0)   # standardised, as a user would
-            for name, run in _methods(K, seed, ila_n_init).items():
-                t0 = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    labels = run(X)
-                seconds.setdefault(name, []).append(time.perf_counter() - t0)
-                errors.setdefault(name, []).append(misclustering_error(y, labels))
-        for name in errors:
-            e = np.asarray(errors[name])
-            rows.append((label, name, e.mean(), e.std(), float(np.mean(seconds[name]))))
-            print(f"{label:28s} {name:30s} {e.mean():.3f} +- {e.std():.3f}  "
-                  f"{np.mean(seconds[name]):6.2f} s", flush=True)
-        if on_setting is not None:   # write the rows so far: a long run leaves partial results
-            on_setting(rows)
-    return rows
+    for setting in settings:
+        per_seed = [res for (s, _), res in zip(grid, results) if s == setting]
+        for name in per_seed[0]:
+            e = np.asarray([res[name][0] for res in per_seed])
+            t = float(np.mean([res[name][1] for res in per_seed]))
+            rows.append((setting[0], name, float(e.mean()), float(e.std()), t))
+            print(f"{setting[0]:34s} {name:52s} {e.mean():.3f} +- {e.std():.3f}  {t:6.2f} s",
+                  flush=True)
+    return rows, n_starts
+
+
+def error_summary(rows, ila_specs, n_starts, n, seeds):
+    """Headline per setting: the iLA-SDP variant with most starts vs EM with as many inits."""
+    headline = _ila_name(max(ila_specs, key=lambda s: (int(s.partition(":")[0]), s)))
+    fair = f"GMM (EM from k-means, {n_starts} inits)"
+    out = []
+    for setting in dict.fromkeys(r[0] for r in rows):
+        by = {m: (e, sd, t) for s, m, e, sd, t in rows if s == setting}
+        if headline not in by or fair not in by:
+            continue
+        e, sd, t = by[headline]
+        ea, sda, ta = by[fair]
+        default = by.get("GMM (sklearn defaults: EM from k-means, 1 init)")
+        km = by.get("KMeans (k-means++, 10 inits)")
+        note = (f"sd over seeds {sd:.3f} (iLA-SDP) vs {sda:.3f} (EM)"
+                + (f"; sklearn GaussianMixture defaults {default[0]:.3f}" if default else "")
+                + (f"; KMeans {km[0]:.3f}" if km else ""))
+        out.append(summary_row("Clustering heterogeneous Gaussian mixtures (iLA-SDP)",
+                               f"n={n}, K={K}, {setting}, {seeds} seeds",
+                               (headline, t, e), (fair, ta, ea),
+                               metric="mis-clustering error, mean over seeds (lower better)",
+                               note=note))
+    return out
 
 
 def _relative(value, ref):
@@ -163,11 +222,49 @@ def scaling_table(sizes_bm=(1000, 2000, 5000), sizes_admm=(500, 1000), K=3, p=10
     return rows
 
 
+def speed_summary(rows):
+    """Headline per regime: the BM solve at tol 1e-6 vs cvxpy + SCS at eps 1e-4."""
+    out = []
+    for problem in dict.fromkeys(r[0] for r in rows):
+        by = {m: (t, rel) for pb, m, t, it, rel, v, sp in rows if pb == problem}
+        ours, anchor = by.get("sparseopt BM, tol 1e-06"), by.get("cvxpy + SCS, eps 1e-4")
+        if ours is None or anchor is None:
+            continue
+        out.append(summary_row("K-means SDP (Peng-Wei), Burer-Monteiro", problem,
+                               ("sparseopt BM, tol 1e-06", ours[0], abs(ours[1])),
+                               ("cvxpy + SCS, eps 1e-4", anchor[0], abs(anchor[1])),
+                               metric="|rel. objective error| vs cvxpy + SCS at tight eps"))
+    return out
+
+
+def scaling_summary(rows):
+    """Headline: the largest BM size (no anchor: cvxpy cannot run there)."""
+    bm = [r for r in rows if r[1] == "BM"]
+    if not bm:
+        return []
+    n, _, seconds, _, converged, _, err = max(bm, key=lambda r: r[0])
+    return [summary_row("K-means SDP (Peng-Wei), Burer-Monteiro, scaling",
+                        f"n={n}, K=3, p=10, separation 6", ("SDPKMeans(solver='bm')", seconds, err),
+                        None, metric="mis-clustering error",
+                        note="converged" if converged else "not converged")]
+
+
+def _setting(values):
+    if len(values) not in (2, 3):
+        raise argparse.ArgumentTypeError("--settings takes P SEPARATION [COVARIANCE]")
+    p, separation = int(values[0]), float(values[1])
+    covariance = values[2] if len(values) == 3 else "shape"
+    return (f"p={p}, separation {separation:g}, {covariance} covariances", p, separation,
+            covariance)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--n", type=int, default=90, help="points per mixture (part 1)")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads per task")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="joblib workers for the (setting, seed) grid of part 1")
     parser.add_argument("--skip-errors", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
@@ -178,70 +275,69 @@ def main(argv=None):
     parser.add_argument("--ref-eps", type=float, nargs="*", default=[1e-7, 1e-6],
                         help="SCS eps of the reference solve, per speed regime")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--ila-n-init", type=int, nargs="*", default=[1, 5])
+    parser.add_argument("--ila", nargs="*", default=["1", "4", "4:lw"],
+                        help="iLA-SDP variants: N (N starting partitions) or N:lw (with "
+                             "Ledoit-Wolf shrinkage); EM gets as many inits as the largest N")
     parser.add_argument("--errors-section", default="errors",
                         help="key of the error table's section (one per parallel run)")
-    parser.add_argument("--settings", type=float, nargs=2, action="append",
-                        metavar=("P", "SEPARATION"),
-                        help="(p, separation) of the error table; repeatable")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
-                                                      "results", "cluster.md"))
+    parser.add_argument("--settings", nargs="+", action="append",
+                        metavar="P SEPARATION [COVARIANCE]",
+                        help="p, separation and covariance kind (shape, scale; default shape) "
+                             "of the error table; repeatable")
+    add_out_argument(parser, "cluster")
     args = parser.parse_args(argv)
     if not args.settings:
-        args.settings = [(5, 2.0), (5, 3.0), (5, 4.0), (5, 6.0), (10, 4.0), (20, 4.0)]
-    args.settings = [(int(p), float(s)) for p, s in args.settings]
-    stamp = machine_stamp(("sparseopt", "numpy", "scipy", "scikit-learn", "cvxpy", "scs"))
-    command = "python benchmarks/compare/clustering.py " + " ".join(
-        argv if argv is not None else sys.argv[1:])
-    settings = [(f"p={p}, separation {s:g}", p, s) for p, s in args.settings]
-    K = 3
-    header = ("## Clustering heterogeneous data (SDP K-means, iLA-SDP)\n\n"
-              "Each section is written by the command shown in it and records the machine it "
-              "ran on. The machine was shared with other agents' jobs: seconds are inflated "
-              "and noisy, compare ratios measured in the same run.\n")
+        args.settings = [["5", "3"], ["5", "4"], ["10", "4"], ["20", "4"], ["5", "3", "scale"]]
+    settings = [_setting(s) for s in args.settings]
+    run = Run(__file__, argv, libraries=("sparseopt", "numpy", "scipy", "scikit-learn", "cvxpy",
+                                         "scs", "joblib"), threads=args.threads)
 
-    def write(key, title, body):
-        text = (f"### {title}\n\nCommand: `{command.strip()}`\n\n{stamp} BLAS limited to "
-                f"{args.threads} thread(s) by the script; load average (1/5/15 min) at the end "
-                f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}.\n\n{body}\n")
-        replace_section(args.out, key, text, header=header)
-
+    if not args.skip_errors:
+        rows, n_starts = error_table(settings, args.n, args.seeds, args.ila, args.n_jobs,
+                                     args.threads)
+        run.write(args.out, args.errors_section,
+                  f"### Mis-clustering error, K = {K}, n = {args.n}, heterogeneous covariances, "
+                  f"{args.seeds} seeds, standardised X\n\n"
+                  "Mean and standard deviation over the seeds of the mis-clustering error (best "
+                  "label matching). iLA-SDP with several starts keeps the start of lowest "
+                  "objective (its relaxed profiled -2 log-likelihood), never looking at the "
+                  f"labels; EM with {n_starts} inits keeps the highest likelihood likewise. "
+                  "Seconds per fit are inflated by the shared machine and by "
+                  f"{args.n_jobs} parallel task(s).\n\n"
+                  "| setting | method | error (mean) | error (sd over seeds) | "
+                  "seconds per fit |\n|---|---|---|---|---|\n"
+                  + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
+                              for s, m, e, sd, t in rows) + "\n",
+                  summary=error_summary(rows, args.ila, n_starts, args.n, args.seeds),
+                  header=HEADER)
     with threadpool_limits(args.threads):
-        if not args.skip_errors:
-            def write_errors(rows):
-                write(args.errors_section, f"Mis-clustering error, K = {K}, n = {args.n}, "
-                      f"heterogeneous covariances (`covariance=\"shape\"`), {args.seeds} seeds, "
-                      "standardised X",
-                      "| setting | method | error (mean) | error (sd over seeds) | "
-                      "seconds per fit |\n|---|---|---|---|---|\n"
-                      + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
-                                  for s, m, e, sd, t in rows) + "\n")
-
-            error_table(settings, args.n, K, args.seeds, args.ila_n_init, write_errors)
         if not args.skip_speed:
             rows = speed_table(args.speed_regimes, ref_eps=args.ref_eps, repeats=args.repeats)
-            write("speed", "K-means SDP at n = 200: time to the objective <D, Z>",
-                  "Relative error = (value - reference) / reference, the reference being cvxpy + "
-                  "SCS at the eps shown (its value is the test of the 1e-4 accuracy goal); "
-                  "violation = largest violation of Z1 = 1, tr Z = K, Z >= 0, Z PSD by the "
-                  "returned Z (BM: of UU^T 1 = 1, the others hold by construction); reference "
-                  "rank = eigenvalues of the reference Z above 1e-3 (K when the relaxation is "
-                  "tight). sparseopt rows: median of "
-                  f"{args.repeats} calls of `kmeans_sdp` (BM: including its K-means++ start; "
-                  "rounding excluded). Speed-up = seconds of cvxpy + SCS at eps 1e-4 / seconds "
-                  "of the row.\n\n"
-                  "| problem | solver | seconds | iterations | rel. objective error | violation | "
-                  "speed-up vs SCS 1e-4 |\n|---|---|---|---|---|---|---|\n"
-                  + "\n".join(f"| {pb} | {m} | {t:.3f} | {it} | {rel:+.1e} | {v:.1e} | "
-                              f"{sp:.1f}x |" for pb, m, t, it, rel, v, sp in rows) + "\n")
+            run.write(args.out, "speed",
+                      "### K-means SDP at n = 200: time to the objective <D, Z>\n\n"
+                      "Relative error = (value - reference) / reference, the reference being "
+                      "cvxpy + SCS at the eps shown (its value is the test of the 1e-4 accuracy "
+                      "goal); violation = largest violation of Z1 = 1, tr Z = K, Z >= 0, Z PSD by "
+                      "the returned Z (BM: of UU^T 1 = 1, the others hold by construction); "
+                      "reference rank = eigenvalues of the reference Z above 1e-3 (K when the "
+                      "relaxation is tight). sparseopt rows: median of "
+                      f"{args.repeats} calls of `kmeans_sdp` (BM: including its K-means++ start; "
+                      "rounding excluded). Speed-up = seconds of cvxpy + SCS at eps 1e-4 / "
+                      "seconds of the row.\n\n"
+                      "| problem | solver | seconds | iterations | rel. objective error | "
+                      "violation | speed-up vs SCS 1e-4 |\n|---|---|---|---|---|---|---|\n"
+                      + "\n".join(f"| {pb} | {m} | {t:.3f} | {it} | {rel:+.1e} | {v:.1e} | "
+                                  f"{sp:.1f}x |" for pb, m, t, it, rel, v, sp in rows) + "\n",
+                      summary=speed_summary(rows), header=HEADER)
         if not args.skip_scaling:
             rows = scaling_table(args.bm_sizes, args.admm_sizes)
-            write("scaling", "Scaling (separation 6, p = 10, K = 3, tol 1e-5)",
-                  "| n | solver | seconds | iterations | converged | violation | "
-                  "mis-clustering |\n|---|---|---|---|---|---|---|\n"
-                  + "\n".join(f"| {n} | {s} | {t:.2f} | {it} | {'yes' if c else 'no'} | "
-                              f"{v:.1e} | {e:.3f} |" for n, s, t, it, c, v, e in rows) + "\n")
-    print(open(args.out).read())
+            run.write(args.out, "scaling",
+                      "### Scaling (separation 6, p = 10, K = 3, tol 1e-5)\n\n"
+                      "| n | solver | seconds | iterations | converged | violation | "
+                      "mis-clustering |\n|---|---|---|---|---|---|---|\n"
+                      + "\n".join(f"| {n} | {s} | {t:.2f} | {it} | {'yes' if c else 'no'} | "
+                                  f"{v:.1e} | {e:.3f} |" for n, s, t, it, c, v, e in rows)
+                      + "\n", summary=scaling_summary(rows), header=HEADER)
 
 
 if __name__ == "__main__":

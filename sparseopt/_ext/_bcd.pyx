@@ -19,10 +19,10 @@ import numpy as np
 
 cimport cython
 cimport numpy as cnp
-from libc.math cimport fabs, sqrt
+from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.stdlib cimport free, malloc
-from scipy.linalg.cython_blas cimport dgemv
+from scipy.linalg.cython_blas cimport daxpy, dgemv
 
 ctypedef fused index_t:
     int32_t
@@ -109,6 +109,10 @@ __all__ = [
     "greedy_scores",
     "select_top",
     "iht_sparse",
+    "iht_cached",
+    "iht_screen",
+    "block_quadratic_argmax",
+    "block_score_argmax",
     "split_count",
     "split_fill",
 ]
@@ -743,8 +747,9 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
     times, stopping when the support repeats. Writes the support (sorted) to
     ``support`` and returns its size.
     """
-    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it, row
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it
     cdef double v
+    cdef int one = 1, nn = <int>n
     # one allocation: d, step (n each), vals, hv (kk each); new_support, hi (kk each)
     cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
     cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
@@ -771,10 +776,8 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
             for j in range(n):
                 step[j] = g[j]
             for t in range(size):  # step = g + G d, d supported on the current support
-                row = sup[t]
                 v = vals[t]
-                for j in range(n):
-                    step[j] += G[row, j] * v
+                daxpy(&nn, &v, &G[sup[t], 0], &one, step, &one)
             new_size = _iht_step(step, n, mu, kk, sup, vals, size, new_support, hv, hi)
             if new_size < 0:
                 break
@@ -871,13 +874,13 @@ def select_top(int mode, const double[::1] g, const double[::1] x, const double[
     return size
 
 
-cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
-                      const index_t *rp, const index_t *ri, const double *rx,
-                      const int64_t *sup, const double *vals, int64_t size, double scale,
-                      double *zw, int8_t *mark, int64_t *rows, double *out) noexcept nogil:
-    """``out += scale * A^T (A_S vals)`` through the rows the support touches."""
+cdef inline int64_t _forward_support(const index_t *cp, const index_t *ci, const double *cx,
+                                    const int64_t *sup, const double *vals, int64_t size,
+                                    double *zw, int8_t *mark, int64_t *rows) noexcept nogil:
+    """``zw += A_S vals`` through the support's columns; the rows touched first are listed
+    in ``rows`` (flagged in ``mark``) and their number returned."""
     cdef int64_t t, j, ptr, i, nt = 0
-    cdef double v, c
+    cdef double v
     for t in range(size):
         j = sup[t]
         v = vals[t]
@@ -888,6 +891,17 @@ cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
                 mark[i] = 1
                 rows[nt] = i
                 nt += 1
+    return nt
+
+
+cdef void _iht_matvec(const index_t *cp, const index_t *ci, const double *cx,
+                      const index_t *rp, const index_t *ri, const double *rx,
+                      const int64_t *sup, const double *vals, int64_t size, double scale,
+                      double *zw, int8_t *mark, int64_t *rows, double *out) noexcept nogil:
+    """``out += scale * A^T (A_S vals)`` through the rows the support touches."""
+    cdef int64_t t, ptr, i
+    cdef int64_t nt = _forward_support(cp, ci, cx, sup, vals, size, zw, mark, rows)
+    cdef double c
     for t in range(nt):
         i = rows[t]
         mark[i] = 0
@@ -963,6 +977,276 @@ def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
     free(buf)
     free(ibuf)
     return size
+
+
+cdef int64_t _iht_screen(const index_t *cp, const index_t *ci, const double *cx,
+                         const double *g, const double *inv_sqrt_L, const double *col_norm,
+                         int64_t n, int64_t kk, double curvature, double mu, int64_t *sup,
+                         double *d, double *vals, double *hv, int64_t *hi, double *zw,
+                         int8_t *mark, int64_t *rows) noexcept nogil:
+    """IHT's start ``d = H_k(-g / sqrt(L))`` and a bound on its first step: the support's
+    size when the step provably keeps the support (then IHT returns it), -1 otherwise."""
+    cdef int64_t size, t, j, i, nt = 0, pos = 0
+    cdef double zz = 0.0, r, v, lower_in = INFINITY, upper_out = -INFINITY, amax = 0.0
+    cdef double spread = 0.0, gmax = 0.0
+    for j in range(n):
+        d[j] = -g[j] * inv_sqrt_L[j]
+    size = _top_k_abs(d, n, kk, sup, hv, hi)
+    for t in range(size):
+        vals[t] = d[sup[t]]
+        spread += col_norm[sup[t]] * fabs(vals[t])
+    nt = _forward_support(cp, ci, cx, sup, vals, size, zw, mark, rows)  # z = A_S d_S
+    for t in range(nt):
+        i = rows[t]
+        zz += zw[i] * zw[i]
+        zw[i] = 0.0
+        mark[i] = 0
+    # |(H d)_j| = c |a_j^T z| <= c ||a_j|| ||z||: a band around each step entry
+    r = curvature * mu * sqrt(zz)
+    for j in range(n):  # sup is sorted: walk it alongside j
+        amax = max(amax, col_norm[j])
+        gmax = max(gmax, fabs(g[j]))
+        if pos < size and sup[pos] == j:
+            v = fabs(d[j] - mu * g[j]) - r * col_norm[j]
+            lower_in = min(lower_in, v)
+            pos += 1
+        else:
+            v = mu * fabs(g[j]) + r * col_norm[j]
+            upper_out = max(upper_out, v)
+    # a margin for the rounding of the exact step (sums of |G_ji d_i| <= ||a_j|| spread)
+    v = 1e-9 * (fabs(lower_in) + fabs(upper_out) + mu * gmax
+                + curvature * mu * amax * spread)
+    if size == n or upper_out + v < lower_in - v:
+        return size
+    return -1
+
+
+def iht_screen(csc_indptr, csc_indices, csc_data, const double[::1] g,
+               const double[::1] inv_sqrt_L, const double[::1] col_norms, int64_t k,
+               double curvature, double mu, int64_t[::1] support, double[::1] z_work,
+               int8_t[::1] mark, int64_t[::1] rows):
+    """Variable-block GSQ without a product when a bound settles it (Nutini et al., 2022).
+
+    IHT starts from ``d = H_k(-g / sqrt(L))`` and stops when its step keeps the support.
+    With ``H = c A^T A``, ``|(H d)_j| <= c ||a_j|| ||A_S d_S||`` bounds every entry of the
+    first step ``d - mu (g + H d)`` from ``z = A_S d_S`` alone (the non-zeros of the
+    support's columns); when every bound outside the support lies below every bound
+    inside (with a margin for rounding), the support repeats and IHT's answer is the
+    support: it is written to ``support`` and its size returned. Otherwise returns -1
+    (``support`` then holds the start's support; call the full IHT). ``col_norms`` holds
+    ``||a_j||``; ``z_work`` (n_samples, zero) and ``mark`` (zero) are left as found.
+    """
+    cdef Arr p1, i1, x1
+    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_screen")
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size
+    if inv_sqrt_L.shape[0] != n or col_norms.shape[0] != n or support.shape[0] < kk \
+            or p1.n0 != n + 1 or mark.shape[0] != z_work.shape[0] \
+            or rows.shape[0] < z_work.shape[0]:
+        raise ValueError("iht_screen: inconsistent shapes of g, inv_sqrt_L, col_norms, "
+                         "support, the work arrays or the design")
+    cdef double *buf = <double*>malloc((n + 2 * kk + 1) * sizeof(double))
+    cdef int64_t *ibuf = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    with nogil:
+        if isz == 4:
+            size = _iht_screen(<const int32_t*>p1.data, <const int32_t*>i1.data,
+                               <const double*>x1.data, &g[0], &inv_sqrt_L[0], &col_norms[0],
+                               n, kk, curvature, mu, &support[0], buf, buf + n,
+                               buf + n + kk, ibuf, &z_work[0], &mark[0], &rows[0])
+        else:
+            size = _iht_screen(<const int64_t*>p1.data, <const int64_t*>i1.data,
+                               <const double*>x1.data, &g[0], &inv_sqrt_L[0], &col_norms[0],
+                               n, kk, curvature, mu, &support[0], buf, buf + n,
+                               buf + n + kk, ibuf, &z_work[0], &mark[0], &rows[0])
+    free(buf)
+    free(ibuf)
+    return size
+
+
+cdef double *_gram_row(const index_t *cp, const index_t *ci, const double *cx,
+                       const index_t *rp, const index_t *ri, const double *rx, int64_t j,
+                       int64_t p, double *cache, int64_t capacity, int64_t *slot_of,
+                       int64_t *owner, int64_t *next_slot) noexcept nogil:
+    """Row ``j`` of ``A^T A`` from the cache, computed into the oldest slot when missing
+    (``G[j, :] = sum_{i in col j} A_ij A[i, :]``: the non-zeros of the rows column ``j``
+    touches)."""
+    cdef int64_t slot = slot_of[j], ptr, q, i
+    cdef double *row
+    cdef double a
+    if slot >= 0:
+        return cache + slot * p
+    slot = next_slot[0] % capacity
+    next_slot[0] += 1
+    if owner[slot] >= 0:
+        slot_of[owner[slot]] = -1
+    owner[slot] = j
+    slot_of[j] = slot
+    row = cache + slot * p
+    for q in range(p):
+        row[q] = 0.0
+    for ptr in range(cp[j], cp[j + 1]):
+        a = cx[ptr]
+        i = ci[ptr]
+        for q in range(rp[i], rp[i + 1]):
+            row[ri[q]] += rx[q] * a
+    return row
+
+
+cdef int64_t _iht_cached(const index_t *cp, const index_t *ci, const double *cx,
+                         const index_t *rp, const index_t *ri, const double *rx,
+                         const double *g, const double *inv_sqrt_L, int64_t n, int64_t kk,
+                         double curvature, double mu, int64_t max_iter, int64_t *sup,
+                         double *buf, int64_t *ibuf, double *cache, int64_t capacity,
+                         int64_t *slot_of, int64_t *owner, int64_t *next_slot) noexcept nogil:
+    cdef double *d = buf
+    cdef double *step = buf + n
+    cdef double *vals = buf + 2 * n
+    cdef double *hv = buf + 2 * n + kk
+    cdef int64_t *new_support = ibuf
+    cdef int64_t *hi = ibuf + kk
+    cdef int64_t size, new_size, i, t, it
+    cdef int one = 1, nn = <int>n
+    cdef double v
+    cdef double *row
+    for i in range(n):
+        d[i] = -g[i] * inv_sqrt_L[i]
+    size = _top_k_abs(d, n, kk, sup, hv, hi)
+    for t in range(size):
+        vals[t] = d[sup[t]]
+    for it in range(max_iter):
+        for i in range(n):
+            step[i] = g[i]
+        for t in range(size):  # step = g + c G d over the cached rows of the support
+            row = _gram_row(cp, ci, cx, rp, ri, rx, sup[t], n, cache, capacity, slot_of,
+                            owner, next_slot)
+            v = curvature * vals[t]
+            daxpy(&nn, &v, row, &one, step, &one)
+        new_size = _iht_step(step, n, mu, kk, sup, vals, size, new_support, hv, hi)
+        if new_size < 0:
+            break
+        size = new_size
+    return size
+
+
+def iht_cached(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_data,
+               const double[::1] g, const double[::1] inv_sqrt_L, int64_t k, double curvature,
+               double mu, int64_t max_iter, int64_t[::1] support, double[:, ::1] cache,
+               int64_t[::1] slot_of, int64_t[::1] owner, int64_t[::1] next_slot):
+    """GSQ block for variable blocks by IHT with the bound ``curvature * A^T A``, as
+    :func:`iht_gram`, with the rows of ``A^T A`` the supports need computed on first use
+    and kept in ``cache`` (capacity rows of ``p``; the oldest row is replaced when full):
+    each product ``H d`` is ``|support|`` contiguous axpys once its rows are cached.
+    ``slot_of`` (p, -1 = not cached), ``owner`` (capacity, -1 = free) and ``next_slot``
+    (one entry) are the cache's bookkeeping, updated in place. Returns the support's size.
+    """
+    cdef Arr p1, i1, x1, p2, i2, x2
+    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_cached")
+    if _sparse(csr_indptr, csr_indices, csr_data, &p2, &i2, &x2, "iht_cached") != isz:
+        raise ValueError("iht_cached: CSC and CSR index dtypes differ")
+    cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, capacity = cache.shape[0]
+    if cache.shape[1] != n or slot_of.shape[0] != n or owner.shape[0] != capacity \
+            or capacity < 1 or next_slot.shape[0] < 1 or inv_sqrt_L.shape[0] != n \
+            or support.shape[0] < kk or p1.n0 != n + 1:
+        raise ValueError("iht_cached: inconsistent shapes of g, cache, slot_of, owner, "
+                         "support or the design")
+    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
+    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    with nogil:
+        if isz == 4:
+            size = _iht_cached(<const int32_t*>p1.data, <const int32_t*>i1.data,
+                               <const double*>x1.data, <const int32_t*>p2.data,
+                               <const int32_t*>i2.data, <const double*>x2.data, &g[0],
+                               &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
+                               buf, ibuf, &cache[0, 0], capacity, &slot_of[0], &owner[0],
+                               &next_slot[0])
+        else:
+            size = _iht_cached(<const int64_t*>p1.data, <const int64_t*>i1.data,
+                               <const double*>x1.data, <const int64_t*>p2.data,
+                               <const int64_t*>i2.data, <const double*>x2.data, &g[0],
+                               &inv_sqrt_L[0], n, kk, curvature, mu, max_iter, &support[0],
+                               buf, ibuf, &cache[0, 0], capacity, &slot_of[0], &owner[0],
+                               &next_slot[0])
+    free(buf)
+    free(ibuf)
+    return size
+
+
+def block_score_argmax(int mode, const double[::1] g, const double[::1] x,
+                       const double[::1] curv, const double[::1] alpha,
+                       const double[::1] lower, const double[::1] upper, bint smooth,
+                       const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                       bint square):
+    """Fixed-block greedy rules: the block maximising the sum of its coordinates' scores
+    (:func:`select_top`'s modes; squared with ``square``: GS's ``||r_b||^2``), in one pass
+    with no temporaries. Ties: the lowest block index."""
+    cdef int64_t nb = block_index.shape[0], b, t, i, best = 0
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef double acc, v, top = -1.0
+    with nogil:
+        for b in range(nb):
+            acc = 0.0
+            for t in range(sizes[b]):
+                i = block_index[b, t]
+                v = _score(mode, x[i], g[i], curv[i], alpha[0 if sa else i],
+                           lower[0 if sl else i], upper[0 if su else i], smooth)
+                acc = acc + (v * v if square else v)
+            if acc > top:
+                top = acc
+                best = b
+    return best
+
+
+def block_quadratic_argmax(const double[::1] g, const double[::1] x, const double[::1] curv,
+                           const double[::1] alpha, const double[::1] lower,
+                           const double[::1] upper, bint smooth,
+                           const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                           const double[:, ::1] P_packed, double[::1] scores):
+    """Fixed-block GSQ: ``scores[b] = r_b^T P_b r_b`` for every block, returns the argmax.
+
+    ``r`` is the signed residual of :func:`select_top`'s mode 2 (``g`` when ``psi = 0``),
+    computed on the fly; ``block_index`` (n_blocks, m) holds each block's coordinates
+    (padded beyond ``sizes[b]``) and ``P_packed`` (n_blocks, m (m + 1) / 2) the upper
+    triangles of the symmetric ``H_b^+``, row by row (entry ``(s, t)``, ``s <= t``, at
+    ``s m - s (s - 1) / 2 + t - s``). One pass, ``O(sum_b |b|^2 / 2) = O(p m)``
+    multiply-adds, no temporaries (Nutini et al., 2022). Ties: the lowest block index.
+    """
+    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, s, t, i, best = 0
+    cdef int64_t off
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef double acc, row, top = -1.0
+    if P_packed.shape[0] != nb or P_packed.shape[1] != m * (m + 1) // 2 \
+            or scores.shape[0] < nb or sizes.shape[0] != nb:
+        raise ValueError("block_quadratic_argmax: inconsistent shapes of block_index, "
+                         "sizes, P_packed or scores")
+    cdef double *rb = <double*>malloc((m + 1) * sizeof(double))
+    if rb == NULL:
+        raise MemoryError()
+    with nogil:
+        for b in range(nb):
+            for s in range(sizes[b]):
+                i = block_index[b, s]
+                rb[s] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
+                               lower[0 if sl else i], upper[0 if su else i], smooth)
+            acc = 0.0
+            for s in range(sizes[b]):  # the diagonal once, the off-diagonal twice
+                off = s * m - s * (s - 1) // 2 - s
+                row = 0.0
+                for t in range(s + 1, sizes[b]):
+                    row = row + P_packed[b, off + t] * rb[t]
+                acc = acc + rb[s] * (P_packed[b, off + s] * rb[s] + 2.0 * row)
+            scores[b] = acc
+            if acc > top:
+                top = acc
+                best = b
+    free(rb)
+    return best
 
 
 def split_count(const double[::1, :] X, const double[::1] c, int64_t[::1] counts,

@@ -19,6 +19,7 @@ from ..utils.validation import (
 )
 from ._graph import is_dag, threshold_to_dag
 from ._path_following import (
+    ARRAY_PATHS,
     SCHEDULES,
     SCORES,
     PathOptions,
@@ -114,6 +115,7 @@ class _LinearDAGBase(BaseEstimator):
         "standardize": ["boolean", StrOptions({"columns", "global"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "array_path": [StrOptions(set(ARRAY_PATHS))],
     }
 
     # engine settings chosen by the subclass
@@ -124,9 +126,6 @@ class _LinearDAGBase(BaseEstimator):
     # kept its SHD for factors 1-5 of unit-noise data and lost it at 0.5 and 10; DAGMA, whose
     # score grows with the square of the unit, kept it for 1-2 and lost it at 0.5 and 5)
     _unit_range = (0.7, 7.0)
-    # where non-NumPy inputs run (PathOptions.array_path); tests set "native" to run the
-    # namespace path on host-memory arrays too
-    _array_path = "auto"
 
     def _score(self):
         return self._score_name
@@ -152,8 +151,9 @@ class _LinearDAGBase(BaseEstimator):
             One column per node; never modified (a centred copy is used). A
             pandas DataFrame's column names become ``feature_names_in_`` and
             label :meth:`to_frame`. With scikit-learn's ``array_api_dispatch``
-            on, torch / CuPy / array-api-strict arrays give fitted arrays in
-            their namespace and device (fitted there when outside host memory).
+            on, torch / CuPy / array-api-strict arrays are fitted in their
+            namespace and on their device (``array_path``) and give fitted
+            arrays there.
         y : None
             Ignored.
 
@@ -177,10 +177,9 @@ class _LinearDAGBase(BaseEstimator):
             raise ValueError("include_edges contains a directed cycle; no DAG can hold them all.")
 
         loss = self._loss()
-        # arrays outside host memory (GPUs) are fitted in their namespace; host arrays (torch
-        # CPU, ...) take the compiled loop on a host copy, much faster there
-        # (PathOptions.array_path)
-        native = is_api and uses_native_path(self._array_path, device)
+        # non-NumPy arrays are fitted in their namespace and on their device, NumPy by the
+        # compiled loop, unless array_path forces one of the two (PathOptions.array_path)
+        native = uses_native_path(self.array_path, is_api)
         if native:
             # the data stay in X's namespace and device; a float64 copy where the device has it
             X64 = xp.astype(X, _compute_dtype(xp, device), copy=True)
@@ -207,7 +206,7 @@ class _LinearDAGBase(BaseEstimator):
             lambda1=self.lambda1, mu_init=self.mu_init, mu_factor=self.mu_factor, lr=self.lr,
             checkpoint=self.checkpoint, tol=self.tol, domain_tol=self._domain_tol,
             required_floor=max(self.w_threshold, 1e-3) if required.any() else 0.0,
-            verbose=self.verbose, array_path=self._array_path, **self._schedule())
+            verbose=self.verbose, array_path=self.array_path, **self._schedule())
         result = path_following(
             Sigma, options, score=score, loss=loss, X=X64 if loss == "logistic" else None,
             sigma_init=sigma_init, sigma_floor=self._sigma_floor(sigma_init, unit),
@@ -329,9 +328,10 @@ class _LinearDAGBase(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = True
         tags.target_tags.required = False
-        # NumPy and host-memory arrays run the compiled loop; arrays on other devices run the
-        # same iterations in their own namespace and device (only the (d, d) thresholding is
-        # done on the host): no device array is converted to NumPy
-        tags = mark_host_roundtrip(tags)
-        tags.array_api_host_roundtrip = False
+        # non-NumPy arrays run the iterations in their own namespace and on their device (only
+        # the (d, d) thresholding and repair are done on the host): X is never converted to
+        # NumPy, unless array_path="compiled" asks for the compiled loop on a host copy
+        tags.array_api_support = True
+        if self.array_path == "compiled":
+            tags = mark_host_roundtrip(tags)
         return tags

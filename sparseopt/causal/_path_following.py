@@ -15,6 +15,7 @@ import inspect
 import math
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, fields, replace
 
 import array_api_compat
@@ -45,6 +46,11 @@ def logdet_acyclicity(W, s=1.0, *, domain_tol=1e-6):
     ----------
     W : array of shape (d, d)
         Weighted adjacency matrix; ``W[i, j]`` is the weight of edge i -> j.
+        With scikit-learn's ``array_api_dispatch`` on, a torch / CuPy /
+        array-api-strict array is handled in its namespace and on its device
+        (``xp.linalg.slogdet`` and ``xp.linalg.inv``; the acyclicity of the
+        support by repeated squaring of its 0/1 adjacency) and ``grad`` is
+        returned there, in float64 where the device has it.
     s : float, default=1.0
         Domain parameter; ``h_s`` is defined while ``s > rho(W o W)``.
     domain_tol : float, default=1e-6
@@ -56,8 +62,9 @@ def logdet_acyclicity(W, s=1.0, *, domain_tol=1e-6):
     h : float
         ``h_s(W)``; ``>= 0`` in the domain, ``0`` exactly on DAGs; ``inf``
         outside the domain.
-    grad : ndarray of shape (d, d)
-        ``2 W o (sI - W o W)^-T`` (NaN-free only inside the domain).
+    grad : array of shape (d, d)
+        ``2 W o (sI - W o W)^-T`` (NaN-free only inside the domain; NaN when
+        ``sI - W o W`` is singular).
     in_domain : bool
         Whether ``sI - W o W`` is a nonsingular M-matrix.
 
@@ -72,24 +79,69 @@ def logdet_acyclicity(W, s=1.0, *, domain_tol=1e-6):
     >>> round(logdet_acyclicity(cycle)[0], 4)
     0.1744
     """
-    W = check_square(W, "W")
     validate_params(dict(s=s, domain_tol=domain_tol),
                     dict(s=_POSITIVE, domain_tol=_NON_NEGATIVE), owner="logdet_acyclicity")
+    xp, is_api, device = get_namespace_and_device(W)
+    if is_api:
+        return _logdet_acyclicity_namespace(xp, device, W, s, domain_tol)
+    W = check_square(W, "W")
     d = W.shape[0]
     A = s * np.eye(d) - W * W
     # on an acyclic support sI - W o W is triangular up to a permutation, so
     # h_s = -d log s + d log s = 0 exactly; rounding in the LU would leave ~1e-16
     exact_zero = is_dag(W)
-    lu, piv = sla.lu_factor(A, check_finite=False)
+    with warnings.catch_warnings():
+        # an exactly singular sI - W o W is reported by the result (h = inf, NaN gradient,
+        # out of the domain), not by SciPy's LinAlgWarning
+        warnings.simplefilter("ignore", sla.LinAlgWarning)
+        lu, piv = sla.lu_factor(A, check_finite=False)
     diag = np.diag(lu)
+    if np.any(diag == 0):
+        return np.inf, np.full_like(W, np.nan), False
     n_swaps = np.count_nonzero(piv != np.arange(d))
     sign = (-1.0) ** n_swaps * np.prod(np.sign(diag))
     inverse = sla.lu_solve((lu, piv), np.eye(d), check_finite=False)
     in_domain = bool(sign > 0 and np.all(inverse >= -domain_tol))
-    if sign <= 0 or np.any(diag == 0):
+    if sign <= 0:
         return np.inf, 2.0 * W * inverse.T, False
     h = 0.0 if exact_zero else float(-np.sum(np.log(np.abs(diag))) + d * np.log(s))
     return h, 2.0 * W * inverse.T, in_domain
+
+
+def _is_dag_namespace(xp, W):
+    """Whether the support of W is acyclic, on W's device: its 0/1 adjacency ``B`` is
+    nilpotent, i.e. ``B^(2^k) = 0`` once ``2^k >= d`` (a cycle gives walks of every length);
+    the power by ``ceil(log2 d)`` squarings, back to 0/1 after each."""
+    B = xp.astype(W != 0, W.dtype)
+    reach = 1
+    while reach < W.shape[0]:
+        B = xp.astype((B @ B) > 0, W.dtype)
+        reach *= 2
+    return not bool(xp.any(B != 0))
+
+
+def _logdet_acyclicity_namespace(xp, device, W, s, domain_tol):
+    """:func:`logdet_acyclicity` in namespace ``xp``: ``slogdet`` for h, ``inv`` for the
+    gradient and the domain test (a few host reads, no host copy of W)."""
+    _check_namespace_matrix(W, "W", xp)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"W must be a square (d, d) matrix, got shape {tuple(W.shape)}.")
+    W = xp.astype(W, _compute_dtype(xp, device))
+    d = W.shape[0]
+    A = s * xp.eye(d, dtype=W.dtype, device=device) - W * W
+    sign, logabsdet = xp.linalg.slogdet(A)
+    sign, logabsdet = float(sign), float(logabsdet)
+    try:
+        inverse = xp.linalg.inv(A)
+    except Exception:  # exactly singular (LinAlgError of NumPy, torch, array-api-strict)
+        return math.inf, xp.full_like(W, math.nan), False
+    grad = 2.0 * W * inverse.T
+    if sign <= 0 or not math.isfinite(logabsdet):
+        return math.inf, grad, False
+    in_domain = bool(xp.all(inverse >= -domain_tol))
+    # on an acyclic support h_s is 0 exactly (see the NumPy branch)
+    h = 0.0 if _is_dag_namespace(xp, W) else -logabsdet + d * math.log(s)
+    return h, grad, in_domain
 
 
 @dataclass(frozen=True)
@@ -231,6 +283,9 @@ def _schedule_values(s, T):
     return values[:T]
 
 
+# implementations of the stage loop (PathOptions.array_path)
+ARRAY_PATHS = ("auto", "native", "compiled")
+
 _NON_NEGATIVE = [Interval(numbers.Real, 0, None, closed="left")]
 _POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
 _PATH_PARAMS = {
@@ -254,7 +309,7 @@ _PATH_PARAMS = {
     "pin_diagonal": ["boolean"],
     "max_retries": [Interval(numbers.Integral, 0, None, closed="left")],
     "verbose": ["verbose"],
-    "array_path": [StrOptions({"auto", "native", "host"})],
+    "array_path": [StrOptions(set(ARRAY_PATHS))],
 }
 
 
@@ -308,16 +363,19 @@ class PathOptions:
         Safety cap on stage restarts (the reference retries forever).
     verbose : int, default=0
         Print one line per stage attempt.
-    array_path : {"auto", "native", "host"}, default="auto"
-        Where a non-NumPy ``Sigma`` is solved (NumPy always takes the compiled
-        loop). ``"native"``: the same iterations in ``Sigma``'s namespace and
-        device (``xp.linalg.inv`` / ``slogdet``); ``"host"``: the compiled loop
-        on a host copy, results moved back; ``"auto"``: native for arrays
-        outside host memory (GPUs), host for arrays in host memory (torch CPU
-        tensors, array-api-strict), where the compiled loop is faster per
-        iteration than array operations dispatched one by one at every size
-        measured (by two orders of magnitude at small d;
-        ``benchmarks/compare/dag.py --namespace``).
+    array_path : {"auto", "native", "compiled"}, default="auto"
+        Which implementation of the stage loop runs. ``"auto"``: the compiled
+        loop for NumPy ``Sigma``, the namespace path for any other array-API
+        array (torch, CuPy, array-api-strict, on any device), so that a CUDA
+        tensor is solved on its GPU. ``"native"``: the namespace path always
+        (NumPy through ``array_api_compat.numpy``): the same iterations with
+        ``xp.linalg.inv`` for ``(sI - W o W)^-1`` and ``xp.linalg.slogdet``
+        for ``h``, in ``Sigma``'s namespace and device. ``"compiled"``: the
+        compiled loop always, on a host (NumPy) copy, results moved back to
+        ``Sigma``'s namespace and device. On a CPU the compiled loop is the
+        faster of the two at every size measured, by far the most for small
+        graphs (``benchmarks/compare/dag.py --namespace``; the user guide
+        shows the table): pass ``"compiled"`` for torch CPU tensors.
     """
 
     lambda1: float = 0.05
@@ -402,19 +460,10 @@ def _prepare_numpy(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask, 
                     float(np.max(np.abs(Sigma))) if d else 0.0)
 
 
-def in_host_memory(device):
-    """Whether arrays on an array-API ``device`` live in host memory: torch ``cpu``, JAX CPU,
-    and every device of array-api-strict (NumPy underneath; its non-default devices only
-    simulate a second device). CUDA, ROCm, MPS and the like do not."""
-    if type(device).__module__.startswith("array_api_strict"):
-        return True
-    name = str(getattr(device, "type", None) or getattr(device, "platform", None) or device)
-    return name.lower() == "cpu"
-
-
-def uses_native_path(array_path, device):
-    """Whether a non-NumPy input on ``device`` runs in its own namespace (see ``array_path``)."""
-    return array_path == "native" or (array_path == "auto" and not in_host_memory(device))
+def uses_native_path(array_path, is_array_api):
+    """Whether the namespace path runs (see ``PathOptions.array_path``): ``"auto"`` for every
+    non-NumPy array-API input, ``"native"`` always, ``"compiled"`` never."""
+    return array_path == "native" or (array_path == "auto" and is_array_api)
 
 
 def _compute_dtype(xp, device):
@@ -463,6 +512,8 @@ def _prepare_namespace(Sigma, X, sigma_init, sigma_floor, free_mask, required_ma
         X_arr = xp.zeros((0, d), dtype=dtype, device=device)
     host = _host_parameters(d, sigma_init, sigma_floor, free_mask, required_mask, opts)
     sigma, floor, free, required = (xp.asarray(a, dtype=dtype, device=device) for a in host)
+    if np.all(host[2] == 1):
+        free = None  # nothing masked: the loop skips the product
     return _Problem(Sigma, X_arr, sigma, floor, free, required, SCORES[score].scale_mode,
                     loss_code, float(opts.required_floor), float(xp.max(xp.abs(Sigma))), xp=xp)
 
@@ -515,9 +566,14 @@ def path_following(Sigma, options=None, *, score="ev", loss="l2", X=None, sigma_
     opts = _resolve_options(options, overrides)
     _check_path_params(dict(vars(opts), score=score, loss=loss))
     xp, is_api, device = get_namespace_and_device(Sigma)
-    native = is_api and uses_native_path(opts.array_path, device)
+    native = uses_native_path(opts.array_path, is_api)
     if is_api and not native:
         Sigma, X = to_numpy(Sigma), to_numpy(X)
+    elif native and not is_api:
+        # NumPy (or an array-like) forced onto the namespace path: array_api_compat.numpy
+        Sigma = check_square(Sigma, "Sigma")
+        if X is not None:
+            X = check_array(X, dtype=np.float64, input_name="X")
     prepare = _prepare_namespace if native else _prepare_numpy
     problem = prepare(Sigma, X, sigma_init, sigma_floor, free_mask, required_mask,
                       score=score, loss=loss, opts=opts, xp=xp, device=device)

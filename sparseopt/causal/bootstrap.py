@@ -51,7 +51,7 @@ def bootstrap_edges(estimator, X, n_bootstrap=20, *, n_jobs=None, random_state=N
     >>> rng = np.random.default_rng(0)
     >>> x0 = rng.standard_normal(300)
     >>> X = np.column_stack([x0, 2.0 * x0 + rng.standard_normal(300)])
-    >>> freq = bootstrap_edges(DAGMA(warm_iter=2000, max_iter=3000), X, n_bootstrap=4,
+    >>> freq = bootstrap_edges(DAGMA(warm_iter=2000, max_iter=3000, lr=3e-3), X, n_bootstrap=4,
     ...                        random_state=0)
     >>> freq.tolist()
     [[0.0, 1.0], [0.0, 0.0]]

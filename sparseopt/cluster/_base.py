@@ -1,6 +1,7 @@
 """Shared pieces of the SDP clusterers: validation, rounding, labels."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.cluster import KMeans
 from ..utils._array_api import from_numpy, to_numpy
 
 __all__ = ["check_n_clusters", "round_embedding", "canonical_labels", "seed_from",
+           "kmeans_xp", "one_hot",
            "single_threaded", "AUTO_ADMM_MAX_SAMPLES"]
 
 _CONTROLLER = []
@@ -115,17 +117,76 @@ def round_embedding(xp, embedding, n_clusters, random_state, n_init=10):
     """K-means++ (``n_init`` restarts) on the rows of a spectral embedding.
 
     The authors' rounding rule: the embedding is the top-K eigenvectors of
-    ``Z`` (or the top-K left singular vectors of the factor ``U``). The
-    ``n x K`` embedding is copied to the host explicitly (scikit-learn's
-    KMeans is NumPy code); labels come back as int64 NumPy.
+    ``Z`` (or the top-K left singular vectors of the factor ``U``). NumPy
+    embeddings go to scikit-learn's KMeans; other namespaces run
+    :func:`kmeans_xp` where the embedding lives. Labels come back as int64
+    NumPy (host).
     """
-    E = to_numpy(embedding).astype(np.float64, copy=False)
-    n = E.shape[0]
+    n = embedding.shape[0]
     if n_clusters >= n:
         return np.arange(n, dtype=np.int64)
+    name = getattr(xp, "__name__", "")
+    if name not in ("numpy", "array_api_compat.numpy"):
+        # other namespaces: the same K-means++ / Lloyd rounding where the embedding lives
+        return kmeans_xp(xp, embedding, n_clusters, np.random.default_rng(random_state),
+                         n_init=n_init)
+    E = np.asarray(embedding, dtype=np.float64)
     with single_threaded():
         km = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=random_state).fit(E)
     return canonical_labels(km.labels_)
+
+
+def kmeans_xp(xp, X, n_clusters, rng, n_init=1, max_iter=100):
+    """Lloyd's K-means with k-means++ seeding, in the namespace of ``X``.
+
+    The starting partitions of iLA-SDP; the seeding draws its indices on the
+    host from the ``n`` squared distances (Arthur & Vassilvitskii 2007). The
+    run of lowest inertia among ``n_init`` is returned (host int labels).
+    """
+    n = X.shape[0]
+    sq = xp.sum(X * X, axis=1)
+    best, best_inertia = None, math.inf
+    for _ in range(n_init):
+        centres = [X[int(rng.integers(n)), :]]
+        closest = None
+        for _ in range(1, n_clusters):
+            c = centres[-1]
+            d = xp.clip(sq - 2.0 * (X @ c) + xp.sum(c * c), min=0.0)
+            closest = d if closest is None else xp.minimum(closest, d)
+            weights = to_numpy(closest).astype(np.float64)
+            total = weights.sum()
+            index = int(rng.choice(n, p=weights / total)) if total > 0 else int(rng.integers(n))
+            centres.append(X[index, :])
+        C = xp.stack(centres)
+        labels = None
+        for _ in range(max_iter):
+            dist = sq[:, None] - 2.0 * (X @ C.T) + xp.sum(C * C, axis=1)[None, :]
+            new = to_numpy(xp.argmin(dist, axis=1)).astype(np.int64)
+            if labels is not None and np.array_equal(new, labels):
+                break
+            labels = new
+            onehot = one_hot(xp, labels, n_clusters, X)
+            counts = xp.sum(onehot, axis=0)
+            sums = onehot.T @ X
+            # an emptied cluster keeps its centre
+            keep = xp.reshape(counts == 0, (n_clusters, 1))
+            C = xp.where(keep, C, sums / xp.reshape(xp.clip(counts, min=1.0), (n_clusters, 1)))
+        inertia = float(xp.sum(xp.min(dist, axis=1)))
+        if inertia < best_inertia:
+            best, best_inertia = labels, inertia
+    return canonical_labels(best)
+
+
+def one_hot(xp, labels, n_clusters, like):
+    """``(n, K)`` indicator of host ``labels`` in the namespace, device and dtype of ``like``."""
+    import array_api_compat
+
+    onehot = np.zeros((labels.size, n_clusters))
+    onehot[np.arange(labels.size), labels] = 1.0
+    name = getattr(xp, "__name__", "")
+    numpy_like = name in ("numpy", "array_api_compat.numpy")
+    onehot = from_numpy(onehot, xp, None if numpy_like else array_api_compat.device(like))
+    return xp.astype(onehot, like.dtype)
 
 
 def top_eigenvectors(xp, Z, k):

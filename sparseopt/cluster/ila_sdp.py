@@ -21,13 +21,14 @@ from ..utils.validation import (
 )
 from ._base import (
     canonical_labels,
+    kmeans_xp,
     labels_to_namespace,
+    one_hot,
     seed_from,
-    single_threaded,
     validate_fit_input,
     validate_predict_input,
 )
-from ._sdp_solvers import sdp_admm, sdp_cvxpy, squared_distances
+from ._sdp_solvers import _device, _is_numpy, sdp_admm, sdp_cvxpy, squared_distances
 from .sdp_kmeans import SDPKMeans
 
 __all__ = ["ILASDPClustering"]
@@ -38,12 +39,19 @@ _OBJECTIVE_TOL = 1e-2
 
 
 # --------------------------------------------------------------------------- model steps
-def _covariance_step(xp, X, memberships, reg, covariance_type):
+# Every step runs in the namespace of X (dense p x p and n x n algebra); only labels
+# (n integers) and scalars are read on the host.
+def _eye(xp, p, like):
+    return xp.eye(p, dtype=like.dtype, device=_device(like))
+
+
+def _covariance_step(xp, X, memberships, reg, covariance_type, shrinkage=None):
     """Sigma_k = M_k / (2 1^T Z_k 1) + reg I  (with M_k = 2 (X^T diag(Z_k 1) X - X^T Z_k X)).
 
     ``memberships`` are the ``Z_k`` (n x n); for hard partitions this is the
-    within-cluster maximum-likelihood covariance. Returns a host
-    ``(K, p, p)`` array (the ``p x p`` factorisations run on the host).
+    within-cluster maximum-likelihood covariance. ``shrinkage`` (one
+    intensity per cluster, or None) pulls each towards ``tr(Sigma_k)/p I``
+    before ``reg`` is added. Returns a ``(K, p, p)`` array in ``X``'s namespace.
     """
     p = X.shape[1]
     covs = []
@@ -51,61 +59,99 @@ def _covariance_step(xp, X, memberships, reg, covariance_type):
         w = xp.sum(Zk, axis=1)                       # Z_k 1
         mass = float(xp.sum(w))                      # 1^T Z_k 1 = n_k
         if mass <= 1e-12:
-            covs.append(np.zeros((p, p)))
+            covs.append(xp.zeros((p, p), dtype=X.dtype, device=_device(X)))
             continue
         # M_k / 2 = X^T diag(w) X - X^T Z_k X
-        half_M = X.T @ (w[:, None] * X) - X.T @ (Zk @ X)
-        covs.append(to_numpy(half_M) / mass)
-    covs = np.stack(covs)
-    covs = (covs + np.swapaxes(covs, 1, 2)) / 2
-    return _shape_covariances(covs, reg, covariance_type)
+        covs.append((X.T @ (w[:, None] * X) - X.T @ (Zk @ X)) / mass)
+    covs = xp.stack(covs)
+    covs = (covs + xp.permute_dims(covs, (0, 2, 1))) / 2
+    return _shape_covariances(xp, covs, reg, covariance_type, shrinkage)
 
 
-def _covariances_from_labels(X_host, labels, n_clusters, reg, covariance_type):
-    p = X_host.shape[1]
-    covs = np.zeros((n_clusters, p, p))
+def _covariances_from_labels(xp, X, labels, n_clusters, reg, covariance_type, shrinkage=None):
+    """Within-cluster maximum-likelihood covariances of the partition ``labels`` (+ reg I)."""
+    onehot = one_hot(xp, labels, n_clusters, X)
+    counts = xp.sum(onehot, axis=0)
+    covs = []
     for k in range(n_clusters):
-        members = X_host[labels == k]
-        if members.shape[0] > 0:
-            centred = members - members.mean(axis=0)
-            covs[k] = centred.T @ centred / members.shape[0]
-    return _shape_covariances(covs, reg, covariance_type)
+        w = onehot[:, k]
+        n_k = float(counts[k])
+        if n_k == 0:
+            covs.append(xp.zeros((X.shape[1], X.shape[1]), dtype=X.dtype, device=_device(X)))
+            continue
+        centred = X - (w @ X / n_k)[None, :]
+        covs.append(centred.T @ (w[:, None] * centred) / n_k)
+    return _shape_covariances(xp, xp.stack(covs), reg, covariance_type, shrinkage)
 
 
-def _shape_covariances(covs, reg, covariance_type):
+def _shape_covariances(xp, covs, reg, covariance_type, shrinkage=None):
     p = covs.shape[1]
+    eye = _eye(xp, p, covs)
     if covariance_type == "diag":
-        covs = np.stack([np.diag(np.diag(c)) for c in covs])
+        covs = xp.linalg.diagonal(covs)[:, :, None] * eye[None, :, :]
     elif covariance_type == "spherical":
-        covs = np.stack([np.trace(c) / p * np.eye(p) for c in covs])
-    return covs + reg * np.eye(p)[None, :, :]
+        covs = (xp.linalg.trace(covs) / p)[:, None, None] * eye[None, :, :]
+    if shrinkage is not None:
+        # Sigma <- (1 - a) Sigma + a tr(Sigma)/p I  (Ledoit & Wolf 2004's target)
+        alpha = xp.asarray(shrinkage, dtype=covs.dtype, device=_device(covs))[:, None, None]
+        target = (xp.linalg.trace(covs) / p)[:, None, None] * eye[None, :, :]
+        covs = (1.0 - alpha) * covs + alpha * target
+    return covs + reg * eye[None, :, :]
 
 
-def _whitening(covs):
-    """``(W_k, logdet_k, trace of inverse_k)`` with ``W_k W_k^T = Sigma_k^{-1}``."""
-    whiten, logdet, inv_trace = [], [], []
-    for c in covs:
-        L = np.linalg.cholesky(c)
-        L_inv = np.linalg.inv(L)
-        whiten.append(L_inv.T)                       # x^T Sigma^-1 x = ||x W||^2
-        logdet.append(2.0 * float(np.sum(np.log(np.diag(L)))))
-        inv_trace.append(float(np.sum(L_inv * L_inv)))
-    return np.stack(whiten), np.asarray(logdet), np.asarray(inv_trace)
+def ledoit_wolf_intensities(xp, X, labels, n_clusters):
+    """Ledoit-Wolf shrinkage intensity of every cluster of ``labels`` (host floats).
+
+    For the ``n_k`` centred members ``x_i`` with ``S = sum_i x_i x_i^T / n_k``
+    and ``m = tr(S)/p``: ``a = min(b2, d2) / d2`` with ``d2 = ||S - m I||_F^2``
+    and ``b2 = sum_i ||x_i x_i^T - S||_F^2 / n_k^2
+    = (sum_i ||x_i||^4 - n_k ||S||_F^2) / n_k^2`` (Ledoit & Wolf 2004).
+    """
+    p = X.shape[1]
+    onehot = one_hot(xp, labels, n_clusters, X)
+    out = []
+    for k in range(n_clusters):
+        w = onehot[:, k]
+        n_k = float(xp.sum(w))
+        if n_k < 2:
+            out.append(1.0)
+            continue
+        centred = (X - (w @ X / n_k)[None, :]) * w[:, None]   # non-members: zero rows
+        S = centred.T @ centred / n_k
+        m = float(xp.linalg.trace(S)) / p
+        S_norm2 = float(xp.sum(S * S))
+        d2 = S_norm2 - m * m * p                              # ||S - m I||_F^2
+        sq = xp.sum(centred * centred, axis=1)
+        b2 = (float(xp.sum(sq * sq)) - n_k * S_norm2) / n_k ** 2
+        out.append(1.0 if d2 <= 1e-300 else min(max(b2, 0.0), d2) / d2)
+    return out
 
 
-def la_sdp_costs(xp, X, covs, reg, device, is_api):
+def _whitening(xp, covs):
+    """``(W_k, logdet_k, trace of inverse_k)`` with ``W_k W_k^T = Sigma_k^{-1}``.
+
+    ``W_k`` stay in the namespace of ``covs``; the log-determinants and traces
+    are host floats.
+    """
+    L = xp.linalg.cholesky(covs)
+    L_inv = xp.linalg.inv(L)
+    whiten = xp.permute_dims(L_inv, (0, 2, 1))       # x^T Sigma^-1 x = ||x W||^2
+    logdet = 2.0 * xp.sum(xp.log(xp.linalg.diagonal(L)), axis=1)
+    inv_trace = xp.sum(xp.sum(L_inv * L_inv, axis=2), axis=1)
+    return whiten, [float(v) for v in logdet], [float(v) for v in inv_trace]
+
+
+def la_sdp_costs(xp, X, covs, reg):
     """Costs ``B_k = D_k / 2 + (log|Sigma_k| + reg tr Sigma_k^-1) 1 1^T`` of LA-SDP.
 
     ``(D_k)_ij = (x_i - x_j)^T Sigma_k^-1 (x_i - x_j)``, formed by whitening
     with the Cholesky factor of ``Sigma_k``. Returns ``(costs, offsets)``
-    where ``offsets`` are the per-block constants.
+    where ``costs`` are the ``D_k / 2`` and ``offsets`` the per-block
+    constants (host floats).
     """
-    whiten, logdet, inv_trace = _whitening(covs)
-    offsets = logdet + reg * inv_trace
-    costs = []
-    for k in range(covs.shape[0]):
-        Wk = from_numpy(whiten[k], xp, device if is_api else None)
-        costs.append(0.5 * squared_distances(xp, X @ Wk))
+    whiten, logdet, inv_trace = _whitening(xp, covs)
+    offsets = np.asarray(logdet) + reg * np.asarray(inv_trace)
+    costs = [0.5 * squared_distances(xp, X @ whiten[k, ...]) for k in range(covs.shape[0])]
     return costs, offsets
 
 
@@ -162,13 +208,25 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     sdp_max_iter : int, default=5000
         Iteration limit of every SDP solve.
     n_init : int, default=1
-        Number of starting partitions: ``init``'s, then distinct partitions
-        of single K-means++ runs. The alternation is run from each and the
-        one reaching the lowest objective (the relaxed profiled
-        ``-2 log L``) is kept. The alternation is a local method: from the
-        K-means-like first partition it can stop at a partition whose
-        likelihood is far below the true one's; a few starts cost as many
-        fits and recover part of that (see the user guide's benchmark).
+        Number of starting partitions, in this order (distinct partitions
+        only): ``init``'s; the Peng-Wei SDP on ``X`` whitened by its
+        covariance ``S`` (the first LA-SDP when every ``Sigma_k = S``, i.e.
+        iLA-SDP started without labels); single K-means++ runs, alternately
+        on ``X`` and on whitened ``X``. The alternation runs from each and
+        the one reaching the lowest objective (the relaxed profiled
+        ``-2 log L``, never the labels) is kept. The alternation is a local
+        method, like EM: from one K-means-like partition it can stop at a
+        partition of much lower likelihood than the true one; ``n_init=4``
+        costs four fits and removes most of that (see the user guide's
+        benchmark).
+    shrinkage : None, "ledoit-wolf" or float in [0, 1], default=None
+        Shrinks every covariance estimate towards ``tr(Sigma_k)/p I``:
+        ``Sigma_k <- (1 - a) Sigma_k + a tr(Sigma_k)/p I`` before ``eps I``
+        is added, with ``a`` the given number or, for ``"ledoit-wolf"``, the
+        Ledoit-Wolf intensity of each cluster's members. For ``p``
+        comparable to the cluster sizes, where the maximum-likelihood
+        covariances are poorly conditioned. With shrinkage the rounds no
+        longer decrease one objective exactly.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial clustering.
     verbose : int, default=0
@@ -207,6 +265,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     n_starts_ : int
         Starting partitions tried (at most ``n_init``; repeated partitions
         are skipped).
+    start_objectives_ : list of float
+        Final objective reached from every start (the lowest is kept).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 
@@ -219,9 +279,13 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     -----
     Every round costs ``K`` eigendecompositions of ``n x n`` matrices per ADMM
     iteration (``O(K n^3)``): the method is for hundreds of points, not
-    thousands. The iterations run in the array namespace of ``X``; the
-    ``p x p`` Cholesky factorisations of the covariances and the initial
-    K-means++ run on explicit host copies.
+    thousands. With scikit-learn's ``array_api_dispatch`` on, everything
+    runs in the array namespace and on the device of ``X`` (torch, CuPy,
+    array-api-strict), in float64: the ADMM, the covariances and their
+    Cholesky factors, the starting partitions (the K-means++ / Lloyd
+    iterations are written against the namespace); only labels, ``n``-vectors
+    of the K-means++ seeding and scalars are read on the host.
+    ``solver="cvxpy"`` solves on host copies.
 
     This implementation follows the model and the abstract of the paper: the
     regulariser ``eps``, the label rule ``argmax_k (Z_k 1)_i`` and the ADMM
@@ -236,6 +300,9 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     ----------
     Y. Zhuang, X. Chen and Y. Yang, "Likelihood adjusted semidefinite
     programs for clustering heterogeneous data", ICML 2023 (PMLR 202).
+
+    O. Ledoit and M. Wolf, "A well-conditioned estimator for large-dimensional
+    covariance matrices", J. Multivariate Anal. 88(2), 2004.
 
     Examples
     --------
@@ -262,6 +329,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         "reg_covar": [Interval(numbers.Real, 0, None, closed="neither")],
         "sdp_max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
+        "shrinkage": [None, StrOptions({"ledoit-wolf"}),
+                      Interval(numbers.Real, 0, 1, closed="both")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -271,7 +340,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
 
     def __init__(self, n_clusters=8, *, covariance_type="full", max_iter=10, tol=1e-3,
                  solver="auto", init="sdp", covariance_update="soft", reg_covar=1e-3,
-                 sdp_max_iter=5000, n_init=1, random_state=None, verbose=0):
+                 sdp_max_iter=5000, n_init=1, shrinkage=None, random_state=None, verbose=0):
         self.n_clusters = n_clusters
         self.covariance_type = covariance_type
         self.max_iter = max_iter
@@ -282,6 +351,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         self.reg_covar = reg_covar
         self.sdp_max_iter = sdp_max_iter
         self.n_init = n_init
+        self.shrinkage = shrinkage
         self.random_state = random_state
         self.verbose = verbose
 
@@ -294,35 +364,45 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         return X, None
 
     # ------------------------------------------------------------------ steps
-    def _initial_labels(self, X, seed):
-        if self.init == "sdp":
-            est = SDPKMeans(self.n_clusters, solver="cvxpy" if self.solver == "cvxpy" else "admm",
-                            tol=self.tol, max_iter=self.sdp_max_iter, random_state=seed)
-            with warnings.catch_warnings():
-                # an inexact first clustering is only a starting point
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                est.fit(X)
-            return to_numpy(est.labels_)
-        from sklearn.cluster import KMeans
+    def _sdp_labels(self, X, seed):
+        """Labels of the Peng-Wei SDP on the rows of ``X`` (host ints)."""
+        est = SDPKMeans(self.n_clusters, solver="cvxpy" if self.solver == "cvxpy" else "admm",
+                        tol=self.tol, max_iter=self.sdp_max_iter, random_state=seed)
+        with warnings.catch_warnings():
+            # an inexact first clustering is only a starting point
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X)
+        return canonical_labels(to_numpy(est.labels_))
 
-        with single_threaded():
-            km = KMeans(self.n_clusters, n_init=10, random_state=seed).fit(to_numpy(X))
-        return canonical_labels(km.labels_)
+    def _starting_partitions(self, xp, X, reg, seed):
+        """The starting partitions, in order (distinct partitions only).
 
-    def _starting_partitions(self, X, seed):
-        """``self.init``'s partition, then single K-means++ runs (distinct partitions only)."""
-        from sklearn.cluster import KMeans
-
-        starts = [self._initial_labels(X, seed)]
-        X_host = to_numpy(X)
+        1. ``init``'s: the Peng-Wei SDP on ``X`` (``"sdp"``) or K-means++ with 10
+           restarts;
+        2. the Peng-Wei SDP on ``X`` whitened by its covariance ``S``: the
+           first LA-SDP when every ``Sigma_k`` equals ``S``, i.e. iLA-SDP
+           started without labels (``A = X S^-1 X^T`` in the Peng-Wei program);
+        3. single K-means++ runs, alternately on ``X`` and on whitened ``X``.
+        """
         rng = np.random.default_rng(seed)
-        attempts = 0
-        while len(starts) < self.n_init and attempts < 5 * self.n_init:
-            attempts += 1
-            with single_threaded():
-                km = KMeans(self.n_clusters, n_init=1,
-                            random_state=int(rng.integers(2**31 - 1))).fit(X_host)
-            labels = canonical_labels(km.labels_)
+        if self.init == "sdp":
+            first = self._sdp_labels(X, seed)
+        else:
+            first = kmeans_xp(xp, X, self.n_clusters, rng, n_init=10)
+        starts = [first]
+        if self.n_init == 1:
+            return starts
+        total = _covariances_from_labels(xp, X, np.zeros(X.shape[0], dtype=np.int64), 1, reg,
+                                         "full")
+        whiten, _, _ = _whitening(xp, total)
+        X_white = X @ whiten[0, ...]
+        candidates = [lambda: self._sdp_labels(X_white, seed)]
+        candidates += [(lambda data=data: kmeans_xp(xp, data, self.n_clusters, rng))
+                       for _ in range(2 * self.n_init) for data in (X, X_white)]
+        for make in candidates:
+            if len(starts) >= self.n_init:
+                break
+            labels = make()
             if not any(np.array_equal(labels, other) for other in starts):
                 starts.append(labels)
         return starts
@@ -339,19 +419,32 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
                        max_iter=self.sdp_max_iter, warm_start=warm_start, verbose=self.verbose)
         return res, {"W": res.W, "Y": res.Y, "rho": res.rho}
 
+    def _covariances(self, xp, X, labels, Z_blocks, reg):
+        """Covariance step: from the ``Z_k`` (soft) or the labels (hard), shrunk if asked."""
+        shrinkage = self.shrinkage
+        if shrinkage == "ledoit-wolf":
+            shrinkage = ledoit_wolf_intensities(xp, X, labels, self.n_clusters)
+        elif shrinkage is not None:
+            shrinkage = [float(shrinkage)] * self.n_clusters
+        if Z_blocks is not None and self.covariance_update == "soft":
+            return _covariance_step(xp, X, Z_blocks, reg, self.covariance_type, shrinkage)
+        return _covariances_from_labels(xp, X, labels, self.n_clusters, reg,
+                                        self.covariance_type, shrinkage)
+
     # ------------------------------------------------------------------ fit
-    def _alternate(self, X, xp, X_host, labels, reg, device, is_api):
+    def _alternate(self, xp, X, labels, reg):
         """LA-SDP solves and covariance updates from the partition ``labels``."""
         name = type(self).__name__
         n = X.shape[0]
         K = self.n_clusters
-        covs = _covariances_from_labels(X_host, labels, K, reg, self.covariance_type)
+        covs = self._covariances(xp, X, labels, None, reg)
         warm_start, history, sdp_iters = None, [], 0
         converged_labels, sdp_failures = False, 0
         res = Z_blocks = None
         n_round = 0
+        device = _device(X)
         for n_round in range(1, self.max_iter + 1):
-            costs, offsets = la_sdp_costs(xp, X, covs, reg, device, is_api)
+            costs, offsets = la_sdp_costs(xp, X, covs, reg)
             # a common constant on every block leaves the optimum unchanged (sum_k 1^T Z_k 1
             # = n) and makes the solve invariant to the scale of X
             shift = float(np.mean(offsets))
@@ -359,7 +452,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
             shifted = [C + (float(offsets[k]) - shift) * ones for k, C in enumerate(costs)]
             res, warm_start = self._solve_la_sdp(xp, shifted, warm_start)
             Z_blocks = (res.x if self.solver != "cvxpy" else   # cvxpy works on host copies
-                        [from_numpy(Zk, xp, device if is_api else None) for Zk in res.x])
+                        [xp.astype(from_numpy(Zk, xp, None if _is_numpy(xp) else device),
+                                   X.dtype) for Zk in res.x])
             sdp_iters += int(res.n_iter)
             sdp_failures += 0 if res.converged else 1
             objective = sum(float(xp.sum(C * Zk)) + offsets[k] * float(xp.sum(Zk))
@@ -372,10 +466,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
                       f"{int(np.sum(new_labels != labels))} labels changed")
             same = np.array_equal(new_labels, labels)
             labels = new_labels
-            if self.covariance_update == "soft":
-                covs = _covariance_step(xp, X, Z_blocks, reg, self.covariance_type)
-            else:
-                covs = _covariances_from_labels(X_host, labels, K, reg, self.covariance_type)
+            covs = self._covariances(xp, X, labels, Z_blocks, reg)
             # stop when the labels and the objective have settled: the labels alone can
             # pause for a round while the covariances (and later the labels) still move
             settled = len(history) > 1 and abs(history[-1] - history[-2]) <= _OBJECTIVE_TOL * n
@@ -405,13 +496,13 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         n, p = X.shape
         K = self.n_clusters
         seed = seed_from(self.random_state)
-        X_host = to_numpy(X)
-        total_var = float(np.trace(np.atleast_2d(np.cov(X_host.T, bias=True)))) / p if n > 1 else 0
+        centred = X - xp.mean(X, axis=0)[None, :]
+        total_var = float(xp.sum(centred * centred)) / (n * p)
         reg = self.reg_covar * total_var if total_var > 0 else self.reg_covar
         runs = []
-        for start in self._starting_partitions(X, seed):
-            runs.append(self._alternate(X, xp, X_host, start, reg, device, is_api))
-            if self.verbose and len(runs) > 1:
+        for start in self._starting_partitions(xp, X, reg, seed):
+            runs.append(self._alternate(xp, X, start, reg))
+            if self.verbose and self.n_init > 1:
                 print(f"[{name}] start {len(runs)}: objective {runs[-1]['history'][-1]:.6g}")
         # the objective is the profiled -2 log-likelihood of the relaxed partition: keep the
         # start that reached the lowest
@@ -420,6 +511,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         Z_blocks, sdp_iters, n_round = best["Z_blocks"], best["sdp_iters"], best["n_round"]
         converged_labels, sdp_failures = best["converged_labels"], best["sdp_failures"]
         self.n_starts_ = len(runs)
+        self.start_objectives_ = [run["history"][-1] for run in runs]
         if not converged_labels:
             warnings.warn(f"{name}: the labels or the objective were still changing after "
                           f"max_iter={self.max_iter} rounds (last objective change "
@@ -435,22 +527,23 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         small = np.flatnonzero(counts < p + 1)
         if small.size:
             warnings.warn(f"{name}: clusters {small.tolist()} have fewer than n_features + 1 = "
-                          f"{p + 1} points; their covariances rest on reg_covar.", UserWarning,
-                          stacklevel=2)
-        means = np.zeros((K, p))
-        for k in range(K):
-            means[k] = X_host[labels == k].mean(axis=0) if counts[k] else X_host.mean(axis=0)
-        whiten, _, _ = _whitening(covs)
+                          f"{p + 1} points; their covariances rest on reg_covar"
+                          f"{' and shrinkage' if self.shrinkage is not None else ''}.",
+                          UserWarning, stacklevel=2)
+        onehot = one_hot(xp, labels, K, X)
+        sums = onehot.T @ X
+        mean_all = xp.mean(X, axis=0)[None, :]
+        safe = xp.reshape(xp.clip(xp.sum(onehot, axis=0), min=1.0), (K, 1))
+        means = xp.where(xp.reshape(xp.sum(onehot, axis=0) == 0, (K, 1)), mean_all, sums / safe)
+        whiten, _, _ = _whitening(xp, covs)
         check_finite_result(name, means, covs, np.asarray(history))
 
-        def back(a):
-            return from_numpy(a, xp, device) if is_api else a
-
         self.labels_ = labels_to_namespace(labels, xp, device, is_api)
-        self.means_ = back(means)
-        self.covariances_ = back(covs)
-        self.weights_ = back(counts / n)
-        self.precisions_cholesky_ = back(whiten)
+        self.means_ = means
+        self.covariances_ = covs
+        self.weights_ = xp.astype(from_numpy(counts / n, xp, device if is_api else None),
+                                  xp.float64)
+        self.precisions_cholesky_ = whiten
         self.Z_ = xp.stack(Z_blocks)
         self.objective_ = float(history[-1])
         self.objective_history_ = history

@@ -21,7 +21,9 @@ from ..utils.validation import (
 )
 from ._base import (
     AUTO_ADMM_MAX_SAMPLES,
+    kmeans_xp,
     labels_to_namespace,
+    one_hot,
     round_embedding,
     seed_from,
     single_threaded,
@@ -30,7 +32,14 @@ from ._base import (
     validate_fit_input,
     validate_predict_input,
 )
-from ._sdp_solvers import kmeans_sdp_bm, sdp_admm, sdp_cvxpy, squared_distances
+from ._sdp_solvers import (
+    _device,
+    _is_numpy,
+    kmeans_sdp_bm,
+    sdp_admm,
+    sdp_cvxpy,
+    squared_distances,
+)
 
 __all__ = ["SDPKMeans", "kmeans_sdp"]
 
@@ -125,7 +134,7 @@ def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-4, max_iter=None, random_
         U, embedding = None, top_eigenvectors(xp, Z, K)
         violation = _membership_violation(xp, Z, K)
     elif solver == "bm":
-        U0 = xp.asarray(_bm_start(to_numpy(X), K, random_state), device=device)
+        U0 = _bm_start(xp, X, K, random_state)
         with single_threaded("blas"):  # n x p times p x 2K products: threads do not pay
             res = kmeans_sdp_bm(xp, Xs, K, U0, tol=tol, max_iter=max_iter, verbose=verbose)
         U = res.x
@@ -153,25 +162,37 @@ def kmeans_sdp(X, n_clusters, *, solver="auto", tol=1e-4, max_iter=None, random_
                         history=res.history)
 
 
-def _bm_start(X_host, n_clusters, random_state):
+def _bm_start(xp, X, n_clusters, random_state):
     """Scaled indicator of a K-means++ labelling plus small noise, rank ``2K``.
 
     The Burer-Monteiro problem is non-convex: started at random it can stall
-    far from the SDP optimum; started from a K-means++ partition (computed on
-    a host copy of X) it moves to the nearest stationary point.
+    far from the SDP optimum; started from a K-means++ partition it moves to
+    the nearest stationary point. NumPy input uses scikit-learn's KMeans,
+    other namespaces :func:`kmeans_xp` where ``X`` lives; the factor is built
+    in the namespace of ``X``.
     """
-    from sklearn.cluster import KMeans
-
-    n = X_host.shape[0]
+    n = X.shape[0]
     rank = min(2 * n_clusters, n)
-    with single_threaded():
-        labels = KMeans(n_clusters, n_init=1, random_state=random_state).fit(X_host).labels_
+    if _is_numpy(xp):
+        from sklearn.cluster import KMeans
+
+        with single_threaded():
+            labels = KMeans(n_clusters, n_init=1, random_state=random_state).fit(
+                np.asarray(X)).labels_
+    else:
+        labels = kmeans_xp(xp, X, n_clusters, np.random.default_rng(random_state))
     rng = np.random.default_rng(random_state)
-    U0 = 0.1 * rng.random((n, rank)) / np.sqrt(n)
-    for k in range(n_clusters):
-        members = labels == k
-        U0[members, k] += 1.0 / np.sqrt(max(members.sum(), 1))
-    return U0
+    noise = 0.1 * rng.random((n, rank)) / np.sqrt(n)
+    counts = np.bincount(labels, minlength=n_clusters).astype(float)
+    indicator = one_hot(xp, labels, n_clusters, X) / xp.asarray(
+        from_numpy(np.sqrt(np.maximum(counts, 1.0)), xp, None if _is_numpy(xp) else _device(X)),
+        dtype=X.dtype)[None, :]
+    noise = xp.asarray(from_numpy(noise, xp, None if _is_numpy(xp) else _device(X)),
+                       dtype=X.dtype)
+    if rank > n_clusters:
+        pad = xp.zeros((n, rank - n_clusters), dtype=X.dtype, device=_device(X))
+        indicator = xp.concat([indicator, pad], axis=1)
+    return noise + indicator[:, :rank]
 
 
 class SDPKMeans(ClusterMixin, BaseEstimator):

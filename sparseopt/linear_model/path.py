@@ -25,7 +25,7 @@ from ..optimize.penalties import LHalf, LTwoThirds, L0, SEF
 from ..optimize.working_set_cd import PathCache
 from ..optimize.working_set_cd import (_as_float_vector, check_design, column_sq_norms,
                                        working_set_cd)
-from ..utils._array_api import to_numpy
+from ..utils._array_api import from_numpy, get_namespace_and_device, to_numpy
 from ..utils.validation import (
     Interval,
     StrOptions,
@@ -145,7 +145,13 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
 
     Parameters
     ----------
-    X : {ndarray, CSC matrix} of shape (n_samples, n_features)
+    X : {ndarray, CSC matrix, array-API array} of shape (n_samples, n_features)
+        With scikit-learn's ``array_api_dispatch`` on, a torch / CuPy /
+        array-api-strict array (``y`` in the same namespace and on the same
+        device) is copied to the host explicitly for the compiled coordinate
+        descent, and ``alphas``, ``coefs`` and ``certificates`` are returned
+        in X's namespace and on its device: a host round-trip, not a native
+        path (the solver is compiled).
     y : ndarray of shape (n_samples,)
     penalty : str or penalty object, default="l1"
         A registered name (see :class:`SparseLinearRegression`) or an object from
@@ -189,6 +195,19 @@ def sparse_path(X, y, *, penalty="l1", alphas=100, eps=1e-3, X_mean=None, row_sc
     >>> coefs.shape, bool(np.all(coefs[:, 0] == 0))
     ((30, 5), True)
     """
+    xp, is_api, device = get_namespace_and_device(X, y)
+    if is_api:
+        # explicit host copies for the compiled solver; the results go back to X's device
+        X, y, X_mean, row_scale = (to_numpy(a) for a in (X, y, X_mean, row_scale))
+        if not isinstance(alphas, numbers.Integral):
+            alphas = to_numpy(alphas)
+        alphas, coefs, certificates, info = sparse_path(
+            X, y, penalty=penalty, alphas=alphas, eps=eps, X_mean=X_mean, row_scale=row_scale,
+            tol=tol, max_iter=max_iter, max_epochs=max_epochs, p0=p0, positive=positive,
+            verbose=verbose, **penalty_params)
+        # contiguous: torch takes no negative strides (the grid is a reversed view)
+        return (*(from_numpy(np.ascontiguousarray(a), xp, device)
+                  for a in (alphas, coefs, certificates)), info)
     unknown = sorted(set(penalty_params) - set(_PATH_PENALTY_PARAMS))
     if unknown:
         raise TypeError(f"sparse_path() got unexpected keyword argument(s) {unknown}; the "

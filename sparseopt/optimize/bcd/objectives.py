@@ -370,6 +370,51 @@ class LinearModelObjective:
             self.gradient_upkeep = self.upkeep_request
         return self.gradient_upkeep
 
+    # -- IHT products H d (variable-block GSQ)
+    _COST_AXPY = 5e-10      # one element of a contiguous axpy (cached Gram rows)
+    _CACHE_MAX_BYTES = 2**27  # 128 MiB of cached rows of A^T A at most
+
+    def iht_plan(self, tau):
+        """How IHT forms ``H d`` for a support of ``tau`` columns, or None (NumPy path).
+
+        ``"gram"`` when the Gram matrix is held; otherwise ``"cached"`` (rows of
+        ``A^T A`` computed on first use and kept: ``tau p`` contiguous
+        multiply-adds per product once cached) when that is cheaper than
+        ``"rows"`` (forward through the support's columns, back through the
+        non-zeros of the rows they touch), by the same sparsity model as
+        :meth:`upkeep_cost_model`. None for several outputs (softmax).
+        """
+        if self.K != 1:
+            return None
+        if self._gram is not None:
+            return "gram"
+        key = int(tau)
+        plans = self.__dict__.setdefault("_iht_plans", {})
+        if key not in plans:
+            n, p = self.A.shape
+            row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+            cols = max(1, min(key, p))
+            hit = 1.0 - (1.0 - row_nnz / max(p, 1)) ** cols
+            rows_cost = self._COST_SPARSE * float(hit @ row_nnz) + self._COST_ROW * float(
+                hit.sum())
+            cached_cost = self._COST_AXPY * cols * p
+            fits = 8.0 * p * max(cols, 1) <= self._CACHE_MAX_BYTES
+            plans[key] = "cached" if fits and cached_cost < rows_cost else "rows"
+        return plans[key]
+
+    def gram_row_cache(self, tau):
+        """``(cache, slot_of, owner, next_slot)`` of :func:`~sparseopt._ext._bcd.iht_cached`:
+        room for ``min(p, max(tau, 128 MiB / 8p))`` rows of ``A^T A``, kept across runs
+        (the rows depend on ``A`` only)."""
+        p = self.n_features
+        capacity = min(p, max(int(tau), self._CACHE_MAX_BYTES // (8 * p)))
+        cache = getattr(self, "_row_cache", None)
+        if cache is None or cache[0].shape[0] < capacity:
+            cache = (np.empty((capacity, p)), np.full(p, -1, dtype=np.int64),
+                     np.full(capacity, -1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+            self._row_cache = cache
+        return cache
+
     @property
     def x(self):
         return self.W.ravel()

@@ -13,16 +13,19 @@ Each rule is a small class registered in :data:`SELECTION_RULES` with
 ``L`` (L_i), ``blocks``, ``block_L`` (L_b), ``block_index`` (blocks stacked
 and padded with ``n``), ``tau``, ``rng``, ``k`` (iteration) and
 ``penalty``. With a non-smooth ``psi`` the gradient ``g`` in GS and GSQ is
-replaced by the prox-gradient residual ``L (x - prox(x - g / L))`` and GSL /
-GSD use the GS-q model decrease ``-s_i`` (which is ``g_i^2 / (2 c_i)`` when
-``psi = 0``).
+replaced by the prox-gradient residual ``L (x - prox(x - g / L))``, and GSL,
+GSD and variable-block GSQ use the GS-q model decrease ``-s_i`` (which is
+``g_i^2 / (2 c_i)`` when ``psi = 0``).
 
 The greedy scores of every coordinate are computed by one compiled pass
 (``_ext._bcd.select_top`` / ``greedy_scores``: the score and a heap of the
-``tau`` best, no temporary arrays), so GS, GSL, GSD and the GS-q form with a
-non-smooth term cost the same ``O(p log tau)``; GSQ for variable blocks adds
-the IHT products (``_ext._bcd.iht_gram`` on a Gram matrix, ``iht_sparse``
-through the touched rows of a sparse design).
+``tau`` best, no temporary arrays; ``block_score_argmax`` sums them per block
+for fixed partitions), so GS, GSL, GSD and the GS-q form of GSQ with a
+non-smooth term cost the same ``O(p log tau)``; GSQ for variable blocks with
+``psi = 0`` adds the IHT products (``_ext._bcd.iht_gram`` on a Gram matrix,
+``iht_cached`` on cached rows of ``A^T A``, ``iht_sparse`` through the touched
+rows of a sparse design), and fixed-block GSQ a ``|b| x |b|`` form per block
+(``block_quadratic_argmax``).
 """
 from __future__ import annotations
 
@@ -38,11 +41,6 @@ def _top(scores, tau):
     if tau >= scores.size:
         return np.arange(scores.size, dtype=np.int64)
     return np.sort(np.argpartition(-scores, tau - 1)[:tau]).astype(np.int64)
-
-
-def _block_sums(state, per_coord):
-    ext = np.append(per_coord, 0.0)  # the padding index n points to a zero
-    return ext[state.block_index].sum(axis=1)
 
 
 class Cyclic:
@@ -91,8 +89,7 @@ class GS:
     needs_full_gradient = True
 
     def fixed(self, state):
-        r = state.scores(0, state.L)
-        return int(np.argmax(_block_sums(state, r * r)))
+        return state.best_block(0, state.L, square=True)
 
     def variable(self, state):
         return state.top(0, state.L)
@@ -108,7 +105,7 @@ class GSL:
     needs_full_gradient = True
 
     def fixed(self, state):
-        return int(np.argmax(_block_sums(state, state.scores(1, state.coord_block_L))))
+        return state.best_block(1, state.coord_block_L)
 
     def variable(self, state):
         return state.top(1, state.L)
@@ -124,7 +121,7 @@ class GSD:
     needs_full_gradient = True
 
     def fixed(self, state):
-        return int(np.argmax(_block_sums(state, state.scores(1, state.gsd_diag))))
+        return state.best_block(1, state.gsd_diag)
 
     def variable(self, state):
         return state.top(1, state.gsd_diag)
@@ -133,40 +130,79 @@ class GSD:
 class GSQ:
     """Gauss-Southwell-quadratic: max g_b^T H_b^+ g_b (FB); IHT approximation (VB).
 
-    IHT runs at most 10 iterations and stops as soon as the support, which is
-    the returned block, repeats. It runs compiled on the Gram matrix when the
-    objective holds one, through the touched rows of the sparse design
-    otherwise (single-output losses), in NumPy for softmax or with an active-set
-    mask.
+    Fixed blocks: one compiled pass over the blocks with their ``H_b^+``
+    (``O(p |b|)``: a dense ``|b| x |b|`` form per block). Variable blocks with a
+    non-smooth ``psi``: the GS-q rule, the ``tau`` most negative model
+    decreases ``s_i = min_d [g_i d + L_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]``
+    (``L_i = H_ii``), one compiled ``O(p)`` pass as GS (for variable blocks this
+    is GSL's non-smooth score). Variable blocks with ``psi = 0``: iterative hard
+    thresholding on ``min_d g^T d + d^T H d / 2, ||d||_0 <= tau``, at most 10
+    iterations, stopped as soon as the support (the returned block) repeats; the
+    first step is first bounded without a product (``|(H d)_j| <= c ||a_j||
+    ||A_S d_S||``), which settles it whenever the bound proves that the support
+    repeats; the products run compiled on the Gram matrix when the objective
+    holds one, otherwise on rows
+    of ``A^T A`` computed on first use and cached (:meth:`LinearModelObjective.iht_plan`
+    picks them or the touched rows by cost), in NumPy for softmax and sparse
+    quadratics.
     """
 
     needs_full_gradient = True
     iht_iterations = 10
+    screen = True  # try iht_screen before the products (same blocks, see the kernel)
+
+    def _compiled_iht(self, state):
+        """``(kernel, args before g, args after g, out, screen)`` of the compiled IHT, or
+        False; ``screen`` holds the arguments of ``iht_screen`` around ``g``."""
+        f = state.objective
+        plan = getattr(f, "iht_plan", None)
+        form = plan(state.tau) if plan is not None else None
+        if form is None:
+            return False
+        mu = 1.0 / f.global_lipschitz()
+        inv_sqrt_L = 1.0 / np.sqrt(state.L)
+        out = np.empty(state.tau, dtype=np.int64)
+        A, C = f.A, f.A_csr
+        # the bound |(H d)_j| <= c ||a_j|| ||A_S d_S|| often settles the first step
+        screen = ((A.indptr, A.indices, A.data),
+                  (inv_sqrt_L, np.sqrt(f.col_sq_norms), state.tau, f.loss.curvature, mu,
+                   out, f._col_work, f._mark, f._rows))
+        if form == "gram":  # a dense bound (least squares, Gram form)
+            return (_k.iht_gram, (f._gram,),
+                    (inv_sqrt_L, state.tau, mu, self.iht_iterations, out), out, screen)
+        before = (A.indptr, A.indices, A.data, C.indptr, C.indices, C.data)
+        after = (inv_sqrt_L, state.tau, f.loss.curvature, mu, self.iht_iterations, out)
+        if form == "cached":  # rows of A^T A computed on first use, kept
+            return _k.iht_cached, before, after + f.gram_row_cache(state.tau), out, screen
+        # H = c A^T A through the rows the support touches
+        return (_k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out,
+                screen)
 
     def fixed(self, state):
-        g = np.append(state.scores(2, state.L), 0.0)[state.block_index]
-        Hinv = state.stacked_bound_pinv()
-        return int(np.argmax(np.einsum("bi,bij,bj->b", g, Hinv, g)))
+        packed = state.packed_bound_pinv()
+        a, lo, hi = state._psi_arrays()
+        return int(_k.block_quadratic_argmax(
+            np.ascontiguousarray(state.gradient()), np.ascontiguousarray(state.x), state.L,
+            a, lo, hi, state.penalty.is_smooth, state.block_index, state.block_sizes, packed,
+            state._gsq_scores))
 
     def variable(self, state):
+        if not state.penalty.is_smooth:  # GS-q with the diagonal of H: O(p), compiled
+            return state.top(1, state.L)
         # min_d g^T d + 1/2 d^T H d s.t. ||d||_0 <= tau, by iterative hard thresholding
-        g = state.scores(2, state.L)  # the gradient, or the prox-gradient residual
+        g = np.ascontiguousarray(state.gradient())
         f = state.objective
+        if state.score_mask is None:
+            call = getattr(state, "_iht_call", None)
+            if call is None:  # the compiled form and its arguments, once per run
+                call = state._iht_call = self._compiled_iht(state)
+            if call is not False:
+                kernel, before, after, out, screen = call
+                size = _k.iht_screen(*screen[0], g, *screen[1]) if self.screen else -1
+                if size < 0:  # not settled by the bound: the IHT products
+                    size = kernel(*before, g, *after)
+                return out[:size].copy()  # out is reused
         mu = 1.0 / f.global_lipschitz()
-        gram = getattr(f, "_gram", None)
-        if state.score_mask is None and (gram is not None or getattr(f, "K", 0) == 1):
-            if getattr(state, "_inv_sqrt_L", None) is None:
-                state._inv_sqrt_L = 1.0 / np.sqrt(state.L)
-            out = np.empty(state.tau, dtype=np.int64)
-            if gram is not None:  # a dense bound (least squares, Gram form)
-                size = _k.iht_gram(gram, g, state._inv_sqrt_L, state.tau, mu,
-                                   self.iht_iterations, out)
-            else:  # H = c A^T A through the rows the support touches
-                A, C = f.A, f.A_csr
-                size = _k.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data,
-                                     g, state._inv_sqrt_L, state.tau, f.loss.curvature, mu,
-                                     self.iht_iterations, out, f._col_work, f._mark, f._rows)
-            return out[:size]
         d = -g / np.sqrt(state.L)
         support = _top(state.masked(np.abs(d)), state.tau)
         vals = d[support]

@@ -137,6 +137,15 @@ class _BCDState:
                              lo, hi, self.penalty.is_smooth, mask, self.tau, out, work)
         return out[:size].copy()
 
+    def best_block(self, mode, curvature, square=False):
+        """Fixed partitions: the block with the largest sum of per-coordinate scores
+        (:meth:`scores`; squared with ``square``), one compiled pass."""
+        a, lo, hi = self._psi_arrays()
+        return int(_k.block_score_argmax(
+            mode, np.ascontiguousarray(self.objective.gradient()),
+            np.ascontiguousarray(self.x), np.ascontiguousarray(curvature), a, lo, hi,
+            self.penalty.is_smooth, self.block_index, self.block_sizes, square))
+
     def masked(self, scores):
         if self.score_mask is None:
             return scores
@@ -215,6 +224,16 @@ class _BCDState:
                                         lambda H: np.linalg.pinv(H, hermitian=True))
         return self._pinvs[block_id]
 
+    def packed_bound_pinv(self):
+        """(nb, m (m + 1) / 2) upper triangles of every H_b^+, row by row (FB-GSQ scores)."""
+        if getattr(self, "_packed_pinv", None) is None:
+            S = self.stacked_bound_pinv()
+            m = S.shape[1]
+            rows, cols = np.triu_indices(m)
+            self._packed_pinv = np.ascontiguousarray(S[:, rows, cols])
+            self._gsq_scores = np.empty(S.shape[0])
+        return self._packed_pinv
+
     def stacked_bound_pinv(self):
         """(nb, m, m) pseudo-inverses of every H_b, zero-padded (FB-GSQ scores)."""
         if self._stacked_pinv is None:
@@ -270,6 +289,9 @@ class BlockCoordinateDescent:
         ``"cyclic"``, ``"random"``, ``"lipschitz"``, ``"gs"``, ``"gsl"``,
         ``"gsd"``, ``"gsq"``, or ``"greedy_tree"`` /
         ``"random_tree"`` (variable forest blocks of a sparse quadratic).
+        Variable-block ``"gsq"`` is IHT on the quadratic model when psi = 0
+        and the GS-q rule (per-coordinate model decrease with ``L_i``, GSL's
+        non-smooth scores) with a non-smooth psi.
     update : str, default="gradient"
         ``"gradient"`` (1/L_b; alias ``"lb"``, prox-gradient with psi),
         ``"line_search"``, ``"matrix"`` (H_b^+ g_b; proximal Newton with psi,
@@ -305,6 +327,15 @@ class BlockCoordinateDescent:
         Iterations between history entries (F is evaluated outside the timers).
     inner_max_sweeps : int, default=200
         Sweeps of the inner CD of proximal-Newton steps.
+    pinned : array-like of int or None, default=None
+        Coordinates added to every variable block (``partition="variable"``
+        only), e.g. an unpenalised intercept column, which is coupled to every
+        other coordinate: a greedy rule would otherwise leave it behind for
+        many iterations. Inside an estimator a ``pinned`` left at None pins the
+        unpenalised coordinates the glue solves for (the centring column of a
+        centred design, an intercept column) when there are at most
+        ``block_size // 2`` of them (see
+        :func:`~sparseopt.optimize.bcd.bcd_linear_model`).
     random_state : int, RandomState, Generator or None, default=None
         Seeds random / Lipschitz sampling.
     verbose : int, default=0
@@ -357,14 +388,15 @@ class BlockCoordinateDescent:
         "check_every": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "record_every": [Interval(numbers.Integral, 1, None, closed="left")],
         "inner_max_sweeps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pinned": [None, "array-like"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, partition="sorted", block_size=5, selection="gs", update="gradient",
                  max_iter=500, tol=1e-6, gsd_bound="tau_lipschitz", newton_after=None,
-                 check_every=None, record_every=1, inner_max_sweeps=200, random_state=None,
-                 verbose=0):
+                 check_every=None, record_every=1, inner_max_sweeps=200, pinned=None,
+                 random_state=None, verbose=0):
         self.partition = partition
         self.block_size = block_size
         self.selection = selection
@@ -376,6 +408,7 @@ class BlockCoordinateDescent:
         self.check_every = check_every
         self.record_every = record_every
         self.inner_max_sweeps = inner_max_sweeps
+        self.pinned = pinned
         self.random_state = random_state
         self.verbose = verbose
 
@@ -400,6 +433,21 @@ class BlockCoordinateDescent:
             raise ValueError(f"penalty.alpha has {np.size(penalty.alpha)} per-coordinate "
                              f"weights for {objective.n_coords} coordinates.")
         variable = self.partition == "variable"
+        if self.pinned is not None:
+            pinned = np.asarray(self.pinned)
+            if not variable:
+                raise ValueError("pinned coordinates need partition='variable' (they join "
+                                 "every variable block).")
+            if pinned.ndim != 1 or (pinned.size and pinned.dtype.kind not in "iu"):
+                raise ValueError(f"pinned must be a 1-D array of coordinate indices, got "
+                                 f"{self.pinned!r}.")
+            if pinned.size and (pinned.min() < 0 or pinned.max() >= objective.n_coords):
+                raise ValueError(f"pinned indices must lie in [0, {objective.n_coords}), got "
+                                 f"{pinned.min()}..{pinned.max()}.")
+            if self.selection in ("greedy_tree", "random_tree") or self.update in (
+                    "message_passing", "bp"):
+                raise ValueError("pinned coordinates cannot join forest blocks (the block "
+                                 "must stay a forest for message passing).")
         if self.selection in ("greedy_tree", "random_tree") and not variable:
             raise ValueError(f"selection={self.selection!r} builds variable forest blocks; "
                              "use partition='variable'.")
@@ -466,6 +514,9 @@ class BlockCoordinateDescent:
         if not variable:
             state.set_partition(PARTITIONS[self.partition](objective, self.block_size))
         pick = rule.variable if variable else rule.fixed
+        pinned = None
+        if self.pinned is not None and np.size(self.pinned):
+            pinned = np.unique(np.asarray(self.pinned, dtype=np.int64))
         n_blocks = None if variable else len(state.blocks)
         if self.check_every is not None:
             check_every = self.check_every
@@ -506,6 +557,8 @@ class BlockCoordinateDescent:
             b_sel = pick(state)
             if variable:
                 b, block_id = b_sel, -1
+                if pinned is not None:  # e.g. an intercept: in every block
+                    b = np.union1d(b, pinned)
             else:
                 block_id = b_sel
                 b = state.blocks[block_id]
