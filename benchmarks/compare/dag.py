@@ -685,7 +685,9 @@ HEADER = """## Linear DAG learning: CoLiDE / DAGMA vs the `dagma` package
 
 One BLAS thread per fit. Each section is written by the command shown in it
 (`benchmarks/compare/dag.py` replaces only its own section) and names the machine, the library
-versions and the load average at the start and end of its run.
+versions and the load average at the start and end of its run. A section without that `Machine:`
+line predates the stamps: it was measured on a 2-core machine with no other job running, and is
+due for a rerun with the command it shows.
 """
 
 LIBRARIES = ("sparseopt", "numpy", "scipy", "scikit-learn", "dagma")
