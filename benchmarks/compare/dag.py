@@ -613,10 +613,12 @@ def namespace_path(ds, n_iter=300, repeats=3):
 def namespace_table(rows):
     names = [k for k in rows[0] if k != "d"]
     lines = ["Microseconds per Adam iteration of one CoLiDE-EV stage (early stopping off, one "
-             "thread, best of 3). The compiled loop serves NumPy and host-memory arrays; the "
-             "namespace path (array operations dispatched one by one) serves arrays on other "
-             "devices and is timed here on the CPU to show its per-iteration overhead; ratio = "
-             "namespace / compiled.", "",
+             "thread, best of 3). NumPy input runs the compiled loop; every other array-API "
+             "input (torch on a CPU or a GPU, CuPy, array-api-strict) runs the namespace path "
+             "(array operations dispatched one by one) in its own namespace and device "
+             "(array_path='auto'), timed here on the CPU to show its per-iteration overhead; "
+             "ratio = namespace / compiled. On a CPU, array_path='compiled' runs the compiled "
+             "loop on a host copy instead.", "",
              "| d | " + " | ".join(names) + " | " + " | ".join(
                  f"ratio {n}" for n in names[1:]) + " |",
              "|---|" + "---|" * (2 * len(names) - 1)]
