@@ -36,7 +36,20 @@ _NO_DL = np.empty((0, 0))
 
 
 # ----------------------------------------------------------------------------- losses
-class _SquaredLoss:
+class _VectorTargetLoss:
+    """A loss of one output per sample: the target vector ``y`` as a column, read whole or
+    on the rows a block update touched."""
+
+    def __init__(self, y):
+        self.y = _check_vector(y, "y").reshape(-1, 1)
+        self.n_samples = self.y.shape[0]
+        self.n_outputs = 1
+
+    def _target(self, rows):
+        return self.y if rows is None else self.y[rows]
+
+
+class _SquaredLoss(_VectorTargetLoss):
     """loss(z, y) = 1/2 (z - y)^2 ; curvature bound 1."""
 
     curvature = 1.0
@@ -45,17 +58,11 @@ class _SquaredLoss:
     # A^T A x - A^T y (Gram form of the full gradient, increments of loss'(z))
     linear_derivative = True
 
-    def __init__(self, y):
-        self.y = _check_vector(y, "y").reshape(-1, 1)
-        self.n_samples = self.y.shape[0]
-        self.n_outputs = 1
-
     def value(self, z, rows=None):
-        y = self.y if rows is None else self.y[rows]
-        return 0.5 * float(np.sum((z - y) ** 2))
+        return 0.5 * float(np.sum((z - self._target(rows)) ** 2))
 
     def derivative(self, z, rows=None):
-        return z - (self.y if rows is None else self.y[rows])
+        return z - self._target(rows)
 
     def curvature_weights(self, z):
         return None  # constant Hessian
@@ -64,24 +71,18 @@ class _SquaredLoss:
         return None
 
 
-class _LogisticLoss:
+class _LogisticLoss(_VectorTargetLoss):
     """loss(z, y) = log(1 + exp(-y z)), y in {-1, +1}; curvature bound 1/4."""
 
     curvature = 0.25
     exact_bound = False
     linear_derivative = False
 
-    def __init__(self, y):
-        self.y = _check_vector(y, "y").reshape(-1, 1)
-        self.n_samples = self.y.shape[0]
-        self.n_outputs = 1
-
     def value(self, z, rows=None):
-        y = self.y if rows is None else self.y[rows]
-        return float(np.sum(np.logaddexp(0.0, -y * z)))
+        return float(np.sum(np.logaddexp(0.0, -self._target(rows) * z)))
 
     def derivative(self, z, rows=None):
-        y = self.y if rows is None else self.y[rows]
+        y = self._target(rows)
         return -y * expit(-y * z)
 
     def curvature_weights(self, z):
