@@ -958,6 +958,48 @@ def test_iht_on_cached_gram_rows_equals_iht_on_the_gram_matrix(capacity):
                            inv_sqrt_L, 6, 1.0, mu, 10, b, np.empty((2, 79)), *cache[1:])
 
 
+def test_iht_and_top_k_kernels_reject_inconsistent_shapes_before_touching_memory():
+    # bounds checks are off in the kernels: every length they index by is checked on entry
+    A = sp.random(30, 40, density=0.2, random_state=0, format="csc")
+    C = A.tocsr()
+    G = np.ascontiguousarray((A.T @ A).toarray())
+    g, inv_sqrt_L = np.ones(40), np.ones(40)
+    support = np.empty(5, dtype=np.int64)
+    work = (np.zeros(30), np.zeros(30, dtype=np.int8), np.empty(30, dtype=np.int64))
+    with pytest.raises(ValueError, match="iht_gram: inconsistent shapes"):
+        kernels.iht_gram(G[:39, :39].copy(), g, inv_sqrt_L, 5, 0.1, 5, support)
+    with pytest.raises(ValueError, match="iht_gram: inconsistent shapes"):
+        kernels.iht_gram(G, g, inv_sqrt_L, 5, 0.1, 5, support[:3].copy())
+    with pytest.raises(ValueError, match="iht_sparse: inconsistent shapes"):
+        kernels.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                           inv_sqrt_L[:39].copy(), 5, 1.0, 0.1, 5, support, *work)
+    with pytest.raises(ValueError, match="iht_sparse: inconsistent shapes"):
+        kernels.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data, g,
+                           inv_sqrt_L, 5, 1.0, 0.1, 5, support, np.zeros(29), *work[1:])
+    with pytest.raises(ValueError, match="CSC and CSR index dtypes differ"):
+        kernels.iht_sparse(A.indptr, A.indices, A.data, C.indptr.astype(np.int64),
+                           C.indices.astype(np.int64), C.data, g, inv_sqrt_L, 5, 1.0, 0.1, 5,
+                           support, *work)
+    with pytest.raises(ValueError, match="top_k_abs: out must hold 5"):
+        kernels.top_k_abs(g, 5, np.empty(4, dtype=np.int64))
+    one = np.ones(1)
+    with pytest.raises(ValueError, match="select_top: x and curv"):
+        kernels.select_top(0, g, g[:39].copy(), g, one, -one, one, True,
+                           np.empty(0, dtype=np.int8), 5, support, np.empty(40))
+    with pytest.raises(ValueError, match="alpha, lower and upper must each hold 1 or 40"):
+        kernels.greedy_scores(1, g, g, g, np.ones(3), -one, one, True, np.empty(40))
+    with pytest.raises(ValueError, match="select_top: mask"):
+        kernels.select_top(0, g, g, g, one, -one, one, True, np.empty(0, dtype=np.int8), 5,
+                           support, np.empty(39))
+    # consistent shapes: the sparse IHT and the Gram IHT agree
+    a, b = np.empty(5, dtype=np.int64), np.empty(5, dtype=np.int64)
+    mu = 1.0 / np.linalg.eigvalsh(G)[-1]
+    na = kernels.iht_gram(G, np.arange(40.0) - 20, inv_sqrt_L, 5, mu, 10, a)
+    nb = kernels.iht_sparse(A.indptr, A.indices, A.data, C.indptr, C.indices, C.data,
+                            np.arange(40.0) - 20, inv_sqrt_L, 5, 1.0, mu, 10, b, *work)
+    assert na == nb and a[:na].tolist() == b[:nb].tolist()
+
+
 @pytest.mark.parametrize("smooth", [True, False])
 @pytest.mark.parametrize("seed", range(3))
 def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed, smooth):

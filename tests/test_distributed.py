@@ -8,12 +8,12 @@ A ``LocalCluster`` with two worker processes on the loopback interface;
 must equal the serial one exactly, and the cluster's task stream must show
 that the work ran on the workers.
 """
+import joblib  # a scikit-learn dependency: a broken install must fail, not skip
 import numpy as np
 import pytest
 
 distributed = pytest.importorskip(
     "distributed", reason="dask.distributed is not installed (pip install 'sparseopt[distributed]')")
-joblib = pytest.importorskip("joblib")
 
 from sparseopt.causal import CoLiDE  # noqa: E402
 from sparseopt.datasets import make_linear_sem  # noqa: E402

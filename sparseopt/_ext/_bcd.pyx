@@ -90,6 +90,29 @@ cdef int _sparse(object indptr, object indices, object data, Arr *p, Arr *i, Arr
     return isz
 
 
+cdef int _sparse_pair(object csc_indptr, object csc_indices, object csc_data,
+                      object csr_indptr, object csr_indices, object csr_data,
+                      Arr *p1, Arr *i1, Arr *x1, Arr *p2, Arr *i2, Arr *x2,
+                      str name) except -1:
+    """Unpack a design given as CSC and CSR triplets with one index size (returned)."""
+    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, p1, i1, x1, name)
+    if _sparse(csr_indptr, csr_indices, csr_data, p2, i2, x2, name) != isz:
+        raise ValueError(f"{name}: CSC and CSR index dtypes differ")
+    return isz
+
+
+cdef int _alloc_work(int64_t n_doubles, int64_t n_ints, double **buf,
+                     int64_t **ibuf) except -1:
+    """One double and one int64 work buffer (freed by the caller), or MemoryError."""
+    buf[0] = <double*>malloc(n_doubles * sizeof(double))
+    ibuf[0] = <int64_t*>malloc(n_ints * sizeof(int64_t))
+    if buf[0] == NULL or ibuf[0] == NULL:
+        free(buf[0])
+        free(ibuf[0])
+        raise MemoryError()
+    return 0
+
+
 __all__ = [
     "forward_block",
     "backward_rows",
@@ -702,12 +725,11 @@ cdef int64_t _top_k(const double *v, int64_t n, int64_t k, int64_t *out, double 
 def top_k_abs(const double[::1] v, int64_t k, int64_t[::1] out):
     """Indices of the ``k`` largest ``|v_i|`` (ties: lowest index first), sorted; O(n log k)."""
     cdef int64_t n = v.shape[0], size, kk = min(max(k, 0), n)
-    cdef double *hv = <double*>malloc((kk + 1) * sizeof(double))
-    cdef int64_t *hi = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
-    if hv == NULL or hi == NULL:
-        free(hv)
-        free(hi)
-        raise MemoryError()
+    if out.shape[0] < kk:
+        raise ValueError(f"top_k_abs: out must hold {kk} values, got {out.shape[0]}")
+    cdef double *hv
+    cdef int64_t *hi
+    _alloc_work(kk + 1, kk + 1, &hv, &hi)
     with nogil:
         size = _top_k_abs(&v[0] if n > 0 else NULL, n, kk, &out[0] if kk > 0 else NULL, hv, hi)
     free(hv)
@@ -750,9 +772,12 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
     cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, new_size, i, j, t, it
     cdef double v
     cdef int one = 1, nn = <int>n
+    if G.shape[0] != n or G.shape[1] != n or inv_sqrt_L.shape[0] != n \
+            or support.shape[0] < kk:
+        raise ValueError("iht_gram: inconsistent shapes of G, g, inv_sqrt_L or support")
     # one allocation: d, step (n each), vals, hv (kk each); new_support, hi (kk each)
-    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
-    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
+    cdef double *buf
+    cdef int64_t *ibuf
     cdef double *d
     cdef double *step
     cdef double *vals
@@ -760,10 +785,7 @@ def iht_gram(const double[:, ::1] G, const double[::1] g, const double[::1] inv_
     cdef int64_t *new_support
     cdef int64_t *hi
     cdef int64_t *sup = &support[0]
-    if buf == NULL or ibuf == NULL:
-        free(buf)
-        free(ibuf)
-        raise MemoryError()
+    _alloc_work(2 * n + 2 * kk + 1, 2 * kk + 1, &buf, &ibuf)
     d, step, vals, hv = buf, buf + n, buf + 2 * n, buf + 2 * n + kk
     new_support, hi = ibuf, ibuf + kk
     with nogil:
@@ -822,6 +844,20 @@ cdef inline double _score(int mode, double x, double g, double c, double a, doub
     return fabs(c * d) if mode == 0 else -c * d
 
 
+cdef int _check_score_args(int64_t n, const double[::1] x, const double[::1] curv,
+                           const double[::1] alpha, const double[::1] lower,
+                           const double[::1] upper, str name) except -1:
+    """``x`` and ``curv`` of length n; ``alpha``, ``lower``, ``upper`` of length n or 1."""
+    if x.shape[0] != n or curv.shape[0] != n:
+        raise ValueError(f"{name}: x and curv must have the length of g ({n})")
+    # plain comparisons (no Python objects): this runs once per greedy selection
+    if (alpha.shape[0] != n and alpha.shape[0] != 1) or (lower.shape[0] != n
+            and lower.shape[0] != 1) or (upper.shape[0] != n and upper.shape[0] != 1):
+        raise ValueError(f"{name}: alpha, lower and upper must each hold 1 or {n} values, "
+                         f"got {alpha.shape[0]}, {lower.shape[0]}, {upper.shape[0]}")
+    return 0
+
+
 def greedy_scores(int mode, const double[::1] g, const double[::1] x, const double[::1] curv,
                   const double[::1] alpha, const double[::1] lower, const double[::1] upper,
                   bint smooth, double[::1] out):
@@ -831,6 +867,9 @@ def greedy_scores(int mode, const double[::1] g, const double[::1] x, const doub
     value for all.
     """
     cdef int64_t n = g.shape[0], i
+    _check_score_args(n, x, curv, alpha, lower, upper, "greedy_scores")
+    if out.shape[0] < n:
+        raise ValueError(f"greedy_scores: out must hold {n} values, got {out.shape[0]}")
     cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
     with nogil:
         for i in range(n):
@@ -852,14 +891,15 @@ def select_top(int mode, const double[::1] g, const double[::1] x, const double[
     ``mask`` excludes the coordinates where it is 0. ``work`` holds ``n`` doubles.
     """
     cdef int64_t n = g.shape[0], i, kk = min(max(k, 0), n), size
+    _check_score_args(n, x, curv, alpha, lower, upper, "select_top")
+    if (mask.shape[0] != 0 and mask.shape[0] != n) or out.shape[0] < kk or work.shape[0] < n:
+        raise ValueError("select_top: mask must be empty or of the length of g, out must hold "
+                         "k and work n values")
     cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
     cdef bint masked = mask.shape[0] > 0
-    cdef double *hv = <double*>malloc((kk + 1) * sizeof(double))
-    cdef int64_t *hi = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
-    if hv == NULL or hi == NULL:
-        free(hv)
-        free(hi)
-        raise MemoryError()
+    cdef double *hv
+    cdef int64_t *hi
+    _alloc_work(kk + 1, kk + 1, &hv, &hi)
     with nogil:
         for i in range(n):
             if masked and mask[i] == 0:
@@ -951,16 +991,17 @@ def iht_sparse(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
     left as found; ``rows`` holds n_samples entries. Returns the support's size.
     """
     cdef Arr p1, i1, x1, p2, i2, x2
-    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_sparse")
-    if _sparse(csr_indptr, csr_indices, csr_data, &p2, &i2, &x2, "iht_sparse") != isz:
-        raise ValueError("iht_sparse: CSC and CSR index dtypes differ")
+    cdef int isz = _sparse_pair(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices,
+                                csr_data, &p1, &i1, &x1, &p2, &i2, &x2, "iht_sparse")
     cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size
-    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
-    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
-    if buf == NULL or ibuf == NULL:
-        free(buf)
-        free(ibuf)
-        raise MemoryError()
+    if inv_sqrt_L.shape[0] != n or support.shape[0] < kk or p1.n0 != n + 1 \
+            or p2.n0 != z_work.shape[0] + 1 or mark.shape[0] != z_work.shape[0] \
+            or rows.shape[0] < z_work.shape[0]:
+        raise ValueError("iht_sparse: inconsistent shapes of g, inv_sqrt_L, support, the "
+                         "work arrays or the design")
+    cdef double *buf
+    cdef int64_t *ibuf
+    _alloc_work(2 * n + 2 * kk + 1, 2 * kk + 1, &buf, &ibuf)
     with nogil:
         if isz == 4:
             size = _iht_sparse(<const int32_t*>p1.data, <const int32_t*>i1.data,
@@ -1044,12 +1085,9 @@ def iht_screen(csc_indptr, csc_indices, csc_data, const double[::1] g,
             or rows.shape[0] < z_work.shape[0]:
         raise ValueError("iht_screen: inconsistent shapes of g, inv_sqrt_L, col_norms, "
                          "support, the work arrays or the design")
-    cdef double *buf = <double*>malloc((n + 2 * kk + 1) * sizeof(double))
-    cdef int64_t *ibuf = <int64_t*>malloc((kk + 1) * sizeof(int64_t))
-    if buf == NULL or ibuf == NULL:
-        free(buf)
-        free(ibuf)
-        raise MemoryError()
+    cdef double *buf
+    cdef int64_t *ibuf
+    _alloc_work(n + 2 * kk + 1, kk + 1, &buf, &ibuf)
     with nogil:
         if isz == 4:
             size = _iht_screen(<const int32_t*>p1.data, <const int32_t*>i1.data,
@@ -1143,21 +1181,17 @@ def iht_cached(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_d
     (one entry) are the cache's bookkeeping, updated in place. Returns the support's size.
     """
     cdef Arr p1, i1, x1, p2, i2, x2
-    cdef int isz = _sparse(csc_indptr, csc_indices, csc_data, &p1, &i1, &x1, "iht_cached")
-    if _sparse(csr_indptr, csr_indices, csr_data, &p2, &i2, &x2, "iht_cached") != isz:
-        raise ValueError("iht_cached: CSC and CSR index dtypes differ")
+    cdef int isz = _sparse_pair(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices,
+                                csr_data, &p1, &i1, &x1, &p2, &i2, &x2, "iht_cached")
     cdef int64_t n = g.shape[0], kk = min(max(k, 0), n), size, capacity = cache.shape[0]
     if cache.shape[1] != n or slot_of.shape[0] != n or owner.shape[0] != capacity \
             or capacity < 1 or next_slot.shape[0] < 1 or inv_sqrt_L.shape[0] != n \
             or support.shape[0] < kk or p1.n0 != n + 1:
         raise ValueError("iht_cached: inconsistent shapes of g, cache, slot_of, owner, "
                          "support or the design")
-    cdef double *buf = <double*>malloc((2 * n + 2 * kk + 1) * sizeof(double))
-    cdef int64_t *ibuf = <int64_t*>malloc((2 * kk + 1) * sizeof(int64_t))
-    if buf == NULL or ibuf == NULL:
-        free(buf)
-        free(ibuf)
-        raise MemoryError()
+    cdef double *buf
+    cdef int64_t *ibuf
+    _alloc_work(2 * n + 2 * kk + 1, 2 * kk + 1, &buf, &ibuf)
     with nogil:
         if isz == 4:
             size = _iht_cached(<const int32_t*>p1.data, <const int32_t*>i1.data,
