@@ -144,7 +144,8 @@ def test_no_intercept_matches_scikit_learn_liblinear():
         n = X.shape[0]
         alpha = float(_alpha_max(X, ypm, np.ones(n), 1.0, False) * rng.choice([0.05, 0.3]))
         sk = LogisticRegression(C=1.0 / (n * alpha), l1_ratio=1.0, solver="liblinear",
-                                fit_intercept=False, tol=1e-12, max_iter=100_000).fit(X, y)
+                                fit_intercept=False, tol=1e-12, max_iter=100_000,
+                                random_state=0).fit(X, y)  # liblinear shuffles: seeded
         ours = SparseLogisticRegression(alpha=alpha, fit_intercept=False, tol=1e-12).fit(X, y)
         one = np.ones(n)
         p_sk = _primal(X, ypm, one, alpha, 1.0, sk.coef_[0], 0.0)
