@@ -542,7 +542,7 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         rules of :class:`SparseLinearRegression` applied to the logistic loss's
         gradient at ``w = 0`` (intercept at ``log(s_+ / s_-)``): for l1,
         ``alpha_max = ||X^T (y01 - p0)||_inf / n``. Coordinate curvatures are
-        ``sum_i s_i x_ij^2 / (4 n)``.
+        ``sum_i s_i x_ij^2 / (4 n)`` (of the centred columns, see below).
     l1_ratio : float, optional
         As skglm's: with ``penalty="l1"``, a value below 1 gives the elastic
         net ``alpha (l1_ratio ||w||_1 + (1 - l1_ratio) ||w||^2 / 2)``; with
@@ -556,6 +556,12 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         the cause, when the certificate stalls at the rounding floor or when no
         minimiser exists (classes separated by coefficients on which the
         penalty is flat, e.g. MCP / SCAD beyond ``gamma * alpha``).
+        With ``fit_intercept=True`` a dense ``X`` is centred (weighted by
+        ``sample_weight``) before the solve and the intercept shifted back:
+        the same problem, but coordinate descent no longer crawls on columns
+        far off centre. Sparse ``X`` is not centred (that would densify it):
+        standardise off-centre sparse columns first, or expect slow
+        convergence.
     penalty : str or penalty object, default="l1"
         As :class:`SparseLinearRegression`, except ``"cel0"`` (its thresholds
         are exact for the least-squares loss only): ``ValueError``.
@@ -659,6 +665,19 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         # of +1 and -1, both >= 0, so that b itself is not sign-constrained
         n_free = (2 if self.positive else 1) if self.fit_intercept else 0
         free_cols = np.array([1.0, -1.0], dtype)[:n_free] * np.ones((n, 1), dtype)
+        datafit = Logistic(sw)
+        s = datafit.weights(n)
+        # dense X with an intercept is centred (weighted mean m): with b unpenalised,
+        # x^T w + b = (x - m)^T w + (b + m^T w) is the same problem in (w, b' = b + m^T w),
+        # same objective, same duality gap, but without the near-collinearity of an
+        # off-centre column and the column of ones that makes coordinate descent crawl
+        # (features at mean 100 and unit spread took 8 s instead of 0.05 s on 100 x 2).
+        # Sparse X is not centred (it would be densified).
+        shift = None
+        if n_free and not sp.issparse(X):
+            _check_column_scale(type(self).__name__, X, column_sq_norms(X))
+            shift = (s @ X) / float(s.sum())
+            X = X - shift.astype(dtype)
         if sp.issparse(X):
             X_aug = sp.hstack([X, sp.csc_matrix(free_cols)], format="csc") \
                 if n_free else sp.csc_matrix(X)
@@ -666,9 +685,8 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         else:
             X_aug = np.asfortranarray(np.hstack([X, free_cols]) if n_free else X, dtype=dtype)
         col_sq = column_sq_norms(X_aug)
-        _check_column_scale(type(self).__name__, X_aug, col_sq)
-        datafit = Logistic(sw)
-        s = datafit.weights(n)
+        if shift is None:
+            _check_column_scale(type(self).__name__, X_aug, col_sq)
         # -grad f at w = 0 with the intercept at its optimum log(s+ / s-) when fitted
         s_pos, s_neg = float(s[y_pm > 0].sum()), float(s[y_pm < 0].sum())
         z0 = np.full(n, np.log(s_pos / s_neg) if n_free else 0.0)
@@ -681,14 +699,18 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         w_init = None
         if self.warm_start and hasattr(self, "coef_"):
             b = float(np.atleast_1d(to_numpy(self.intercept_))[0])
+            if shift is not None and to_numpy(self.coef_).size == p:
+                b += float(shift @ to_numpy(self.coef_).ravel())  # b' = b + m^T w
             prev = np.concatenate([to_numpy(self.coef_).ravel(),
                                    [b, 0.0][:n_free] if n_free < 2 else [max(b, 0), max(-b, 0)]])
             w_init = prev.astype(dtype) if prev.shape == (p + n_free,) else None
         result = solve_linear_model(self, X_aug, y_pm, penalty, datafit, w_init=w_init)
         w = np.asarray(result.coef, dtype=dtype)
         coef = w[:p][None, :]
-        intercept = np.array([w[p:].astype(np.float64) @ [1.0, -1.0][:n_free] if n_free else 0.0],
-                             dtype=dtype)
+        b = float(w[p:].astype(np.float64) @ [1.0, -1.0][:n_free]) if n_free else 0.0
+        if shift is not None:  # back from b' = b + m^T w
+            b -= float(shift.astype(np.float64) @ w[:p].astype(np.float64))
+        intercept = np.array([b], dtype=dtype)
         return set_fit_attributes(self, [result], coef, intercept, xp, is_api, device)
 
     def _fit_skglm_elasticnet(self, X, y, sample_weight):
