@@ -135,6 +135,7 @@ __all__ = [
     "iht_cached",
     "iht_screen",
     "block_quadratic_argmax",
+    "block_root_argmax",
     "block_score_argmax",
     "split_count",
     "split_fill",
@@ -1280,6 +1281,64 @@ def block_quadratic_argmax(const double[::1] g, const double[::1] x, const doubl
                 top = acc
                 best = b
     free(rb)
+    return best
+
+
+def block_root_argmax(const double[::1] g, const double[::1] x, const double[::1] curv,
+                      const double[::1] alpha, const double[::1] lower,
+                      const double[::1] upper, bint smooth,
+                      const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                      const double[:, ::1] L_packed, double[::1] scores):
+    """Fixed-block GSQ through a triangular root: ``scores[b] = ||L_b^T r_b||^2``, the argmax.
+
+    ``L_b`` (lower triangular, ``L_b L_b^T = H_b^+``) is packed row by row in
+    ``L_packed`` (n_blocks, m (m + 1) / 2): row ``t`` (entries ``0..t``) at offset
+    ``t (t + 1) / 2``. ``r`` is the signed residual of :func:`select_top`'s mode 2 (``g``
+    when ``psi = 0``), computed on the fly. ``y = L_b^T r_b`` is accumulated as
+    ``y[0..t] += L_b[t, 0..t] r_t`` (contiguous rows, no reduction in the inner loop, so
+    it vectorises), skipping every ``r_t = 0``: with an L1 term the residual vanishes on
+    the coordinates held at zero, so the cost is ``O(p + sum_b nnz(r_b) |b| / 2)``
+    instead of ``O(p |b| / 2)``. Ties: the lowest block index.
+    """
+    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, t, k, i, best = 0
+    cdef int64_t top_t
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef double acc, r, top = -1.0
+    cdef const double *row
+    if L_packed.shape[0] != nb or L_packed.shape[1] != m * (m + 1) // 2 \
+            or scores.shape[0] < nb or sizes.shape[0] != nb:
+        raise ValueError("block_root_argmax: inconsistent shapes of block_index, "
+                         "sizes, L_packed or scores")
+    if g.shape[0] != x.shape[0]:
+        raise ValueError("block_root_argmax: g and x differ in length")
+    _check_score_args(g.shape[0], x, curv, alpha, lower, upper, "block_root_argmax")
+    cdef double *y = <double*>malloc((m + 1) * sizeof(double))
+    if y == NULL:
+        raise MemoryError()
+    with nogil:
+        for b in range(nb):
+            top_t = -1
+            for t in range(sizes[b]):
+                i = block_index[b, t]
+                r = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
+                           lower[0 if sl else i], upper[0 if su else i], smooth)
+                if r == 0.0:
+                    continue
+                row = &L_packed[b, t * (t + 1) // 2]
+                for k in range(top_t + 1, t + 1):  # entries of y not yet written
+                    y[k] = 0.0
+                if t > top_t:
+                    top_t = t
+                for k in range(t + 1):
+                    y[k] += row[k] * r
+            acc = 0.0
+            for k in range(top_t + 1):
+                acc += y[k] * y[k]
+            scores[b] = acc
+            if acc > top:
+                top = acc
+                best = b
+    free(y)
     return best
 
 

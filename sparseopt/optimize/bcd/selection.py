@@ -131,9 +131,12 @@ class GSQ:
     """Gauss-Southwell-quadratic: max g_b^T H_b^+ g_b (FB); IHT approximation (VB).
 
     Fixed blocks: one compiled pass over the blocks with their ``H_b^+``
-    (``O(p |b|)``: a dense ``|b| x |b|`` form per block). Variable blocks with a
-    non-smooth ``psi``: the GS-q rule, the ``tau`` most negative model
-    decreases ``s_i = min_d [g_i d + L_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]``
+    (``O(p |b|)``: a dense ``|b| x |b|`` form per block); with a non-smooth psi the
+    residual ``r`` replaces ``g`` and the form is ``||L_b^T r_b||^2`` with a
+    triangular root ``L_b L_b^T = H_b^+``, skipping every ``r_i = 0`` (the
+    coordinates an L1 term holds at zero): ``O(p + sum_b nnz(r_b) |b| / 2)``.
+    Variable blocks with a non-smooth ``psi``: the GS-q rule, the ``tau`` most
+    negative model decreases ``s_i = min_d [g_i d + L_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]``
     (``L_i = H_ii``), one compiled ``O(p)`` pass as GS (for variable blocks this
     is GSL's non-smooth score). Variable blocks with ``psi = 0``: iterative hard
     thresholding on ``min_d g^T d + d^T H d / 2, ||d||_0 <= tau``, at most 10
@@ -179,12 +182,18 @@ class GSQ:
                 screen)
 
     def fixed(self, state):
-        packed = state.packed_bound_pinv()
         a, lo, hi = state._psi_arrays()
-        return int(_k.block_quadratic_argmax(
-            np.ascontiguousarray(state.gradient()), np.ascontiguousarray(state.x), state.L,
-            a, lo, hi, state.penalty.is_smooth, state.block_index, state.block_sizes, packed,
-            state._gsq_scores))
+        smooth = state.penalty.is_smooth
+        g, x = np.ascontiguousarray(state.gradient()), np.ascontiguousarray(state.x)
+        if smooth:  # the packed form of H_b^+: every r_t is non-zero, O(p |b| / 2)
+            return int(_k.block_quadratic_argmax(
+                g, x, state.L, a, lo, hi, smooth, state.block_index, state.block_sizes,
+                state.packed_bound_pinv(), state._gsq_scores))
+        # a non-smooth psi: ||L_b^T r_b||^2 with L_b L_b^T = H_b^+, skipping the residuals
+        # that vanish (coordinates held at zero / at a bound), O(p + sum_b nnz(r_b) |b| / 2)
+        return int(_k.block_root_argmax(
+            g, x, state.L, a, lo, hi, smooth, state.block_index, state.block_sizes,
+            state.packed_bound_root(), state._gsq_scores))
 
     def variable(self, state):
         if not state.penalty.is_smooth:  # GS-q with the diagonal of H: O(p), compiled

@@ -234,6 +234,22 @@ class _BCDState:
             self._gsq_scores = np.empty(S.shape[0])
         return self._packed_pinv
 
+    def packed_bound_root(self):
+        """(nb, m (m + 1) / 2) lower-triangular roots ``L_b`` of every ``H_b^+``
+        (``L_b L_b^T = H_b^+``), rows packed one after the other (FB-GSQ scores, see
+        ``_ext._bcd.block_root_argmax``). From the eigendecomposition of ``H_b^+`` (valid
+        for a singular ``H_b``): ``W = diag(sqrt(mu)) V^T`` is a root, and the ``R`` of
+        ``W = Q R`` a triangular one (``W^T W = R^T R``), so ``L_b = R^T``."""
+        if getattr(self, "_packed_root", None) is None:
+            S = self.stacked_bound_pinv()
+            mu, V = np.linalg.eigh(S)
+            W = np.sqrt(np.maximum(mu, 0.0))[:, :, None] * np.swapaxes(V, 1, 2)
+            R = np.linalg.qr(W, mode="r")
+            rows, cols = np.tril_indices(S.shape[1])
+            self._packed_root = np.ascontiguousarray(np.swapaxes(R, 1, 2)[:, rows, cols])
+            self._gsq_scores = np.empty(S.shape[0])
+        return self._packed_root
+
     def stacked_bound_pinv(self):
         """(nb, m, m) pseudo-inverses of every H_b, zero-padded (FB-GSQ scores)."""
         if self._stacked_pinv is None:
