@@ -1027,6 +1027,13 @@ def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed, smooth):
     expected = np.einsum("bi,bij,bj->b", rx, P, rx)
     np.testing.assert_allclose(scores, expected, rtol=1e-12)
     assert best == int(np.argmax(expected))
+    full = np.empty(nb)  # the same with the whole matrices (small blocks)
+    assert kernels.block_quadratic_argmax_full(g, x, c, a, lo, hi, smooth, index, sizes, P,
+                                               full) == best
+    np.testing.assert_allclose(full, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_quadratic_argmax_full(g, x, c, a, lo, hi, smooth, index, sizes,
+                                            np.ascontiguousarray(P[:, 1:]), full)
     with pytest.raises(ValueError, match="inconsistent shapes"):
         kernels.block_quadratic_argmax(g, x, c, a, lo, hi, smooth, index, sizes,
                                        np.ascontiguousarray(packed[:, 1:]),
@@ -1123,12 +1130,16 @@ def test_fixed_block_gsq_root_kernel_is_the_dense_quadratic_form(seed):
                          for b in state.blocks])
     a, lo, hi = state._psi_arrays()
     packed = state.packed_bound_root()
+    scores = np.empty_like(expected)
     best = kernels.block_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
-                                     state.block_sizes, packed, state._gsq_scores)
-    np.testing.assert_allclose(state._gsq_scores, expected, rtol=1e-9,
-                               atol=1e-12 * expected.max())
+                                     state.block_sizes, packed, scores)
+    np.testing.assert_allclose(scores, expected, rtol=1e-9, atol=1e-12 * expected.max())
     assert best == int(np.argmax(expected))
-    scores = state._gsq_scores.copy()
+    upper = np.empty_like(expected)  # the rows of R_b = L_b^T (the smooth path's kernel)
+    assert kernels.block_upper_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                           state.block_sizes,
+                                           state.packed_bound_root(upper=True), upper) == best
+    np.testing.assert_allclose(upper, expected, rtol=1e-9, atol=1e-12 * expected.max())
     old = np.empty_like(expected)  # the packed H_b^+ form the smooth path keeps
     kernels.block_quadratic_argmax(g, x, L, a, lo, hi, False, state.block_index,
                                    state.block_sizes, state.packed_bound_pinv(), old)
@@ -1138,4 +1149,8 @@ def test_fixed_block_gsq_root_kernel_is_the_dense_quadratic_form(seed):
     with pytest.raises(ValueError, match="inconsistent shapes"):
         kernels.block_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
                                   state.block_sizes, np.ascontiguousarray(packed[:, 1:]),
-                                  state._gsq_scores)
+                                  scores)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_upper_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                        state.block_sizes, np.ascontiguousarray(packed[1:]),
+                                        scores)

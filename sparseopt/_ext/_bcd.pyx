@@ -135,7 +135,9 @@ __all__ = [
     "iht_cached",
     "iht_screen",
     "block_quadratic_argmax",
+    "block_quadratic_argmax_full",
     "block_root_argmax",
+    "block_upper_root_argmax",
     "block_score_argmax",
     "split_count",
     "split_fill",
@@ -1276,6 +1278,112 @@ def block_quadratic_argmax(const double[::1] g, const double[::1] x, const doubl
                 for t in range(s + 1, sizes[b]):
                     row = row + P_packed[b, off + t] * rb[t]
                 acc = acc + rb[s] * (P_packed[b, off + s] * rb[s] + 2.0 * row)
+            scores[b] = acc
+            if acc > top:
+                top = acc
+                best = b
+    free(rb)
+    return best
+
+
+def block_quadratic_argmax_full(const double[::1] g, const double[::1] x,
+                                const double[::1] curv, const double[::1] alpha,
+                                const double[::1] lower, const double[::1] upper, bint smooth,
+                                const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                                const double[:, :, ::1] P, double[::1] scores):
+    """:func:`block_quadratic_argmax` with the whole ``H_b^+`` (n_blocks, m, m), zero-padded.
+
+    ``scores[b] = sum_s r_s (P_b[s, :] . r_b)``: ``|b|^2`` multiply-adds instead of
+    ``|b| (|b| + 1) / 2``, but the row products are independent chains, which is
+    faster for small blocks (the packed form's chains are latency-bound there).
+    Ties: the lowest block index.
+    """
+    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, s, t, i, best = 0
+    cdef int64_t sz
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef double acc, v, top = -1.0
+    cdef const double *row
+    if P.shape[0] != nb or P.shape[1] != m or P.shape[2] != m \
+            or scores.shape[0] < nb or sizes.shape[0] != nb:
+        raise ValueError("block_quadratic_argmax_full: inconsistent shapes of block_index, "
+                         "sizes, P or scores")
+    if g.shape[0] != x.shape[0]:
+        raise ValueError("block_quadratic_argmax_full: g and x differ in length")
+    _check_score_args(g.shape[0], x, curv, alpha, lower, upper, "block_quadratic_argmax_full")
+    cdef double *rb = <double*>malloc((m + 1) * sizeof(double))
+    if rb == NULL:
+        raise MemoryError()
+    with nogil:
+        for b in range(nb):
+            sz = sizes[b]
+            for s in range(sz):
+                i = block_index[b, s]
+                if smooth:  # the residual is g (no loads of the psi arrays)
+                    rb[s] = g[i]
+                else:
+                    rb[s] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
+                                   lower[0 if sl else i], upper[0 if su else i], smooth)
+            acc = 0.0
+            for s in range(sz):
+                row = &P[b, s, 0]
+                v = 0.0
+                for t in range(sz):
+                    v = v + row[t] * rb[t]
+                acc = acc + rb[s] * v
+            scores[b] = acc
+            if acc > top:
+                top = acc
+                best = b
+    free(rb)
+    return best
+
+
+def block_upper_root_argmax(const double[::1] g, const double[::1] x,
+                            const double[::1] curv, const double[::1] alpha,
+                            const double[::1] lower, const double[::1] upper, bint smooth,
+                            const int64_t[:, ::1] block_index, const int64_t[::1] sizes,
+                            const double[:, ::1] R_packed, double[::1] scores):
+    """Fixed-block GSQ: ``scores[b] = ||R_b r_b||^2`` with ``R_b^T R_b = H_b^+``, the argmax.
+
+    ``R_b`` is upper triangular, packed row by row as in :func:`block_quadratic_argmax`
+    (row ``k``, entries ``k..m-1``, at offset ``k m - k (k - 1) / 2``). Each
+    ``(R_b r_b)_k`` is one contiguous dot product, independent of the others:
+    ``|b| (|b| + 1) / 2`` multiply-adds per block like the packed ``H_b^+`` form, whose
+    ``2 r_s sum_t`` chains depend on each other. ``r`` as in :func:`select_top`'s mode 2.
+    Ties: the lowest block index.
+    """
+    cdef int64_t nb = block_index.shape[0], m = block_index.shape[1], b, k, t, i, best = 0
+    cdef int64_t sz
+    cdef bint sa = alpha.shape[0] == 1, sl = lower.shape[0] == 1, su = upper.shape[0] == 1
+    cdef double acc, v, top = -1.0
+    cdef const double *row
+    if R_packed.shape[0] != nb or R_packed.shape[1] != m * (m + 1) // 2 \
+            or scores.shape[0] < nb or sizes.shape[0] != nb:
+        raise ValueError("block_upper_root_argmax: inconsistent shapes of block_index, "
+                         "sizes, R_packed or scores")
+    if g.shape[0] != x.shape[0]:
+        raise ValueError("block_upper_root_argmax: g and x differ in length")
+    _check_score_args(g.shape[0], x, curv, alpha, lower, upper, "block_upper_root_argmax")
+    cdef double *rb = <double*>malloc((m + 1) * sizeof(double))
+    if rb == NULL:
+        raise MemoryError()
+    with nogil:
+        for b in range(nb):
+            sz = sizes[b]
+            for k in range(sz):
+                i = block_index[b, k]
+                if smooth:  # the residual is g (no loads of the psi arrays)
+                    rb[k] = g[i]
+                else:
+                    rb[k] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
+                                   lower[0 if sl else i], upper[0 if su else i], smooth)
+            acc = 0.0
+            for k in range(sz):
+                row = &R_packed[b, k * m - k * (k - 1) // 2 - k]  # row[t] = R[k, t], t >= k
+                v = 0.0
+                for t in range(k, sz):
+                    v = v + row[t] * rb[t]
+                acc = acc + v * v
             scores[b] = acc
             if acc > top:
                 top = acc

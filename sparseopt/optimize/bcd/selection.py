@@ -152,6 +152,9 @@ class GSQ:
 
     needs_full_gradient = True
     iht_iterations = 10
+    # fixed blocks with psi = 0 up to this order score with the whole H_b^+ rows, beyond
+    # with the rows of a triangular root (crossover measured between 8 and 12)
+    full_form_max = 8
     screen = True  # try iht_screen before the products (same blocks, see the kernel)
 
     def _compiled_iht(self, state):
@@ -181,19 +184,28 @@ class GSQ:
         return (_k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out,
                 screen)
 
-    def fixed(self, state):
-        a, lo, hi = state._psi_arrays()
-        smooth = state.penalty.is_smooth
-        g, x = np.ascontiguousarray(state.gradient()), np.ascontiguousarray(state.x)
-        if smooth:  # the packed form of H_b^+: every r_t is non-zero, O(p |b| / 2)
-            return int(_k.block_quadratic_argmax(
-                g, x, state.L, a, lo, hi, smooth, state.block_index, state.block_sizes,
-                state.packed_bound_pinv(), state._gsq_scores))
+    def _fixed_call(self, state):
+        """``(kernel, matrices)`` of the fixed-block scores, once per run."""
+        if state.penalty.is_smooth and state.block_index.shape[1] <= self.full_form_max:
+            # small blocks: whole H_b^+ rows, independent chains (see the kernel)
+            return _k.block_quadratic_argmax_full, state.stacked_bound_pinv()
+        if state.penalty.is_smooth:  # ||R_b g_b||^2, R_b^T R_b = H_b^+: O(p |b| / 2)
+            return _k.block_upper_root_argmax, state.packed_bound_root(upper=True)
         # a non-smooth psi: ||L_b^T r_b||^2 with L_b L_b^T = H_b^+, skipping the residuals
         # that vanish (coordinates held at zero / at a bound), O(p + sum_b nnz(r_b) |b| / 2)
-        return int(_k.block_root_argmax(
-            g, x, state.L, a, lo, hi, smooth, state.block_index, state.block_sizes,
-            state.packed_bound_root(), state._gsq_scores))
+        return _k.block_root_argmax, state.packed_bound_root()
+
+    def fixed(self, state):
+        call = getattr(state, "_gsq_fixed", None)
+        if call is None:
+            kernel, P = self._fixed_call(state)
+            call = state._gsq_fixed = (kernel, *state._psi_arrays(), state.penalty.is_smooth,
+                                       state.block_index, state.block_sizes, P,
+                                       np.empty(P.shape[0]))
+        kernel, a, lo, hi, smooth, index, sizes, P, scores = call
+        return int(kernel(np.ascontiguousarray(state.gradient()),
+                          np.ascontiguousarray(state.x), state.L, a, lo, hi, smooth, index,
+                          sizes, P, scores))
 
     def variable(self, state):
         if not state.penalty.is_smooth:  # GS-q with the diagonal of H: O(p), compiled
