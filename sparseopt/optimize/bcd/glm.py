@@ -27,6 +27,12 @@ by the ridge rows ``sqrt(n l2) diag(sqrt(r))`` with the squared loss (``r``
 the elastic net's ridge weights: 0 on the intercept column, which is not
 ridge-penalised, as in ``penalty.value``).
 
+The least-squares duality gap (every feature L1-penalised, no ridge part) is that
+of the best of two dual points: the rescaled residual, and the residual of a
+least-squares refit on the support of ``w`` (``_SupportRefit``), tried when
+the signs have settled; both are dual feasible, so ``tol`` means what it means for
+``solver="cd"``, with a tighter gap.
+
 The estimator path costs what the raw solver costs: a dense least-squares
 design the estimator centred (``X - 1 m^T``, dense even when ``X`` was
 mostly zeros) is split back into its sparse part ``S`` and the rank-one
@@ -256,7 +262,11 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         every feature penalised; checked at the solver's check iterations), or
         on the solver's residual test at ``tol`` (other problems). With
         unpenalised features (``lam_j = 0``) least squares also needs the
-        solver's own convergence.
+        solver's own convergence. The least-squares gap is that of the best
+        dual point found: the rescaled residual or, with every feature
+        L1-penalised and no ridge part, the residual of a least-squares refit on
+        the support (see ``_SupportRefit``); both are dual feasible, so the
+        test certifies ``F - F* <= 2 tol F0`` either way.
     max_iter : int, optional
         The estimator's ``max_iter``, in epochs of ``ceil(n_coords /
         block_size)`` block updates; used when ``solver.max_iter`` is at its
@@ -271,6 +281,16 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
         ``active_set_iter`` (the last BCD iteration at which the set of
         coordinates at zero / at the bound changed), ``bcd`` (the solver's own
         result).
+
+    References
+    ----------
+    Nutini, J., Laradji, I. and Schmidt, M. "Let's Make Block Coordinate Descent
+    Converge Faster: Faster Greedy Rules, Message-Passing, Active-Set Complexity,
+    and Superlinear Convergence". JMLR 23(131), 2022.
+
+    Massias, M., Gramfort, A. and Salmon, J. "Celer: a Fast Solver for the Lasso
+    with Dual Extrapolation". ICML 2018 (dual points from the residual of a
+    problem restricted to a working set, as the support refit's).
 
     Examples
     --------
