@@ -1154,3 +1154,31 @@ def test_fixed_block_gsq_root_kernel_is_the_dense_quadratic_form(seed):
         kernels.block_upper_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
                                         state.block_sizes, np.ascontiguousarray(packed[1:]),
                                         scores)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_support_cg_solves_the_restricted_normal_equations(seed):
+    # the compiled CG of the glue's support refit: A_S^T (y - A_S u) = pen at convergence
+    rng = np.random.default_rng(seed)
+    n, p, k = 40, 30, 8
+    A = sp.random(n, p, density=0.3, random_state=seed, format="csc") + sp.eye(n, p,
+                                                                              format="csc")
+    A = sp.csc_matrix(A)
+    cols = np.sort(rng.choice(p, k, replace=False)).astype(np.int64)
+    y = rng.standard_normal(n)
+    pen = rng.uniform(-0.5, 0.5, k)
+    AS = A[:, cols].toarray()
+    dinv = 1.0 / (AS * AS).sum(axis=0)
+    u, R = rng.standard_normal(k), np.empty(n)
+    it, ok = kernels.support_cg(A.indptr, A.indices, A.data, cols, pen, dinv, y, u, R, 200,
+                                1e-12)
+    assert ok and 0 < it <= 200
+    expected = np.linalg.solve(AS.T @ AS, AS.T @ y - pen)
+    np.testing.assert_allclose(u, expected, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(R, y - AS @ u, atol=1e-12)
+    with pytest.raises(ValueError, match="out of"):
+        kernels.support_cg(A.indptr, A.indices, A.data, np.array([p], dtype=np.int64),
+                           pen[:1], dinv[:1], y, u[:1].copy(), R, 5, 0.0)
+    with pytest.raises(ValueError, match="inconsistent lengths"):
+        kernels.support_cg(A.indptr, A.indices, A.data, cols, pen[:-1], dinv, y, u, R, 5,
+                           0.0)

@@ -140,6 +140,7 @@ __all__ = [
     "block_upper_root_argmax",
     "block_score_argmax",
     "split_count",
+    "support_cg",
     "split_fill",
 ]
 
@@ -1448,6 +1449,99 @@ def block_root_argmax(const double[::1] g, const double[::1] x, const double[::1
                 best = b
     free(y)
     return best
+
+
+def support_cg(const index_t[::1] indptr, const index_t[::1] indices,
+               const double[::1] data, const int64_t[::1] cols, const double[::1] pen,
+               const double[::1] dinv, const double[::1] y, double[::1] u, double[::1] R,
+               int64_t max_iter, double small):
+    """Jacobi-preconditioned CG on ``min_u 1/2 ||y - A_S u||^2 + pen^T u`` (``A_S`` the
+    columns ``cols`` of a CSC design), from ``u`` (updated in place).
+
+    ``dinv`` holds the inverse squared column norms; ``R`` receives ``y - A_S u``.
+    Stops after ``max_iter`` iterations or once ``max |A_S^T R - pen| <= small``.
+    Returns ``(iterations, converged)``. Every index is checked before the loops.
+    """
+    cdef int64_t k = cols.shape[0], n = y.shape[0], ncol = indptr.shape[0] - 1
+    cdef int64_t a, j, ptr, i, it = 0
+    cdef double rz, rz_old, dq, step, v, worst
+    cdef bint converged = False
+    if pen.shape[0] != k or dinv.shape[0] != k or u.shape[0] != k or R.shape[0] != n:
+        raise ValueError("support_cg: inconsistent lengths of cols, pen, dinv, u, y or R")
+    for a in range(k):
+        j = cols[a]
+        if j < 0 or j >= ncol:
+            raise ValueError(f"support_cg: column index {j} out of [0, {ncol})")
+        if indptr[j] < 0 or indptr[j + 1] < indptr[j] or indptr[j + 1] > indices.shape[0] \
+                or indptr[j + 1] > data.shape[0]:
+            raise ValueError("support_cg: inconsistent indptr")
+        for ptr in range(indptr[j], indptr[j + 1]):
+            if indices[ptr] < 0 or indices[ptr] >= n:
+                raise ValueError(f"support_cg: row index {indices[ptr]} out of [0, {n})")
+    cdef double *buf = <double*>malloc((n + 3 * k + 1) * sizeof(double))
+    if buf == NULL:
+        raise MemoryError()
+    cdef double *Ad = buf
+    cdef double *r = buf + n
+    cdef double *z = r + k
+    cdef double *d = z + k
+    with nogil:
+        for i in range(n):
+            R[i] = y[i]
+        for a in range(k):
+            j = cols[a]
+            for ptr in range(indptr[j], indptr[j + 1]):
+                R[indices[ptr]] -= data[ptr] * u[a]
+        rz = 0.0
+        for a in range(k):
+            j = cols[a]
+            v = 0.0
+            for ptr in range(indptr[j], indptr[j + 1]):
+                v += data[ptr] * R[indices[ptr]]
+            r[a] = v - pen[a]
+            z[a] = dinv[a] * r[a]
+            d[a] = z[a]
+            rz += r[a] * z[a]
+        while True:
+            worst = 0.0
+            for a in range(k):
+                if fabs(r[a]) > worst:
+                    worst = fabs(r[a])
+            if worst <= small:
+                converged = True
+                break
+            if it >= max_iter:
+                break
+            it += 1
+            for i in range(n):
+                Ad[i] = 0.0
+            for a in range(k):
+                j = cols[a]
+                for ptr in range(indptr[j], indptr[j + 1]):
+                    Ad[indices[ptr]] += data[ptr] * d[a]
+            dq = 0.0
+            for i in range(n):
+                dq += Ad[i] * Ad[i]
+            if not dq > 0.0:
+                break
+            step = rz / dq
+            for i in range(n):
+                R[i] -= step * Ad[i]
+            rz_old = rz
+            rz = 0.0
+            for a in range(k):
+                u[a] += step * d[a]
+                j = cols[a]
+                v = 0.0
+                for ptr in range(indptr[j], indptr[j + 1]):
+                    v += data[ptr] * Ad[indices[ptr]]
+                r[a] -= step * v
+                z[a] = dinv[a] * r[a]
+                rz += r[a] * z[a]
+            for a in range(k):
+                d[a] = z[a] + (rz / rz_old) * d[a]
+    free(buf)
+    return it, converged
 
 
 def split_count(const double[::1, :] X, const double[::1] c, int64_t[::1] counts,

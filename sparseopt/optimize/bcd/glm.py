@@ -460,7 +460,7 @@ class _SupportRefit:
     problem (Massias, Gramfort and Salmon, 2018).
     """
 
-    max_cg = 20
+    max_cg = 50
     max_rounds = 3
 
     def __init__(self, A, y, n, p, alpha, v, positive=False):
@@ -509,28 +509,12 @@ class _SupportRefit:
             cols = np.r_[support, p]
             pen = np.r_[self.alpha[support] * signs, 0.0]
             u = np.r_[u0, t0]
-        AS = self.A[:, cols]
-        ASt = AS.T.tocsr()
-        R = self.y - AS @ u
-        r = ASt @ R - pen  # minus the refit's gradient
         dinv = 1.0 / np.where(self.col_sq[cols] > 0, self.col_sq[cols], 1.0)
-        z = dinv * r
-        d, rz = z.copy(), float(r @ z)
-        stop = 1e-18 * max(rz, 1e-300)  # a relative residual of about 1e-9
-        for _ in range(self.max_cg):
-            if rz <= stop:
-                break
-            Ad = AS @ d
-            dq = float(Ad @ Ad)
-            if dq <= 0.0:
-                break
-            step = rz / dq
-            u += step * d
-            R -= step * Ad
-            r -= step * (ASt @ Ad)
-            z = dinv * r
-            rz, rz_old = float(r @ z), rz
-            d = z + (rz / rz_old) * d
+        R = np.empty(self.n)
+        small = 1e-9 * float(np.min(self.alpha[support]))  # relative to the penalties
+        _k.support_cg(self.A.indptr, self.A.indices, self.A.data,
+                      np.ascontiguousarray(cols, dtype=np.int64), np.ascontiguousarray(pen),
+                      dinv, self.y, u, R, self.max_cg, small)
         self._u = u
         if self.v is not None:  # the dual point must be orthogonal to the centring column
             R = R - self.v * (float(self.v @ R) / float(self.v @ self.v))
