@@ -29,6 +29,7 @@ from sparseopt.optimize import (
     softmax_regression,
 )
 from sparseopt.optimize.bcd.partitions import PARTITIONS
+from sparseopt.optimize.bcd.selection import SELECTION_RULES
 from sparseopt.utils.validation import InvalidParameterError
 
 FIXED = ("order", "sorted", "avg")
@@ -1026,6 +1027,13 @@ def test_fixed_block_gsq_kernel_is_the_stacked_quadratic_form(seed, smooth):
     expected = np.einsum("bi,bij,bj->b", rx, P, rx)
     np.testing.assert_allclose(scores, expected, rtol=1e-12)
     assert best == int(np.argmax(expected))
+    full = np.empty(nb)  # the same with the whole matrices (small blocks)
+    assert kernels.block_quadratic_argmax_full(g, x, c, a, lo, hi, smooth, index, sizes, P,
+                                               full) == best
+    np.testing.assert_allclose(full, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_quadratic_argmax_full(g, x, c, a, lo, hi, smooth, index, sizes,
+                                            np.ascontiguousarray(P[:, 1:]), full)
     with pytest.raises(ValueError, match="inconsistent shapes"):
         kernels.block_quadratic_argmax(g, x, c, a, lo, hi, smooth, index, sizes,
                                        np.ascontiguousarray(packed[:, 1:]),
@@ -1094,3 +1102,83 @@ def test_fixed_block_score_kernel_is_the_block_sum_argmax(mode, square, smooth):
     expected = int(np.argmax(ext[index].sum(axis=1)))
     assert kernels.block_score_argmax(mode, g, x, c, a, lo, hi, smooth, index, sizes,
                                       square) == expected
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fixed_block_gsq_root_kernel_is_the_dense_quadratic_form(seed):
+    # the non-smooth fixed-block GSQ kernel: ||L_b^T r_b||^2 with L_b L_b^T = H_b^+ (also
+    # for a singular H_b), skipping the zero residuals; against r_b^T pinv(H_b) r_b
+    from sparseopt.optimize.bcd.solver import _BCDState
+
+    rng = np.random.default_rng(seed)
+    n, p, tau = 6, 24, 5  # n < |b| on some blocks: singular H_b
+    A = rng.standard_normal((n, p)) * rng.uniform(0.2, 3.0, p)
+    A[:, 3] = A[:, 4]  # a repeated column: H_b singular whatever the block
+    y = rng.standard_normal(n)
+    x = np.where(rng.random(p) < 0.5, 0.0, rng.standard_normal(p))  # many at zero
+    f = least_squares(A, y)
+    f.start(x, True)
+    g = A.T @ (A @ x - y)
+    # alpha above half of the |g_i| at zero: their residuals vanish
+    pen = l1_penalty(float(np.median(np.abs(g[x == 0]))) * rng.uniform(1.0, 1.5))
+    state = _BCDState(f, pen, tau, rng, "tau_lipschitz", 10)
+    state.set_partition(PARTITIONS["sorted"](f, tau))
+    L = state.L
+    r = L * (x - pen.prox(x - g / L, 1.0 / L))  # the signed residual
+    assert np.sum(r == 0) > 0  # the kernel skips these
+    expected = np.array([r[b] @ np.linalg.pinv(A[:, b].T @ A[:, b], hermitian=True) @ r[b]
+                         for b in state.blocks])
+    a, lo, hi = state._psi_arrays()
+    packed = state.packed_bound_root()
+    scores = np.empty_like(expected)
+    best = kernels.block_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                     state.block_sizes, packed, scores)
+    np.testing.assert_allclose(scores, expected, rtol=1e-9, atol=1e-12 * expected.max())
+    assert best == int(np.argmax(expected))
+    upper = np.empty_like(expected)  # the rows of R_b = L_b^T (the smooth path's kernel)
+    assert kernels.block_upper_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                           state.block_sizes,
+                                           state.packed_bound_root(upper=True), upper) == best
+    np.testing.assert_allclose(upper, expected, rtol=1e-9, atol=1e-12 * expected.max())
+    old = np.empty_like(expected)  # the packed H_b^+ form the smooth path keeps
+    kernels.block_quadratic_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                   state.block_sizes, state.packed_bound_pinv(), old)
+    np.testing.assert_allclose(scores, old, rtol=1e-9, atol=1e-12 * old.max())
+    assert state.blocks[SELECTION_RULES["gsq"]().fixed(state)].tolist() == \
+        state.blocks[int(np.argmax(expected))].tolist()
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                  state.block_sizes, np.ascontiguousarray(packed[:, 1:]),
+                                  scores)
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        kernels.block_upper_root_argmax(g, x, L, a, lo, hi, False, state.block_index,
+                                        state.block_sizes, np.ascontiguousarray(packed[1:]),
+                                        scores)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_support_cg_solves_the_restricted_normal_equations(seed):
+    # the compiled CG of the glue's support refit: A_S^T (y - A_S u) = pen at convergence
+    rng = np.random.default_rng(seed)
+    n, p, k = 40, 30, 8
+    A = sp.random(n, p, density=0.3, random_state=seed, format="csc") + sp.eye(n, p,
+                                                                              format="csc")
+    A = sp.csc_matrix(A)
+    cols = np.sort(rng.choice(p, k, replace=False)).astype(np.int64)
+    y = rng.standard_normal(n)
+    pen = rng.uniform(-0.5, 0.5, k)
+    AS = A[:, cols].toarray()
+    dinv = 1.0 / (AS * AS).sum(axis=0)
+    u, R = rng.standard_normal(k), np.empty(n)
+    it, ok = kernels.support_cg(A.indptr, A.indices, A.data, cols, pen, dinv, y, u, R, 200,
+                                1e-12)
+    assert ok and 0 < it <= 200
+    expected = np.linalg.solve(AS.T @ AS, AS.T @ y - pen)
+    np.testing.assert_allclose(u, expected, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(R, y - AS @ u, atol=1e-12)
+    with pytest.raises(ValueError, match="out of"):
+        kernels.support_cg(A.indptr, A.indices, A.data, np.array([p], dtype=np.int64),
+                           pen[:1], dinv[:1], y, u[:1].copy(), R, 5, 0.0)
+    with pytest.raises(ValueError, match="inconsistent lengths"):
+        kernels.support_cg(A.indptr, A.indices, A.data, cols, pen[:-1], dinv, y, u, R, 5,
+                           0.0)

@@ -334,9 +334,13 @@ def test_estimator_tol_stops_the_run_on_its_duality_gap_when_solver_tol_is_defau
     assert loose.converged_ and tight.converged_
     assert loose.n_iter_ < tight.n_iter_
     Xc, yc = X - X.mean(axis=0), y - y.mean()
+    f_star = _lasso_f_star(X, y, 0.003, True, False)
     for est, tol in ((loose, 1e-3), (tight, 1e-10)):
-        gap = enet_duality_gap(Xc, yc, est.coef_, 0.003, 0.0)[0]
-        assert X.shape[0] * gap <= tol * float(yc @ yc) * (1 + 1e-9)
+        # the certificate (a duality gap, with the best dual point the glue found) bounds
+        # the sub-optimality, and the test n gap <= tol ||y||^2 held
+        primal = enet_duality_gap(Xc, yc, est.coef_, 0.003, 0.0)[1]
+        assert primal - f_star <= est.dual_gap_ * (1 + 1e-9) + 1e-13
+        assert X.shape[0] * est.dual_gap_ <= tol * float(yc @ yc) * (1 + 1e-9)
     # a tol set on the solver wins: the run stops on the solver's own residual instead
     own = Lasso(alpha=0.003, tol=1e-3, solver=clone(solver).set_params(tol=1e-12)).fit(X, y)
     assert own.n_iter_ > loose.n_iter_
@@ -382,10 +386,15 @@ def test_estimator_max_iter_governs_a_default_solver():
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("kind", ["dense", "csc"])
-def test_reported_gap_equals_the_gap_computed_from_x(fit_intercept, kind):
+def test_reported_gap_equals_the_gap_computed_from_x(fit_intercept, kind, monkeypatch):
     # the glue computes the final certificate on its sparse copy of the design (the split
     # S + 1 c^T of a centred mostly-zero dense X, or CSC with implicit centring): it must
     # be the Lasso duality gap of the estimator's own problem, computed here from dense X
+    # (with the rescaled residual as the dual point: the support refit's dual point,
+    # which can only lower the gap, is tested in test_support_refit_dual_point_*)
+    import sparseopt.optimize.bcd.glm as glm
+
+    monkeypatch.setattr(glm, "SUPPORT_REFIT", False)
     rng = np.random.default_rng(4)
     n, p, alpha = 80, 40, 0.05
     X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.15)
@@ -420,3 +429,95 @@ def test_the_glue_pins_the_unpenalised_centring_column_unless_told_otherwise():
     assert many.pinned is None  # more than block_size // 2 unpenalised: not pinned
     fixed, _ = _budget(BlockCoordinateDescent(partition="sorted"), 41, None, np.array([40]))
     assert fixed.pinned is None
+
+
+def _lasso_f_star(X, y, alpha, fit_intercept, positive):
+    """F* of scikit-learn's Lasso objective from scikit-learn itself (an independent
+    reference), run to a tight tolerance."""
+    from sklearn.linear_model import Lasso as SkLasso
+
+    ref = SkLasso(alpha=alpha, fit_intercept=fit_intercept, positive=positive, tol=1e-14,
+                  max_iter=10**6).fit(X, y)
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    r = yc - Xc @ ref.coef_
+    return 0.5 * float(r @ r) / X.shape[0] + alpha * float(np.abs(ref.coef_).sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+def test_support_refit_dual_point_is_a_certificate(seed, fit_intercept, positive):
+    # the dual point of the refit on the support (glm._SupportRefit) is feasible whatever
+    # the support and signs: its dual value never exceeds F* (random points, wrong supports
+    # included), and at the optimum it closes the gap
+    from sparseopt.optimize.bcd.glm import _SupportRefit
+    from sparseopt.optimize.working_set_cd import _duality_gap
+    from sparseopt.optimize.penalties import L1
+
+    X, y = _mostly_zero(n=50, p=30, seed=seed)
+    n, p, alpha = X.shape[0], X.shape[1], 0.02
+    f_star = _lasso_f_star(X, y, alpha, fit_intercept, positive)
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    A = sp.csc_matrix(np.column_stack([Xc, np.ones(n)]) if fit_intercept else Xc)
+    v = np.ones(n) if fit_intercept else None
+    lam = np.r_[np.full(p, n * alpha), np.zeros(int(fit_intercept))]
+    refit = _SupportRefit(A, yc, n, p, lam, v, positive)
+    rng = np.random.default_rng(seed)
+    pen = L1(alpha)
+    for trial in range(20):
+        w = rng.standard_normal(p) * (rng.random(p) < rng.uniform(0.05, 0.6))
+        if positive:
+            w = np.abs(w)
+        x = np.r_[w, rng.standard_normal(int(fit_intercept))]
+        if not np.any(w):
+            assert refit.residual(x) is None  # no support: the caller keeps its own point
+            continue
+        R, XtR = refit.residual(x)
+        assert abs(float(np.ones(n) @ R)) <= 1e-9 * np.abs(R).sum() or not fit_intercept
+        np.testing.assert_allclose(XtR, Xc.T @ R, rtol=1e-10, atol=1e-10 * np.abs(R).sum())
+        r = yc - Xc @ w
+        dual = _duality_gap(yc, w, pen, r, Xc.T @ r, n, positive, R, XtR)[2]
+        assert dual <= f_star + 1e-12 * abs(f_star)
+    from sklearn.linear_model import Lasso as SkLasso
+
+    ref = SkLasso(alpha=alpha, fit_intercept=fit_intercept, positive=positive, tol=1e-14,
+                  max_iter=10**6).fit(X, y)
+    w = ref.coef_
+    x = np.r_[w, float(np.mean(y - X @ w)) if fit_intercept else np.empty(0)]
+    R, XtR = refit.residual(x)
+    r = yc - Xc @ w
+    gap, primal, dual, _ = _duality_gap(yc, w, pen, r, Xc.T @ r, n, positive, R, XtR)
+    assert gap <= 1e-10 * primal
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("kind", ["dense", "csc"])
+def test_estimator_gap_with_the_refit_bounds_the_suboptimality(seed, fit_intercept, kind):
+    # the run stops on the gap with the refit's dual point: sooner than with the rescaled
+    # residual alone, and the reported gap still bounds the true sub-optimality
+    import sparseopt.optimize.bcd.glm as glm
+
+    X, y = _mostly_zero(n=80, p=60, seed=seed)
+    alpha, tol = 0.003, 1e-7
+    Xin = X if kind == "dense" else sp.csc_matrix(X)
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=4)
+    est = Lasso(alpha=alpha, tol=tol, fit_intercept=fit_intercept, solver=solver).fit(Xin, y)
+    f_star = _lasso_f_star(X, y, alpha, fit_intercept, False)
+    Xc = X - X.mean(axis=0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    r = yc - Xc @ est.coef_
+    subopt = 0.5 * float(r @ r) / X.shape[0] + alpha * np.abs(est.coef_).sum() - f_star
+    assert est.converged_ and est.certificate_name_ == "duality gap"
+    assert subopt <= est.dual_gap_ * (1 + 1e-9) + 1e-13
+    assert X.shape[0] * est.dual_gap_ <= tol * float(yc @ yc)
+    try:
+        glm.SUPPORT_REFIT = False
+        plain = Lasso(alpha=alpha, tol=tol, fit_intercept=fit_intercept,
+                      solver=solver).fit(Xin, y)
+    finally:
+        glm.SUPPORT_REFIT = True
+    assert plain.converged_ and est.n_iter_ <= plain.n_iter_

@@ -131,9 +131,12 @@ class GSQ:
     """Gauss-Southwell-quadratic: max g_b^T H_b^+ g_b (FB); IHT approximation (VB).
 
     Fixed blocks: one compiled pass over the blocks with their ``H_b^+``
-    (``O(p |b|)``: a dense ``|b| x |b|`` form per block). Variable blocks with a
-    non-smooth ``psi``: the GS-q rule, the ``tau`` most negative model
-    decreases ``s_i = min_d [g_i d + L_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]``
+    (``O(p |b|)``: a dense ``|b| x |b|`` form per block); with a non-smooth psi the
+    residual ``r`` replaces ``g`` and the form is ``||L_b^T r_b||^2`` with a
+    triangular root ``L_b L_b^T = H_b^+``, skipping every ``r_i = 0`` (the
+    coordinates an L1 term holds at zero): ``O(p + sum_b nnz(r_b) |b| / 2)``.
+    Variable blocks with a non-smooth ``psi``: the GS-q rule, the ``tau`` most
+    negative model decreases ``s_i = min_d [g_i d + L_i d^2 / 2 + psi_i(x_i + d) - psi_i(x_i)]``
     (``L_i = H_ii``), one compiled ``O(p)`` pass as GS (for variable blocks this
     is GSL's non-smooth score). Variable blocks with ``psi = 0``: iterative hard
     thresholding on ``min_d g^T d + d^T H d / 2, ||d||_0 <= tau``, at most 10
@@ -149,6 +152,9 @@ class GSQ:
 
     needs_full_gradient = True
     iht_iterations = 10
+    # fixed blocks with psi = 0 up to this order score with the whole H_b^+ rows, beyond
+    # with the rows of a triangular root (crossover measured between 8 and 12)
+    full_form_max = 8
     screen = True  # try iht_screen before the products (same blocks, see the kernel)
 
     def _compiled_iht(self, state):
@@ -178,13 +184,28 @@ class GSQ:
         return (_k.iht_sparse, before, after + (f._col_work, f._mark, f._rows), out,
                 screen)
 
+    def _fixed_call(self, state):
+        """``(kernel, matrices)`` of the fixed-block scores, once per run."""
+        if state.penalty.is_smooth and state.block_index.shape[1] <= self.full_form_max:
+            # small blocks: whole H_b^+ rows, independent chains (see the kernel)
+            return _k.block_quadratic_argmax_full, state.stacked_bound_pinv()
+        if state.penalty.is_smooth:  # ||R_b g_b||^2, R_b^T R_b = H_b^+: O(p |b| / 2)
+            return _k.block_upper_root_argmax, state.packed_bound_root(upper=True)
+        # a non-smooth psi: ||L_b^T r_b||^2 with L_b L_b^T = H_b^+, skipping the residuals
+        # that vanish (coordinates held at zero / at a bound), O(p + sum_b nnz(r_b) |b| / 2)
+        return _k.block_root_argmax, state.packed_bound_root()
+
     def fixed(self, state):
-        packed = state.packed_bound_pinv()
-        a, lo, hi = state._psi_arrays()
-        return int(_k.block_quadratic_argmax(
-            np.ascontiguousarray(state.gradient()), np.ascontiguousarray(state.x), state.L,
-            a, lo, hi, state.penalty.is_smooth, state.block_index, state.block_sizes, packed,
-            state._gsq_scores))
+        call = getattr(state, "_gsq_fixed", None)
+        if call is None:
+            kernel, P = self._fixed_call(state)
+            call = state._gsq_fixed = (kernel, *state._psi_arrays(), state.penalty.is_smooth,
+                                       state.block_index, state.block_sizes, P,
+                                       np.empty(P.shape[0]))
+        kernel, a, lo, hi, smooth, index, sizes, P, scores = call
+        return int(kernel(np.ascontiguousarray(state.gradient()),
+                          np.ascontiguousarray(state.x), state.L, a, lo, hi, smooth, index,
+                          sizes, P, scores))
 
     def variable(self, state):
         if not state.penalty.is_smooth:  # GS-q with the diagonal of H: O(p), compiled

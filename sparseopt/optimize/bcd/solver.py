@@ -234,6 +234,30 @@ class _BCDState:
             self._gsq_scores = np.empty(S.shape[0])
         return self._packed_pinv
 
+    def _bound_root(self):
+        """(nb, m, m) upper-triangular roots ``R_b`` of every ``H_b^+`` (``R_b^T R_b =
+        H_b^+``), zero-padded. From the eigendecomposition of ``H_b^+`` (valid for a
+        singular ``H_b``): ``W = diag(sqrt(mu)) V^T`` is a root, and the ``R`` of ``W = Q R``
+        a triangular one (``W^T W = R^T R``)."""
+        if getattr(self, "_root", None) is None:
+            mu, V = np.linalg.eigh(self.stacked_bound_pinv())
+            W = np.sqrt(np.maximum(mu, 0.0))[:, :, None] * np.swapaxes(V, 1, 2)
+            self._root = np.linalg.qr(W, mode="r")
+        return self._root
+
+    def packed_bound_root(self, upper=False):
+        """(nb, m (m + 1) / 2) triangular roots of every ``H_b^+`` with their rows packed one
+        after the other (FB-GSQ scores): the rows of ``L_b = R_b^T`` (row ``t``: entries
+        ``0..t``; ``_ext._bcd.block_root_argmax``), or with ``upper`` those of ``R_b`` (row
+        ``k``: entries ``k..m-1``; ``block_upper_root_argmax``)."""
+        key = "_packed_root_upper" if upper else "_packed_root"
+        if getattr(self, key, None) is None:
+            R = self._bound_root()
+            rows, cols = np.triu_indices(R.shape[1]) if upper else np.tril_indices(R.shape[1])
+            setattr(self, key, np.ascontiguousarray(
+                (R if upper else np.swapaxes(R, 1, 2))[:, rows, cols]))
+        return getattr(self, key)
+
     def stacked_bound_pinv(self):
         """(nb, m, m) pseudo-inverses of every H_b, zero-padded (FB-GSQ scores)."""
         if self._stacked_pinv is None:
