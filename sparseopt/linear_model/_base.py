@@ -108,6 +108,11 @@ def fit_least_squares(est, X, y, sample_weight=None, *, multi_output=False, chec
             y = y.ravel()
     if is_api:  # documented host round-trip for the compiled kernel
         X, y = to_numpy(X), to_numpy(y)
+    if not isinstance(getattr(est, "solver", "cd"), str):
+        # BlockCoordinateDescent: a mostly-zero dense X (validated above) follows the
+        # CSC path (see sparseopt.optimize.bcd.sparse_design)
+        from ..optimize.bcd.glm import sparse_design
+        X = sparse_design(X)
     X = X.tocsc() if sp.issparse(X) else X
     y = np.asarray(y, dtype=X.dtype)
     if y.ndim != 1 and not (multi_output and y.ndim == 2):

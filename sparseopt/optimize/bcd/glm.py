@@ -70,7 +70,13 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from ..._ext import _bcd as _k
-from .objectives import LinearModelObjective, _dense_to_csc, least_squares, logistic
+from .objectives import (
+    LinearModelObjective,
+    _dense_to_csc,
+    _dense_to_sparse,
+    least_squares,
+    logistic,
+)
 from .penalties import SeparablePenalty
 from .._datafits import Quadratic
 from .._logistic_gap import make_logistic_gap
@@ -78,7 +84,7 @@ from .._penalties import L1
 from .._result import SolverResult
 from ..working_set_cd import _duality_gap, _FreeFeatures
 
-__all__ = ["bcd_linear_model"]
+__all__ = ["bcd_linear_model", "sparse_design"]
 
 # least squares with every feature L1-penalised and no ridge part: also try the dual point
 # of a refit on the support (see _SupportRefit); a switch for the benchmark's comparison
@@ -204,6 +210,25 @@ def _split_centred(X, y):
     indices, data = np.empty(nnz, dtype=np.int64), np.empty(nnz)
     _k.split_fill(X, c, indptr, indices, data)
     return sp.csc_matrix((data, indices, indptr), shape=(n, p)), c
+
+
+def sparse_design(X):
+    """CSC copy of a mostly-zero dense design for the BCD estimator path, else ``X``.
+
+    The estimators call this on the ``X`` their input checks returned (finite,
+    float32/float64, 2-D) when ``solver`` is a :class:`BlockCoordinateDescent`:
+    a dense ``X`` with non-zeros in fewer than half of its entries (the
+    threshold at which the glue splits a centred design, ``_SPLIT_FRACTION``)
+    then follows the CSC path (implicit centring, no dense centred copy), read
+    once by a compiled pass that stops as soon as it has seen too many
+    non-zeros. The data keep ``X``'s dtype; ``X`` itself is never modified.
+    Anything else (sparse input, denser designs) is returned unchanged.
+    """
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype not in (np.float32, np.float64) \
+            or X.size == 0:
+        return X
+    out = _dense_to_sparse(X, max_density=_SPLIT_FRACTION, check_finite=False)
+    return X if out is None else out[0]
 
 
 def _budget(solver, n_coords, max_iter, unpenalised=None):

@@ -130,18 +130,58 @@ def _check_design(A, name="A"):
                        input_name=name, ensure_min_samples=1, ensure_min_features=1)
 
 
-def _dense_to_csc(X):
-    """CSC copy of a dense float64 matrix in two compiled passes (count, fill)."""
-    X = np.asfortranarray(X, dtype=np.float64)
+def _dense_to_sparse(X, *, max_density=1.0, check_finite=True):
+    """``(csc, csr, col_sq)`` of a dense float32/float64 matrix in one compiled pass.
+
+    The pass reads ``X`` once in its own memory order (C or Fortran; any other
+    layout is first copied to C order), collects the non-zeros, and computes the
+    columns' squared norms (float64) on the way; the second format is a counting
+    sort over the non-zeros. Data keep ``X``'s dtype; indices are int64 and sorted.
+    ``X`` is never modified. Returns None when ``X`` holds more than
+    ``max_density * n * p`` non-zeros (the pass stops there).
+
+    Raises ``TypeError`` for a non-float32/float64 array and ``ValueError`` for a
+    non-2-D or empty one, or (``check_finite``; the kernel flags them too) for
+    NaN or inf entries; all before the kernel reads ``X``.
+    """
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"X must be a NumPy array, got {type(X).__name__}.")
+    if X.dtype not in (np.float32, np.float64):
+        raise TypeError(f"X must be float32 or float64, got dtype {X.dtype}.")
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be 2-D with at least one row and one column, got shape "
+                         f"{X.shape}.")
+    if check_finite and not np.isfinite(np.sum(X)) and not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or inf.")
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)
     n, p = X.shape
-    counts, sums = np.empty(p, dtype=np.int64), np.empty(p)
-    zero = np.zeros(p)
-    _k.split_count(X, zero, counts, sums)
-    indptr = np.zeros(p + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
-    _k.split_fill(X, zero, indptr, indices, data)
-    return sp.csc_matrix((data, indices, indptr), shape=(n, p))
+    out = _k.dense_to_sparse(X, int(max(0.0, min(1.0, max_density)) * n * p))
+    if out is None:
+        return None
+    csc_ptr, csc_idx, csc_val, csr_ptr, csr_idx, csr_val, col_sq, finite = out
+    if not finite:
+        raise ValueError("X contains NaN or inf.")
+    csc = sp.csc_matrix((csc_val, csc_idx, csc_ptr), shape=(n, p), copy=False)
+    csr = sp.csr_matrix((csr_val, csr_idx, csr_ptr), shape=(n, p), copy=False)
+    csc.has_sorted_indices = csr.has_sorted_indices = True
+    return csc, csr, col_sq
+
+
+def _dense_to_csc(X):
+    """CSC float64 copy of a finite dense matrix (one compiled pass, see
+    :func:`_dense_to_sparse`)."""
+    X = np.asarray(X)
+    if X.dtype != np.float64:
+        X = X.astype(np.float64)
+    return _dense_to_sparse(X, check_finite=False)[0]
+
+
+def _csc_col_sq(A):
+    """Squared column norms of a float64 CSC matrix (one compiled pass over its data)."""
+    out = np.empty(A.shape[1])
+    _k.csc_col_sq(A.indptr, A.data, out)
+    return out
 
 
 def _check_vector(v, name, size=None):
@@ -252,16 +292,18 @@ class LinearModelObjective:
             raise ValueError(f"the targets hold {n_targets} samples but A has "
                              f"{A.shape[0]} rows.")
         # a private copy: sorting the indices must never touch the caller's matrix
-        self.A = (sp.csc_matrix(A, dtype=np.float64, copy=True) if sp.issparse(A)
-                  else _dense_to_csc(A))  # a private copy either way
-        self.A.sort_indices()
-        self.A_csr = self.A.tocsr()
-        self.A_csr.sort_indices()
+        if sp.issparse(A):
+            self.A = sp.csc_matrix(A, dtype=np.float64, copy=True)
+            self.A.sort_indices()
+            self.A_csr = self.A.tocsr()
+            self.A_csr.sort_indices()
+            self.col_sq_norms = _csc_col_sq(self.A)
+        else:  # one compiled pass: both formats (sorted) and the column norms
+            self.A, self.A_csr, self.col_sq_norms = _dense_to_sparse(A, check_finite=False)
         self.loss = loss
         self.n_samples, self.n_features = self.A.shape
         self.K = loss.n_outputs
         self.n_coords = self.n_features * self.K
-        self.col_sq_norms = np.asarray(self.A.multiply(self.A).sum(axis=0)).ravel()
         self.coord_lipschitz = np.repeat(loss.curvature * self.col_sq_norms, self.K)
         if self.K > 1:  # Böhning: diagonal of 1/2 (I - 11^T/K) is (1 - 1/K)/2
             self.coord_lipschitz = self.coord_lipschitz * (1.0 - 1.0 / self.K)
