@@ -1186,7 +1186,7 @@ def test_support_cg_solves_the_restricted_normal_equations(seed):
 
 # ------------------------------------------------------------------ dense to sparse (one pass)
 @pytest.mark.parametrize("seed", range(12))
-def test_dense_to_sparse_matches_scipy_on_random_shapes_densities_orders_dtypes(seed):
+def test_dense_to_csc_pass_matches_scipy_on_random_shapes_densities_orders_dtypes(seed):
     from sparseopt.optimize.bcd.objectives import _dense_to_sparse
 
     rng = np.random.default_rng(seed)
@@ -1201,17 +1201,15 @@ def test_dense_to_sparse_matches_scipy_on_random_shapes_densities_orders_dtypes(
         # "strided": a view that is neither C- nor Fortran-contiguous
         Xo = np.repeat(X, 2, axis=1)[:, ::2] if order == "strided" else np.array(X, order=order)
         before = Xo.copy()
-        csc, csr, col_sq = _dense_to_sparse(Xo)
+        csc, col_sq = _dense_to_sparse(Xo)
         np.testing.assert_array_equal(Xo, before)  # the input is never modified
-        ref = sp.csc_matrix(X)
-        for got, fmt in ((csc, "csc"), (csr, "csr")):
-            want = ref.asformat(fmt)
-            want.sort_indices()
-            assert got.format == fmt and got.dtype == dtype and got.shape == (n, p)
-            assert got.has_sorted_indices
-            np.testing.assert_array_equal(got.indptr, want.indptr)
-            np.testing.assert_array_equal(got.indices, want.indices)
-            np.testing.assert_array_equal(got.data, want.data)
+        want = sp.csc_matrix(X)
+        want.sort_indices()
+        assert csc.format == "csc" and csc.dtype == dtype and csc.shape == (n, p)
+        assert csc.has_sorted_indices
+        np.testing.assert_array_equal(csc.indptr, want.indptr)
+        np.testing.assert_array_equal(csc.indices, want.indices)
+        np.testing.assert_array_equal(csc.data, want.data)
         np.testing.assert_allclose(col_sq, (X.astype(np.float64) ** 2).sum(axis=0),
                                    rtol=1e-12)
 
@@ -1220,10 +1218,14 @@ def test_dense_to_sparse_stops_above_the_density_limit():
     from sparseopt.optimize.bcd.objectives import _dense_to_sparse
 
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((30, 20)) * (rng.random((30, 20)) < 0.3)
-    nnz = np.count_nonzero(X)
-    assert _dense_to_sparse(X, max_density=(nnz - 1) / X.size) is None
-    assert _dense_to_sparse(X, max_density=nnz / X.size)[0].nnz == nnz
+    for shape, density in (((30, 20), 0.3), ((90, 70), 0.9)):  # the second grows buffers
+        X = rng.standard_normal(shape) * (rng.random(shape) < density)
+        nnz = np.count_nonzero(X)
+        for order in ("C", "F"):
+            Xo = np.array(X, order=order)
+            assert _dense_to_sparse(Xo, max_density=(nnz - 1) / X.size) is None
+            csc = _dense_to_sparse(Xo, max_density=nnz / X.size)[0]
+            assert csc.nnz == nnz and np.array_equal(csc.toarray(), X)
     assert _dense_to_sparse(np.zeros((3, 4)), max_density=0.0)[0].nnz == 0
 
 

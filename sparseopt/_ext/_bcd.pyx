@@ -21,8 +21,7 @@ cimport cython
 cimport numpy as cnp
 from libc.math cimport INFINITY, fabs, isfinite, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
-from libc.stdlib cimport calloc, free, malloc, realloc
-from libc.string cimport memcpy
+from libc.stdlib cimport free, malloc
 from scipy.linalg.cython_blas cimport daxpy, dgemv
 
 ctypedef fused index_t:
@@ -1589,148 +1588,93 @@ def split_fill(const double[::1, :] X, const double[::1] c, const int64_t[::1] i
 
 
 # ------------------------------------------------------------------ dense to sparse
-cdef int _transpose_compressed(int64_t n_outer, int64_t n_inner, const int64_t *ptr,
-                               const int64_t *idx, const real_t *val, int64_t *tptr,
-                               int64_t *tidx, real_t *tval) noexcept nogil:
-    """The other compressed format of ``(ptr, idx, val)`` (counting sort on the inner
-    index; the transposed indices come out sorted). ``tptr`` has ``n_inner + 1`` slots."""
-    cdef int64_t o, k, t, nnz = ptr[n_outer]
-    cdef int64_t *fill = <int64_t *> malloc((n_inner + 1) * sizeof(int64_t))
-    if fill == NULL:
-        return -1
-    for t in range(n_inner + 1):
-        tptr[t] = 0
-    for k in range(nnz):
-        tptr[idx[k] + 1] += 1
-    for t in range(n_inner):
-        tptr[t + 1] += tptr[t]
-    for t in range(n_inner):
-        fill[t] = tptr[t]
-    for o in range(n_outer):
-        for k in range(ptr[o], ptr[o + 1]):
-            t = fill[idx[k]]
-            tidx[t] = o
-            tval[t] = val[k]
-            fill[idx[k]] = t + 1
-    free(fill)
-    return 0
+def dense_to_csc_by_columns(const real_t[::1, :] X, int64_t start, int64_t max_nnz,
+                            int64_t[::1] indptr, int64_t[::1] indices, real_t[::1] data,
+                            double[::1] col_sq):
+    """Columns ``start, start + 1, ...`` of a Fortran-ordered ``X`` into CSC buffers, in
+    one pass (branch-free over the entries), with the columns' squared norms.
 
-
-def dense_to_sparse(const real_t[:, :] X, int64_t max_nnz):
-    """CSC and CSR copies of a C- or Fortran-contiguous dense ``X`` in one pass over ``X``.
-
-    The pass follows ``X``'s memory order (by columns for Fortran order, giving CSC;
-    by rows for C order, giving CSR) and collects the non-zeros, the columns'
-    squared norms (accumulated in float64) and whether a non-zero entry is not
-    finite; the other format is then a counting sort over the non-zeros only.
-    Both come out with sorted indices (int64) and data in ``X``'s dtype.
-
-    Returns ``(csc_indptr, csc_indices, csc_data, csr_indptr, csr_indices, csr_data,
-    col_sq, finite)``, or None as soon as more than ``max_nnz`` non-zeros are found
-    (the rest of ``X`` is then not read). The caller checks the dtype, the shape
-    (at least one row and one column) and the contiguity.
+    Stops before a column that might not fit in ``indices`` / ``data`` (the caller
+    grows them and calls again from there) or once more than ``max_nnz`` non-zeros
+    are stored. Returns ``(next column, nnz, finite, over)``: ``finite`` is False
+    when a non-zero entry is NaN or inf; ``over`` when ``max_nnz`` was passed.
+    ``indptr[start]`` must hold the non-zeros stored so far.
     """
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"dense_to_sparse: X must have at least one row and one column, "
-                         f"got shape ({X.shape[0]}, {X.shape[1]}).")
-    cdef int64_t n = X.shape[0], p = X.shape[1]
-    cdef int64_t s0 = X.strides[0] // <int64_t> sizeof(real_t)
-    cdef int64_t s1 = X.strides[1] // <int64_t> sizeof(real_t)
-    cdef bint by_column = s0 == 1 and (s1 == n or p == 1)
-    cdef int64_t n_outer = p if by_column else n, n_inner = n if by_column else p
-    cdef int64_t so = s1 if by_column else s0, si = s0 if by_column else s1
-    cdef const real_t *base = &X[0, 0]
-    cdef const real_t *line
-    cdef int64_t o, i, k, nnz = 0, cap, new_cap
-    cdef bint overflow = False, finite = True, failed = False
+    cdef int64_t n = X.shape[0], p = X.shape[1], cap = indices.shape[0], i, j, k
+    cdef int64_t nnz = indptr[start]
+    cdef bint finite = True, over = False
     cdef real_t v
-    cdef double dv, acc, bad
-    cdef int64_t *ptr = <int64_t *> malloc((n_outer + 1) * sizeof(int64_t))
-    cdef double *sq = <double *> calloc(p, sizeof(double))
-    cdef int64_t *idx = NULL
-    cdef real_t *val = NULL
-    cdef int64_t *idx2
-    cdef real_t *val2
-    cap = max(min(max(max_nnz, 0), n * p // 16), <int64_t> 1024) + n_inner
-    idx = <int64_t *> malloc((cap + 1) * sizeof(int64_t))
-    val = <real_t *> malloc((cap + 1) * sizeof(real_t))
-    if ptr == NULL or sq == NULL or idx == NULL or val == NULL:
-        free(ptr); free(sq); free(idx); free(val)
-        raise MemoryError("dense_to_sparse: out of memory")
+    cdef double acc, bad, dv
     with nogil:
-        for o in range(n_outer):
-            ptr[o] = nnz
+        j = start
+        while j < p:
             if nnz > max_nnz:
-                overflow = True
+                over = True
                 break
-            if nnz + n_inner > cap:  # room for a whole line: the loop below is branch-free
-                new_cap = max(2 * cap, nnz + n_inner)
-                idx2 = <int64_t *> realloc(idx, (new_cap + 1) * sizeof(int64_t))
-                if idx2 != NULL:
-                    idx = idx2
-                val2 = <real_t *> realloc(val, (new_cap + 1) * sizeof(real_t))
-                if val2 != NULL:
-                    val = val2
-                if idx2 == NULL or val2 == NULL:
-                    failed = True
-                    break
-                cap = new_cap
-            line = base + o * so
-            for i in range(n_inner):
-                v = line[i * si]
-                idx[nnz] = i
-                val[nnz] = v
+            if nnz + n > cap:
+                break
+            for i in range(n):
+                v = X[i, j]
+                indices[nnz] = i
+                data[nnz] = v
                 nnz += v != 0
-            # norms and finiteness from the line's non-zeros only (NaN and inf are
+            # norms and finiteness from the column's non-zeros only (NaN and inf are
             # non-zeros): no dependency chain over the zeros
             acc = 0.0
             bad = 0.0
-            for k in range(ptr[o], nnz):
-                dv = val[k]
+            for k in range(indptr[j], nnz):
+                dv = data[k]
+                acc += dv * dv
                 bad += dv * 0.0  # NaN once an entry is NaN or inf
-                if by_column:
-                    acc += dv * dv
-                else:
-                    sq[idx[k]] += dv * dv
-            if by_column:
-                sq[o] = acc
+            col_sq[j] = acc
             if not isfinite(bad):
                 finite = False
-        ptr[n_outer] = nnz
+            j += 1
+            indptr[j] = nnz
         if nnz > max_nnz:
-            overflow = True
-    if overflow or failed:
-        free(ptr); free(sq); free(idx); free(val)
-        if failed:
-            raise MemoryError("dense_to_sparse: out of memory")
-        return None
-    dtype = np.float32 if real_t is float else np.float64
-    a_ptr = np.empty(n_outer + 1, dtype=np.int64)
-    a_idx = np.empty(nnz, dtype=np.int64)
-    a_val = np.empty(nnz, dtype=dtype)
-    b_ptr = np.empty(n_inner + 1, dtype=np.int64)
-    b_idx = np.empty(nnz, dtype=np.int64)
-    b_val = np.empty(nnz, dtype=dtype)
-    col_sq = np.empty(p, dtype=np.float64)
-    cdef int64_t[::1] ap = a_ptr, ai = a_idx, bp = b_ptr, bi = b_idx
-    cdef real_t[::1] av = a_val, bv = b_val
-    cdef double[::1] cs = col_sq
-    cdef int status
+            over = True
+    return j, nnz, finite, over
+
+
+def dense_count_by_rows(const real_t[:, ::1] X, int64_t max_nnz, int64_t[::1] counts):
+    """Non-zeros per column of a C-ordered ``X`` (one pass by rows; ``counts`` zeroed by
+    the caller). Returns False as soon as more than ``max_nnz`` were seen."""
+    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, row, total = 0
+    cdef bint c
     with nogil:
-        memcpy(&ap[0], ptr, (n_outer + 1) * sizeof(int64_t))
-        if nnz > 0:
-            memcpy(&ai[0], idx, nnz * sizeof(int64_t))
-            memcpy(&av[0], val, nnz * sizeof(real_t))
-        memcpy(&cs[0], sq, p * sizeof(double))
-        status = _transpose_compressed(n_outer, n_inner, ptr, idx, val, &bp[0],
-                                       &bi[0] if nnz > 0 else NULL,
-                                       &bv[0] if nnz > 0 else NULL)
-    free(ptr); free(sq); free(idx); free(val)
-    if status != 0:
-        raise MemoryError("dense_to_sparse: out of memory")
-    if by_column:
-        return a_ptr, a_idx, a_val, b_ptr, b_idx, b_val, col_sq, bool(finite)
-    return b_ptr, b_idx, b_val, a_ptr, a_idx, a_val, col_sq, bool(finite)
+        for i in range(n):
+            row = 0
+            for j in range(p):
+                c = X[i, j] != 0
+                row += c
+                counts[j] += c
+            total += row
+            if total > max_nnz:
+                break
+    return total <= max_nnz
+
+
+def dense_fill_by_rows(const real_t[:, ::1] X, int64_t[::1] cursor, int64_t[::1] indices,
+                       real_t[::1] data, double[::1] col_sq):
+    """CSC of a C-ordered ``X`` (one pass by rows): ``cursor`` holds each column's next
+    free slot (``indptr[:-1]`` on entry), ``col_sq`` (zeroed) the squared norms.
+    Returns False when a non-zero entry is NaN or inf."""
+    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, k
+    cdef real_t v
+    cdef double dv, bad = 0.0
+    with nogil:
+        for i in range(n):
+            for j in range(p):
+                v = X[i, j]
+                if v != 0:
+                    k = cursor[j]
+                    indices[k] = i
+                    data[k] = v
+                    cursor[j] = k + 1
+                    dv = v
+                    col_sq[j] += dv * dv
+                    bad += dv * 0.0
+    return isfinite(bad)
 
 
 def csc_col_sq(const index_t[::1] indptr, const double[::1] data, double[::1] out):

@@ -72,6 +72,7 @@ from scipy.special import expit
 from ..._ext import _bcd as _k
 from .objectives import (
     LinearModelObjective,
+    _csc_col_sq,
     _dense_to_csc,
     _dense_to_sparse,
     least_squares,
@@ -496,7 +497,7 @@ class _SupportRefit:
         self.positive = positive  # w >= 0: only X_j^T R > n lam_j violates
         self.alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (A.shape[1],))
         self.v = v
-        self.col_sq = np.asarray(A.multiply(A).sum(axis=0)).ravel()
+        self.col_sq = _csc_col_sq(A)
 
     def residual(self, x):
         """``(R', X^T R')`` of the refit at the coordinates ``x`` (``x[:p]`` the features),

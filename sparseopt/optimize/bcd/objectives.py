@@ -131,18 +131,20 @@ def _check_design(A, name="A"):
 
 
 def _dense_to_sparse(X, *, max_density=1.0, check_finite=True):
-    """``(csc, csr, col_sq)`` of a dense float32/float64 matrix in one compiled pass.
+    """``(csc, col_sq)`` of a dense float32/float64 matrix, read in its memory order.
 
-    The pass reads ``X`` once in its own memory order (C or Fortran; any other
-    layout is first copied to C order), collects the non-zeros, and computes the
-    columns' squared norms (float64) on the way; the second format is a counting
-    sort over the non-zeros. Data keep ``X``'s dtype; indices are int64 and sorted.
-    ``X`` is never modified. Returns None when ``X`` holds more than
-    ``max_density * n * p`` non-zeros (the pass stops there).
+    Fortran order: one compiled pass by columns (branch-free; the buffers grow
+    when a column might not fit). C order: a counting pass and a filling pass by
+    rows (no transposed copy of ``X``). Any other layout is first copied to C
+    order. The columns' squared norms (float64) come from the same pass. Data
+    keep ``X``'s dtype; indices are int64 and sorted. ``X`` is never modified.
+    Returns None when ``X`` holds more than ``max_density * n * p`` non-zeros
+    (the pass stops there).
 
     Raises ``TypeError`` for a non-float32/float64 array and ``ValueError`` for a
-    non-2-D or empty one, or (``check_finite``; the kernel flags them too) for
-    NaN or inf entries; all before the kernel reads ``X``.
+    non-2-D or empty one, or (``check_finite``) for NaN or inf entries, all
+    before a kernel reads ``X``; the compiled pass flags NaN / inf itself too
+    (``ValueError``), so a caller that already checked may skip the first test.
     """
     if not isinstance(X, np.ndarray):
         raise TypeError(f"X must be a NumPy array, got {type(X).__name__}.")
@@ -153,19 +155,42 @@ def _dense_to_sparse(X, *, max_density=1.0, check_finite=True):
                          f"{X.shape}.")
     if check_finite and not np.isfinite(np.sum(X)) and not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or inf.")
-    if not (X.flags.c_contiguous or X.flags.f_contiguous):
-        X = np.ascontiguousarray(X)
     n, p = X.shape
-    out = _k.dense_to_sparse(X, int(max(0.0, min(1.0, max_density)) * n * p))
-    if out is None:
-        return None
-    csc_ptr, csc_idx, csc_val, csr_ptr, csr_idx, csr_val, col_sq, finite = out
-    if not finite:
-        raise ValueError("X contains NaN or inf.")
-    csc = sp.csc_matrix((csc_val, csc_idx, csc_ptr), shape=(n, p), copy=False)
-    csr = sp.csr_matrix((csr_val, csr_idx, csr_ptr), shape=(n, p), copy=False)
-    csc.has_sorted_indices = csr.has_sorted_indices = True
-    return csc, csr, col_sq
+    max_nnz = int(max(0.0, min(1.0, max_density)) * n * p)
+    indptr = np.zeros(p + 1, dtype=np.int64)
+    col_sq = np.zeros(p)
+    if X.flags.f_contiguous and not X.flags.c_contiguous:
+        cap = min(n * p, max(1024, n * p // 16) + n)
+        indices, data = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=X.dtype)
+        j = 0
+        while True:
+            j, nnz, finite, over = _k.dense_to_csc_by_columns(X, j, max_nnz, indptr, indices,
+                                                              data, col_sq)
+            if over:
+                return None
+            if not finite:
+                raise ValueError("X contains NaN or inf.")
+            if j == p:
+                break
+            cap = min(n * p, 2 * cap)  # grow (the loop always makes progress: cap >= nnz + n)
+            indices = np.concatenate([indices[:nnz], np.empty(cap - nnz, dtype=np.int64)])
+            data = np.concatenate([data[:nnz], np.empty(cap - nnz, dtype=X.dtype)])
+        indices, data = indices[:nnz], data[:nnz]
+        if cap > nnz + nnz // 4 + 1024:  # do not keep a mostly unused buffer alive
+            indices, data = indices.copy(), data.copy()
+    else:
+        X = np.ascontiguousarray(X)
+        counts = np.zeros(p, dtype=np.int64)
+        if not _k.dense_count_by_rows(X, max_nnz, counts):
+            return None
+        np.cumsum(counts, out=indptr[1:])
+        indices = np.empty(indptr[-1], dtype=np.int64)
+        data = np.empty(indptr[-1], dtype=X.dtype)
+        if not _k.dense_fill_by_rows(X, indptr[:-1].copy(), indices, data, col_sq):
+            raise ValueError("X contains NaN or inf.")
+    csc = sp.csc_matrix((data, indices, indptr), shape=(n, p), copy=False)
+    csc.has_sorted_indices = True
+    return csc, col_sq
 
 
 def _dense_to_csc(X):
@@ -295,11 +320,11 @@ class LinearModelObjective:
         if sp.issparse(A):
             self.A = sp.csc_matrix(A, dtype=np.float64, copy=True)
             self.A.sort_indices()
-            self.A_csr = self.A.tocsr()
-            self.A_csr.sort_indices()
             self.col_sq_norms = _csc_col_sq(self.A)
-        else:  # one compiled pass: both formats (sorted) and the column norms
-            self.A, self.A_csr, self.col_sq_norms = _dense_to_sparse(A, check_finite=False)
+        else:  # one compiled pass: the sorted CSC copy and the column norms
+            self.A, self.col_sq_norms = _dense_to_sparse(A, check_finite=False)
+        self._A_csr = None  # built on first use (touched-row upkeep, some selection rules)
+        self._row_nnz = None
         self.loss = loss
         self.n_samples, self.n_features = self.A.shape
         self.K = loss.n_outputs
@@ -327,15 +352,31 @@ class LinearModelObjective:
         self._col_work = np.zeros(self.n_samples)  # scatter buffer of block_gram
         self._global_L = None
 
+    @property
+    def A_csr(self):
+        """CSR copy of ``A`` (sorted indices), built on first use: runs whose gradient
+        upkeep and selection rule only read columns never pay for it."""
+        if self._A_csr is None:
+            self._A_csr = self.A.tocsr()
+            self._A_csr.sort_indices()
+        return self._A_csr
+
+    def _rows_nnz(self):
+        """Non-zeros per row of ``A`` (float64), from the CSC indices."""
+        if self._row_nnz is None:
+            self._row_nnz = np.bincount(self.A.indices, minlength=self.n_samples).astype(
+                np.float64)
+        return self._row_nnz
+
     # -- state
     def start(self, x, full_gradient):
         self.W = _check_start(x, self.n_coords).reshape(self.n_features, self.K)
-        self.z = np.ascontiguousarray(self.A_csr @ self.W)
+        self.z = np.ascontiguousarray(self.A @ self.W)
         self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
         self.full_gradient = bool(full_gradient)
         self._upkeep = None  # block gradients only
         if self.full_gradient:
-            self.g = np.ascontiguousarray(self.A_csr.T @ self.dl).reshape(self.n_features, self.K)
+            self.g = np.ascontiguousarray(self.A.T @ self.dl).reshape(self.n_features, self.K)
             if self.gradient_upkeep is None:
                 self.plan_gradient_upkeep()
             self._upkeep = self.gradient_upkeep
@@ -352,7 +393,7 @@ class LinearModelObjective:
     def _gram_build_costs(self):
         """(dense BLAS, sparse product) seconds of building ``A^T A``."""
         n, p = self.A.shape
-        row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+        row_nnz = self._rows_nnz()
         dense = self._COST_BLAS * n * p * p + self._COST_SPARSE * n * p
         sparse = self._COST_SPGEMM * float(row_nnz @ row_nnz) + self._COST_SPARSE * p * p
         return dense, sparse
@@ -379,7 +420,7 @@ class LinearModelObjective:
         cols = max(1, min(tau, p))  # a block spans at most tau features
         nnz = float(self.A.nnz)
         col_nnz = nnz / max(p, 1)
-        row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+        row_nnz = self._rows_nnz()
         # rows a block of `cols` columns touches: P(row i touched) = 1 - (1 - r_i / p)^cols
         hit = 1.0 - (1.0 - row_nnz / max(p, 1)) ** cols
         touched = float(hit.sum())
@@ -435,7 +476,7 @@ class LinearModelObjective:
         plans = self.__dict__.setdefault("_iht_plans", {})
         if key not in plans:
             n, p = self.A.shape
-            row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+            row_nnz = self._rows_nnz()
             cols = max(1, min(key, p))
             hit = 1.0 - (1.0 - row_nnz / max(p, 1)) ** cols
             rows_cost = self._COST_SPARSE * float(hit @ row_nnz) + self._COST_ROW * float(
@@ -470,7 +511,7 @@ class LinearModelObjective:
             return self.g.ravel()
         # an O(n) resync of loss'(z) first (the squared loss updates it by increments)
         self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
-        return np.asarray(self.A_csr.T @ self.dl).ravel()
+        return np.asarray(self.A.T @ self.dl).ravel()
 
     def block_gradient(self, b):
         if self.full_gradient:
