@@ -33,9 +33,11 @@ least-squares refit on the support of ``w`` (``_SupportRefit``), tried when
 the signs have settled; both are dual feasible, so ``tol`` means what it means for
 ``solver="cd"``, with a tighter gap.
 
-The estimator path costs what the raw solver costs: a dense least-squares
-design the estimator centred (``X - 1 m^T``, dense even when ``X`` was
-mostly zeros) is split back into its sparse part ``S`` and the rank-one
+The estimator path costs what the raw solver costs: the least-squares
+estimators copy a mostly-zero dense ``X`` to CSC right after their input
+checks (:func:`sparse_design`, one compiled pass), so that it follows the CSC
+path with implicit centring. A dense design that still reaches this module
+centred (``X - 1 m^T``, dense even when ``X`` was mostly zeros) is split back into its sparse part ``S`` and the rank-one
 centring, ``X_c = S + 1 c^T``, when ``S`` holds less than half the entries
 (the same unpenalised extra column ``v = 1`` then carries the centring, see
 :func:`_split_centred`); otherwise the design goes to the objective as it is,
@@ -362,7 +364,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
                 ridge = sp.hstack([ridge, sp.csc_matrix((p, 1))], format="csc")
             A = _stack_rows(A, ridge, sparse)
             target = np.r_[y64, np.zeros(p)]
-        # a dense design the estimator validated goes to CSC here (two compiled passes), so
+        # a dense design the estimator validated goes to CSC here (one compiled pass), so
         # that the objective checks and copies the non-zeros only
         objective = least_squares(A if sparse else _dense_to_csc(A), target)
     else:

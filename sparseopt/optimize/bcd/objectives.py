@@ -287,7 +287,8 @@ class LinearModelObjective:
     Parameters
     ----------
     A : ndarray or sparse matrix of shape (n, p)
-        Design (copied to CSC and CSR float64; dense input is stored sparse).
+        Design (copied to CSC float64, dense input in one compiled pass; a CSR copy is
+        built when a run first reads rows).
     loss : loss object
         One of the private losses (use the factories below).
     gradient_upkeep : {"auto", "gram", "rows", "full"}, default="auto"
