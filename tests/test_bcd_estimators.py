@@ -547,3 +547,15 @@ def test_mostly_zero_dense_input_takes_the_csc_path_without_touching_x(dtype, fi
     assert sp.issparse(S) and S.dtype == dtype and np.array_equal(S.toarray(), X)
     dense = np.random.default_rng(0).standard_normal((20, 5))
     assert sparse_design(dense) is dense
+
+
+def test_check_input_false_still_rejects_non_finite_dense_x_on_the_bcd_path():
+    X, y = _mostly_zero(seed=5)
+    X = np.asfortranarray(X)
+    X[3, 2] = np.nan
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=5)
+    with pytest.raises(ValueError, match="NaN"):
+        Lasso(alpha=0.01, solver=solver).fit(X, y, check_input=False)
+    with pytest.raises(ValueError, match="NaN"):
+        Lasso(alpha=0.01, solver=solver).fit(X, y)

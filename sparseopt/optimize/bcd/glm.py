@@ -215,11 +215,13 @@ def _split_centred(X, y):
     return sp.csc_matrix((data, indices, indptr), shape=(n, p)), c
 
 
-def sparse_design(X):
+def sparse_design(X, *, check_finite=False):
     """CSC copy of a mostly-zero dense design for the BCD estimator path, else ``X``.
 
     The estimators call this on the ``X`` their input checks returned (finite,
-    float32/float64, 2-D) when ``solver`` is a :class:`BlockCoordinateDescent`:
+    float32/float64, 2-D; ``check_finite=True`` when those checks were skipped,
+    e.g. ``check_input=False``: NaN / inf then raise ``ValueError`` before the
+    compiled pass) when ``solver`` is a :class:`BlockCoordinateDescent`:
     a dense ``X`` with non-zeros in fewer than half of its entries (the
     threshold at which the glue splits a centred design, ``_SPLIT_FRACTION``)
     then follows the CSC path (implicit centring, no dense centred copy), read
@@ -230,7 +232,7 @@ def sparse_design(X):
     if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype not in (np.float32, np.float64) \
             or X.size == 0:
         return X
-    out = _dense_to_sparse(X, max_density=_SPLIT_FRACTION, check_finite=False)
+    out = _dense_to_sparse(X, max_density=_SPLIT_FRACTION, check_finite=check_finite)
     return X if out is None else out[0]
 
 
