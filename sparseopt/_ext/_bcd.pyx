@@ -1588,93 +1588,92 @@ def split_fill(const double[::1, :] X, const double[::1] c, const int64_t[::1] i
 
 
 # ------------------------------------------------------------------ dense to sparse
-def dense_to_csc_by_columns(const real_t[::1, :] X, int64_t start, int64_t max_nnz,
-                            int64_t[::1] indptr, int64_t[::1] indices, real_t[::1] data,
-                            double[::1] col_sq):
-    """Columns ``start, start + 1, ...`` of a Fortran-ordered ``X`` into CSC buffers, in
-    one pass (branch-free over the entries), with the columns' squared norms.
+def dense_to_compressed(const real_t[:, :] X, bint by_rows, int64_t start, int64_t max_nnz,
+                        index_t[::1] indptr, index_t[::1] indices, real_t[::1] data,
+                        double[::1] col_sq):
+    """Lines ``start, start + 1, ...`` of ``X`` (columns: CSC of a Fortran-ordered ``X``;
+    ``by_rows``: CSR of a C-ordered one) into compressed buffers, in one pass
+    (branch-free over the entries), with the columns' squared norms (``col_sq``
+    zeroed by the caller).
 
-    Stops before a column that might not fit in ``indices`` / ``data`` (the caller
+    Stops before a line that might not fit in ``indices`` / ``data`` (the caller
     grows them and calls again from there) or once more than ``max_nnz`` non-zeros
-    are stored. Returns ``(next column, nnz, finite, over)``: ``finite`` is False
+    are stored. Returns ``(next line, nnz, finite, over)``: ``finite`` is False
     when a non-zero entry is NaN or inf; ``over`` when ``max_nnz`` was passed.
-    ``indptr[start]`` must hold the non-zeros stored so far.
+    ``indptr[start]`` must hold the non-zeros stored so far. The caller checks that
+    the lines are contiguous and that ``index_t`` holds ``n * p``.
     """
-    cdef int64_t n = X.shape[0], p = X.shape[1], cap = indices.shape[0], i, j, k
+    cdef int64_t n_lines = X.shape[0] if by_rows else X.shape[1]
+    cdef int64_t length = X.shape[1] if by_rows else X.shape[0]
+    cdef int64_t step = (X.strides[0] if by_rows else X.strides[1]) // <int64_t> sizeof(real_t)
+    cdef int64_t cap = indices.shape[0], i, j, k
     cdef int64_t nnz = indptr[start]
     cdef bint finite = True, over = False
+    cdef const real_t *base = &X[0, 0]
+    cdef const real_t *line
     cdef real_t v
     cdef double acc, bad, dv
     with nogil:
         j = start
-        while j < p:
+        while j < n_lines:
             if nnz > max_nnz:
                 over = True
                 break
-            if nnz + n > cap:
+            if nnz + length > cap:
                 break
-            for i in range(n):
-                v = X[i, j]
-                indices[nnz] = i
+            line = base + j * step
+            for i in range(length):
+                v = line[i]
+                indices[nnz] = <index_t> i
                 data[nnz] = v
                 nnz += v != 0
-            # norms and finiteness from the column's non-zeros only (NaN and inf are
+            # norms and finiteness from the line's non-zeros only (NaN and inf are
             # non-zeros): no dependency chain over the zeros
             acc = 0.0
             bad = 0.0
             for k in range(indptr[j], nnz):
                 dv = data[k]
-                acc += dv * dv
                 bad += dv * 0.0  # NaN once an entry is NaN or inf
-            col_sq[j] = acc
+                if by_rows:
+                    col_sq[indices[k]] += dv * dv
+                else:
+                    acc += dv * dv
+            if not by_rows:
+                col_sq[j] = acc
             if not isfinite(bad):
                 finite = False
             j += 1
-            indptr[j] = nnz
+            indptr[j] = <index_t> nnz
         if nnz > max_nnz:
             over = True
     return j, nnz, finite, over
 
 
-def dense_count_by_rows(const real_t[:, ::1] X, int64_t max_nnz, int64_t[::1] counts):
-    """Non-zeros per column of a C-ordered ``X`` (one pass by rows; ``counts`` zeroed by
-    the caller). Returns False as soon as more than ``max_nnz`` were seen."""
-    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, row, total = 0
-    cdef bint c
+def compressed_transpose(const index_t[::1] indptr, const index_t[::1] indices,
+                         const real_t[::1] data, index_t[::1] t_indptr, index_t[::1] t_indices,
+                         real_t[::1] t_data):
+    """The other compressed format (CSR to CSC, or back) by a counting sort over the
+    non-zeros; ``t_indptr`` (zeroed by the caller) has one slot per inner index plus one.
+    The transposed indices come out sorted."""
+    cdef int64_t n_outer = indptr.shape[0] - 1, n_inner = t_indptr.shape[0] - 1
+    cdef int64_t o, k, t, c
+    cdef int64_t *fill = <int64_t *> malloc((n_inner + 1) * sizeof(int64_t))
+    if fill == NULL:
+        raise MemoryError("compressed_transpose: out of memory")
     with nogil:
-        for i in range(n):
-            row = 0
-            for j in range(p):
-                c = X[i, j] != 0
-                row += c
-                counts[j] += c
-            total += row
-            if total > max_nnz:
-                break
-    return total <= max_nnz
-
-
-def dense_fill_by_rows(const real_t[:, ::1] X, int64_t[::1] cursor, int64_t[::1] indices,
-                       real_t[::1] data, double[::1] col_sq):
-    """CSC of a C-ordered ``X`` (one pass by rows): ``cursor`` holds each column's next
-    free slot (``indptr[:-1]`` on entry), ``col_sq`` (zeroed) the squared norms.
-    Returns False when a non-zero entry is NaN or inf."""
-    cdef int64_t n = X.shape[0], p = X.shape[1], i, j, k
-    cdef real_t v
-    cdef double dv, bad = 0.0
-    with nogil:
-        for i in range(n):
-            for j in range(p):
-                v = X[i, j]
-                if v != 0:
-                    k = cursor[j]
-                    indices[k] = i
-                    data[k] = v
-                    cursor[j] = k + 1
-                    dv = v
-                    col_sq[j] += dv * dv
-                    bad += dv * 0.0
-    return isfinite(bad)
+        for k in range(indptr[n_outer]):
+            t_indptr[indices[k] + 1] += 1
+        for t in range(n_inner):
+            t_indptr[t + 1] += t_indptr[t]
+            fill[t] = t_indptr[t]
+        for o in range(n_outer):
+            for k in range(indptr[o], indptr[o + 1]):
+                c = indices[k]
+                t = fill[c]
+                t_indices[t] = <index_t> o
+                t_data[t] = data[k]
+                fill[c] = t + 1
+    free(fill)
 
 
 def csc_col_sq(const index_t[::1] indptr, const double[::1] data, double[::1] out):

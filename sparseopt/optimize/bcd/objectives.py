@@ -130,16 +130,22 @@ def _check_design(A, name="A"):
                        input_name=name, ensure_min_samples=1, ensure_min_features=1)
 
 
+_DENSE_TO_SPARSE_COPY_F = 0.15  # density above which C order is copied to Fortran first
+
+
 def _dense_to_sparse(X, *, max_density=1.0, check_finite=True):
     """``(csc, col_sq)`` of a dense float32/float64 matrix, read in its memory order.
 
-    Fortran order: one compiled pass by columns (branch-free; the buffers grow
-    when a column might not fit). C order: a counting pass and a filling pass by
-    rows (no transposed copy of ``X``). Any other layout is first copied to C
-    order. The columns' squared norms (float64) come from the same pass. Data
-    keep ``X``'s dtype; indices are int64 and sorted. ``X`` is never modified.
+    One compiled pass in ``X``'s memory order, branch-free over the entries (the
+    buffers grow when a line might not fit): by columns for Fortran order, by
+    rows for C order, whose CSR is then turned into CSC by a counting sort over
+    the non-zeros only. Any other layout is first copied to C order. The
+    columns' squared norms (float64) come from the same pass. Data keep ``X``'s
+    dtype; indices are sorted, int32 when ``n * p`` fits. ``X`` is never modified.
     Returns None when ``X`` holds more than ``max_density * n * p`` non-zeros
-    (the pass stops there).
+    (the pass stops there), or without a pass when the non-zeros of 32 evenly
+    spaced lines are clearly more (over ``max(1.25 max_density, max_density +
+    0.05)`` of their entries).
 
     Raises ``TypeError`` for a non-float32/float64 array and ``ValueError`` for a
     non-2-D or empty one, or (``check_finite``) for NaN or inf entries, all
@@ -156,38 +162,49 @@ def _dense_to_sparse(X, *, max_density=1.0, check_finite=True):
     if check_finite and not np.isfinite(np.sum(X)) and not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or inf.")
     n, p = X.shape
+    by_rows = not X.flags.f_contiguous
+    if by_rows:
+        X = np.ascontiguousarray(X)
+    # the density of a sample of lines sizes the buffers (they rarely grow); a C-ordered X
+    # that is not mostly zeros is read by columns from a Fortran copy instead (the
+    # transposition of its CSR would cost more than the copy)
+    lines = np.unique(np.linspace(0, (n if by_rows else p) - 1, 32).astype(np.int64))
+    sample = X[lines] if by_rows else X[:, lines]
+    density = np.count_nonzero(sample) / sample.size
     max_nnz = int(max(0.0, min(1.0, max_density)) * n * p)
-    indptr = np.zeros(p + 1, dtype=np.int64)
+    if density > max(1.25 * max_density, max_density + 0.05):
+        return None  # clearly too dense: no need to read X
+    if by_rows and density > _DENSE_TO_SPARSE_COPY_F:
+        X, by_rows = np.asfortranarray(X), False
+    n_lines, length = (n, p) if by_rows else (p, n)
+    # int32 indices whenever they fit (as scipy, which would otherwise copy them down)
+    itype = np.int32 if n * p < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n_lines + 1, dtype=itype)
     col_sq = np.zeros(p)
-    if X.flags.f_contiguous and not X.flags.c_contiguous:
-        cap = min(n * p, max(1024, n * p // 16) + n)
-        indices, data = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=X.dtype)
-        j = 0
-        while True:
-            j, nnz, finite, over = _k.dense_to_csc_by_columns(X, j, max_nnz, indptr, indices,
-                                                              data, col_sq)
-            if over:
-                return None
-            if not finite:
-                raise ValueError("X contains NaN or inf.")
-            if j == p:
-                break
-            cap = min(n * p, 2 * cap)  # grow (the loop always makes progress: cap >= nnz + n)
-            indices = np.concatenate([indices[:nnz], np.empty(cap - nnz, dtype=np.int64)])
-            data = np.concatenate([data[:nnz], np.empty(cap - nnz, dtype=X.dtype)])
+    cap = min(n * p, int(1.25 * density * n * p) + length + 1024)
+    indices, data = np.empty(cap, dtype=itype), np.empty(cap, dtype=X.dtype)
+    line = 0
+    while True:
+        line, nnz, finite, over = _k.dense_to_compressed(X, by_rows, line, max_nnz, indptr,
+                                                         indices, data, col_sq)
+        if over:
+            return None
+        if not finite:
+            raise ValueError("X contains NaN or inf.")
+        if line == n_lines:
+            break
+        cap = min(n * p, 2 * cap)  # grow (always progress: cap >= nnz + length)
+        indices = np.concatenate([indices[:nnz], np.empty(cap - nnz, dtype=itype)])
+        data = np.concatenate([data[:nnz], np.empty(cap - nnz, dtype=X.dtype)])
+    if by_rows:  # CSR to CSC over the non-zeros only
+        t_indptr = np.zeros(p + 1, dtype=itype)
+        t_indices, t_data = np.empty(nnz, dtype=itype), np.empty(nnz, dtype=X.dtype)
+        _k.compressed_transpose(indptr, indices, data, t_indptr, t_indices, t_data)
+        indptr, indices, data = t_indptr, t_indices, t_data
+    else:
         indices, data = indices[:nnz], data[:nnz]
         if cap > nnz + nnz // 4 + 1024:  # do not keep a mostly unused buffer alive
             indices, data = indices.copy(), data.copy()
-    else:
-        X = np.ascontiguousarray(X)
-        counts = np.zeros(p, dtype=np.int64)
-        if not _k.dense_count_by_rows(X, max_nnz, counts):
-            return None
-        np.cumsum(counts, out=indptr[1:])
-        indices = np.empty(indptr[-1], dtype=np.int64)
-        data = np.empty(indptr[-1], dtype=X.dtype)
-        if not _k.dense_fill_by_rows(X, indptr[:-1].copy(), indices, data, col_sq):
-            raise ValueError("X contains NaN or inf.")
     csc = sp.csc_matrix((data, indices, indptr), shape=(n, p), copy=False)
     csc.has_sorted_indices = True
     return csc, col_sq
