@@ -1227,6 +1227,11 @@ def test_dense_to_sparse_stops_above_the_density_limit():
             csc = _dense_to_sparse(Xo, max_density=nnz / X.size)[0]
             assert csc.nnz == nnz and np.array_equal(csc.toarray(), X)
     assert _dense_to_sparse(np.zeros((3, 4)), max_density=0.0)[0].nnz == 0
+    # a sample of lines far above the limit answers without a pass; at the limit, the pass
+    for order in ("C", "F"):
+        ones = np.ones((40, 60), order=order)
+        assert _dense_to_sparse(ones, max_density=0.5) is None
+        assert _dense_to_sparse(ones, max_density=1.0)[0].nnz == ones.size
 
 
 def test_dense_to_sparse_rejects_bad_input_before_reading_it():
