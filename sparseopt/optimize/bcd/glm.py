@@ -228,6 +228,30 @@ def sparse_design(X, *, check_finite=False):
     once by a compiled pass that stops as soon as it has seen too many
     non-zeros. The data keep ``X``'s dtype; ``X`` itself is never modified.
     Anything else (sparse input, denser designs) is returned unchanged.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The validated design.
+    check_finite : bool, default=False
+        Check for NaN / inf before the pass (``ValueError``).
+
+    Returns
+    -------
+    csc_matrix or X
+        The CSC copy (sorted indices) of a mostly-zero dense ``X``, else ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize.bcd.glm import sparse_design
+    >>> X = np.zeros((4, 3)); X[1, 2] = 5.0
+    >>> S = sparse_design(X)
+    >>> S.format, S.nnz, S.dtype
+    ('csc', 1, dtype('float64'))
+    >>> dense = np.ones((4, 3))
+    >>> sparse_design(dense) is dense
+    True
     """
     if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype not in (np.float32, np.float64) \
             or X.size == 0:
