@@ -1182,3 +1182,94 @@ def test_support_cg_solves_the_restricted_normal_equations(seed):
     with pytest.raises(ValueError, match="inconsistent lengths"):
         kernels.support_cg(A.indptr, A.indices, A.data, cols, pen[:-1], dinv, y, u, R, 5,
                            0.0)
+
+
+# ------------------------------------------------------------------ dense to sparse (one pass)
+@pytest.mark.parametrize("seed", range(12))
+def test_dense_to_csc_pass_matches_scipy_on_random_shapes_densities_orders_dtypes(seed):
+    from sparseopt.optimize.bcd.objectives import _dense_to_sparse
+
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+    density = [0.0, 0.02, 0.1, 0.5, 1.0][seed % 5]
+    dtype = (np.float32, np.float64)[seed % 2]
+    X = (rng.standard_normal((n, p)) * (rng.random((n, p)) < density)).astype(dtype)
+    if p > 2:
+        X[:, 1] = 0.0  # an all-zero column
+    X[0, 0] = -0.0  # a negative zero is a zero, as for scipy
+    for order in ("C", "F", "strided"):
+        # "strided": a view that is neither C- nor Fortran-contiguous
+        Xo = np.repeat(X, 2, axis=1)[:, ::2] if order == "strided" else np.array(X, order=order)
+        before = Xo.copy()
+        csc, col_sq = _dense_to_sparse(Xo)
+        np.testing.assert_array_equal(Xo, before)  # the input is never modified
+        want = sp.csc_matrix(X)
+        want.sort_indices()
+        assert csc.format == "csc" and csc.dtype == dtype and csc.shape == (n, p)
+        assert csc.has_sorted_indices
+        np.testing.assert_array_equal(csc.indptr, want.indptr)
+        np.testing.assert_array_equal(csc.indices, want.indices)
+        np.testing.assert_array_equal(csc.data, want.data)
+        np.testing.assert_allclose(col_sq, (X.astype(np.float64) ** 2).sum(axis=0),
+                                   rtol=1e-12)
+
+
+def test_dense_to_sparse_stops_above_the_density_limit():
+    from sparseopt.optimize.bcd.objectives import _dense_to_sparse
+
+    rng = np.random.default_rng(0)
+    for shape, density in (((30, 20), 0.3), ((90, 70), 0.9)):  # the second grows buffers
+        X = rng.standard_normal(shape) * (rng.random(shape) < density)
+        nnz = np.count_nonzero(X)
+        for order in ("C", "F"):
+            Xo = np.array(X, order=order)
+            assert _dense_to_sparse(Xo, max_density=(nnz - 1) / X.size) is None
+            csc = _dense_to_sparse(Xo, max_density=nnz / X.size)[0]
+            assert csc.nnz == nnz and np.array_equal(csc.toarray(), X)
+    assert _dense_to_sparse(np.zeros((3, 4)), max_density=0.0)[0].nnz == 0
+    # a sample of lines far above the limit answers without a pass; at the limit, the pass
+    for order in ("C", "F"):
+        ones = np.ones((40, 60), order=order)
+        assert _dense_to_sparse(ones, max_density=0.5) is None
+        assert _dense_to_sparse(ones, max_density=1.0)[0].nnz == ones.size
+
+
+def test_dense_to_sparse_rejects_bad_input_before_reading_it():
+    from sparseopt.optimize.bcd.objectives import _dense_to_csc, _dense_to_sparse
+
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _dense_to_sparse(np.ones((3, 3), dtype=np.int64))
+    with pytest.raises(TypeError, match="NumPy array"):
+        _dense_to_sparse([[1.0, 0.0]])
+    with pytest.raises(TypeError, match="NumPy array"):
+        _dense_to_sparse(sp.csc_matrix(np.eye(3)))
+    for shape in ((0, 3), (3, 0), (4,), (2, 2, 2)):
+        with pytest.raises(ValueError, match="2-D with at least one row"):
+            _dense_to_sparse(np.ones(shape))
+    for bad in (np.nan, np.inf, -np.inf):
+        for order in ("C", "F"):
+            X = np.zeros((5, 4), order=order)
+            X[3, 2] = bad
+            with pytest.raises(ValueError, match="NaN or inf"):
+                _dense_to_sparse(X)
+            # without the up-front check the compiled pass flags it itself
+            with pytest.raises(ValueError, match="NaN or inf"):
+                _dense_to_sparse(X, check_finite=False)
+            with pytest.raises(ValueError, match="NaN or inf"):
+                _dense_to_csc(X)
+    with pytest.raises(ValueError, match="contains NaN"):  # checked before the pass
+        least_squares(np.array([[0.0, np.nan], [1.0, 0.0]]), np.ones(2))
+
+
+def test_objective_from_dense_input_equals_objective_from_its_csc_copy():
+    rng = np.random.default_rng(3)
+    for order in ("C", "F"):
+        X = np.array(rng.standard_normal((25, 12)) * (rng.random((25, 12)) < 0.2), order=order)
+        X[:, 4] = 0.0
+        y = rng.standard_normal(25)
+        a, b = least_squares(X, y), least_squares(sp.csc_matrix(X), y)
+        for attr in ("A", "A_csr"):
+            np.testing.assert_array_equal(getattr(a, attr).toarray(), getattr(b, attr).toarray())
+            assert getattr(a, attr).has_sorted_indices
+        np.testing.assert_allclose(a.col_sq_norms, b.col_sq_norms, rtol=1e-14)
+        np.testing.assert_allclose(a.col_sq_norms, (X ** 2).sum(axis=0), rtol=1e-12)

@@ -521,3 +521,41 @@ def test_estimator_gap_with_the_refit_bounds_the_suboptimality(seed, fit_interce
     finally:
         glm.SUPPORT_REFIT = True
     assert plain.converged_ and est.n_iter_ <= plain.n_iter_
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_mostly_zero_dense_input_takes_the_csc_path_without_touching_x(dtype, fit_intercept):
+    from sparseopt.optimize.bcd.glm import sparse_design
+
+    X, y = _mostly_zero(seed=4)
+    X, y = X.astype(dtype), y.astype(dtype)
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=5, max_iter=20000, tol=1e-12)
+    fits = []
+    for Xin in (np.ascontiguousarray(X), np.asfortranarray(X), sp.csc_matrix(X)):
+        before = Xin.copy()
+        est = SparseLinearRegression(penalty="l1", alpha=0.01, fit_intercept=fit_intercept,
+                                     solver=solver).fit(Xin, y)
+        assert (Xin != before).nnz == 0 if sp.issparse(Xin) else np.array_equal(Xin, before)
+        assert est.coef_.dtype == dtype
+        fits.append(est)
+    for est in fits[1:]:
+        _assert_same_fit(fits[0], est, atol=1e-5 if dtype == np.float32 else 1e-9)
+    # the conversion keeps the dtype and leaves denser designs dense
+    S = sparse_design(X)
+    assert sp.issparse(S) and S.dtype == dtype and np.array_equal(S.toarray(), X)
+    dense = np.random.default_rng(0).standard_normal((20, 5))
+    assert sparse_design(dense) is dense
+
+
+def test_check_input_false_still_rejects_non_finite_dense_x_on_the_bcd_path():
+    X, y = _mostly_zero(seed=5)
+    X = np.asfortranarray(X)
+    X[3, 2] = np.nan
+    solver = BlockCoordinateDescent(partition="variable", selection="gsq", update="newton",
+                                    block_size=5)
+    with pytest.raises(ValueError, match="NaN"):
+        Lasso(alpha=0.01, solver=solver).fit(X, y, check_input=False)
+    with pytest.raises(ValueError, match="NaN"):
+        Lasso(alpha=0.01, solver=solver).fit(X, y)

@@ -19,7 +19,7 @@ import numpy as np
 
 cimport cython
 cimport numpy as cnp
-from libc.math cimport INFINITY, fabs, sqrt
+from libc.math cimport INFINITY, fabs, isfinite, sqrt
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.stdlib cimport free, malloc
 from scipy.linalg.cython_blas cimport daxpy, dgemv
@@ -27,6 +27,10 @@ from scipy.linalg.cython_blas cimport daxpy, dgemv
 ctypedef fused index_t:
     int32_t
     int64_t
+
+ctypedef fused real_t:
+    float
+    double
 
 cnp.import_array()
 
@@ -1580,3 +1584,105 @@ def split_fill(const double[::1, :] X, const double[::1] c, const int64_t[::1] i
                     indices[k] = i
                     data[k] = v - cj
                     k += 1
+
+
+
+# ------------------------------------------------------------------ dense to sparse
+def dense_to_compressed(const real_t[:, :] X, bint by_rows, int64_t start, int64_t max_nnz,
+                        index_t[::1] indptr, index_t[::1] indices, real_t[::1] data,
+                        double[::1] col_sq):
+    """Lines ``start, start + 1, ...`` of ``X`` (columns: CSC of a Fortran-ordered ``X``;
+    ``by_rows``: CSR of a C-ordered one) into compressed buffers, in one pass
+    (branch-free over the entries), with the columns' squared norms (``col_sq``
+    zeroed by the caller).
+
+    Stops before a line that might not fit in ``indices`` / ``data`` (the caller
+    grows them and calls again from there) or once more than ``max_nnz`` non-zeros
+    are stored. Returns ``(next line, nnz, finite, over)``: ``finite`` is False
+    when a non-zero entry is NaN or inf; ``over`` when ``max_nnz`` was passed.
+    ``indptr[start]`` must hold the non-zeros stored so far. The caller checks that
+    the lines are contiguous and that ``index_t`` holds ``n * p``.
+    """
+    cdef int64_t n_lines = X.shape[0] if by_rows else X.shape[1]
+    cdef int64_t length = X.shape[1] if by_rows else X.shape[0]
+    cdef int64_t step = (X.strides[0] if by_rows else X.strides[1]) // <int64_t> sizeof(real_t)
+    cdef int64_t cap = indices.shape[0], i, j, k
+    cdef int64_t nnz = indptr[start]
+    cdef bint finite = True, over = False
+    cdef const real_t *base = &X[0, 0]
+    cdef const real_t *line
+    cdef real_t v
+    cdef double acc, bad, dv
+    with nogil:
+        j = start
+        while j < n_lines:
+            if nnz > max_nnz:
+                over = True
+                break
+            if nnz + length > cap:
+                break
+            line = base + j * step
+            for i in range(length):
+                v = line[i]
+                indices[nnz] = <index_t> i
+                data[nnz] = v
+                nnz += v != 0
+            # norms and finiteness from the line's non-zeros only (NaN and inf are
+            # non-zeros): no dependency chain over the zeros
+            acc = 0.0
+            bad = 0.0
+            for k in range(indptr[j], nnz):
+                dv = data[k]
+                bad += dv * 0.0  # NaN once an entry is NaN or inf
+                if by_rows:
+                    col_sq[indices[k]] += dv * dv
+                else:
+                    acc += dv * dv
+            if not by_rows:
+                col_sq[j] = acc
+            if not isfinite(bad):
+                finite = False
+            j += 1
+            indptr[j] = <index_t> nnz
+        if nnz > max_nnz:
+            over = True
+    return j, nnz, finite, over
+
+
+def compressed_transpose(const index_t[::1] indptr, const index_t[::1] indices,
+                         const real_t[::1] data, index_t[::1] t_indptr, index_t[::1] t_indices,
+                         real_t[::1] t_data):
+    """The other compressed format (CSR to CSC, or back) by a counting sort over the
+    non-zeros; ``t_indptr`` (zeroed by the caller) has one slot per inner index plus one.
+    The transposed indices come out sorted."""
+    cdef int64_t n_outer = indptr.shape[0] - 1, n_inner = t_indptr.shape[0] - 1
+    cdef int64_t o, k, t, c
+    cdef int64_t *fill = <int64_t *> malloc((n_inner + 1) * sizeof(int64_t))
+    if fill == NULL:
+        raise MemoryError("compressed_transpose: out of memory")
+    with nogil:
+        for k in range(indptr[n_outer]):
+            t_indptr[indices[k] + 1] += 1
+        for t in range(n_inner):
+            t_indptr[t + 1] += t_indptr[t]
+            fill[t] = t_indptr[t]
+        for o in range(n_outer):
+            for k in range(indptr[o], indptr[o + 1]):
+                c = indices[k]
+                t = fill[c]
+                t_indices[t] = <index_t> o
+                t_data[t] = data[k]
+                fill[c] = t + 1
+    free(fill)
+
+
+def csc_col_sq(const index_t[::1] indptr, const double[::1] data, double[::1] out):
+    """``out[j] = sum of data[k]^2`` over column ``j``'s entries of a CSC matrix."""
+    cdef int64_t p = indptr.shape[0] - 1, j, k
+    cdef double s
+    with nogil:
+        for j in range(p):
+            s = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                s += data[k] * data[k]
+            out[j] = s

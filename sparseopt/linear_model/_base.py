@@ -97,8 +97,9 @@ def fit_least_squares(est, X, y, sample_weight=None, *, multi_output=False, chec
     """
     validate_params(est)
     xp, is_api, device = get_namespace_and_device(X)
-    if check_input or not (isinstance(X, np.ndarray) or sp.issparse(X)) \
-            or X.dtype not in (np.float32, np.float64):
+    checked = check_input or not (isinstance(X, np.ndarray) or sp.issparse(X)) \
+        or X.dtype not in (np.float32, np.float64)
+    if checked:
         X, y = check_X_y(est, X, y, accept_sparse=("csc", "csr", "coo"), y_numeric=True,
                          multi_output=multi_output)
     else:
@@ -108,6 +109,12 @@ def fit_least_squares(est, X, y, sample_weight=None, *, multi_output=False, chec
             y = y.ravel()
     if is_api:  # documented host round-trip for the compiled kernel
         X, y = to_numpy(X), to_numpy(y)
+    if not isinstance(getattr(est, "solver", "cd"), str):
+        # BlockCoordinateDescent: a mostly-zero dense X follows the CSC path (see
+        # sparseopt.optimize.bcd.sparse_design; finiteness checked there when the
+        # checks above were skipped)
+        from ..optimize.bcd.glm import sparse_design
+        X = sparse_design(X, check_finite=not checked)
     X = X.tocsc() if sp.issparse(X) else X
     y = np.asarray(y, dtype=X.dtype)
     if y.ndim != 1 and not (multi_output and y.ndim == 2):

@@ -33,9 +33,11 @@ least-squares refit on the support of ``w`` (``_SupportRefit``), tried when
 the signs have settled; both are dual feasible, so ``tol`` means what it means for
 ``solver="cd"``, with a tighter gap.
 
-The estimator path costs what the raw solver costs: a dense least-squares
-design the estimator centred (``X - 1 m^T``, dense even when ``X`` was
-mostly zeros) is split back into its sparse part ``S`` and the rank-one
+The estimator path costs what the raw solver costs: the least-squares
+estimators copy a mostly-zero dense ``X`` to CSC right after their input
+checks (:func:`sparse_design`, one compiled pass), so that it follows the CSC
+path with implicit centring. A dense design that still reaches this module
+centred (``X - 1 m^T``, dense even when ``X`` was mostly zeros) is split back into its sparse part ``S`` and the rank-one
 centring, ``X_c = S + 1 c^T``, when ``S`` holds less than half the entries
 (the same unpenalised extra column ``v = 1`` then carries the centring, see
 :func:`_split_centred`); otherwise the design goes to the objective as it is,
@@ -70,7 +72,14 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from ..._ext import _bcd as _k
-from .objectives import LinearModelObjective, _dense_to_csc, least_squares, logistic
+from .objectives import (
+    LinearModelObjective,
+    _csc_col_sq,
+    _dense_to_csc,
+    _dense_to_sparse,
+    least_squares,
+    logistic,
+)
 from .penalties import SeparablePenalty
 from .._datafits import Quadratic
 from .._logistic_gap import make_logistic_gap
@@ -78,7 +87,7 @@ from .._penalties import L1
 from .._result import SolverResult
 from ..working_set_cd import _duality_gap, _FreeFeatures
 
-__all__ = ["bcd_linear_model"]
+__all__ = ["bcd_linear_model", "sparse_design"]
 
 # least squares with every feature L1-penalised and no ridge part: also try the dual point
 # of a refit on the support (see _SupportRefit); a switch for the benchmark's comparison
@@ -204,6 +213,51 @@ def _split_centred(X, y):
     indices, data = np.empty(nnz, dtype=np.int64), np.empty(nnz)
     _k.split_fill(X, c, indptr, indices, data)
     return sp.csc_matrix((data, indices, indptr), shape=(n, p)), c
+
+
+def sparse_design(X, *, check_finite=False):
+    """CSC copy of a mostly-zero dense design for the BCD estimator path, else ``X``.
+
+    The estimators call this on the ``X`` their input checks returned (finite,
+    float32/float64, 2-D; ``check_finite=True`` when those checks were skipped,
+    e.g. ``check_input=False``: NaN / inf then raise ``ValueError`` before the
+    compiled pass) when ``solver`` is a :class:`BlockCoordinateDescent`:
+    a dense ``X`` with non-zeros in fewer than half of its entries (the
+    threshold at which the glue splits a centred design, ``_SPLIT_FRACTION``)
+    then follows the CSC path (implicit centring, no dense centred copy), read
+    once by a compiled pass that stops as soon as it has seen too many
+    non-zeros. The data keep ``X``'s dtype; ``X`` itself is never modified.
+    Anything else (sparse input, denser designs) is returned unchanged.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The validated design.
+    check_finite : bool, default=False
+        Check for NaN / inf before the pass (``ValueError``).
+
+    Returns
+    -------
+    csc_matrix or X
+        The CSC copy (sorted indices) of a mostly-zero dense ``X``, else ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparseopt.optimize.bcd.glm import sparse_design
+    >>> X = np.zeros((4, 3)); X[1, 2] = 5.0
+    >>> S = sparse_design(X)
+    >>> S.format, S.nnz, S.dtype
+    ('csc', 1, dtype('float64'))
+    >>> dense = np.ones((4, 3))
+    >>> sparse_design(dense) is dense
+    True
+    """
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype not in (np.float32, np.float64) \
+            or X.size == 0:
+        return X
+    out = _dense_to_sparse(X, max_density=_SPLIT_FRACTION, check_finite=check_finite)
+    return X if out is None else out[0]
 
 
 def _budget(solver, n_coords, max_iter, unpenalised=None):
@@ -336,7 +390,7 @@ def bcd_linear_model(X, y, penalty, datafit, solver, *, w_init=None, X_mean=None
                 ridge = sp.hstack([ridge, sp.csc_matrix((p, 1))], format="csc")
             A = _stack_rows(A, ridge, sparse)
             target = np.r_[y64, np.zeros(p)]
-        # a dense design the estimator validated goes to CSC here (two compiled passes), so
+        # a dense design the estimator validated goes to CSC here (one compiled pass), so
         # that the objective checks and copies the non-zeros only
         objective = least_squares(A if sparse else _dense_to_csc(A), target)
     else:
@@ -471,7 +525,7 @@ class _SupportRefit:
         self.positive = positive  # w >= 0: only X_j^T R > n lam_j violates
         self.alpha = np.broadcast_to(np.asarray(alpha, dtype=np.float64), (A.shape[1],))
         self.v = v
-        self.col_sq = np.asarray(A.multiply(A).sum(axis=0)).ravel()
+        self.col_sq = _csc_col_sq(A)
 
     def residual(self, x):
         """``(R', X^T R')`` of the refit at the coordinates ``x`` (``x[:p]`` the features),

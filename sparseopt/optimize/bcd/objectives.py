@@ -130,18 +130,100 @@ def _check_design(A, name="A"):
                        input_name=name, ensure_min_samples=1, ensure_min_features=1)
 
 
-def _dense_to_csc(X):
-    """CSC copy of a dense float64 matrix in two compiled passes (count, fill)."""
-    X = np.asfortranarray(X, dtype=np.float64)
+_DENSE_TO_SPARSE_COPY_F = 0.15  # density above which C order is copied to Fortran first
+
+
+def _dense_to_sparse(X, *, max_density=1.0, check_finite=True):
+    """``(csc, col_sq)`` of a dense float32/float64 matrix, read in its memory order.
+
+    One compiled pass in ``X``'s memory order, branch-free over the entries (the
+    buffers grow when a line might not fit): by columns for Fortran order, by
+    rows for C order, whose CSR is then turned into CSC by a counting sort over
+    the non-zeros only. Any other layout is first copied to C order. The
+    columns' squared norms (float64) come from the same pass. Data keep ``X``'s
+    dtype; indices are sorted, int32 when ``n * p`` fits. ``X`` is never modified.
+    Returns None when ``X`` holds more than ``max_density * n * p`` non-zeros
+    (the pass stops there), or without a pass when the non-zeros of 32 evenly
+    spaced lines are clearly more (over ``max(1.25 max_density, max_density +
+    0.05)`` of their entries).
+
+    Raises ``TypeError`` for a non-float32/float64 array and ``ValueError`` for a
+    non-2-D or empty one, or (``check_finite``) for NaN or inf entries, all
+    before a kernel reads ``X``; the compiled pass flags NaN / inf itself too
+    (``ValueError``), so a caller that already checked may skip the first test.
+    """
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"X must be a NumPy array, got {type(X).__name__}.")
+    if X.dtype not in (np.float32, np.float64):
+        raise TypeError(f"X must be float32 or float64, got dtype {X.dtype}.")
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must be 2-D with at least one row and one column, got shape "
+                         f"{X.shape}.")
+    if check_finite and not np.isfinite(np.sum(X)) and not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or inf.")
     n, p = X.shape
-    counts, sums = np.empty(p, dtype=np.int64), np.empty(p)
-    zero = np.zeros(p)
-    _k.split_count(X, zero, counts, sums)
-    indptr = np.zeros(p + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    indices, data = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1])
-    _k.split_fill(X, zero, indptr, indices, data)
-    return sp.csc_matrix((data, indices, indptr), shape=(n, p))
+    by_rows = not X.flags.f_contiguous
+    if by_rows:
+        X = np.ascontiguousarray(X)
+    # the density of a sample of lines sizes the buffers (they rarely grow); a C-ordered X
+    # that is not mostly zeros is read by columns from a Fortran copy instead (the
+    # transposition of its CSR would cost more than the copy)
+    lines = np.unique(np.linspace(0, (n if by_rows else p) - 1, 32).astype(np.int64))
+    sample = X[lines] if by_rows else X[:, lines]
+    density = np.count_nonzero(sample) / sample.size
+    max_nnz = int(max(0.0, min(1.0, max_density)) * n * p)
+    if density > max(1.25 * max_density, max_density + 0.05):
+        return None  # clearly too dense: no need to read X
+    if by_rows and density > _DENSE_TO_SPARSE_COPY_F:
+        X, by_rows = np.asfortranarray(X), False
+    n_lines, length = (n, p) if by_rows else (p, n)
+    # int32 indices whenever they fit (as scipy, which would otherwise copy them down)
+    itype = np.int32 if n * p < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n_lines + 1, dtype=itype)
+    col_sq = np.zeros(p)
+    cap = min(n * p, int(1.25 * density * n * p) + length + 1024)
+    indices, data = np.empty(cap, dtype=itype), np.empty(cap, dtype=X.dtype)
+    line = 0
+    while True:
+        line, nnz, finite, over = _k.dense_to_compressed(X, by_rows, line, max_nnz, indptr,
+                                                         indices, data, col_sq)
+        if over:
+            return None
+        if not finite:
+            raise ValueError("X contains NaN or inf.")
+        if line == n_lines:
+            break
+        cap = min(n * p, 2 * cap)  # grow (always progress: cap >= nnz + length)
+        indices = np.concatenate([indices[:nnz], np.empty(cap - nnz, dtype=itype)])
+        data = np.concatenate([data[:nnz], np.empty(cap - nnz, dtype=X.dtype)])
+    if by_rows:  # CSR to CSC over the non-zeros only
+        t_indptr = np.zeros(p + 1, dtype=itype)
+        t_indices, t_data = np.empty(nnz, dtype=itype), np.empty(nnz, dtype=X.dtype)
+        _k.compressed_transpose(indptr, indices, data, t_indptr, t_indices, t_data)
+        indptr, indices, data = t_indptr, t_indices, t_data
+    else:
+        indices, data = indices[:nnz], data[:nnz]
+        if cap > nnz + nnz // 4 + 1024:  # do not keep a mostly unused buffer alive
+            indices, data = indices.copy(), data.copy()
+    csc = sp.csc_matrix((data, indices, indptr), shape=(n, p), copy=False)
+    csc.has_sorted_indices = True
+    return csc, col_sq
+
+
+def _dense_to_csc(X):
+    """CSC float64 copy of a finite dense matrix (one compiled pass, see
+    :func:`_dense_to_sparse`)."""
+    X = np.asarray(X)
+    if X.dtype != np.float64:
+        X = X.astype(np.float64)
+    return _dense_to_sparse(X, check_finite=False)[0]
+
+
+def _csc_col_sq(A):
+    """Squared column norms of a float64 CSC matrix (one compiled pass over its data)."""
+    out = np.empty(A.shape[1])
+    _k.csc_col_sq(A.indptr, A.data, out)
+    return out
 
 
 def _check_vector(v, name, size=None):
@@ -222,7 +304,8 @@ class LinearModelObjective:
     Parameters
     ----------
     A : ndarray or sparse matrix of shape (n, p)
-        Design (copied to CSC and CSR float64; dense input is stored sparse).
+        Design (copied to CSC float64, dense input in one compiled pass; a CSR copy is
+        built when a run first reads rows).
     loss : loss object
         One of the private losses (use the factories below).
     gradient_upkeep : {"auto", "gram", "rows", "full"}, default="auto"
@@ -252,16 +335,18 @@ class LinearModelObjective:
             raise ValueError(f"the targets hold {n_targets} samples but A has "
                              f"{A.shape[0]} rows.")
         # a private copy: sorting the indices must never touch the caller's matrix
-        self.A = (sp.csc_matrix(A, dtype=np.float64, copy=True) if sp.issparse(A)
-                  else _dense_to_csc(A))  # a private copy either way
-        self.A.sort_indices()
-        self.A_csr = self.A.tocsr()
-        self.A_csr.sort_indices()
+        if sp.issparse(A):
+            self.A = sp.csc_matrix(A, dtype=np.float64, copy=True)
+            self.A.sort_indices()
+            self.col_sq_norms = _csc_col_sq(self.A)
+        else:  # one compiled pass: the sorted CSC copy and the column norms
+            self.A, self.col_sq_norms = _dense_to_sparse(A, check_finite=False)
+        self._A_csr = None  # built on first use (touched-row upkeep, some selection rules)
+        self._row_nnz = None
         self.loss = loss
         self.n_samples, self.n_features = self.A.shape
         self.K = loss.n_outputs
         self.n_coords = self.n_features * self.K
-        self.col_sq_norms = np.asarray(self.A.multiply(self.A).sum(axis=0)).ravel()
         self.coord_lipschitz = np.repeat(loss.curvature * self.col_sq_norms, self.K)
         if self.K > 1:  # Böhning: diagonal of 1/2 (I - 11^T/K) is (1 - 1/K)/2
             self.coord_lipschitz = self.coord_lipschitz * (1.0 - 1.0 / self.K)
@@ -285,15 +370,31 @@ class LinearModelObjective:
         self._col_work = np.zeros(self.n_samples)  # scatter buffer of block_gram
         self._global_L = None
 
+    @property
+    def A_csr(self):
+        """CSR copy of ``A`` (sorted indices), built on first use: runs whose gradient
+        upkeep and selection rule only read columns never pay for it."""
+        if self._A_csr is None:
+            self._A_csr = self.A.tocsr()
+            self._A_csr.sort_indices()
+        return self._A_csr
+
+    def _rows_nnz(self):
+        """Non-zeros per row of ``A`` (float64), from the CSC indices."""
+        if self._row_nnz is None:
+            self._row_nnz = np.bincount(self.A.indices, minlength=self.n_samples).astype(
+                np.float64)
+        return self._row_nnz
+
     # -- state
     def start(self, x, full_gradient):
         self.W = _check_start(x, self.n_coords).reshape(self.n_features, self.K)
-        self.z = np.ascontiguousarray(self.A_csr @ self.W)
+        self.z = np.ascontiguousarray(self.A @ self.W)
         self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
         self.full_gradient = bool(full_gradient)
         self._upkeep = None  # block gradients only
         if self.full_gradient:
-            self.g = np.ascontiguousarray(self.A_csr.T @ self.dl).reshape(self.n_features, self.K)
+            self.g = np.ascontiguousarray(self.A.T @ self.dl).reshape(self.n_features, self.K)
             if self.gradient_upkeep is None:
                 self.plan_gradient_upkeep()
             self._upkeep = self.gradient_upkeep
@@ -310,7 +411,7 @@ class LinearModelObjective:
     def _gram_build_costs(self):
         """(dense BLAS, sparse product) seconds of building ``A^T A``."""
         n, p = self.A.shape
-        row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+        row_nnz = self._rows_nnz()
         dense = self._COST_BLAS * n * p * p + self._COST_SPARSE * n * p
         sparse = self._COST_SPGEMM * float(row_nnz @ row_nnz) + self._COST_SPARSE * p * p
         return dense, sparse
@@ -337,7 +438,7 @@ class LinearModelObjective:
         cols = max(1, min(tau, p))  # a block spans at most tau features
         nnz = float(self.A.nnz)
         col_nnz = nnz / max(p, 1)
-        row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+        row_nnz = self._rows_nnz()
         # rows a block of `cols` columns touches: P(row i touched) = 1 - (1 - r_i / p)^cols
         hit = 1.0 - (1.0 - row_nnz / max(p, 1)) ** cols
         touched = float(hit.sum())
@@ -393,7 +494,7 @@ class LinearModelObjective:
         plans = self.__dict__.setdefault("_iht_plans", {})
         if key not in plans:
             n, p = self.A.shape
-            row_nnz = np.diff(self.A_csr.indptr).astype(np.float64)
+            row_nnz = self._rows_nnz()
             cols = max(1, min(key, p))
             hit = 1.0 - (1.0 - row_nnz / max(p, 1)) ** cols
             rows_cost = self._COST_SPARSE * float(hit @ row_nnz) + self._COST_ROW * float(
@@ -428,7 +529,7 @@ class LinearModelObjective:
             return self.g.ravel()
         # an O(n) resync of loss'(z) first (the squared loss updates it by increments)
         self.dl = np.ascontiguousarray(self.loss.derivative(self.z))
-        return np.asarray(self.A_csr.T @ self.dl).ravel()
+        return np.asarray(self.A.T @ self.dl).ravel()
 
     def block_gradient(self, b):
         if self.full_gradient:
