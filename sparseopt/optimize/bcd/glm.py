@@ -595,25 +595,19 @@ def _gap_test(objective, y, penalty, n, p, l2, positive, tol, v, refit=None):
         Xtv = np.asarray(objective.A.T @ v_rows).ravel()[:p]
         vv = float(v @ v)
     threshold = tol * float(y @ y)
-    # the gap costs more than a greedy iteration: after each evaluation, skip as many
-    # checks as keep the gap evaluations at about a fifth of the run's time ...
-    sched = {"k": 0, "next": 0, "t": time.perf_counter(), "k_last": 0}
+    # the gap costs more than a greedy iteration: after the check at iteration k the next
+    # one is at k + 1 + k // 8 (checks at 0..8, then about 8 per doubling of the run: at
+    # most 1/8 of the iterations past the point where the test first holds). The schedule
+    # depends on iteration counts only, never on time, so that a fit is reproducible.
+    sched = {"k": 0, "next": 0}
 
     def stop():
         k = sched["k"]
         sched["k"] += 1
         if k < sched["next"]:
             return False
-        t0 = time.perf_counter()
-        per_check = (t0 - sched["t"]) / max(1, k - sched["k_last"])
-        done = _gap_holds()
-        t1 = time.perf_counter()
-        # ... but never more than a quarter of the checks so far (a slow evaluation, e.g.
-        # on a loaded machine, must not push the test past the point by much)
-        skip = math.ceil(4.0 * (t1 - t0) / max(per_check, 1e-9))
-        sched["next"] = k + max(1, min(skip, 1 + k // 4))
-        sched["t"], sched["k_last"] = t1, k
-        return done
+        sched["next"] = k + 1 + k // 8
+        return _gap_holds()
 
     def _gap_holds():
         x = objective.x
