@@ -16,6 +16,9 @@ One block (``t = K``, ``C = -X X^T``) is the Peng-Wei relaxation; ``K`` blocks
   ``Z = U U^T`` (Zhuang, Chen, Yang & Zhang 2024) by projected gradient on an
   augmented Lagrangian; ``O(n p r)`` per iteration, the ``n x n`` matrix is
   never formed.
+* :func:`la_sdp_bm`: the same factorisation for the ``K`` blocks of LA-SDP
+  (``Z_k = U_k U_k^T``, one coupling constraint), on whitened data; ``O(n p r)``
+  per block and iteration.
 * :func:`sdp_cvxpy`: the conic reference (cvxpy), for small problems.
 """
 from __future__ import annotations

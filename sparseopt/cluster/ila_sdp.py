@@ -46,9 +46,11 @@ __all__ = ["ILASDPClustering", "la_sdp"]
 # rounds stop once the labels repeat and the objective (a -2 log-likelihood, summed over
 # the points) moves by at most this much per point
 _OBJECTIVE_TOL = 1e-2
-# columns of every Burer-Monteiro factor U_k: a partition block has rank one; the second
-# column lets mass move between clusters (rank one stalled more often in our tests)
-_BM_RANK = 2
+# columns of every Burer-Monteiro factor U_k: a partition block has rank one, the extra
+# columns let mass move between clusters. Rank one stalled far from the conic optimum more
+# often; inside iLA-SDP rank 4 reached lower final objectives than rank 2 on the benchmark's
+# mixtures (p = 5 to 20), at twice the cost per iteration
+_BM_RANK = 4
 
 
 def _first_appearance_order(labels, n_clusters):
@@ -299,7 +301,7 @@ def _solve_la_sdp(xp, X, covs, reg, *, solver, tol, max_iter, labels, rank, warm
             "warm_start": warm}
 
 
-def la_sdp(X, covariances, *, reg=0.0, solver="auto", labels=None, rank=2, tol=1e-5,
+def la_sdp(X, covariances, *, reg=0.0, solver="auto", labels=None, rank=4, tol=1e-5,
            max_iter=None, random_state=None, verbose=0):
     """Solve the likelihood-adjusted SDP (LA-SDP) for fixed cluster covariances.
 
@@ -337,8 +339,9 @@ def la_sdp(X, covariances, *, reg=0.0, solver="auto", labels=None, rank=2, tol=1
         Starting partition of BM (scaled indicators plus small noise);
         default: the nearest component under the covariances (the Gaussian
         rule with means from a K-means++ partition).
-    rank : int, default=2
-        Columns of every factor ``U_k`` (BM only).
+    rank : int, default=4
+        Columns of every factor ``U_k`` (BM only; a partition needs one, more
+        columns give the local method room to move mass between clusters).
     tol : float, default=1e-5
         BM: row-sum violation ``||sum_k Z_k 1 - 1|| / sqrt(n)`` and
         gradient-mapping norm; ADMM: relative primal and dual residuals;
@@ -357,6 +360,15 @@ def la_sdp(X, covariances, *, reg=0.0, solver="auto", labels=None, rank=2, tol=1
         (``sum_k <B_k, Z_k>``), ``labels`` (``argmax_k (Z_k 1)_i``),
         ``row_mass`` (``(n, K)``: ``(Z_k 1)_i``), ``n_iter``, ``converged``,
         ``primal_residual``, ``dual_residual``, ``certificate``, ``solver``.
+
+    References
+    ----------
+    Y. Zhuang, X. Chen and Y. Yang, "Likelihood adjusted semidefinite
+    programs for clustering heterogeneous data", ICML 2023 (PMLR 202).
+
+    Y. Zhuang, X. Chen, Y. Yang and R. Y. Zhang, "Statistically optimal
+    K-means clustering via nonnegative low-rank semidefinite programming",
+    ICLR 2024.
 
     Examples
     --------
@@ -467,20 +479,31 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     n_clusters : int, default=8
     covariance_type : {"full", "diag", "spherical"}, default="full"
         Form of every ``Sigma_k``.
-    max_iter : int, default=10
+    max_iter : int, default=30
         Maximum number of outer rounds (LA-SDP solve + covariance update).
         The rounds stop when the labels repeat and the objective changed by
         at most ``0.01 * n_samples`` (the labels alone can pause for a round
         while the covariances still move).
-    tol : float, default=1e-3
-        Tolerance of every SDP solve (relative primal and dual residuals of
-        the ADMM). The labels only need the mass ``Z_k 1`` of every row, which
-        settles long before the residuals: ``1e-3`` puts the LA-SDP value
-        within about ``1e-3`` of its optimum at a twentieth of the iterations
-        of ``1e-5``.
-    solver : {"auto", "admm", "cvxpy"}, default="auto"
-        LA-SDP solver: ADMM with closed-form projections (``"auto"``), or the
-        conic reference cvxpy/SCS (small ``n``).
+    tol : float, default=None
+        Tolerance of every SDP solve. Burer-Monteiro: row-sum violation
+        ``||sum_k Z_k 1 - 1|| / sqrt(n)`` and gradient-mapping norm (default
+        ``1e-5``; at ``1e-4`` the first solves stopped before the factors
+        moved off the starting partition). ADMM: relative primal and dual
+        residuals (default ``1e-3``: the labels only need the mass ``Z_k 1``
+        of every row, which settles long before the residuals). cvxpy: SCS's
+        ``eps`` (default ``1e-3``).
+    solver : {"auto", "bm", "admm", "cvxpy"}, default="auto"
+        LA-SDP solver. ``"bm"`` (``"auto"``): non-negative Burer-Monteiro
+        factors ``Z_k = U_k U_k^T`` (``U_k >= 0`` with 4 columns), an augmented
+        Lagrangian for ``sum_k Z_k 1 = 1`` and projected gradient steps,
+        ``O(n p)`` per iteration and block, compiled for NumPy input; no
+        ``n x n`` matrix is formed, so it scales to thousands of points. It
+        is a local method, warm-started from the previous round's factors
+        (the first round from the starting partition). ``"admm"``: the convex
+        ADMM with dense blocks (``K`` eigendecompositions of ``n x n``
+        matrices per iteration: hundreds of points), which solves every
+        LA-SDP globally. ``"cvxpy"``: the conic reference (SCS), small ``n``.
+        The starting Peng-Wei SDP uses the same kind of solver.
     init : {"sdp", "k-means++"}, default="sdp"
         First labels: the Peng-Wei SDP (:class:`SDPKMeans`) or K-means++
         (10 restarts).
@@ -492,9 +515,10 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         covariance of X), which keeps small clusters and ``p`` close to
         ``n_k`` well posed; the LA-SDP cost carries the matching
         ``eps tr Sigma_k^-1`` term so that the rounds decrease one objective.
-    sdp_max_iter : int, default=5000
-        Iteration limit of every SDP solve.
-    n_init : int, default=1
+    sdp_max_iter : int, default=None
+        Iteration limit of every SDP solve (default 50000 for BM, 5000 for
+        the ADMM, 100000 for SCS).
+    n_init : int, default=4
         Number of starting partitions, in this order (distinct partitions
         only): ``init``'s; the Peng-Wei SDP on ``X`` whitened by its
         covariance ``S`` (the first LA-SDP when every ``Sigma_k = S``, i.e.
@@ -503,17 +527,18 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         the one reaching the lowest objective (the relaxed profiled
         ``-2 log L``, never the labels) is kept. The alternation is a local
         method, like EM: from one K-means-like partition it can stop at a
-        partition of much lower likelihood than the true one; ``n_init=4``
-        costs four fits and removes most of that (see the user guide's
-        benchmark).
-    shrinkage : None, "ledoit-wolf" or float in [0, 1], default=None
+        partition of much lower likelihood than the true one; four starts
+        cost four fits and remove much of that, more starts remove more (see
+        the user guide's benchmark).
+    shrinkage : None, "ledoit-wolf" or float in [0, 1], default="ledoit-wolf"
         Shrinks every covariance estimate towards ``tr(Sigma_k)/p I``:
         ``Sigma_k <- (1 - a) Sigma_k + a tr(Sigma_k)/p I`` before ``eps I``
         is added, with ``a`` the given number or, for ``"ledoit-wolf"``, the
         Ledoit-Wolf intensity of each cluster's members. For ``p``
         comparable to the cluster sizes, where the maximum-likelihood
-        covariances are poorly conditioned. With shrinkage the rounds no
-        longer decrease one objective exactly.
+        covariances are poorly conditioned; in the benchmark it also helped at
+        ``p = 5``. With shrinkage the rounds no longer decrease one objective
+        exactly; ``None`` gives the plain maximum-likelihood covariances.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial clustering.
     verbose : int, default=0
@@ -531,7 +556,12 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
     precisions_cholesky_ : array of shape (n_clusters, n_features, n_features)
         ``W_k`` with ``W_k W_k^T = covariances_[k]^-1`` (used by :meth:`predict`).
     Z_ : array of shape (n_clusters, n_samples, n_samples)
-        Membership matrices of the last LA-SDP.
+        Membership matrices of the last LA-SDP (with the BM solver formed
+        from ``U_`` when read).
+    U_ : array of shape (n_clusters, n_samples, 4) or None
+        Non-negative factors ``Z_k = U_k U_k^T`` (BM solver only).
+    solver_ : str
+        The LA-SDP solver used (``"bm"``, ``"admm"`` or ``"cvxpy"``).
     objective_ : float
         ``sum_k <B_k, Z_k>`` of the last LA-SDP (with the ``eps tr Sigma^-1``
         term); for a hard partition it is the profiled ``-2 log L`` up to a
@@ -564,11 +594,14 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
 
     Notes
     -----
-    Every round costs ``K`` eigendecompositions of ``n x n`` matrices per ADMM
-    iteration (``O(K n^3)``): the method is for hundreds of points, not
-    thousands. With scikit-learn's ``array_api_dispatch`` on, everything
-    runs in the array namespace and on the device of ``X`` (torch, CuPy,
-    array-api-strict), in float64: the ADMM, the covariances and their
+    With the default Burer-Monteiro solver an LA-SDP iteration costs
+    ``O(K n p)`` (two products of the whitened data with an ``n x 4`` factor
+    per block); with the ADMM it costs ``K`` eigendecompositions of ``n x n``
+    matrices (``O(K n^3)``: hundreds of points, not thousands). With
+    scikit-learn's ``array_api_dispatch`` on, everything runs in the array
+    namespace and on the device of ``X`` (torch, CuPy, array-api-strict),
+    in float64 (the BM iterations in Python, the compiled loop serving NumPy
+    input only): the LA-SDP solver, the covariances and their
     Cholesky factors, the starting partitions (the K-means++ / Lloyd
     iterations are written against the namespace); only labels, ``n``-vectors
     of the K-means++ seeding and scalars are read on the host.
@@ -576,19 +609,23 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
 
     This implementation follows the model and the abstract of the paper: the
     regulariser ``eps``, the shrinkage, the label rule ``argmax_k (Z_k 1)_i``,
-    the starting partitions and the ADMM solver are this library's choices.
-    The alternation is a local method, like EM: with one start it can stop
-    at a partition of much lower likelihood than the true one. In our
-    benchmark (user guide), with ``n_init=4`` and
-    ``shrinkage="ledoit-wolf"`` it has a lower mis-clustering error than EM
+    the starting partitions and the LA-SDP solvers are this library's
+    choices. The alternation is a local method, like EM: with one start it
+    can stop at a partition of much lower likelihood than the true one. In
+    our benchmark (user guide), with the defaults (four starts, Ledoit-Wolf
+    shrinkage) it has a lower mean mis-clustering error than EM
     (:class:`sklearn.mixture.GaussianMixture` with as many starts) on
     mixtures of differently shaped clusters, most clearly when ``p`` nears
-    the cluster sizes, at more than a hundred times EM's cost.
+    the cluster sizes, at several times EM's cost (see the table's timings).
 
     References
     ----------
     Y. Zhuang, X. Chen and Y. Yang, "Likelihood adjusted semidefinite
     programs for clustering heterogeneous data", ICML 2023 (PMLR 202).
+
+    Y. Zhuang, X. Chen, Y. Yang and R. Y. Zhang, "Statistically optimal
+    K-means clustering via nonnegative low-rank semidefinite programming",
+    ICLR 2024 (the non-negative Burer-Monteiro factorisation).
 
     O. Ledoit and M. Wolf, "A well-conditioned estimator for large-dimensional
     covariance matrices", J. Multivariate Anal. 88(2), 2004.
