@@ -493,7 +493,8 @@ def test_la_sdp_bm_compiled_loop_equals_namespace_loop(monkeypatch):
 
 def test_la_sdp_reports_iteration_limit():
     X, y, covs, _ = _la_problem(1)
-    res = la_sdp(X, covs, reg=0.01, labels=y, tol=1e-10, max_iter=50, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=50"):
+        res = la_sdp(X, covs, reg=0.01, labels=y, tol=1e-10, max_iter=50, random_state=0)
     assert not res.converged and res.n_iter == 50 and res.certificate > 1e-10
 
 

@@ -360,6 +360,8 @@ def la_sdp(X, covariances, *, reg=0.0, solver="auto", labels=None, rank=4, tol=1
         (``sum_k <B_k, Z_k>``), ``labels`` (``argmax_k (Z_k 1)_i``),
         ``row_mass`` (``(n, K)``: ``(Z_k 1)_i``), ``n_iter``, ``converged``,
         ``primal_residual``, ``dual_residual``, ``certificate``, ``solver``.
+        A ``ConvergenceWarning`` is raised when the certificate did not reach
+        ``tol`` within ``max_iter`` iterations.
 
     References
     ----------
@@ -430,6 +432,10 @@ def la_sdp(X, covariances, *, reg=0.0, solver="auto", labels=None, rank=4, tol=1
                         labels=labels.astype(np.int64), rank=int(rank), warm_start=None,
                         seed=seed, verbose=verbose)
     res = out["res"]
+    if not res.converged:
+        warnings.warn(f"la_sdp ({solver}): stopped after {res.n_iter} iterations (max_iter="
+                      f"{max_iter}) with {res.certificate_name} {res.certificate:.2e} above "
+                      f"tol={tol:g}; increase max_iter.", ConvergenceWarning, stacklevel=2)
     labels_out = to_numpy(xp.argmax(out["row_mass"], axis=1)).astype(np.int64)
     Z = xp.stack(out["Z"]) if out["Z"] is not None else None
     return SolverResult(x=out["U"] if out["U"] is not None else Z, U=out["U"], Z=Z,
