@@ -16,9 +16,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import array_api_compat.numpy as npx
-from sparseopt.cluster import ILASDPClustering, SDPKMeans, kmeans_sdp
+from sparseopt.cluster import ILASDPClustering, SDPKMeans, kmeans_sdp, la_sdp
 from sparseopt.cluster._sdp_solvers import (
     kmeans_sdp_bm,
+    la_sdp_bm,
     project_rows_simplex,
     project_spectraplex,
     sdp_admm,
@@ -296,8 +297,9 @@ def test_ila_more_starts_never_end_at_a_higher_objective():
                                             random_state=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        one = ILASDPClustering(3, max_iter=4, random_state=0).fit(X)
-        three = ILASDPClustering(3, max_iter=4, n_init=3, random_state=0).fit(X)
+        one = ILASDPClustering(3, max_iter=4, n_init=1, shrinkage=None, random_state=0).fit(X)
+        three = ILASDPClustering(3, max_iter=4, n_init=3, shrinkage=None,
+                                 random_state=0).fit(X)
     assert one.n_starts_ == 1 and 1 <= three.n_starts_ <= 3
     assert three.objective_ <= one.objective_ + 1e-9 * abs(one.objective_)
 
@@ -382,6 +384,187 @@ def test_ila_warns_on_sdp_iteration_limit_and_label_rounds():
         ILASDPClustering(2, max_iter=1, random_state=0).fit(X)
 
 
+# --------------------------------------------------------------------------- LA-SDP Burer-Monteiro
+def _la_problem(seed, n=30, separation=5.0, reg=0.01):
+    """Heterogeneous mixture (shape / scale alternately, K = 2 / 3) and its true covariances."""
+    K = 2 + seed % 2
+    X, y, _, _ = make_heterogeneous_mixture(n, 3, K, separation=separation,
+                                            covariance=["shape", "scale"][seed % 2],
+                                            random_state=seed)
+    covs = _covariances_from_labels(npx, X, y, K, reg, "full")
+    costs, offsets = la_sdp_costs(npx, X, covs, reg)
+    full = [C + o * np.ones((n, n)) for C, o in zip(costs, offsets)]
+    return X, y, covs, full
+
+
+def _relabel(row_mass):
+    return np.argmax(row_mass, axis=1)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_la_sdp_bm_matches_cvxpy(seed):
+    """Ten random heterogeneous mixtures, BM started from a perturbed partition.
+
+    Where the relaxation is tight (cvxpy's blocks have rank one) BM reaches cvxpy's
+    optimum to 1e-4 relative; elsewhere its factors ``U_k >= 0`` span a subset of the
+    feasible set (completely positive blocks), so its value is at or above the optimum,
+    by little. The labels agree in every case, and the certificate is honest.
+    """
+    X, y, covs, full = _la_problem(seed)
+    K = covs.shape[0]
+    ref = sdp_cvxpy(full, [1.0] * K, solver="CLARABEL")
+    tight = all(np.sum(np.linalg.eigvalsh(Z) > 1e-4) == 1 for Z in ref.x)
+    rng = np.random.default_rng(seed)
+    start = y.copy()
+    flip = rng.random(y.size) < 0.2
+    start[flip] = rng.integers(0, K, flip.sum())
+    res = la_sdp(X, covs, reg=0.01, labels=start, tol=1e-6, random_state=0)
+    assert res.solver == "bm" and res.Z is None and res.U.shape == (K, 30, 4)
+    assert res.converged and np.all(res.U >= 0)
+    np.testing.assert_allclose(np.sum(res.U ** 2, axis=(1, 2)), 1.0, rtol=1e-12)
+    # certificate: the reported row-sum violation is the factors' own
+    rows = sum(U @ U.sum(0) for U in res.U)
+    assert res.primal_residual == pytest.approx(np.linalg.norm(rows - 1) / np.sqrt(30))
+    assert res.primal_residual <= 1e-5 and res.dual_residual <= 1e-6
+    # the objective is sum_k <B_k, U_k U_k^T>, computed without n x n matrices
+    dense = sum(np.sum(B * (U @ U.T)) for B, U in zip(full, res.U))
+    assert res.objective == pytest.approx(dense, rel=1e-10)
+    rel = (res.objective - ref.objective) / abs(ref.objective)
+    if tight:
+        assert abs(rel) <= 1e-4, rel
+    else:
+        assert -1e-4 <= rel <= 1e-2, rel
+    np.testing.assert_array_equal(res.labels, _relabel(np.stack([Z.sum(1) for Z in ref.x], 1)))
+
+
+def test_la_sdp_bm_with_equal_covariances_is_peng_wei():
+    """Sigma_k = I: the LA-SDP optimum is half the Peng-Wei optimum, with the same labels."""
+    X, y, _, _ = make_heterogeneous_mixture(45, 3, 3, separation=8, covariance="isotropic",
+                                            random_state=0)
+    pw = kmeans_sdp(X, 3, solver="admm", tol=1e-7)
+    covs = np.stack([np.eye(3)] * 3)
+    start = KMeans(3, n_init=10, random_state=0).fit(X).labels_
+    res = la_sdp(X, covs, labels=start, tol=1e-7, random_state=0)
+    assert res.converged
+    np.testing.assert_allclose(res.objective, pw.objective / 2, rtol=1e-5)
+    assert misclustering_error(y, res.labels) == 0.0
+
+
+def test_la_sdp_bm_keeps_a_hard_partition_at_the_optimum():
+    """Started at the optimal partition (tight case), BM stays there: U_k U_k^T 1 = 1_{G_k}
+    and the value is the profiled -2 log-likelihood of the partition."""
+    X, y, covs, full = _la_problem(2)
+    res = la_sdp(X, covs, reg=0.01, labels=y, tol=1e-8, random_state=0)
+    partition = sum(np.sum(B * _partition_matrix(np.where(y == k, 1, 0)) * (y == k)[:, None])
+                    for k, B in enumerate(full))
+    np.testing.assert_allclose(res.objective, partition, rtol=1e-6)
+    for k, U in enumerate(res.U):
+        np.testing.assert_allclose(U @ U.sum(0), (y == k).astype(float), atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_la_sdp_solvers_agree(seed):
+    """The three solvers of la_sdp on one tight problem: same value (1e-4) and labels."""
+    X, y, covs, _ = _la_problem(seed)
+    bm = la_sdp(X, covs, reg=0.01, labels=y, tol=1e-7, random_state=0)
+    admm = la_sdp(X, covs, reg=0.01, solver="admm", tol=1e-7, max_iter=20000)
+    conic = la_sdp(X, covs, reg=0.01, solver="cvxpy", tol=1e-8, max_iter=200000)
+    assert bm.U is not None and admm.Z.shape == (covs.shape[0], 30, 30) and admm.U is None
+    for other in (admm, conic):
+        assert abs(bm.objective - other.objective) <= 1e-4 * abs(other.objective)
+        np.testing.assert_array_equal(bm.labels, other.labels)
+
+
+def test_la_sdp_bm_compiled_loop_equals_namespace_loop(monkeypatch):
+    import sparseopt.cluster._sdp_solvers as solvers
+
+    rng = np.random.default_rng(0)
+    Y = rng.standard_normal((3, 40, 4)) / 40
+    U0 = rng.random((3, 40, 2))
+    offsets = [0.01, -0.02, 0.0]
+    compiled = la_sdp_bm(npx, Y, offsets, U0, max_iter=800, tol=1e-12)
+    monkeypatch.setattr(solvers, "_is_numpy", lambda xp: False)
+    python = la_sdp_bm(npx, Y, offsets, U0, max_iter=800, tol=1e-12)
+    assert compiled.n_iter == python.n_iter == 800 and not compiled.converged
+    np.testing.assert_allclose(compiled.x, python.x, atol=1e-12)
+    np.testing.assert_allclose(compiled.y, python.y, atol=1e-12)
+    assert compiled.n_dual_updates == python.n_dual_updates
+
+
+def test_la_sdp_reports_iteration_limit():
+    X, y, covs, _ = _la_problem(1)
+    with pytest.warns(ConvergenceWarning, match="max_iter=50"):
+        res = la_sdp(X, covs, reg=0.01, labels=y, tol=1e-10, max_iter=50, random_state=0)
+    assert not res.converged and res.n_iter == 50 and res.certificate > 1e-10
+
+
+def test_la_sdp_rejects_bad_input():
+    X, y, covs, _ = _la_problem(0)
+    with pytest.raises(ValueError, match="2d"):
+        la_sdp(X[:, 0], covs)
+    with pytest.raises(ValueError, match="shape"):
+        la_sdp(X, covs[:, :2, :2])
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        la_sdp(X_nan, covs)
+    bad = covs.copy()
+    bad[0] = -bad[0]
+    with pytest.raises(ValueError, match="positive definite"):
+        la_sdp(X, bad)
+    bad = covs.copy()
+    bad[0, 0, 1] += 1.0
+    with pytest.raises(ValueError, match="symmetric"):
+        la_sdp(X, bad)
+    with pytest.raises(ValueError, match="labels"):
+        la_sdp(X, covs, labels=y[:-1])
+    with pytest.raises(ValueError, match="labels"):
+        la_sdp(X, covs, labels=y + 5)
+    with pytest.raises(ValueError, match="solver"):
+        la_sdp(X, covs, solver="newton")
+    with pytest.raises(ValueError, match="rank"):
+        la_sdp(X, covs, rank=0)
+    with pytest.raises(ValueError, match="n_clusters"):
+        la_sdp(X[:1], covs)
+    caller = X.copy()
+    la_sdp(X, covs, labels=y, random_state=0)
+    np.testing.assert_array_equal(X, caller)
+
+
+def test_la_sdp_kernel_rejects_mismatched_shapes():
+    from sparseopt._ext._sdp_bm import la_sdp_bm_loop
+
+    Y = np.zeros((2, 5, 3))
+    with pytest.raises(ValueError, match="blocks"):
+        la_sdp_bm_loop(Y, np.zeros(3), np.zeros((2, 5, 2)), np.zeros(5), 0.1, 0.1, 1e-6, 10,
+                       0.1, True)
+    with pytest.raises(ValueError, match="rows"):
+        la_sdp_bm_loop(Y, np.zeros(2), np.zeros((2, 5, 2)), np.zeros(4), 0.1, 0.1, 1e-6, 10,
+                       0.1, True)
+
+
+def test_ila_bm_and_admm_find_the_same_clusters():
+    """iLA-SDP with the BM and the ADMM LA-SDP solvers, six mixtures of a tight and a broad
+    cluster: the same labels on at least five, at most one point apart on the other (BM is
+    a local method: measured, it can leave a boundary point in a worse local optimum)."""
+    same = 0
+    for seed in range(6):
+        X, y, _, _ = _hard_setting(seed, n=40)
+        bm = ILASDPClustering(2, random_state=0).fit(X)
+        admm = ILASDPClustering(2, solver="admm", random_state=0).fit(X)
+        assert bm.solver_ == "bm" and bm.U_.shape == (2, 40, 4) and admm.U_ is None
+        assert bm.converged_ and admm.converged_
+        np.testing.assert_allclose(bm.Z_, np.einsum("kir,kjr->kij", bm.U_, bm.U_))
+        differ = int(np.sum(bm.labels_ != admm.labels_))
+        assert differ <= 1, (seed, differ)
+        if differ == 0:
+            same += 1
+            # the rounds stop once the objective moves by at most 0.01 per point (and the
+            # ADMM solves to tol 1e-3): the final values agree to that resolution
+            assert abs(bm.objective_ - admm.objective_) <= 0.01 * 40
+    assert same >= 5
+
+
 # --------------------------------------------------------------------------- array API
 def _namespaces():
     out = []
@@ -436,10 +619,13 @@ def test_array_api_follows_x(backend, dtype, Estimator):
     """
     name, device = backend
     X, _, _, _ = _hard_setting(0, n=40)
-    ref = Estimator(2, random_state=0).fit(X)
+    # one start for iLA-SDP: the iterations run in Python on these namespaces (the default
+    # four starts go through the same code, and the default instance's array-API checks)
+    params = {"n_init": 1, "shrinkage": None} if Estimator is ILASDPClustering else {}
+    ref = Estimator(2, random_state=0, **params).fit(X)
     X_xp = _to(name, device, X.astype(dtype))
     with sklearn.config_context(array_api_dispatch=True):
-        est = Estimator(2, random_state=0).fit(X_xp)
+        est = Estimator(2, random_state=0, **params).fit(X_xp)
         pred = est.predict(X_xp)
         ns_x, _, dev_x = get_namespace_and_device(X_xp)
         for value in (est.labels_, pred, est.Z_):
@@ -503,6 +689,22 @@ def test_bm_runs_in_the_namespace_of_x(backend):
         assert get_namespace_and_device(res.x)[2] == dev
     np.testing.assert_allclose(to_numpy(res.x), ref.x, atol=1e-9)
     assert res.n_iter == ref.n_iter
+
+
+@pytest.mark.parametrize("backend", _namespaces())
+def test_la_sdp_bm_runs_in_the_namespace_of_x(backend):
+    name, device = backend
+    X, y, covs, _ = _la_problem(1)
+    ref = la_sdp(X, covs, reg=0.01, labels=y, tol=1e-6, random_state=0)
+    with sklearn.config_context(array_api_dispatch=True):
+        X_xp, covs_xp = _to(name, device, X), _to(name, device, covs)
+        _, _, dev = get_namespace_and_device(X_xp)
+        res = la_sdp(X_xp, covs_xp, reg=0.01, labels=y, tol=1e-6, random_state=0)
+        assert get_namespace_and_device(res.U)[2] == dev
+    assert res.n_iter == ref.n_iter and res.converged
+    np.testing.assert_allclose(to_numpy(res.U), ref.U, atol=1e-9)
+    np.testing.assert_allclose(res.objective, ref.objective, rtol=1e-10)
+    np.testing.assert_array_equal(res.labels, ref.labels)
 
 
 # --------------------------------------------------------------------------- default instances

@@ -57,26 +57,32 @@ class SDPKMeansSuite(Benchmark):
 
 
 class ILASDPSuite(Benchmark):
-    """iLA-SDP on a tight cluster next to a broad one (where K-means fails)."""
+    """iLA-SDP on a tight cluster next to a broad one (where K-means fails).
 
-    params = ([60, 120],)
-    param_names = ["n"]
+    LA-SDP solver: Burer-Monteiro (the default) or the dense ADMM.
+    """
+
+    params = (["bm", "admm"], [60, 120, 500])
+    param_names = ["solver", "n"]
     repeat = 1
 
-    def setup(self, n):
+    def setup(self, solver, n):
+        if solver == "admm" and n > 200:
+            raise NotImplementedError("dense ADMM is benchmarked at n <= 200 (K n x n blocks)")
         self.X, self.y, _, _ = _mixture(n, 2, 2, 3.0, "scale", covariance_scales=[0.05, 4.0])
+        self.solver = solver
 
     def _fit(self):
         from sparseopt.cluster import ILASDPClustering
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ILASDPClustering(2, random_state=0).fit(self.X)
+            return ILASDPClustering(2, solver=self.solver, random_state=0).fit(self.X)
 
-    def time_fit(self, n):
+    def time_fit(self, *args):
         self._fit()
 
-    def track_error(self, n):
+    def track_error(self, *args):
         from sparseopt.metrics import misclustering_error
 
         return misclustering_error(self.y, self._fit().labels_)

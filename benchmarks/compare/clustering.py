@@ -1,6 +1,6 @@
 """Clustering heterogeneous data: iLA-SDP and SDP K-means against scikit-learn, and SDP solver speed.
 
-Three parts, each a section of ``benchmarks/results/cluster.md`` (with its
+Four parts, each a section of ``benchmarks/results/cluster.md`` (with its
 headline rows in ``cluster.summary.json`` for the summary table of
 ``benchmarks/RESULTS.md``):
 
@@ -23,7 +23,10 @@ headline rows in ``cluster.summary.json`` for the summary table of
    a reference value from cvxpy + SCS at a tight eps (``--ref-eps``). Two
    regimes: well separated (the relaxation is tight) and close clusters (not
    tight).
-3. **Scaling** of the BM solver (and the ADMM up to n = 1000).
+3. **iLA-SDP per fit**: seconds of ``ILASDPClustering`` with the
+   Burer-Monteiro LA-SDP solver (the default) and with the ADMM, at
+   ``--ila-sizes``, and whether they find the same labels.
+4. **Scaling** of the BM solver (and the ADMM up to n = 1000).
 
 Every part replaces only its own section of ``--out`` (``_sections.py``), so the
 parts can be run separately.
@@ -32,7 +35,8 @@ Usage::
 
     python benchmarks/compare/clustering.py [--seeds 8] [--n 90] [--n-jobs 1]
         [--ila 1 4 4:lw] [--settings P SEPARATION [COVARIANCE]] ...
-        [--skip-errors] [--skip-speed] [--skip-scaling]
+        [--skip-errors] [--skip-speed] [--skip-ila-speed] [--skip-scaling]
+        [--ila-sizes 90 200]
         [--admm-sizes 500 1000] [--bm-sizes 1000 5000]
 """
 from __future__ import annotations
@@ -58,17 +62,26 @@ HEADER = ("## Clustering heterogeneous data (SDP K-means, iLA-SDP)\n\n"
           "and noisy, compare ratios measured in the same run.\n")
 
 
+def _ila_options(spec):
+    """``N[:lw][:admm]`` -> (starts, Ledoit-Wolf shrinkage?, LA-SDP solver)."""
+    n_init, *options = spec.split(":")
+    unknown = set(options) - {"lw", "admm"}
+    if unknown:
+        raise ValueError(f"--ila {spec}: unknown option(s) {sorted(unknown)} (lw, admm)")
+    return int(n_init), "lw" in options, "admm" if "admm" in options else "auto"
+
+
 def _ila_name(spec):
-    n_init, _, option = spec.partition(":")
-    return f"iLA-SDP ({n_init} start{'s' if n_init != '1' else ''}" + (
-        ", Ledoit-Wolf shrinkage)" if option == "lw" else ")")
+    n_init, lw, solver = _ila_options(spec)
+    extras = ([", Ledoit-Wolf shrinkage"] if lw else []) + (
+        [", ADMM LA-SDP solver"] if solver == "admm" else [])
+    return f"iLA-SDP ({n_init} start{'s' if n_init != 1 else ''}" + "".join(extras) + ")"
 
 
 def _ila(spec, seed):
-    n_init, _, option = spec.partition(":")
-    shrinkage = "ledoit-wolf" if option == "lw" else None
-    return lambda X: ILASDPClustering(K, n_init=int(n_init), shrinkage=shrinkage,
-                                      random_state=seed).fit(X).labels_
+    n_init, lw, solver = _ila_options(spec)
+    return lambda X: ILASDPClustering(K, n_init=n_init, shrinkage="ledoit-wolf" if lw else None,
+                                      solver=solver, random_state=seed).fit(X).labels_
 
 
 def _methods(seed, ila_specs, n_starts):
@@ -109,6 +122,15 @@ def _error_task(n, p, separation, covariance, seed, ila_specs, n_starts, threads
     return out
 
 
+def _sd_interval(errors, n_boot=2000):
+    """90% percentile bootstrap interval (over the seeds) of the standard deviation."""
+    if errors.size < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(0)
+    sds = errors[rng.integers(0, errors.size, (n_boot, errors.size))].std(axis=1)
+    return float(np.quantile(sds, 0.05)), float(np.quantile(sds, 0.95))
+
+
 def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1, on_seed=None):
     """Rows ``(setting, method, mean error, sd, mean seconds)`` over the (setting, seed) grid.
 
@@ -116,7 +138,7 @@ def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1, on_seed=None
     seed ``on_seed(rows, seeds_done)`` receives the rows over the seeds done so
     far, so that a run stopped early leaves an honest partial table.
     """
-    n_starts = max(int(spec.partition(":")[0]) for spec in ila_specs)
+    n_starts = max(_ila_options(spec)[0] for spec in ila_specs)
     results = {setting: [] for setting in settings}
     rows = []
     for seed in range(seeds):
@@ -131,9 +153,10 @@ def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1, on_seed=None
             for name in per_seed[0]:
                 e = np.asarray([res[name][0] for res in per_seed])
                 t = float(np.mean([res[name][1] for res in per_seed]))
-                rows.append((setting[0], name, float(e.mean()), float(e.std()), t))
-                print(f"{setting[0]:34s} {name:52s} {e.mean():.3f} +- {e.std():.3f}  "
-                      f"{t:6.2f} s  ({seed + 1} seeds)", flush=True)
+                lo, hi = _sd_interval(e)
+                rows.append((setting[0], name, float(e.mean()), float(e.std()), lo, hi, t))
+                print(f"{setting[0]:34s} {name:52s} {e.mean():.3f} +- {e.std():.3f} "
+                      f"[{lo:.3f}, {hi:.3f}]  {t:6.2f} s  ({seed + 1} seeds)", flush=True)
         if on_seed is not None:
             on_seed(rows, seed + 1)
     return rows, n_starts
@@ -141,11 +164,11 @@ def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1, on_seed=None
 
 def error_summary(rows, ila_specs, n_starts, n, seeds):
     """Headline per setting: the iLA-SDP variant with most starts vs EM with as many inits."""
-    headline = _ila_name(max(ila_specs, key=lambda s: (int(s.partition(":")[0]), s)))
+    headline = _ila_name(max(ila_specs, key=lambda s: (_ila_options(s)[0], "admm" not in s, s)))
     fair = f"GMM (EM from k-means, {n_starts} inits)"
     out = []
     for setting in dict.fromkeys(r[0] for r in rows):
-        by = {m: (e, sd, t) for s, m, e, sd, t in rows if s == setting}
+        by = {m: (e, sd, t) for s, m, e, sd, _, _, t in rows if s == setting}
         if headline not in by or fair not in by:
             continue
         e, sd, t = by[headline]
@@ -233,6 +256,57 @@ def scaling_table(sizes_bm=(1000, 2000, 5000), sizes_admm=(500, 1000), K=3, p=10
     return rows
 
 
+def ila_speed_table(sizes=(90, 200), p=5, separation=4.0, repeats=1, admm_max_n=200):
+    """Seconds per ``ILASDPClustering`` fit with the BM (default) and the ADMM LA-SDP solver.
+
+    Rows ``(n, configuration, solver, seconds, rounds, SDP iterations, objective, error,
+    labels equal to the ADMM fit's)`` on one seeded shape mixture (standardised).
+    """
+    rows = []
+    configs = [("1 start", {"n_init": 1, "shrinkage": None}),
+               ("defaults (4 starts, Ledoit-Wolf)", {})]
+    for n in sizes:
+        X, y, _, _ = make_heterogeneous_mixture(n, p, K, separation=separation,
+                                                covariance="shape", random_state=0)
+        X = (X - X.mean(0)) / X.std(0)
+        for config, params in configs:
+            fits = {}
+            for solver in ("bm", "admm"):
+                if solver == "admm" and n > admm_max_n:
+                    continue
+                seconds, est = _timed(
+                    lambda: ILASDPClustering(K, solver=solver, random_state=0, **params).fit(X),
+                    repeats)
+                fits[solver] = (seconds, est)
+            for solver, (seconds, est) in fits.items():
+                same = ("" if "admm" not in fits else
+                        "yes" if np.array_equal(est.labels_, fits["admm"][1].labels_) else "no")
+                err = misclustering_error(y, est.labels_)
+                rows.append((n, config, solver.upper(), seconds, est.n_iter_, est.sdp_n_iter_,
+                             est.objective_, err, same))
+                print(f"n={n:4d} {config:34s} {solver:5s} {seconds:8.2f} s  rounds "
+                      f"{est.n_iter_:3d}  SDP it {est.sdp_n_iter_:7d}  objective "
+                      f"{est.objective_:10.2f}  error {err:.3f}  same labels as ADMM {same}",
+                      flush=True)
+    return rows
+
+
+def ila_speed_summary(rows):
+    """Headline per n: the default fit with the BM solver against the same fit with ADMM."""
+    out = []
+    for n in dict.fromkeys(r[0] for r in rows):
+        by = {r[2]: r for r in rows if r[0] == n and r[1].startswith("defaults")}
+        if "BM" not in by or "ADMM" not in by:
+            continue
+        bm, admm = by["BM"], by["ADMM"]
+        out.append(summary_row("iLA-SDP fit, LA-SDP solver (Burer-Monteiro vs ADMM)",
+                               f"n={n}, K={K}, p=5, separation 4, shape covariances, defaults",
+                               ("ILASDPClustering(solver='bm')", bm[3], bm[7]),
+                               ("ILASDPClustering(solver='admm')", admm[3], admm[7]),
+                               metric="mis-clustering error", note=f"same labels: {bm[8]}"))
+    return out
+
+
 def speed_summary(rows):
     """Headline per regime: the BM solve at tol 1e-6 vs cvxpy + SCS at eps 1e-4."""
     out = []
@@ -286,9 +360,13 @@ def main(argv=None):
     parser.add_argument("--ref-eps", type=float, nargs="*", default=[1e-7, 1e-6],
                         help="SCS eps of the reference solve, per speed regime")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-ila-speed", action="store_true")
+    parser.add_argument("--ila-sizes", type=int, nargs="*", default=[90, 200],
+                        help="n of the iLA-SDP per-fit timing (BM vs ADMM)")
     parser.add_argument("--ila", nargs="*", default=["1", "4", "4:lw"],
-                        help="iLA-SDP variants: N (N starting partitions) or N:lw (with "
-                             "Ledoit-Wolf shrinkage); EM gets as many inits as the largest N")
+                        help="iLA-SDP variants: N (N starting partitions), N:lw (with "
+                             "Ledoit-Wolf shrinkage), N:lw:admm (the ADMM LA-SDP solver instead "
+                             "of Burer-Monteiro); EM gets as many inits as the largest N")
     parser.add_argument("--errors-section", default="errors",
                         help="key of the error table's section (one per parallel run)")
     parser.add_argument("--settings", nargs="+", action="append",
@@ -304,7 +382,7 @@ def main(argv=None):
                                          "scs", "joblib"), threads=args.threads)
 
     if not args.skip_errors:
-        n_starts = max(int(spec.partition(":")[0]) for spec in args.ila)
+        n_starts = max(_ila_options(spec)[0] for spec in args.ila)
 
         def write_errors(rows, seeds_done):
             partial = ("" if seeds_done == args.seeds else
@@ -317,11 +395,14 @@ def main(argv=None):
                       "(best label matching). iLA-SDP with several starts keeps the start of "
                       "lowest objective (its relaxed profiled -2 log-likelihood), never looking "
                       f"at the labels; EM with {n_starts} inits keeps the highest likelihood "
-                      "likewise. Seconds per fit are inflated by the shared machine.\n\n"
+                      "likewise. The sd interval is a 90% percentile bootstrap interval over "
+                      "the seeds (how well the seeds pin the sd down). Seconds per fit are "
+                      "inflated by the shared machine.\n\n"
                       "| setting | method | error (mean) | error (sd over seeds) | "
-                      "seconds per fit |\n|---|---|---|---|---|\n"
-                      + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {t:.2f} |"
-                                  for s, m, e, sd, t in rows) + "\n",
+                      "sd, 90% bootstrap interval | seconds per fit |\n"
+                      "|---|---|---|---|---|---|\n"
+                      + "\n".join(f"| {s} | {m} | {e:.3f} | {sd:.3f} | {lo:.3f} - {hi:.3f} "
+                                  f"| {t:.2f} |" for s, m, e, sd, lo, hi, t in rows) + "\n",
                       summary=error_summary(rows, args.ila, n_starts, args.n, seeds_done),
                       header=HEADER)
 
@@ -346,6 +427,22 @@ def main(argv=None):
                       + "\n".join(f"| {pb} | {m} | {t:.3f} | {it} | {rel:+.1e} | {v:.1e} | "
                                   f"{sp:.1f}x |" for pb, m, t, it, rel, v, sp in rows) + "\n",
                       summary=speed_summary(rows), header=HEADER)
+        if not args.skip_ila_speed:
+            rows = ila_speed_table(args.ila_sizes)
+            run.write(args.out, "ila-speed",
+                      "### iLA-SDP: seconds per fit, Burer-Monteiro vs ADMM LA-SDP solver\n\n"
+                      f"`ILASDPClustering(n_clusters={K}, solver=...)` on one mixture (p = 5, "
+                      "separation 4, shape covariances, standardised, seed 0), one fit per "
+                      "row; rounds = outer rounds of the kept start, SDP iterations = over "
+                      "those rounds; objective = the relaxed profiled -2 log-likelihood "
+                      "(lower is better); last column: labels identical to the ADMM fit's.\n\n"
+                      "| n | configuration | LA-SDP solver | seconds | rounds | SDP iterations "
+                      "| objective | mis-clustering | same labels as ADMM |\n"
+                      "|---|---|---|---|---|---|---|---|---|\n"
+                      + "\n".join(f"| {n} | {c} | {s} | {t:.2f} | {r} | {it} | {o:.2f} | "
+                                  f"{e:.3f} | {same} |"
+                                  for n, c, s, t, r, it, o, e, same in rows) + "\n",
+                      summary=ila_speed_summary(rows), header=HEADER)
         if not args.skip_scaling:
             rows = scaling_table(args.bm_sizes, args.admm_sizes)
             run.write(args.out, "scaling",

@@ -140,3 +140,141 @@ def kmeans_bm_loop(const double[:, ::1] X, double[:, ::1] U, double[::1] y, doub
                 for k in range(r):
                     V[i, k] = U[i, k] + w * (U[i, k] - U_prev[i, k])
     return int(it), float(violation), float(step_norm), int(n_dual)
+
+
+def la_sdp_bm_loop(const double[:, :, ::1] Y, const double[::1] c, double[:, :, ::1] U,
+                   double[::1] y, double beta, double step, double tol, Py_ssize_t max_iter,
+                   double dual_every, bint momentum):
+    """The same iterations for the likelihood-adjusted SDP: ``K`` factors, one coupling.
+
+    Problem (Zhuang, Chen & Yang, ICML 2023, lifted to factors ``Z_k = U_k U_k^T``)::
+
+        min  sum_k s_k^T U_k U_k^T 1 - ||Y_k^T U_k||_F^2 + c_k ||U_k^T 1||^2
+        s.t. U_k >= 0,  ||U_k||_F = 1,  sum_k U_k U_k^T 1 = 1
+
+    with ``s_k`` the row squared norms of ``Y[k]`` (the objective is
+    ``sum_k <D_k / 2 + c_k 1 1^T, Z_k>``, ``D_k`` the squared distances
+    between the rows of ``Y[k]``). The gradient of block ``k``,
+    ``(s_k + v + 2 c_k 1)(1^T U_k) + 1 ((s_k + v)^T U_k) - 2 Y_k (Y_k^T U_k)``
+    with ``v = y + beta (sum_k U_k U_k^T 1 - 1)``, costs ``O(n p r)``; every
+    block is projected onto its own sphere. Stops when the row-sum violation
+    ``||sum_k U_k U_k^T 1 - 1||_2 / sqrt(n)`` and the gradient-mapping norm
+    ``||U_new - U_extrapolated||_F / sqrt(K)`` are both at most ``tol``.
+
+    Returns
+    -------
+    (n_iter, violation, step_norm, n_dual_updates)
+    """
+    cdef Py_ssize_t K = Y.shape[0], n = Y.shape[1], p = Y.shape[2], r = U.shape[2]
+    if U.shape[0] != K or c.shape[0] != K or U.shape[1] != n or y.shape[0] != n:
+        raise ValueError(f"la_sdp_bm_loop: Y has shape {tuple(Y.shape)[:3]}, U "
+                         f"{tuple(U.shape)[:3]}, c {c.shape[0]} entries and y {y.shape[0]}: "
+                         "they must agree on the number of blocks and of rows.")
+    if K == 0 or n == 0 or p == 0 or r == 0:
+        raise ValueError("la_sdp_bm_loop: empty problem.")
+    if not step > 0 or not beta >= 0:
+        raise ValueError("la_sdp_bm_loop: non-positive step or negative beta.")
+    cdef double[:, :, ::1] YtU = np.zeros((K, p, r))
+    cdef double[:, :, ::1] YYtU = np.zeros((K, n, r))
+    cdef double[:, ::1] s = np.zeros((K, n))
+    cdef int bn = <int>n, bp = <int>p, br = <int>r
+    cdef double one = 1.0, zero = 0.0
+    cdef char *no_t = 'N'
+    cdef char *yes_t = 'T'
+    cdef double[:, :, ::1] V = np.array(U, copy=True)        # extrapolated point
+    cdef double[:, :, ::1] U_prev = np.array(U, copy=True)
+    cdef double[:, ::1] col = np.zeros((K, r))
+    cdef double[:, ::1] wU = np.zeros((K, r))
+    cdef double[::1] nrm = np.zeros(K)
+    cdef double[::1] res = np.zeros(n)
+    cdef double[::1] v = np.zeros(n)
+    cdef double sq_blocks = sqrt(<double>K)
+    cdef double flat = 1.0 / sqrt(<double>(n * r))
+    cdef double violation = 1e300, step_norm = 1e300, t_m = 1.0, t_new, w, acc, g, u, wi
+    cdef double ss, scale, d2, dot
+    cdef Py_ssize_t it = 0, i, j, k, b, n_dual = 0
+    with nogil:
+        for b in range(K):
+            for i in range(n):
+                acc = 0.0
+                for j in range(p):
+                    acc = acc + Y[b, i, j] * Y[b, i, j]
+                s[b, i] = acc
+        for it in range(1, max_iter + 1):
+            for b in range(K):
+                for k in range(r):
+                    acc = 0.0
+                    for i in range(n):
+                        acc = acc + V[b, i, k]
+                    col[b, k] = acc
+            ss = 0.0
+            for i in range(n):
+                acc = 0.0
+                for b in range(K):
+                    for k in range(r):
+                        acc = acc + V[b, i, k] * col[b, k]
+                res[i] = acc - 1.0
+                v[i] = y[i] + beta * res[i]
+                ss = ss + res[i] * res[i]
+            for b in range(K):
+                for k in range(r):
+                    wU[b, k] = 0.0
+                for i in range(n):
+                    wi = s[b, i] + v[i]
+                    for k in range(r):
+                        wU[b, k] = wU[b, k] + wi * V[b, i, k]
+                # row-major Y_k^T V_k (p x r) is column-major (V_k^T Y_k): r x p
+                dgemm(no_t, yes_t, &br, &bp, &bn, &one, &V[b, 0, 0], &br, &Y[b, 0, 0], &bp,
+                      &zero, &YtU[b, 0, 0], &br)
+                # row-major Y_k (Y_k^T V_k) (n x r) is column-major (Y_k^T V_k)^T Y_k^T
+                dgemm(no_t, no_t, &br, &bn, &bp, &one, &YtU[b, 0, 0], &br, &Y[b, 0, 0], &bp,
+                      &zero, &YYtU[b, 0, 0], &br)
+                # projected step into U_prev (as scratch); the block's norm for its sphere
+                acc = 0.0
+                for i in range(n):
+                    wi = s[b, i] + v[i] + 2.0 * c[b]
+                    for k in range(r):
+                        g = wi * col[b, k] + wU[b, k] - 2.0 * YYtU[b, i, k]
+                        u = V[b, i, k] - step * g
+                        if u < 0.0:
+                            u = 0.0
+                        U_prev[b, i, k] = u
+                        acc = acc + u * u
+                nrm[b] = acc
+            d2 = 0.0
+            dot = 0.0
+            for b in range(K):
+                scale = 1.0 / sqrt(nrm[b]) if nrm[b] > 0.0 else 0.0
+                for i in range(n):
+                    for k in range(r):
+                        if scale > 0.0:
+                            u = U_prev[b, i, k] * scale
+                        else:                       # every entry clipped: the flat point
+                            u = flat
+                        g = u - V[b, i, k]          # gradient mapping (times -step)
+                        d2 = d2 + g * g
+                        dot = dot + (V[b, i, k] - u) * (u - U[b, i, k])
+                        U_prev[b, i, k] = U[b, i, k]
+                        U[b, i, k] = u
+            step_norm = sqrt(d2) / sq_blocks
+            violation = sqrt(ss / n)
+            if violation <= tol and step_norm <= tol:
+                break
+            if step_norm < dual_every * violation:
+                for i in range(n):
+                    y[i] = y[i] + beta * res[i]
+                n_dual += 1
+                t_m = 1.0
+            elif dot > 0.0:                        # momentum points uphill: restart
+                t_m = 1.0
+            if momentum:
+                t_new = 0.5 * (1.0 + sqrt(1.0 + 4.0 * t_m * t_m))
+                w = (t_m - 1.0) / t_new
+                t_m = t_new
+            else:
+                w = 0.0
+            for b in range(K):
+                for i in range(n):
+                    for k in range(r):
+                        V[b, i, k] = U[b, i, k] + w * (U[b, i, k] - U_prev[b, i, k])
+    return int(it), float(violation), float(step_norm), int(n_dual)

@@ -16,6 +16,9 @@ One block (``t = K``, ``C = -X X^T``) is the Peng-Wei relaxation; ``K`` blocks
   ``Z = U U^T`` (Zhuang, Chen, Yang & Zhang 2024) by projected gradient on an
   augmented Lagrangian; ``O(n p r)`` per iteration, the ``n x n`` matrix is
   never formed.
+* :func:`la_sdp_bm`: the same factorisation for the ``K`` blocks of LA-SDP
+  (``Z_k = U_k U_k^T``, one coupling constraint), on whitened data; ``O(n p r)``
+  per block and iteration.
 * :func:`sdp_cvxpy`: the conic reference (cvxpy), for small problems.
 """
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 from ..optimize._result import SolverResult
 
 __all__ = ["project_rows_simplex", "project_spectraplex", "sdp_admm", "kmeans_sdp_bm",
-           "sdp_cvxpy", "squared_distances"]
+           "la_sdp_bm", "sdp_cvxpy", "squared_distances"]
 
 
 # ----------------------------------------------------------------------- projections
@@ -348,6 +351,158 @@ def _kmeans_bm_xp(xp, X, U, y, K, beta, step, tol, max_iter, dual_every, momentu
         else:
             w = 0.0
         V = U + w * (U - U_prev)
+    return U, y, n_iter, step_norm, n_dual, converged, history
+
+
+# ----------------------------------------------------------------------- LA-SDP Burer-Monteiro
+def la_sdp_bm(xp, Y, offsets, U0, *, y0=None, beta=None, step=None, tol=1e-6, max_iter=50000,
+              dual_every=0.1, momentum=True, verbose=0):
+    """Non-negative Burer-Monteiro solver of the likelihood-adjusted SDP (K blocks).
+
+    Minimises ``sum_k <D_k / 2 + c_k 1 1^T, U_k U_k^T>`` over factors
+    ``U_k >= 0`` of shape ``(n, r)`` with ``||U_k||_F^2 = 1``, subject to
+    ``sum_k U_k U_k^T 1 = 1`` (augmented Lagrangian, multiplier ``y``), where
+    ``(D_k)_ij = ||y_ki - y_kj||^2`` are the squared distances between the
+    rows of ``Y_k`` (the data whitened by ``Sigma_k``). With ``s_k`` the
+    row squared norms of ``Y_k``::
+
+        <D_k / 2, U U^T> = s_k^T (U U^T 1) - ||Y_k^T U||_F^2,
+        <1 1^T, U U^T> = ||U^T 1||^2
+
+    so the value and the gradient
+    ``(s_k + v + 2 c_k 1)(1^T U_k) + 1 ((s_k + v)^T U_k) - 2 Y_k (Y_k^T U_k)``
+    (``v = y + beta (sum_k U_k U_k^T 1 - 1)``) cost ``O(n p r)`` per block:
+    no ``n x n`` matrix is formed. Projected gradient steps onto
+    ``{U_k >= 0, ||U_k||_F = 1}`` (every block) from a Nesterov-extrapolated
+    point with gradient restarts, as :func:`kmeans_sdp_bm` with one block.
+
+    NumPy input runs the compiled loop (``sparseopt._ext._sdp_bm.la_sdp_bm_loop``);
+    other array namespaces run the same iterations written against the namespace.
+
+    Parameters
+    ----------
+    xp : array namespace
+    Y : array of shape (K, n, p)
+        Whitened data of every block, scaled so that every cost has spectral
+        norm at most about one (see :func:`sparseopt.cluster.la_sdp`).
+    offsets : sequence of K floats
+        ``c_k`` (same scale).
+    U0 : array of shape (K, n, r)
+        Initial factors (projected onto the feasible spheres).
+    y0 : array of shape (n,), optional
+        Initial multiplier (warm start); zeros by default.
+    beta, step, tol, max_iter, dual_every, momentum, verbose
+        As in :func:`kmeans_sdp_bm` (defaults ``beta = 2 / n``,
+        ``step = 1 / (2 + 4 beta n)``). The gradient-mapping norm is
+        ``||U_new - U_extrapolated||_F / sqrt(K)`` over all blocks.
+
+    Returns
+    -------
+    SolverResult
+        ``x`` (factors ``(K, n, r)``), ``y``, ``n_iter``, ``converged``,
+        ``primal_residual`` (row-sum violation
+        ``||sum_k U_k U_k^T 1 - 1||_2 / sqrt(n)``), ``dual_residual`` (last
+        gradient-mapping norm), ``certificate`` (their maximum),
+        ``n_dual_updates``.
+    """
+    n_blocks, n = Y.shape[0], Y.shape[1]
+    beta = 2.0 / n if beta is None else float(beta)
+    if step is None:
+        step = 1.0 / (2.0 + 4.0 * beta * n)
+    offsets = [float(c) for c in offsets]
+    U = _project_blocks(xp, U0)
+    if y0 is None:
+        y = xp.zeros((n,), dtype=Y.dtype, device=_device(Y))
+    else:
+        y = y0
+    history = []
+    if _is_numpy(xp):
+        from .._ext._sdp_bm import la_sdp_bm_loop
+
+        U = np.array(U, dtype=np.float64, order="C", copy=True)
+        y = np.array(y, dtype=np.float64, order="C", copy=True)
+        n_iter, _, step_norm, n_dual = la_sdp_bm_loop(
+            np.ascontiguousarray(Y, dtype=np.float64), np.asarray(offsets, dtype=np.float64),
+            U, y, beta, step, tol, int(max_iter), dual_every, bool(momentum))
+        converged = n_iter < max_iter or (n_iter == max_iter and step_norm <= tol)
+    else:
+        U, y, n_iter, step_norm, n_dual, converged, history = _la_sdp_bm_xp(
+            xp, Y, offsets, U, y, beta, step, tol, max_iter, dual_every, momentum, verbose)
+    violation = float(xp.linalg.vector_norm(_block_row_sums(xp, U) - 1.0)) / math.sqrt(n)
+    converged = bool(converged and violation <= 10 * tol)
+    return SolverResult(x=U, y=y, n_iter=int(n_iter), converged=converged,
+                        primal_residual=violation, dual_residual=float(step_norm),
+                        certificate=max(violation, float(step_norm)),
+                        certificate_name="max(row-sum violation, gradient-mapping norm)", tol=tol,
+                        history=history, n_dual_updates=int(n_dual))
+
+
+def _block_row_sums(xp, U):
+    """``sum_k U_k U_k^T 1`` for factors ``U`` of shape ``(K, n, r)``."""
+    col = xp.sum(U, axis=1)                                   # (K, r): 1^T U_k
+    return xp.sum(xp.sum(U * col[:, None, :], axis=2), axis=0)
+
+
+def _project_blocks(xp, U):
+    """Every block onto ``{U_k >= 0, ||U_k||_F = 1}`` (a zeroed block restarts flat)."""
+    U = xp.clip(U, min=0.0)
+    norms = xp.sqrt(xp.sum(xp.sum(U * U, axis=2), axis=1))[:, None, None]
+    flat = xp.full(U.shape, 1.0 / math.sqrt(U.shape[1] * U.shape[2]), dtype=U.dtype,
+                   device=_device(U))
+    return xp.where(norms > 0, U / xp.where(norms > 0, norms, 1.0), flat)
+
+
+def _la_sdp_bm_xp(xp, Y, offsets, U, y, beta, step, tol, max_iter, dual_every, momentum,
+                  verbose):
+    """The iterations of ``sparseopt._ext._sdp_bm.la_sdp_bm_loop`` in the namespace of ``Y``."""
+    n_blocks, n = Y.shape[0], Y.shape[1]
+    s = xp.sum(Y * Y, axis=2)                                 # (K, n)
+    c = xp.reshape(xp.asarray(offsets, dtype=Y.dtype, device=_device(Y)), (n_blocks, 1, 1))
+    Yt = xp.permute_dims(Y, (0, 2, 1))
+    V, U_prev = U, U
+    t_m = 1.0
+    step_norm = math.inf
+    n_dual = 0
+    history = []
+    converged = False
+    sq_blocks = math.sqrt(n_blocks)
+    t_start = time.perf_counter()
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        col = xp.sum(V, axis=1)                               # (K, r)
+        residual = xp.sum(xp.sum(V * col[:, None, :], axis=2), axis=0) - 1.0
+        v = y + beta * residual
+        w = s + v[None, :]                                    # (K, n)
+        wV = xp.sum(w[:, :, None] * V, axis=1)                # (K, r): w_k^T V_k
+        grad = ((w[:, :, None] + 2.0 * c) * col[:, None, :] + wV[:, None, :]
+                - 2.0 * (Y @ (Yt @ V)))
+        U_new = _project_blocks(xp, V - step * grad)
+        step_norm = _fro(xp, U_new - V) / sq_blocks
+        uphill = float(xp.sum((V - U_new) * (U_new - U))) > 0.0
+        U_prev, U = U, U_new
+        violation = float(xp.linalg.vector_norm(residual)) / math.sqrt(n)
+        if verbose and n_iter % 1000 == 0:
+            print(f"[la_sdp_bm] it {n_iter:6d}  row-sum violation {violation:.2e}  "
+                  f"step {step_norm:.2e}")
+        if n_iter % 100 == 0:
+            history.append({"iteration": n_iter, "primal_residual": violation,
+                            "dual_residual": step_norm, "time": time.perf_counter() - t_start})
+        if violation <= tol and step_norm <= tol:
+            converged = True
+            break
+        if step_norm < dual_every * violation:
+            y = y + beta * residual
+            n_dual += 1
+            t_m = 1.0
+        elif uphill:
+            t_m = 1.0
+        if momentum:
+            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t_m * t_m))
+            wgt = (t_m - 1.0) / t_new
+            t_m = t_new
+        else:
+            wgt = 0.0
+        V = U + wgt * (U - U_prev)
     return U, y, n_iter, step_norm, n_dual, converged, history
 
 
