@@ -212,6 +212,15 @@ def _probe_kmeans_sdp():
     return kmeans_sdp(_strict(X), 3, random_state=0).embedding, X.size
 
 
+def _probe_la_sdp():
+    from sparseopt.cluster import la_sdp
+    from sparseopt.datasets import make_heterogeneous_mixture
+
+    X, labels = make_heterogeneous_mixture(45, 4, 3, separation=6, random_state=0)[:2]
+    covs = np.stack([np.cov(X[labels == k].T) + 0.1 * np.eye(4) for k in range(3)])
+    return la_sdp(_strict(X), _strict(covs), labels=labels, random_state=0).x, X.size
+
+
 def _probe_logdet():
     from sparseopt.causal import logdet_acyclicity
 
@@ -244,6 +253,7 @@ def _function_probes():
         "sparseopt.transport.solve": _probe_solve,
         "sparseopt.transport.batched.sinkhorn_batched": _probe_batched,
         "sparseopt.cluster.kmeans_sdp": _probe_kmeans_sdp,
+        "sparseopt.cluster.la_sdp": _probe_la_sdp,
         "sparseopt.causal.logdet_acyclicity": _probe_logdet,
         "sparseopt.decomposition.altmin_completion": _probe_altmin,
         "sparseopt.linear_model.sparse_path": _probe_sparse_path,
