@@ -130,6 +130,23 @@ class SparseL1ToTolerance:
     track_iterations.unit = "iterations"
 
 
+def _selection_state(psi, block_size):
+    """A solver state of the 500 x 3000, 5% problem at the point reached by 10 GSL/Newton
+    iterations (variable blocks of ``block_size``), with the L1 term or without (psi = 0)."""
+    from sparseopt.optimize import SeparablePenalty, l1_penalty, least_squares
+    from sparseopt.optimize.bcd.solver import _BCDState
+
+    prob = make_bcd_least_squares(500, 3000, density=0.05, random_state=0)
+    lam = 0.05 * float(np.max(np.abs(prob.A.T @ prob.y)))
+    pen = l1_penalty(lam) if psi == "l1" else SeparablePenalty()
+    obj = least_squares(prob.A, prob.y)
+    x = BlockCoordinateDescent(partition="variable", selection="gsl", update="newton",
+                               block_size=block_size, max_iter=10, tol=0).solve(
+        obj, penalty=pen).x
+    obj.start(x, True)
+    return _BCDState(obj, pen, block_size, np.random.default_rng(0), "tau_lipschitz", 200)
+
+
 class GreedySelection:
     """One selection of each greedy rule on variable blocks of 50 (500 x 3000 at 5%), with
     the L1 term and without it (psi = 0: GSQ is IHT, one product H d or more), at the
@@ -140,19 +157,10 @@ class GreedySelection:
     param_names = ["rule", "psi"]
 
     def setup(self, rule, psi):
-        from sparseopt.optimize import SeparablePenalty, l1_penalty, least_squares
         from sparseopt.optimize.bcd.selection import SELECTION_RULES
-        from sparseopt.optimize.bcd.solver import _BCDState
 
         self._limits = threadpool_limits(1)
-        prob = make_bcd_least_squares(500, 3000, density=0.05, random_state=0)
-        lam = 0.05 * float(np.max(np.abs(prob.A.T @ prob.y)))
-        pen = l1_penalty(lam) if psi == "l1" else SeparablePenalty()
-        obj = least_squares(prob.A, prob.y)
-        x = BlockCoordinateDescent(partition="variable", selection="gsl", update="newton",
-                                   block_size=50, max_iter=10, tol=0).solve(obj, penalty=pen).x
-        obj.start(x, True)
-        self.state = _BCDState(obj, pen, 50, np.random.default_rng(0), "tau_lipschitz", 200)
+        self.state = _selection_state(psi, 50)
         self.pick = SELECTION_RULES[rule]().variable
         self.pick(self.state)
 
@@ -173,23 +181,12 @@ class FixedBlockSelection:
     param_names = ["rule", "psi", "block_size"]
 
     def setup(self, rule, psi, block_size):
-        from sparseopt.optimize import SeparablePenalty, l1_penalty, least_squares
         from sparseopt.optimize.bcd.partitions import PARTITIONS
         from sparseopt.optimize.bcd.selection import SELECTION_RULES
-        from sparseopt.optimize.bcd.solver import _BCDState
 
         self._limits = threadpool_limits(1)
-        prob = make_bcd_least_squares(500, 3000, density=0.05, random_state=0)
-        lam = 0.05 * float(np.max(np.abs(prob.A.T @ prob.y)))
-        pen = l1_penalty(lam) if psi == "l1" else SeparablePenalty()
-        obj = least_squares(prob.A, prob.y)
-        x = BlockCoordinateDescent(partition="variable", selection="gsl", update="newton",
-                                   block_size=block_size, max_iter=10, tol=0).solve(
-            obj, penalty=pen).x
-        obj.start(x, True)
-        self.state = _BCDState(obj, pen, block_size, np.random.default_rng(0),
-                               "tau_lipschitz", 200)
-        self.state.set_partition(PARTITIONS["sorted"](obj, block_size))
+        self.state = _selection_state(psi, block_size)
+        self.state.set_partition(PARTITIONS["sorted"](self.state.objective, block_size))
         self.pick = SELECTION_RULES[rule]().fixed
         self.pick(self.state)
 

@@ -1291,6 +1291,23 @@ def block_quadratic_argmax(const double[::1] g, const double[::1] x, const doubl
     return best
 
 
+cdef inline void _block_residual(double *rb, const int64_t *idx, int64_t sz, const double *g,
+                                 const double *x, const double *curv, const double *alpha,
+                                 const double *lower, const double *upper, bint sa, bint sl,
+                                 bint su, bint smooth) noexcept nogil:
+    """``rb[s]`` = the signed residual of :func:`select_top`'s mode 2 at coordinate
+    ``idx[s]`` (``g`` itself when ``psi = 0``: no loads of the psi arrays); ``sa``,
+    ``sl``, ``su``: alpha, lower, upper are scalars (length 1)."""
+    cdef int64_t s, i
+    for s in range(sz):
+        i = idx[s]
+        if smooth:
+            rb[s] = g[i]
+        else:
+            rb[s] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
+                           lower[0 if sl else i], upper[0 if su else i], smooth)
+
+
 def block_quadratic_argmax_full(const double[::1] g, const double[::1] x,
                                 const double[::1] curv, const double[::1] alpha,
                                 const double[::1] lower, const double[::1] upper, bint smooth,
@@ -1321,13 +1338,8 @@ def block_quadratic_argmax_full(const double[::1] g, const double[::1] x,
     with nogil:
         for b in range(nb):
             sz = sizes[b]
-            for s in range(sz):
-                i = block_index[b, s]
-                if smooth:  # the residual is g (no loads of the psi arrays)
-                    rb[s] = g[i]
-                else:
-                    rb[s] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
-                                   lower[0 if sl else i], upper[0 if su else i], smooth)
+            _block_residual(rb, &block_index[b, 0], sz, &g[0], &x[0], &curv[0], &alpha[0],
+                            &lower[0], &upper[0], sa, sl, su, smooth)
             acc = 0.0
             for s in range(sz):
                 row = &P[b, s, 0]
@@ -1375,13 +1387,8 @@ def block_upper_root_argmax(const double[::1] g, const double[::1] x,
     with nogil:
         for b in range(nb):
             sz = sizes[b]
-            for k in range(sz):
-                i = block_index[b, k]
-                if smooth:  # the residual is g (no loads of the psi arrays)
-                    rb[k] = g[i]
-                else:
-                    rb[k] = _score(2, x[i], g[i], curv[i], alpha[0 if sa else i],
-                                   lower[0 if sl else i], upper[0 if su else i], smooth)
+            _block_residual(rb, &block_index[b, 0], sz, &g[0], &x[0], &curv[0], &alpha[0],
+                            &lower[0], &upper[0], sa, sl, su, smooth)
             acc = 0.0
             for k in range(sz):
                 row = &R_packed[b, k * m - k * (k - 1) // 2 - k]  # row[t] = R[k, t], t >= k

@@ -27,6 +27,38 @@ from scipy.linalg.cython_blas cimport dgemm
 import numpy as np
 
 
+cdef inline double _multiplier_and_momentum(double *y, const double *res, Py_ssize_t n,
+                                            double beta, double step_norm, double violation,
+                                            double dual_every, double dot, bint momentum,
+                                            double *t_m, Py_ssize_t *n_dual) noexcept nogil:
+    """The end of one iteration of both loops: the multiplier step when the gradient
+    mapping is small against the row-sum violation (restarting the momentum), a restart
+    when the momentum points uphill (``dot > 0``), and the extrapolation weight."""
+    cdef Py_ssize_t i
+    cdef double t_new, w
+    if step_norm < dual_every * violation:
+        for i in range(n):
+            y[i] = y[i] + beta * res[i]
+        n_dual[0] += 1
+        t_m[0] = 1.0
+    elif dot > 0.0:
+        t_m[0] = 1.0
+    if not momentum:
+        return 0.0
+    t_new = 0.5 * (1.0 + sqrt(1.0 + 4.0 * t_m[0] * t_m[0]))
+    w = (t_m[0] - 1.0) / t_new
+    t_m[0] = t_new
+    return w
+
+
+cdef inline void _extrapolate(double *V, const double *U, const double *U_prev, Py_ssize_t size,
+                              double w) noexcept nogil:
+    """``V = U + w (U - U_prev)`` over ``size`` contiguous entries."""
+    cdef Py_ssize_t i
+    for i in range(size):
+        V[i] = U[i] + w * (U[i] - U_prev[i])
+
+
 def kmeans_bm_loop(const double[:, ::1] X, double[:, ::1] U, double[::1] y, double beta,
                    double step, double tol, Py_ssize_t max_iter, double dual_every, double total,
                    bint momentum):
@@ -123,22 +155,9 @@ def kmeans_bm_loop(const double[:, ::1] X, double[:, ::1] U, double[::1] y, doub
             violation = sqrt(ss / n)
             if violation <= tol and step_norm <= tol:
                 break
-            if step_norm < dual_every * violation:
-                for i in range(n):
-                    y[i] = y[i] + beta * res[i]
-                n_dual += 1
-                t_m = 1.0
-            elif dot > 0.0:                        # momentum points uphill: restart
-                t_m = 1.0
-            if momentum:
-                t_new = 0.5 * (1.0 + sqrt(1.0 + 4.0 * t_m * t_m))
-                w = (t_m - 1.0) / t_new
-                t_m = t_new
-            else:
-                w = 0.0
-            for i in range(n):
-                for k in range(r):
-                    V[i, k] = U[i, k] + w * (U[i, k] - U_prev[i, k])
+            w = _multiplier_and_momentum(&y[0], &res[0], n, beta, step_norm, violation,
+                                         dual_every, dot, momentum, &t_m, &n_dual)
+            _extrapolate(&V[0, 0], &U[0, 0], &U_prev[0, 0], n * r, w)
     return int(it), float(violation), float(step_norm), int(n_dual)
 
 
@@ -260,21 +279,7 @@ def la_sdp_bm_loop(const double[:, :, ::1] Y, const double[::1] c, double[:, :, 
             violation = sqrt(ss / n)
             if violation <= tol and step_norm <= tol:
                 break
-            if step_norm < dual_every * violation:
-                for i in range(n):
-                    y[i] = y[i] + beta * res[i]
-                n_dual += 1
-                t_m = 1.0
-            elif dot > 0.0:                        # momentum points uphill: restart
-                t_m = 1.0
-            if momentum:
-                t_new = 0.5 * (1.0 + sqrt(1.0 + 4.0 * t_m * t_m))
-                w = (t_m - 1.0) / t_new
-                t_m = t_new
-            else:
-                w = 0.0
-            for b in range(K):
-                for i in range(n):
-                    for k in range(r):
-                        V[b, i, k] = U[b, i, k] + w * (U[b, i, k] - U_prev[b, i, k])
+            w = _multiplier_and_momentum(&y[0], &res[0], n, beta, step_norm, violation,
+                                         dual_every, dot, momentum, &t_m, &n_dual)
+            _extrapolate(&V[0, 0, 0], &U[0, 0, 0], &U_prev[0, 0, 0], K * n * r, w)
     return int(it), float(violation), float(step_norm), int(n_dual)

@@ -294,6 +294,12 @@ def kmeans_sdp_bm(xp, X, n_clusters, U0, *, beta=None, step=None, tol=1e-6, max_
     ones = xp.ones((n,), dtype=X.dtype, device=_device(X))
     col = xp.sum(U, axis=0)
     violation = float(xp.linalg.vector_norm(U @ col - ones)) / math.sqrt(n)
+    return _bm_result(U, y, n_iter, step_norm, n_dual, converged, violation, tol, history)
+
+
+def _bm_result(U, y, n_iter, step_norm, n_dual, converged, violation, tol, history):
+    """The ``SolverResult`` of a Burer-Monteiro solve (converged only when the row-sum
+    violation of the returned factors is within 10 tol too)."""
     converged = bool(converged and violation <= 10 * tol)
     return SolverResult(x=U, y=y, n_iter=int(n_iter), converged=converged,
                         primal_residual=violation, dual_residual=float(step_norm),
@@ -307,10 +313,16 @@ def _is_numpy(xp):
     return name in ("numpy", "array_api_compat.numpy")
 
 
-def _kmeans_bm_xp(xp, X, U, y, K, beta, step, tol, max_iter, dual_every, momentum, verbose):
-    """The iterations of ``sparseopt._ext._sdp_bm.kmeans_bm_loop`` in the namespace of ``X``."""
-    n = X.shape[0]
-    ones = xp.ones((n,), dtype=X.dtype, device=_device(X))
+def _al_projected_gradient_xp(xp, U, y, residual_and_grad, project, norm_scale, beta, step,
+                              tol, max_iter, dual_every, momentum, verbose, name):
+    """Projected gradient with Nesterov extrapolation and restarts on an augmented
+    Lagrangian, the multiplier ``y`` updated inexactly (the loop of both BM solvers).
+
+    ``residual_and_grad(V, y)`` returns the row-sum residual at ``V`` and the gradient
+    of the augmented Lagrangian there; ``project`` maps onto the factors' feasible set;
+    the gradient-mapping norm is ``||U_new - V||_F / norm_scale``.
+    """
+    n = y.shape[0]
     V, U_prev = U, U
     t_m = 1.0
     step_norm = math.inf
@@ -320,17 +332,14 @@ def _kmeans_bm_xp(xp, X, U, y, K, beta, step, tol, max_iter, dual_every, momentu
     t_start = time.perf_counter()
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        col = xp.sum(V, axis=0)                      # 1^T V
-        residual = V @ col - ones                    # V V^T 1 - 1
-        v = y + beta * residual
-        grad = -2.0 * (X @ (X.T @ V)) + v[:, None] * col[None, :] + (v @ V)[None, :]
-        U_new = _project_omega(xp, V - step * grad, K)
-        step_norm = _fro(xp, U_new - V) / math.sqrt(K)
+        residual, grad = residual_and_grad(V, y)
+        U_new = project(V - step * grad)
+        step_norm = _fro(xp, U_new - V) / norm_scale
         uphill = float(xp.sum((V - U_new) * (U_new - U))) > 0.0
         U_prev, U = U, U_new
         violation = float(xp.linalg.vector_norm(residual)) / math.sqrt(n)
         if verbose and n_iter % 1000 == 0:
-            print(f"[kmeans_sdp_bm] it {n_iter:6d}  row-sum violation {violation:.2e}  "
+            print(f"[{name}] it {n_iter:6d}  row-sum violation {violation:.2e}  "
                   f"step {step_norm:.2e}")
         if n_iter % 100 == 0:
             history.append({"iteration": n_iter, "primal_residual": violation,
@@ -346,12 +355,29 @@ def _kmeans_bm_xp(xp, X, U, y, K, beta, step, tol, max_iter, dual_every, momentu
             t_m = 1.0
         if momentum:
             t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t_m * t_m))
-            w = (t_m - 1.0) / t_new
+            weight = (t_m - 1.0) / t_new
             t_m = t_new
         else:
-            w = 0.0
-        V = U + w * (U - U_prev)
+            weight = 0.0
+        V = U + weight * (U - U_prev)
     return U, y, n_iter, step_norm, n_dual, converged, history
+
+
+def _kmeans_bm_xp(xp, X, U, y, K, beta, step, tol, max_iter, dual_every, momentum, verbose):
+    """The iterations of ``sparseopt._ext._sdp_bm.kmeans_bm_loop`` in the namespace of ``X``."""
+    n = X.shape[0]
+    ones = xp.ones((n,), dtype=X.dtype, device=_device(X))
+
+    def residual_and_grad(V, y):
+        col = xp.sum(V, axis=0)                      # 1^T V
+        residual = V @ col - ones                    # V V^T 1 - 1
+        v = y + beta * residual
+        return residual, -2.0 * (X @ (X.T @ V)) + v[:, None] * col[None, :] + (v @ V)[None, :]
+
+    return _al_projected_gradient_xp(xp, U, y, residual_and_grad,
+                                     lambda M: _project_omega(xp, M, K), math.sqrt(K), beta,
+                                     step, tol, max_iter, dual_every, momentum, verbose,
+                                     "kmeans_sdp_bm")
 
 
 # ----------------------------------------------------------------------- LA-SDP Burer-Monteiro
@@ -429,12 +455,7 @@ def la_sdp_bm(xp, Y, offsets, U0, *, y0=None, beta=None, step=None, tol=1e-6, ma
         U, y, n_iter, step_norm, n_dual, converged, history = _la_sdp_bm_xp(
             xp, Y, offsets, U, y, beta, step, tol, max_iter, dual_every, momentum, verbose)
     violation = float(xp.linalg.vector_norm(_block_row_sums(xp, U) - 1.0)) / math.sqrt(n)
-    converged = bool(converged and violation <= 10 * tol)
-    return SolverResult(x=U, y=y, n_iter=int(n_iter), converged=converged,
-                        primal_residual=violation, dual_residual=float(step_norm),
-                        certificate=max(violation, float(step_norm)),
-                        certificate_name="max(row-sum violation, gradient-mapping norm)", tol=tol,
-                        history=history, n_dual_updates=int(n_dual))
+    return _bm_result(U, y, n_iter, step_norm, n_dual, converged, violation, tol, history)
 
 
 def _block_row_sums(xp, U):
@@ -455,55 +476,24 @@ def _project_blocks(xp, U):
 def _la_sdp_bm_xp(xp, Y, offsets, U, y, beta, step, tol, max_iter, dual_every, momentum,
                   verbose):
     """The iterations of ``sparseopt._ext._sdp_bm.la_sdp_bm_loop`` in the namespace of ``Y``."""
-    n_blocks, n = Y.shape[0], Y.shape[1]
+    n_blocks = Y.shape[0]
     s = xp.sum(Y * Y, axis=2)                                 # (K, n)
     c = xp.reshape(xp.asarray(offsets, dtype=Y.dtype, device=_device(Y)), (n_blocks, 1, 1))
     Yt = xp.permute_dims(Y, (0, 2, 1))
-    V, U_prev = U, U
-    t_m = 1.0
-    step_norm = math.inf
-    n_dual = 0
-    history = []
-    converged = False
-    sq_blocks = math.sqrt(n_blocks)
-    t_start = time.perf_counter()
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
+
+    def residual_and_grad(V, y):
         col = xp.sum(V, axis=1)                               # (K, r)
         residual = xp.sum(xp.sum(V * col[:, None, :], axis=2), axis=0) - 1.0
         v = y + beta * residual
         w = s + v[None, :]                                    # (K, n)
         wV = xp.sum(w[:, :, None] * V, axis=1)                # (K, r): w_k^T V_k
-        grad = ((w[:, :, None] + 2.0 * c) * col[:, None, :] + wV[:, None, :]
-                - 2.0 * (Y @ (Yt @ V)))
-        U_new = _project_blocks(xp, V - step * grad)
-        step_norm = _fro(xp, U_new - V) / sq_blocks
-        uphill = float(xp.sum((V - U_new) * (U_new - U))) > 0.0
-        U_prev, U = U, U_new
-        violation = float(xp.linalg.vector_norm(residual)) / math.sqrt(n)
-        if verbose and n_iter % 1000 == 0:
-            print(f"[la_sdp_bm] it {n_iter:6d}  row-sum violation {violation:.2e}  "
-                  f"step {step_norm:.2e}")
-        if n_iter % 100 == 0:
-            history.append({"iteration": n_iter, "primal_residual": violation,
-                            "dual_residual": step_norm, "time": time.perf_counter() - t_start})
-        if violation <= tol and step_norm <= tol:
-            converged = True
-            break
-        if step_norm < dual_every * violation:
-            y = y + beta * residual
-            n_dual += 1
-            t_m = 1.0
-        elif uphill:
-            t_m = 1.0
-        if momentum:
-            t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t_m * t_m))
-            wgt = (t_m - 1.0) / t_new
-            t_m = t_new
-        else:
-            wgt = 0.0
-        V = U + wgt * (U - U_prev)
-    return U, y, n_iter, step_norm, n_dual, converged, history
+        return residual, ((w[:, :, None] + 2.0 * c) * col[:, None, :] + wV[:, None, :]
+                          - 2.0 * (Y @ (Yt @ V)))
+
+    return _al_projected_gradient_xp(xp, U, y, residual_and_grad,
+                                     lambda M: _project_blocks(xp, M), math.sqrt(n_blocks),
+                                     beta, step, tol, max_iter, dual_every, momentum, verbose,
+                                     "la_sdp_bm")
 
 
 # ----------------------------------------------------------------------- cvxpy reference
