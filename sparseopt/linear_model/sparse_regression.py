@@ -675,18 +675,19 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         # Sparse X is not centred (it would be densified).
         shift = None
         if n_free and not sp.issparse(X):
-            _check_column_scale(type(self).__name__, X, column_sq_norms(X))
             shift = (s @ X) / float(s.sum())
-            X = X - shift.astype(dtype)
+            if not np.all(np.isfinite(shift)):  # the columns' scale overflows: say so
+                _check_column_scale(type(self).__name__, X, column_sq_norms(X))
         if sp.issparse(X):
             X_aug = sp.hstack([X, sp.csc_matrix(free_cols)], format="csc") \
                 if n_free else sp.csc_matrix(X)
             X_aug = X_aug.astype(dtype)
-        else:
-            X_aug = np.asfortranarray(np.hstack([X, free_cols]) if n_free else X, dtype=dtype)
+        else:  # one Fortran-ordered copy: [X - m, intercept columns]
+            X_aug = np.empty((n, p + n_free), dtype=dtype, order="F")
+            np.subtract(X, 0 if shift is None else shift.astype(dtype), out=X_aug[:, :p])
+            X_aug[:, p:] = free_cols
         col_sq = column_sq_norms(X_aug)
-        if shift is None:
-            _check_column_scale(type(self).__name__, X_aug, col_sq)
+        _check_column_scale(type(self).__name__, X_aug, col_sq)
         # -grad f at w = 0 with the intercept at its optimum log(s+ / s-) when fitted
         s_pos, s_neg = float(s[y_pm > 0].sum()), float(s[y_pm < 0].sum())
         z0 = np.full(n, np.log(s_pos / s_neg) if n_free else 0.0)
