@@ -25,7 +25,8 @@ non-smooth term cost the same ``O(p log tau)``; GSQ for variable blocks with
 ``psi = 0`` adds the IHT products (``_ext._bcd.iht_gram`` on a Gram matrix,
 ``iht_cached`` on cached rows of ``A^T A``, ``iht_sparse`` through the touched
 rows of a sparse design), and fixed-block GSQ a ``|b| x |b|`` form per block
-(``block_quadratic_argmax``).
+(``block_quadratic_argmax_full`` / ``block_upper_root_argmax`` with ``psi = 0``,
+``block_root_argmax`` with a non-smooth ``psi``; see :class:`GSQ`).
 """
 from __future__ import annotations
 

@@ -225,13 +225,13 @@ class _BCDState:
         return self._pinvs[block_id]
 
     def packed_bound_pinv(self):
-        """(nb, m (m + 1) / 2) upper triangles of every H_b^+, row by row (FB-GSQ scores)."""
+        """(nb, m (m + 1) / 2) upper triangles of every H_b^+, row by row (the packed form
+        of ``_ext._bcd.block_quadratic_argmax``: the reference the benchmark and tests
+        compare the GSQ kernels with)."""
         if getattr(self, "_packed_pinv", None) is None:
             S = self.stacked_bound_pinv()
-            m = S.shape[1]
-            rows, cols = np.triu_indices(m)
+            rows, cols = np.triu_indices(S.shape[1])
             self._packed_pinv = np.ascontiguousarray(S[:, rows, cols])
-            self._gsq_scores = np.empty(S.shape[0])
         return self._packed_pinv
 
     def _bound_root(self):
