@@ -846,7 +846,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         best = min(runs, key=lambda run: run["history"][-1])
         labels, covs, history, res = best["labels"], best["covs"], best["history"], best["res"]
         permutation = _first_appearance_order(labels, K)
-        labels = canonical_labels(labels)
+        labels = np.argsort(permutation)[labels]  # = canonical_labels(labels)
         # blocks (covariances, factors, membership matrices) in the order of the labels
         covs = xp.stack([covs[int(k), ...] for k in permutation])
         U = best["U"]
