@@ -10,8 +10,8 @@ headline rows in ``cluster.summary.json`` for the summary table of
    ``"scale"``, isotropic with variances 0.25 / 1 / 4; means on coordinate
    axes at distance ``separation``), over ``--seeds`` seeds: mean and standard
    deviation of the error (best label matching) for ``ILASDPClustering``
-   (``--ila`` variants: number of starting partitions, optional Ledoit-Wolf
-   shrinkage), ``SDPKMeans``, ``sklearn.cluster.KMeans`` (k-means++, 10
+   (``--ila`` variants ``N[:lw][:admm][:plain]``: number of starting partitions,
+   optional Ledoit-Wolf shrinkage, the ADMM LA-SDP solver, no point moves), ``SDPKMeans``, ``sklearn.cluster.KMeans`` (k-means++, 10
    inits), ``sklearn.mixture.GaussianMixture`` (full covariances: scikit-learn's
    defaults, i.e. one EM run from k-means; as many k-means-started runs as
    iLA-SDP's starts, the fair comparison; as many random-responsibility starts;
@@ -63,25 +63,28 @@ HEADER = ("## Clustering heterogeneous data (SDP K-means, iLA-SDP)\n\n"
 
 
 def _ila_options(spec):
-    """``N[:lw][:admm]`` -> (starts, Ledoit-Wolf shrinkage?, LA-SDP solver)."""
+    """``N[:lw][:admm][:plain]`` -> (starts, Ledoit-Wolf shrinkage?, LA-SDP solver, point moves?)."""
     n_init, *options = spec.split(":")
-    unknown = set(options) - {"lw", "admm"}
+    unknown = set(options) - {"lw", "admm", "plain"}
     if unknown:
-        raise ValueError(f"--ila {spec}: unknown option(s) {sorted(unknown)} (lw, admm)")
-    return int(n_init), "lw" in options, "admm" if "admm" in options else "auto"
+        raise ValueError(f"--ila {spec}: unknown option(s) {sorted(unknown)} (lw, admm, plain)")
+    return (int(n_init), "lw" in options, "admm" if "admm" in options else "auto",
+            "plain" not in options)
 
 
 def _ila_name(spec):
-    n_init, lw, solver = _ila_options(spec)
+    n_init, lw, solver, moves = _ila_options(spec)
     extras = ([", Ledoit-Wolf shrinkage"] if lw else []) + (
-        [", ADMM LA-SDP solver"] if solver == "admm" else [])
+        [", ADMM LA-SDP solver"] if solver == "admm" else []) + (
+        [", no point moves"] if not moves else [])
     return f"iLA-SDP ({n_init} start{'s' if n_init != 1 else ''}" + "".join(extras) + ")"
 
 
 def _ila(spec, seed):
-    n_init, lw, solver = _ila_options(spec)
+    n_init, lw, solver, moves = _ila_options(spec)
     return lambda X: ILASDPClustering(K, n_init=n_init, shrinkage="ledoit-wolf" if lw else None,
-                                      solver=solver, random_state=seed).fit(X).labels_
+                                      solver=solver, point_moves=moves,
+                                      random_state=seed).fit(X).labels_
 
 
 def _methods(seed, ila_specs, n_starts):
@@ -203,7 +206,8 @@ def error_table(settings, n, seeds, ila_specs, n_jobs=1, threads=1, on_seed=None
 
 def error_summary(rows, ila_specs, n_starts, n, seeds):
     """Headline per setting: the iLA-SDP variant with most starts vs EM with as many inits."""
-    headline = _ila_name(max(ila_specs, key=lambda s: (_ila_options(s)[0], "admm" not in s, s)))
+    headline = _ila_name(max(ila_specs, key=lambda s: (_ila_options(s)[0], "admm" not in s,
+                                                      "plain" not in s, s)))
     fair = f"GMM (EM from k-means, {n_starts} inits)"
     out = []
     for setting in dict.fromkeys(r[0] for r in rows):

@@ -10,7 +10,7 @@ from sklearn.cluster import KMeans
 from ..utils._array_api import from_numpy, to_numpy
 
 __all__ = ["check_n_clusters", "round_embedding", "canonical_labels", "seed_from",
-           "kmeans_xp", "one_hot",
+           "kmeans_xp", "one_hot", "shape_covariances",
            "single_threaded", "AUTO_ADMM_MAX_SAMPLES"]
 
 _CONTROLLER = []
@@ -204,3 +204,22 @@ def top_left_singular_vectors(xp, U, k):
 
 def labels_to_namespace(labels, xp, device, is_api):
     return from_numpy(labels, xp, device) if is_api else labels
+
+
+def shape_covariances(xp, covs, reg, covariance_type, shrinkage=None):
+    """Covariances ``(B, p, p)`` made diagonal / spherical, shrunk towards
+    ``tr(Sigma)/p I`` (one intensity per matrix, or None) and ``+ reg I``."""
+    import array_api_compat
+
+    p = covs.shape[1]
+    eye = xp.eye(p, dtype=covs.dtype, device=array_api_compat.device(covs))
+    if covariance_type == "diag":
+        covs = xp.linalg.diagonal(covs)[:, :, None] * eye[None, :, :]
+    elif covariance_type == "spherical":
+        covs = (xp.linalg.trace(covs) / p)[:, None, None] * eye[None, :, :]
+    if shrinkage is not None:
+        # Sigma <- (1 - a) Sigma + a tr(Sigma)/p I  (Ledoit & Wolf 2004's target)
+        alpha = xp.asarray(shrinkage, dtype=covs.dtype, device=array_api_compat.device(covs))[:, None, None]
+        target = (xp.linalg.trace(covs) / p)[:, None, None] * eye[None, :, :]
+        covs = (1.0 - alpha) * covs + alpha * target
+    return covs + reg * eye[None, :, :]
