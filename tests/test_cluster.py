@@ -328,6 +328,33 @@ def test_ledoit_wolf_intensity_matches_sklearn(seed):
     np.testing.assert_allclose(ours, ref, rtol=1e-10)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_oas_intensity_matches_sklearn(seed):
+    from sklearn.covariance import oas
+
+    from sparseopt.cluster.ila_sdp import oas_intensities
+
+    rng = np.random.default_rng(seed)
+    p = int(rng.integers(2, 30))
+    X = rng.standard_normal((45, p)) * rng.uniform(0.5, 3, size=p)
+    labels = rng.integers(0, 3, size=45)
+    ours = oas_intensities(npx, X, labels, 3)
+    ref = [oas(X[labels == k])[1] for k in range(3)]
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+
+
+def test_oas_shrinkage_is_used_by_the_covariance_step():
+    from sklearn.covariance import oas
+
+    X, y, _, _ = make_heterogeneous_mixture(60, 4, 2, separation=8, covariance="shape",
+                                            random_state=0)
+    est = ILASDPClustering(2, shrinkage="oas", covariance_update="hard", random_state=0).fit(X)
+    assert misclustering_error(y, est.labels_) == 0
+    for k in range(2):
+        ref = oas(X[est.labels_ == k])[0] + est.reg_covar_ * np.eye(4)
+        np.testing.assert_allclose(est.covariances_[k], ref, rtol=1e-8)
+
+
 def test_full_shrinkage_gives_scaled_identity_covariances():
     X, y, _, _ = _hard_setting(2)
     est = ILASDPClustering(2, shrinkage=1.0, random_state=0).fit(X)

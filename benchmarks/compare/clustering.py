@@ -10,8 +10,9 @@ headline rows in ``cluster.summary.json`` for the summary table of
    ``"scale"``, isotropic with variances 0.25 / 1 / 4; means on coordinate
    axes at distance ``separation``), over ``--seeds`` seeds: mean and standard
    deviation of the error (best label matching) for ``ILASDPClustering``
-   (``--ila`` variants ``N[:lw][:admm][:plain]``: number of starting partitions,
-   optional Ledoit-Wolf shrinkage, the ADMM LA-SDP solver, no point moves), ``SDPKMeans``, ``sklearn.cluster.KMeans`` (k-means++, 10
+   (``--ila`` variants ``N[:lw|:oas][:admm][:plain]``: number of starting
+   partitions, optional Ledoit-Wolf or OAS shrinkage, the ADMM LA-SDP solver,
+   no point moves), ``SDPKMeans``, ``sklearn.cluster.KMeans`` (k-means++, 10
    inits), ``sklearn.mixture.GaussianMixture`` (full covariances: scikit-learn's
    defaults, i.e. one EM run from k-means; as many k-means-started runs as
    iLA-SDP's starts, the fair comparison; as many random-responsibility starts;
@@ -63,28 +64,32 @@ HEADER = ("## Clustering heterogeneous data (SDP K-means, iLA-SDP)\n\n"
 
 
 def _ila_options(spec):
-    """``N[:lw][:admm][:plain]`` -> (starts, Ledoit-Wolf shrinkage?, LA-SDP solver, point moves?)."""
+    """``N[:lw|:oas][:admm][:plain]`` -> (starts, shrinkage, LA-SDP solver, point moves?)."""
     n_init, *options = spec.split(":")
-    unknown = set(options) - {"lw", "admm", "plain"}
-    if unknown:
-        raise ValueError(f"--ila {spec}: unknown option(s) {sorted(unknown)} (lw, admm, plain)")
-    return (int(n_init), "lw" in options, "admm" if "admm" in options else "auto",
+    unknown = set(options) - {"lw", "oas", "admm", "plain"}
+    if unknown or {"lw", "oas"} <= set(options):
+        raise ValueError(f"--ila {spec}: unknown or conflicting option(s) (lw or oas, admm, "
+                         "plain)")
+    shrinkage = "ledoit-wolf" if "lw" in options else "oas" if "oas" in options else None
+    return (int(n_init), shrinkage, "admm" if "admm" in options else "auto",
             "plain" not in options)
 
 
+_SHRINKAGE_NAMES = {"ledoit-wolf": ", Ledoit-Wolf shrinkage", "oas": ", OAS shrinkage", None: ""}
+
+
 def _ila_name(spec):
-    n_init, lw, solver, moves = _ila_options(spec)
-    extras = ([", Ledoit-Wolf shrinkage"] if lw else []) + (
+    n_init, shrinkage, solver, moves = _ila_options(spec)
+    extras = [_SHRINKAGE_NAMES[shrinkage]] + (
         [", ADMM LA-SDP solver"] if solver == "admm" else []) + (
         [", no point moves"] if not moves else [])
     return f"iLA-SDP ({n_init} start{'s' if n_init != 1 else ''}" + "".join(extras) + ")"
 
 
 def _ila(spec, seed):
-    n_init, lw, solver, moves = _ila_options(spec)
-    return lambda X: ILASDPClustering(K, n_init=n_init, shrinkage="ledoit-wolf" if lw else None,
-                                      solver=solver, point_moves=moves,
-                                      random_state=seed).fit(X).labels_
+    n_init, shrinkage, solver, moves = _ila_options(spec)
+    return lambda X: ILASDPClustering(K, n_init=n_init, shrinkage=shrinkage, solver=solver,
+                                      point_moves=moves, random_state=seed).fit(X).labels_
 
 
 def _methods(seed, ila_specs, n_starts):
