@@ -159,3 +159,27 @@ def test_ila_point_moves_lower_the_error_when_p_nears_the_cluster_sizes():
                 est = ILASDPClustering(3, point_moves=flag, random_state=seed).fit(X)
             errors[flag].append(misclustering_error(y, est.labels_))
     assert np.mean(errors[True]) < np.mean(errors[False]) - 0.03, errors
+
+
+def test_ila_init_labels_is_the_only_start():
+    X, y, _, _ = make_heterogeneous_mixture(60, 3, 3, separation=6, covariance="scale",
+                                            random_state=0)
+    est = ILASDPClustering(3, init=y, random_state=0).fit(X)
+    assert est.n_starts_ == 1 and len(est.start_objectives_) == 1
+    assert misclustering_error(y, est.labels_) == 0
+    # a list works too, and the caller's labels are left alone
+    labels = y.copy()
+    ILASDPClustering(3, init=list(labels), random_state=0).fit(X)
+    np.testing.assert_array_equal(labels, y)
+
+
+@pytest.mark.parametrize("init,error,match", [
+    (np.zeros(59, dtype=int), ValueError, "shape"),
+    (np.full(60, 0.5), TypeError, "integers"),
+    (np.full(60, 3), ValueError, "0..2"),
+    (np.full(60, -1), ValueError, "0..2"),
+])
+def test_ila_init_labels_rejects_bad_input(init, error, match):
+    X, _, _, _ = make_heterogeneous_mixture(60, 3, 3, random_state=0)
+    with pytest.raises(error, match=match):
+        ILASDPClustering(3, init=init).fit(X)

@@ -516,9 +516,11 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         matrices per iteration: hundreds of points), which solves every
         LA-SDP globally. ``"cvxpy"``: the conic reference (SCS), small ``n``.
         The starting Peng-Wei SDP uses the same kind of solver.
-    init : {"sdp", "k-means++"}, default="sdp"
+    init : {"sdp", "k-means++"} or array-like of shape (n_samples,), default="sdp"
         First labels: the Peng-Wei SDP (:class:`SDPKMeans`) or K-means++
-        (10 restarts).
+        (10 restarts); or a given partition (integer labels in
+        ``0..n_clusters-1``), which is then the only start (``n_init`` is not
+        used), e.g. to refine another method's clustering.
     covariance_update : {"soft", "hard"}, default="soft"
         Covariances from the SDP solution ``Z_k`` (exact minimiser of the
         relaxed cost) or from the hard labels.
@@ -687,7 +689,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [None, Interval(numbers.Real, 0, None, closed="neither")],
         "solver": [StrOptions({"auto", "bm", "admm", "cvxpy"})],
-        "init": [StrOptions({"sdp", "k-means++"})],
+        "init": [StrOptions({"sdp", "k-means++"}), "array-like"],
         "covariance_update": [StrOptions({"soft", "hard"})],
         "reg_covar": [Interval(numbers.Real, 0, None, closed="neither")],
         "sdp_max_iter": [None, Interval(numbers.Integral, 1, None, closed="left")],
@@ -758,6 +760,8 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         3. single K-means++ runs, alternately on ``X`` and on whitened ``X``.
         """
         rng = np.random.default_rng(seed)
+        if not isinstance(self.init, str):
+            return [self._given_partition(X.shape[0])]
         if self.init == "sdp":
             first = self._sdp_labels(X, seed)
         else:
@@ -779,6 +783,25 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
             if not any(np.array_equal(labels, other) for other in starts):
                 starts.append(labels)
         return starts
+
+    def _given_partition(self, n):
+        """``init`` given as labels: host int64, checked against ``X`` and ``n_clusters``."""
+        labels = to_numpy(self.init) if hasattr(self.init, "__array_namespace__") else self.init
+        labels = np.asarray(labels)
+        name = type(self).__name__
+        if labels.shape != (n,):
+            raise ValueError(f"{name}: init given as labels must have shape (n_samples,) = ({n},), "
+                             f"got {labels.shape}.")
+        if labels.dtype.kind not in "iub":
+            if labels.dtype.kind != "f" or not np.all(np.isfinite(labels)) or np.any(
+                    labels != np.round(labels)):
+                raise TypeError(f"{name}: init given as labels must hold integers, got "
+                                f"dtype {labels.dtype}.")
+        labels = labels.astype(np.int64)
+        if n and (labels.min() < 0 or labels.max() >= self.n_clusters):
+            raise ValueError(f"{name}: init labels must lie in 0..n_clusters-1 = "
+                             f"0..{self.n_clusters - 1}, got {labels.min()}..{labels.max()}.")
+        return labels
 
     def _resolved_solver(self):
         return "bm" if self.solver == "auto" else self.solver
