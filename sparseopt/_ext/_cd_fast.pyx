@@ -15,7 +15,8 @@ weighted MCP, feature weights) cost nothing extra.
 Residual convention: ``R = y - X w`` for dense X. For CSC X with implicit
 centring (never densified) the residual is stored as ``R = R_s + c * v`` where
 ``v`` is the row-scaling vector (ones, or sqrt(sample_weight)); see
-``cd_epochs_sparse``.
+``cd_epochs_sparse``. The logistic kernel on CSC X keeps the margins the same
+way, ``z = X w - c 1`` with ``c = X_mean^T w`` (see ``cd_epochs_logistic_sparse``).
 """
 cimport cython
 from cython cimport floating
@@ -57,6 +58,24 @@ cdef inline void _axpy(int n, floating a, const floating* x, floating* y) noexce
         saxpy(&n, &a, <float*> x, &inc, y, &inc)
     else:
         daxpy(&n, &a, <double*> x, &inc, y, &inc)
+
+
+cdef inline floating _csc_dot(const floating* data, const int* indices, int start,
+                                int stop, const floating* vec) noexcept nogil:
+    """``x_j^T vec`` over the non-zeros ``start:stop`` of a CSC column."""
+    cdef floating acc = 0.
+    cdef int p
+    for p in range(start, stop):
+        acc = acc + data[p] * vec[indices[p]]
+    return acc
+
+
+cdef inline void _csc_axpy(const floating* data, const int* indices, int start, int stop,
+                           floating a, floating* vec) noexcept nogil:
+    """``vec += a x_j`` over the non-zeros ``start:stop`` of a CSC column."""
+    cdef int p
+    for p in range(start, stop):
+        vec[indices[p]] += a * data[p]
 
 
 cdef inline floating soft_threshold(floating z, floating threshold) noexcept nogil:
@@ -294,7 +313,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
     ``R = R_s + c v`` with ``state = [c, v^T R_s]``; an update touches only the
     non-zeros of column j (O(nnz_j)), never the dense column.
     """
-    cdef Py_ssize_t epoch, k, j, p
+    cdef Py_ssize_t epoch, k, j
     cdef floating w_old, w_new, delta, grad, xr, max_change = 0.
     cdef floating c = state[0]
     cdef floating vR = state[1]
@@ -306,9 +325,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
                 j = working_set[k]
                 if lipschitz[j] == 0.:
                     continue
-                xr = 0.
-                for p in range(indptr[j], indptr[j + 1]):
-                    xr = xr + data[p] * R_s[indices[p]]
+                xr = _csc_dot(&data[0], &indices[0], indptr[j], indptr[j + 1], &R_s[0])
                 # x_c^T R = x^T R_s + c x^T v - mean_j (v^T R_s + c v^T v)
                 grad = (xr + c * Xv[j] - X_mean[j] * (vR + c * vv)) * inv_n
                 w_old = w[j]
@@ -316,8 +333,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
-                    for p in range(indptr[j], indptr[j + 1]):
-                        R_s[indices[p]] -= delta * data[p]
+                    _csc_axpy(&data[0], &indices[0], indptr[j], indptr[j + 1], -delta, &R_s[0])
                     vR = vR - delta * Xv[j]
                     c = c + delta * X_mean[j]
                     w[j] = w_new
@@ -369,16 +385,88 @@ def cd_epochs_logistic_dense(const floating[::1, :] X, const floating[::1] y,
     return max_change
 
 
+cdef inline double _logistic_csc_col_grad(const floating* data, const int* indices,
+                                          int start, int stop, const floating* y,
+                                          const floating* sample_weight, const floating* Xw,
+                                          double c) noexcept nogil:
+    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j, margins ``z = Xw - c``."""
+    cdef double acc = 0.
+    cdef int p, i
+    for p in range(start, stop):
+        i = indices[p]
+        acc = acc + sample_weight[i] * data[p] * _logistic_grad_coef(y[i], <floating> (Xw[i] - c))
+    return acc
+
+
+cdef inline double _logistic_grad_sum(int n_samples, const floating* y,
+                                      const floating* sample_weight, const floating* Xw,
+                                      double c) noexcept nogil:
+    """``sum_i s_i l'(z_i)`` over every sample (the intercept's gradient, times n)."""
+    cdef double acc = 0.
+    cdef int i
+    for i in range(n_samples):
+        acc = acc + sample_weight[i] * _logistic_grad_coef(y[i], <floating> (Xw[i] - c))
+    return acc
+
+
+cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssize_t n_indptr,
+                                 Py_ssize_t n_mean, Py_ssize_t n_y, Py_ssize_t n_weight,
+                                 Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_state,
+                                 Py_ssize_t n_lipschitz, Py_ssize_t n_lam, Py_ssize_t n_gamma,
+                                 int n_samples, const int[::1] indptr,
+                                 const int[::1] working_set):
+    """ValueError before the loop reads past an array (the epochs run unchecked)."""
+    cdef Py_ssize_t k, n_cols = n_indptr - 1
+    if n_cols < 0 or n_data != n_indices or indptr[0] != 0 or indptr[n_cols] > n_data:
+        raise ValueError("cd_epochs_logistic_sparse: data, indices and indptr are not a CSC "
+                         f"matrix (len(data)={n_data}, len(indices)={n_indices}, "
+                         f"len(indptr)={n_indptr}).")
+    for name, size in (("X_mean", n_mean), ("w", n_w), ("lipschitz", n_lipschitz),
+                       ("lam", n_lam), ("gamma", n_gamma)):
+        if size != n_cols:
+            raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
+                             f"{n_cols} (one per column).")
+    for name, size in (("y", n_y), ("sample_weight", n_weight), ("Xw", n_Xw)):
+        if size != n_samples:
+            raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
+                             f"n_samples={n_samples}.")
+    if n_state < 1:
+        raise ValueError("cd_epochs_logistic_sparse: state must hold c = X_mean^T w.")
+    for k in range(working_set.shape[0]):
+        if working_set[k] < 0 or working_set[k] >= n_cols:
+            raise ValueError(f"cd_epochs_logistic_sparse: working_set holds {working_set[k]}, "
+                             f"outside [0, {n_cols}).")
+
+
 def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
-                              const int[::1] indptr, const floating[::1] y,
-                              const floating[::1] sample_weight, floating[::1] w, floating[::1] Xw,
+                              const int[::1] indptr, const floating[::1] X_mean,
+                              const floating[::1] y, const floating[::1] sample_weight,
+                              floating[::1] w, floating[::1] Xw, floating[::1] state,
                               const floating[::1] lipschitz, const int[::1] working_set,
                               PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
-    """Logistic CD epochs on CSC X (uncentred; O(nnz_j) per update)."""
-    cdef Py_ssize_t epoch, k, j, p
-    cdef floating w_old, w_new, grad, delta, max_change = 0.
-    cdef floating inv_n = 1. / n_samples
+    """Logistic CD epochs on CSC X, centred implicitly by ``X_mean`` (zeros: no centring).
+
+    The design seen by the solver is ``X_c = X - 1 X_mean^T`` (the same convention as
+    ``cd_epochs_sparse`` with ``v = 1``: the sample weights enter the loss, not the
+    rows); its margins are ``z = Xw - c 1`` with ``Xw = X w`` (the CSC part, updated
+    in place) and ``c = state[0] = X_mean^T w``. ``lipschitz[j] = sum_i s_i (x_ij -
+    X_mean[j])^2 / (4 n)``. Column j's gradient is ``(x_j^T g - X_mean[j] 1^T g) / n``
+    with ``g_i = s_i l'(z_i)``: O(nnz_j), plus O(n) for ``1^T g`` when ``X_mean[j] != 0``
+    and a coefficient moved since it was last summed (a move of a centred column shifts
+    every margin through ``c``). Every array length is checked before the loop.
+    """
+    _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
+                                X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
+                                Xw.shape[0], state.shape[0], lipschitz.shape[0], lam.shape[0],
+                                gamma.shape[0], n_samples, indptr, working_set)
+    cdef Py_ssize_t epoch, k, j
+    cdef floating w_old, w_new, delta, max_change = 0.
+    cdef double grad, g_sum = 0., c = state[0]
+    cdef bint g_sum_stale = True
+    cdef double inv_n = 1. / n_samples
+    cdef const floating* data_p = &data[0] if data.shape[0] else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
     with nogil:
         for epoch in range(n_epochs):
             max_change = 0.
@@ -386,21 +474,27 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 j = working_set[k]
                 if lipschitz[j] == 0.:
                     continue
-                grad = 0.
-                for p in range(indptr[j], indptr[j + 1]):
-                    grad = grad + sample_weight[indices[p]] * data[p] * _logistic_grad_coef(
-                        y[indices[p]], Xw[indices[p]])
+                grad = _logistic_csc_col_grad(data_p, indices_p, indptr[j], indptr[j + 1],
+                                              &y[0], &sample_weight[0], &Xw[0], c)
+                if X_mean[j] != 0.:
+                    if g_sum_stale:
+                        g_sum = _logistic_grad_sum(n_samples, &y[0], &sample_weight[0],
+                                                   &Xw[0], c)
+                        g_sum_stale = False
+                    grad = grad - X_mean[j] * g_sum
                 grad = grad * inv_n
                 w_old = w[j]
                 w_new = <floating> _prox(kind, w_old - grad / lipschitz[j], 1. / lipschitz[j],
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
-                    for p in range(indptr[j], indptr[j + 1]):
-                        Xw[indices[p]] += delta * data[p]
+                    _csc_axpy(data_p, indices_p, indptr[j], indptr[j + 1], delta, &Xw[0])
+                    c = c + delta * X_mean[j]
+                    g_sum_stale = True
                     w[j] = w_new
                     if fabs(delta) > max_change:
                         max_change = fabs(delta)
+    state[0] = <floating> c
     return max_change
 
 
@@ -470,27 +564,10 @@ def xtr_subset_sparse(const floating[::1] data, const int[::1] indices,
                       const floating[::1] Xv, floating vv, const floating[::1] R_s,
                       const floating[::1] state, const int[::1] cols, floating[::1] out):
     """``out[k] = x_c^T R`` for centred CSC columns, with ``R = R_s + c v`` (see above)."""
-    cdef Py_ssize_t k, j, p
+    cdef Py_ssize_t k, j
     cdef floating xr, c = state[0], vR = state[1]
     with nogil:
         for k in range(cols.shape[0]):
             j = cols[k]
-            xr = 0.
-            for p in range(indptr[j], indptr[j + 1]):
-                xr = xr + data[p] * R_s[indices[p]]
+            xr = _csc_dot(&data[0], &indices[0], indptr[j], indptr[j + 1], &R_s[0])
             out[k] = xr + c * Xv[j] - X_mean[j] * (vR + c * vv)
-
-
-def xtr_subset_sparse_plain(const floating[::1] data, const int[::1] indices,
-                            const int[::1] indptr, const floating[::1] R,
-                            const int[::1] cols, floating[::1] out):
-    """``out[k] = x_{cols[k]}^T R`` for (uncentred) CSC columns."""
-    cdef Py_ssize_t k, j, p
-    cdef floating xr
-    with nogil:
-        for k in range(cols.shape[0]):
-            j = cols[k]
-            xr = 0.
-            for p in range(indptr[j], indptr[j + 1]):
-                xr = xr + data[p] * R[indices[p]]
-            out[k] = xr
