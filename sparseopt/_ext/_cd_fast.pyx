@@ -387,25 +387,28 @@ def cd_epochs_logistic_dense(const floating[::1, :] X, const floating[::1] y,
 
 cdef inline double _logistic_csc_col_grad(const floating* data, const int* indices,
                                           int start, int stop, const floating* y,
-                                          const floating* sample_weight, const floating* Xw,
+                                          const floating* sample_weight, const double* Xw,
                                           double c) noexcept nogil:
-    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j, margins ``z = Xw - c``."""
+    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j, margins ``z = Xw - c``
+    (in double: with ``c`` large the margins and this sum cancel against ``c`` and
+    ``X_mean[j] 1^T g``, which float32 arithmetic would not resolve)."""
     cdef double acc = 0.
     cdef int p, i
     for p in range(start, stop):
         i = indices[p]
-        acc = acc + sample_weight[i] * data[p] * _logistic_grad_coef(y[i], <floating> (Xw[i] - c))
+        acc = acc + (<double> sample_weight[i]) * (<double> data[p]) * _logistic_grad_coef(
+            <double> y[i], Xw[i] - c)
     return acc
 
 
 cdef inline double _logistic_grad_sum(int n_samples, const floating* y,
-                                      const floating* sample_weight, const floating* Xw,
+                                      const floating* sample_weight, const double* Xw,
                                       double c) noexcept nogil:
     """``sum_i s_i l'(z_i)`` over every sample (the intercept's gradient, times n)."""
     cdef double acc = 0.
     cdef int i
     for i in range(n_samples):
-        acc = acc + sample_weight[i] * _logistic_grad_coef(y[i], <floating> (Xw[i] - c))
+        acc = acc + (<double> sample_weight[i]) * _logistic_grad_coef(<double> y[i], Xw[i] - c)
     return acc
 
 
@@ -441,7 +444,7 @@ cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssi
 def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                               const int[::1] indptr, const floating[::1] X_mean,
                               const floating[::1] y, const floating[::1] sample_weight,
-                              floating[::1] w, floating[::1] Xw, floating[::1] state,
+                              floating[::1] w, double[::1] Xw, double[::1] state,
                               const floating[::1] lipschitz, const int[::1] working_set,
                               PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
@@ -454,13 +457,16 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
     X_mean[j])^2 / (4 n)``. Column j's gradient is ``(x_j^T g - X_mean[j] 1^T g) / n``
     with ``g_i = s_i l'(z_i)``: O(nnz_j), plus O(n) for ``1^T g`` when ``X_mean[j] != 0``
     and a coefficient moved since it was last summed (a move of a centred column shifts
-    every margin through ``c``). Every array length is checked before the loop.
+    every margin through ``c``). ``Xw`` and ``state`` are float64 whatever the data's
+    dtype, and the margins and gradients are formed in float64 (see
+    ``_logistic_csc_col_grad``). Every array length is checked before the loop.
     """
     _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
                                 X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
                                 Xw.shape[0], state.shape[0], lipschitz.shape[0], lam.shape[0],
                                 gamma.shape[0], n_samples, indptr, working_set)
     cdef Py_ssize_t epoch, k, j
+    cdef int p
     cdef floating w_old, w_new, delta, max_change = 0.
     cdef double grad, g_sum = 0., c = state[0]
     cdef bint g_sum_stale = True
@@ -488,13 +494,14 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
-                    _csc_axpy(data_p, indices_p, indptr[j], indptr[j + 1], delta, &Xw[0])
-                    c = c + delta * X_mean[j]
+                    for p in range(indptr[j], indptr[j + 1]):  # Xw += delta x_j, in float64
+                        Xw[indices_p[p]] += (<double> delta) * data_p[p]
+                    c = c + (<double> delta) * X_mean[j]
                     g_sum_stale = True
                     w[j] = w_new
                     if fabs(delta) > max_change:
                         max_change = fabs(delta)
-    state[0] = <floating> c
+    state[0] = c
     return max_change
 
 

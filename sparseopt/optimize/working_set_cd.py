@@ -172,6 +172,7 @@ class _DenseDesign:
 
     def __init__(self, X, y, datafit):
         self.X = np.asfortranarray(X)
+        self.product_dtype = self.X.dtype
         self.y = y
         self.n_samples, self.n_features = X.shape
         self.datafit = datafit
@@ -278,8 +279,12 @@ class _SparseDesign:
     Least squares: ``v`` is the row-scaling vector (ones, or sqrt of sample weights
     already applied to the rows of X); state ``(R_s, [c, v^T R_s])`` with the residual
     ``R = R_s + c v`` (see the kernel). Logistic loss: ``v = 1`` (the sample weights
-    enter the loss); state ``(X w, [c])`` with the margins ``X_c w = X w - c 1``. In
-    both, ``c = X_mean^T w``, and ``X_mean = 0`` is no centring.
+    enter the loss); state ``(X w, [c])`` in float64 with the margins ``X_c w = X w - c
+    1``. In both, ``c = X_mean^T w``, and ``X_mean = 0`` is no centring. The products
+    ``X_c^T r`` of the certificate run on ``op`` (``XT``, ``data``, ``X_mean``, ``Xv``,
+    ``vv``): X's own arrays, or float64 copies for float32 X centred for the logistic
+    loss, where ``X^T r`` and ``X_mean 1^T r`` cancel (a column far off centre) beyond
+    what float32 sums resolve.
     """
 
     kind = "sparse"
@@ -312,14 +317,20 @@ class _SparseDesign:
         X_mean = np.zeros(p, dtype) if X_mean is None else np.asarray(X_mean, dtype)
         Xv = np.asarray(out["XT"] @ v, dtype=dtype)
         vv = dtype.type(v @ v)
+        op = dict(XT=out["XT"], data=out["data"], X_mean=X_mean, Xv=Xv, vv=vv)
         if not quadratic:  # sum_i s_i (x_ij - X_mean_j)^2 (v = 1)
             out["sw"] = datafit.weights(n, dtype)
             col_sq_norms = _sparse_col_sq(X, out["sw"], X_mean).astype(dtype)
+            if dtype != np.float64 and np.any(X_mean):
+                X64 = X.astype(np.float64)
+                op = dict(XT=X64.T, data=np.ascontiguousarray(X64.data), X_mean=X_mean.astype(
+                    np.float64), Xv=np.asarray(X64.T @ np.ones(n)), vv=np.float64(n))
         else:
             sq = _sparse_col_sq(X)
             col_sq_norms = (sq - 2 * X_mean * Xv + X_mean ** 2 * vv).astype(dtype)
             np.maximum(col_sq_norms, 0, out=col_sq_norms)
-        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms)
+        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms, op=op,
+                   product_dtype=op["data"].dtype)
         return out
 
     def matvec(self, w, cols=None):
@@ -329,13 +340,17 @@ class _SparseDesign:
         return self.X[:, cols] @ w[cols] - self.v * (self.X_mean[cols] @ w[cols])
 
     def rmatvec(self, r, cols=None):
-        """``X_c^T r`` (on ``cols`` when given); ``r`` may be 2-d without ``cols``."""
+        """``X_c^T r`` (on ``cols`` when given; ``r`` may be 2-d without ``cols``), in
+        ``product_dtype``."""
+        op, dtype = self.op, self.product_dtype
+        r = np.asarray(r, dtype=dtype)
+        v = self.v if dtype == self.v.dtype else self.v.astype(dtype)
         if cols is None:
-            return self.XT @ r - np.multiply.outer(self.X_mean, self.v @ r)
-        out = np.empty(cols.size, self.X.dtype)
-        _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean, self.Xv,
-                                   self.vv, np.ascontiguousarray(r, self.X.dtype),
-                                   np.array([0, self.v @ r], self.X.dtype), cols, out)
+            return op["XT"] @ r - np.multiply.outer(op["X_mean"], v @ r)
+        out = np.empty(cols.size, dtype)
+        _cd_fast.xtr_subset_sparse(op["data"], self.indices, self.indptr, op["X_mean"],
+                                   op["Xv"], op["vv"], np.ascontiguousarray(r),
+                                   np.array([0, v @ r], dtype), cols, out)
         return out
 
     def init_state(self, w, state=None):
@@ -343,13 +358,13 @@ class _SparseDesign:
             self.vec, self.cstate = state[0].copy(), state[1].copy()
             return
         dtype = self.X.dtype
-        Xw = self.X @ w
         if self.quadratic:
-            self.vec = np.ascontiguousarray(self.y - Xw, dtype=dtype)      # R_s
+            self.vec = np.ascontiguousarray(self.y - self.X @ w, dtype=dtype)      # R_s
             self.cstate = np.array([self.X_mean @ w, self.v @ self.vec], dtype=dtype)
-        else:
-            self.vec = np.ascontiguousarray(Xw, dtype=dtype)               # X w
-            self.cstate = np.array([self.X_mean @ w], dtype=dtype)
+        else:  # X w and c in float64 (see the kernel)
+            w64 = np.asarray(w, dtype=np.float64)
+            self.vec = np.ascontiguousarray(self.X @ w64, dtype=np.float64)
+            self.cstate = np.array([self.X_mean.astype(np.float64) @ w64])
 
     def residual(self):
         return self.vec + self.cstate[0] * self.v
@@ -367,8 +382,7 @@ class _SparseDesign:
             _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean,
                                        self.Xv, self.vv, self.vec, self.cstate, cols, out)
             return out / self.n_samples
-        return -self.rmatvec(self.datafit.raw_gradient(self.y, self.Xw()).astype(self.X.dtype),
-                             cols)
+        return -self.rmatvec(self.datafit.raw_gradient(self.y, self.Xw()), cols)
 
     def datafit_value(self):
         return self.datafit.value(self.y, self.Xw())
@@ -1258,7 +1272,7 @@ class _WorkingSetCD:
             self.neg_grad, self.reuse_grad = self.reuse_grad, None
         elif logit_gap is not None:  # -grad f and the dual point's X^T theta in one pass
             self.neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(
-                design.rmatvec, design.X.dtype, design.Xw())
+                design.rmatvec, design.product_dtype, design.Xw())
         else:
             self.neg_grad = design.neg_grad()  # X^T R / n for least squares
         self.grad_at = self.w.copy() if self.cache is not None else None
@@ -1283,7 +1297,7 @@ class _WorkingSetCD:
             z = design.Xw()
             if v_gap is None:
                 rho_gap, changed = logit_gap.dual_rho(z)
-                v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(self.dtype)) \
+                v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(design.product_dtype)) \
                     if changed else self.neg_grad
             cert.crit, cert.primal, _ = logit_gap.gap(z, self.w, v_gap, rho_gap)
             cert.certificate = cert.crit
