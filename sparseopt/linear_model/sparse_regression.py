@@ -582,12 +582,17 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         the cause, when the certificate stalls at the rounding floor or when no
         minimiser exists (classes separated by coefficients on which the
         penalty is flat, e.g. MCP / SCAD beyond ``gamma * alpha``).
-        With ``fit_intercept=True`` a dense ``X`` is centred (weighted by
-        ``sample_weight``) before the solve and the intercept shifted back:
-        the same problem, but coordinate descent no longer crawls on columns
-        far off centre. Sparse ``X`` is not centred (that would densify it):
-        standardise off-centre sparse columns first, or expect slow
-        convergence.
+        With ``fit_intercept=True`` the features are centred (means weighted
+        by ``sample_weight``) for the solve and the intercept shifted back
+        (``b = b' - m^T w``): the same problem, objective and certificate,
+        but coordinate descent no longer crawls on columns far off centre
+        (nearly parallel to the intercept column). Dense ``X`` is centred in
+        a copy; sparse ``X`` is centred implicitly inside the compiled
+        kernel, never densified, on the columns whose non-zeros carry at
+        least half of the sample weight (a sparser column is not close to
+        the intercept's direction, and centring it would make its
+        coordinate updates O(n_samples) instead of O(nnz)). With a
+        ``BlockCoordinateDescent`` solver sparse ``X`` is not centred.
     penalty : str or penalty object, default="l1"
         As :class:`SparseLinearRegression`, except ``"cel0"`` (its thresholds
         are exact for the least-squares loss only): ``ValueError``.
