@@ -268,7 +268,7 @@ def test_centring_arguments_are_validated():
 
     def call(**over):
         args = dict(data=data, indices=indices, indptr=indptr, X_mean=vec(p), y=ypm,
-                    sample_weight=np.ones(n), w=vec(p), Xw=vec(n), state=vec(1),
+                    sample_weight=np.ones(n), w=vec(p), Xw=vec(n),
                     lipschitz=np.ones(p), working_set=np.arange(p, dtype=np.int32),
                     kind=PenaltyKind.L1, lam=np.full(p, 0.01), gamma=vec(p), l2=0.0,
                     positive=False, n_samples=n, n_epochs=1)
@@ -280,8 +280,8 @@ def test_centring_arguments_are_validated():
         call(X_mean=vec(2))
     with pytest.raises(ValueError, match="Xw has length 3"):
         call(Xw=vec(3))
-    with pytest.raises(ValueError, match="state must hold"):
-        call(state=vec(0))
+    with pytest.raises(ValueError, match="lam has length 1"):
+        call(lam=vec(1))
     with pytest.raises(ValueError, match="working_set holds"):
         call(working_set=np.array([p], dtype=np.int32))
     with pytest.raises(ValueError, match="not a CSC matrix"):

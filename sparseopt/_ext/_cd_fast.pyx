@@ -15,8 +15,8 @@ weighted MCP, feature weights) cost nothing extra.
 Residual convention: ``R = y - X w`` for dense X. For CSC X with implicit
 centring (never densified) the residual is stored as ``R = R_s + c * v`` where
 ``v`` is the row-scaling vector (ones, or sqrt(sample_weight)); see
-``cd_epochs_sparse``. The logistic kernel on CSC X keeps the margins the same
-way, ``z = X w - c 1`` with ``c = X_mean^T w`` (see ``cd_epochs_logistic_sparse``).
+``cd_epochs_sparse``. The logistic kernel on CSC X keeps the margins of the
+centred design ``X - 1 X_mean^T`` (see ``cd_epochs_logistic_sparse``).
 """
 cimport cython
 from cython cimport floating
@@ -387,39 +387,48 @@ def cd_epochs_logistic_dense(const floating[::1, :] X, const floating[::1] y,
 
 cdef inline double _logistic_csc_col_grad(const floating* data, const int* indices,
                                           int start, int stop, const floating* y,
-                                          const floating* sample_weight, const double* Xw,
-                                          double c) noexcept nogil:
-    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j, margins ``z = Xw - c``
-    (in double: with ``c`` large the margins and this sum cancel against ``c`` and
-    ``X_mean[j] 1^T g``, which float32 arithmetic would not resolve)."""
+                                          const floating* sample_weight,
+                                          const double* z) noexcept nogil:
+    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j (in double: for a
+    centred column this sum cancels against ``X_mean[j] 1^T g``, which float32
+    arithmetic would not resolve)."""
     cdef double acc = 0.
     cdef int p, i
     for p in range(start, stop):
         i = indices[p]
         acc = acc + (<double> sample_weight[i]) * (<double> data[p]) * _logistic_grad_coef(
-            <double> y[i], Xw[i] - c)
+            <double> y[i], z[i])
     return acc
 
 
 cdef inline double _logistic_grad_sum(int n_samples, const floating* y,
-                                      const floating* sample_weight, const double* Xw,
-                                      double c) noexcept nogil:
+                                      const floating* sample_weight,
+                                      const double* z) noexcept nogil:
     """``sum_i s_i l'(z_i)`` over every sample (the intercept's gradient, times n)."""
     cdef double acc = 0.
     cdef int i
     for i in range(n_samples):
-        acc = acc + (<double> sample_weight[i]) * _logistic_grad_coef(<double> y[i], Xw[i] - c)
+        acc = acc + (<double> sample_weight[i]) * _logistic_grad_coef(<double> y[i], z[i])
     return acc
 
 
 cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssize_t n_indptr,
                                  Py_ssize_t n_mean, Py_ssize_t n_y, Py_ssize_t n_weight,
-                                 Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_state,
-                                 Py_ssize_t n_lipschitz, Py_ssize_t n_lam, Py_ssize_t n_gamma,
+                                 Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_lipschitz, Py_ssize_t n_lam, Py_ssize_t n_gamma,
                                  int n_samples, const int[::1] indptr,
                                  const int[::1] working_set):
     """ValueError before the loop reads past an array (the epochs run unchecked)."""
     cdef Py_ssize_t k, n_cols = n_indptr - 1
+    cdef bint ok = n_cols >= 0 and n_data == n_indices
+    if ok:  # the fast path (every epoch calls this): C comparisons only
+        ok = (indptr[0] == 0 and indptr[n_cols] <= n_data and n_mean == n_cols
+              and n_w == n_cols and n_lipschitz == n_cols and n_lam == n_cols
+              and n_gamma == n_cols and n_y == n_samples and n_weight == n_samples
+              and n_Xw == n_samples)
+        for k in range(working_set.shape[0]):
+            ok = ok and 0 <= working_set[k] < n_cols
+        if ok:
+            return
     if n_cols < 0 or n_data != n_indices or indptr[0] != 0 or indptr[n_cols] > n_data:
         raise ValueError("cd_epochs_logistic_sparse: data, indices and indptr are not a CSC "
                          f"matrix (len(data)={n_data}, len(indices)={n_indices}, "
@@ -433,8 +442,6 @@ cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssi
         if size != n_samples:
             raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
                              f"n_samples={n_samples}.")
-    if n_state < 1:
-        raise ValueError("cd_epochs_logistic_sparse: state must hold c = X_mean^T w.")
     for k in range(working_set.shape[0]):
         if working_set[k] < 0 or working_set[k] >= n_cols:
             raise ValueError(f"cd_epochs_logistic_sparse: working_set holds {working_set[k]}, "
@@ -444,31 +451,31 @@ cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssi
 def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                               const int[::1] indptr, const floating[::1] X_mean,
                               const floating[::1] y, const floating[::1] sample_weight,
-                              floating[::1] w, double[::1] Xw, double[::1] state,
+                              floating[::1] w, double[::1] Xw,
                               const floating[::1] lipschitz, const int[::1] working_set,
                               PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
     """Logistic CD epochs on CSC X, centred implicitly by ``X_mean`` (zeros: no centring).
 
-    The design seen by the solver is ``X_c = X - 1 X_mean^T`` (the same convention as
+    The design seen by the solver is ``X_c = X - 1 X_mean^T`` (the convention of
     ``cd_epochs_sparse`` with ``v = 1``: the sample weights enter the loss, not the
-    rows); its margins are ``z = Xw - c 1`` with ``Xw = X w`` (the CSC part, updated
-    in place) and ``c = state[0] = X_mean^T w``. ``lipschitz[j] = sum_i s_i (x_ij -
-    X_mean[j])^2 / (4 n)``. Column j's gradient is ``(x_j^T g - X_mean[j] 1^T g) / n``
-    with ``g_i = s_i l'(z_i)``: O(nnz_j), plus O(n) for ``1^T g`` when ``X_mean[j] != 0``
-    and a coefficient moved since it was last summed (a move of a centred column shifts
-    every margin through ``c``). ``Xw`` and ``state`` are float64 whatever the data's
-    dtype, and the margins and gradients are formed in float64 (see
-    ``_logistic_csc_col_grad``). Every array length is checked before the loop.
+    rows); ``Xw`` holds its margins ``X_c w`` (float64 whatever the data's dtype),
+    updated in place. ``lipschitz[j] = sum_i s_i (x_ij - X_mean[j])^2 / (4 n)``.
+    Column j's gradient is ``(x_j^T g - X_mean[j] 1^T g) / n`` with ``g_i = s_i
+    l'(z_i)``: O(nnz_j), plus O(n) for ``1^T g`` when ``X_mean[j] != 0`` and a
+    coefficient moved since it was last summed. A move of an uncentred column updates
+    its non-zeros' margins (O(nnz_j)), one of a centred column every margin (O(n)).
+    Gradients are formed in float64 (see ``_logistic_csc_col_grad``). Every array
+    length is checked before the loop.
     """
     _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
                                 X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
-                                Xw.shape[0], state.shape[0], lipschitz.shape[0], lam.shape[0],
+                                Xw.shape[0], lipschitz.shape[0], lam.shape[0],
                                 gamma.shape[0], n_samples, indptr, working_set)
     cdef Py_ssize_t epoch, k, j
-    cdef int p
+    cdef int p, i
     cdef floating w_old, w_new, delta, max_change = 0.
-    cdef double grad, g_sum = 0., c = state[0]
+    cdef double grad, shift, g_sum = 0.
     cdef bint g_sum_stale = True
     cdef double inv_n = 1. / n_samples
     cdef const floating* data_p = &data[0] if data.shape[0] else NULL
@@ -481,11 +488,11 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 if lipschitz[j] == 0.:
                     continue
                 grad = _logistic_csc_col_grad(data_p, indices_p, indptr[j], indptr[j + 1],
-                                              &y[0], &sample_weight[0], &Xw[0], c)
+                                              &y[0], &sample_weight[0], &Xw[0])
                 if X_mean[j] != 0.:
                     if g_sum_stale:
                         g_sum = _logistic_grad_sum(n_samples, &y[0], &sample_weight[0],
-                                                   &Xw[0], c)
+                                                   &Xw[0])
                         g_sum_stale = False
                     grad = grad - X_mean[j] * g_sum
                 grad = grad * inv_n
@@ -496,12 +503,14 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                     delta = w_new - w_old
                     for p in range(indptr[j], indptr[j + 1]):  # Xw += delta x_j, in float64
                         Xw[indices_p[p]] += (<double> delta) * data_p[p]
-                    c = c + (<double> delta) * X_mean[j]
+                    if X_mean[j] != 0.:  # Xw -= delta X_mean[j] 1
+                        shift = (<double> delta) * X_mean[j]
+                        for i in range(n_samples):
+                            Xw[i] -= shift
                     g_sum_stale = True
                     w[j] = w_new
                     if fabs(delta) > max_change:
                         max_change = fabs(delta)
-    state[0] = c
     return max_change
 
 

@@ -278,9 +278,9 @@ class _SparseDesign:
 
     Least squares: ``v`` is the row-scaling vector (ones, or sqrt of sample weights
     already applied to the rows of X); state ``(R_s, [c, v^T R_s])`` with the residual
-    ``R = R_s + c v`` (see the kernel). Logistic loss: ``v = 1`` (the sample weights
-    enter the loss); state ``(X w, [c])`` in float64 with the margins ``X_c w = X w - c
-    1``. In both, ``c = X_mean^T w``, and ``X_mean = 0`` is no centring. The products
+    ``R = R_s + c v`` and ``c = X_mean^T w`` (see the kernel). Logistic loss: ``v = 1``
+    (the sample weights enter the loss); state: the margins ``X_c w``, in float64.
+    ``X_mean = 0`` is no centring. The products
     ``X_c^T r`` of the certificate run on ``op`` (``XT``, ``data``, ``X_mean``, ``Xv``,
     ``vv``): X's own arrays, or float64 copies for float32 X centred for the logistic
     loss, where ``X^T r`` and ``X_mean 1^T r`` cancel (a column far off centre) beyond
@@ -355,24 +355,25 @@ class _SparseDesign:
 
     def init_state(self, w, state=None):
         if state is not None:  # the state of the same w on this design (see get_state)
-            self.vec, self.cstate = state[0].copy(), state[1].copy()
+            if self.quadratic:
+                self.vec, self.cstate = state[0].copy(), state[1].copy()
+            else:
+                self.vec = state.copy()
             return
         dtype = self.X.dtype
         if self.quadratic:
             self.vec = np.ascontiguousarray(self.y - self.X @ w, dtype=dtype)      # R_s
             self.cstate = np.array([self.X_mean @ w, self.v @ self.vec], dtype=dtype)
-        else:  # X w and c in float64 (see the kernel)
+        else:  # the margins X_c w, in float64 (see the kernel)
             w64 = np.asarray(w, dtype=np.float64)
-            self.vec = np.ascontiguousarray(self.X @ w64, dtype=np.float64)
-            self.cstate = np.array([self.X_mean.astype(np.float64) @ w64])
+            self.vec = np.ascontiguousarray(
+                self.X @ w64 - self.X_mean.astype(np.float64) @ w64, dtype=np.float64)
 
     def residual(self):
         return self.vec + self.cstate[0] * self.v
 
     def Xw(self):
-        if self.quadratic:
-            return self.y - self.residual()
-        return self.vec - self.cstate[0] if self.cstate[0] != 0 else self.vec
+        return self.y - self.residual() if self.quadratic else self.vec
 
     def neg_grad(self, cols=None):
         if self.quadratic:
@@ -388,11 +389,14 @@ class _SparseDesign:
         return self.datafit.value(self.y, self.Xw())
 
     def get_state(self):
-        return (self.vec.copy(), self.cstate.copy())
+        return (self.vec.copy(), self.cstate.copy()) if self.quadratic else self.vec.copy()
 
     def set_state(self, s):
-        self.vec[:] = s[0]
-        self.cstate[:] = s[1]
+        if self.quadratic:
+            self.vec[:] = s[0]
+            self.cstate[:] = s[1]
+        else:
+            self.vec[:] = s
 
     def epochs(self, w, lipschitz, ws, kernel, n_epochs):
         kind, lam, gamma, l2, positive = kernel
@@ -403,7 +407,7 @@ class _SparseDesign:
                 self.n_samples, n_epochs)
         return _cd_fast.cd_epochs_logistic_sparse(
             self.data, self.indices, self.indptr, self.X_mean, self.y, self.sw, w, self.vec,
-            self.cstate, lipschitz, ws, kind, lam, gamma, l2, positive, self.n_samples, n_epochs)
+            lipschitz, ws, kind, lam, gamma, l2, positive, self.n_samples, n_epochs)
 
 
 def _combine_states(states, c):
