@@ -219,6 +219,20 @@ def test_the_mostly_non_zero_columns_are_centred():
     np.testing.assert_allclose(m, [(0.1 + 0.2 + 9.0) / 6.2, 0.0, 0.0])
 
 
+@pytest.mark.parametrize("penalty", ["l1", "l0", "l_half", "group_lasso"])
+def test_auto_alpha_does_not_depend_on_the_storage(penalty):
+    """alpha="auto" reads the curvatures of the fully centred columns for CSC X as for dense
+    X (whatever columns the solver centres): the same alpha_ and the same fit."""
+    rng = np.random.default_rng(5)
+    for trial in range(3):
+        X, y, sw = _off_centre_problem(rng, trial)
+        kw = dict(penalty=penalty, tol=1e-8, groups=2 if penalty == "group_lasso" else None)
+        dense = _fit(X, y, sw, **kw)
+        est = _fit(sp.csc_matrix(X), y, sw, **kw)
+        assert est.alpha_ == pytest.approx(dense.alpha_, rel=1e-12)
+        np.testing.assert_allclose(est.coef_, dense.coef_, atol=1e-4)
+
+
 def test_solver_centres_csc_like_a_centred_dense_design():
     """working_set_cd with the logistic datafit: CSC X with ``X_mean`` (and an intercept
     column) gives the solution, objective and certificate of the dense ``X - X_mean``."""
