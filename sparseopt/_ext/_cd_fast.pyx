@@ -414,8 +414,9 @@ cdef inline double _logistic_grad_sum(int n_samples, const floating* y,
 
 cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssize_t n_indptr,
                                  Py_ssize_t n_mean, Py_ssize_t n_y, Py_ssize_t n_weight,
-                                 Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_lipschitz, Py_ssize_t n_lam, Py_ssize_t n_gamma,
-                                 int n_samples, const int[::1] indptr,
+                                 Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_lipschitz,
+                                 Py_ssize_t n_lam, Py_ssize_t n_gamma, int n_samples,
+                                 const int[::1] indptr,
                                  const int[::1] working_set):
     """ValueError before the loop reads past an array (the epochs run unchecked)."""
     cdef Py_ssize_t k, n_cols = n_indptr - 1

@@ -746,8 +746,8 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         w_init = None
         if self.warm_start and hasattr(self, "coef_"):
             b = float(np.atleast_1d(to_numpy(self.intercept_))[0])
-            if shift is not None and to_numpy(self.coef_).size == p:
-                b += float(shift.astype(np.float64) @ to_numpy(self.coef_).ravel())  # b' = b + m^T w
+            if shift is not None and to_numpy(self.coef_).size == p:  # b' = b + m^T w
+                b += float(shift.astype(np.float64) @ to_numpy(self.coef_).ravel())
             prev = np.concatenate([to_numpy(self.coef_).ravel(),
                                    [b, 0.0][:n_free] if n_free < 2 else [max(b, 0), max(-b, 0)]])
             w_init = prev.astype(dtype) if prev.shape == (p + n_free,) else None

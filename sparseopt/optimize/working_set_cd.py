@@ -343,14 +343,12 @@ class _SparseDesign:
         """``X_c^T r`` (on ``cols`` when given; ``r`` may be 2-d without ``cols``), in
         ``product_dtype``."""
         op, dtype = self.op, self.product_dtype
-        r = np.asarray(r, dtype=dtype)
-        v = self.v if dtype == self.v.dtype else self.v.astype(dtype)
         if cols is None:
-            return op["XT"] @ r - np.multiply.outer(op["X_mean"], v @ r)
+            return op["XT"] @ r - np.multiply.outer(op["X_mean"], self.v @ r)
         out = np.empty(cols.size, dtype)
         _cd_fast.xtr_subset_sparse(op["data"], self.indices, self.indptr, op["X_mean"],
-                                   op["Xv"], op["vv"], np.ascontiguousarray(r),
-                                   np.array([0, v @ r], dtype), cols, out)
+                                   op["Xv"], op["vv"], np.ascontiguousarray(r, dtype),
+                                   np.array([0, self.v @ r], dtype), cols, out)
         return out
 
     def init_state(self, w, state=None):
