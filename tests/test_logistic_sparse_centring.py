@@ -30,7 +30,8 @@ from test_correctness_logistic import _independent_gap, shifted_feature_problems
 from sparseopt._ext import _cd_fast
 from sparseopt.linear_model import SparseLogisticRegression, SparseLogisticRegressionCV
 from sparseopt.linear_model.logistic_cv import _EpochCountingLogistic
-from sparseopt.linear_model.sparse_regression import _sparse_centring
+from sparseopt.linear_model.sparse_regression import (_sparse_centring,
+                                                      _weighted_column_means)
 from sparseopt.optimize import working_set_cd
 from sparseopt.optimize._datafits import Logistic
 from sparseopt.optimize._penalties import L1, MCP, PenaltyKind
@@ -231,6 +232,29 @@ def test_auto_alpha_does_not_depend_on_the_storage(penalty):
         est = _fit(sp.csc_matrix(X), y, sw, **kw)
         assert est.alpha_ == pytest.approx(dense.alpha_, rel=1e-12)
         np.testing.assert_allclose(est.coef_, dense.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "mcp", "scad", "l0"])
+def test_a_constant_column_centres_to_zero_and_keeps_a_zero_coefficient(penalty):
+    """A constant column (a user's bias feature, or a feature constant on a CV fold) is
+    collinear with the intercept; its weighted mean is computed so that it centres to
+    exactly 0 (dense or CSC, with sample weights): its coefficient stays 0 instead of a
+    rounding-level column whose tiny curvature let a flat penalty (MCP, SCAD, l0) send
+    its coefficient to ~1e16."""
+    rng = np.random.default_rng(0)
+    n = 80
+    X = np.column_stack([np.full(n, 7.0), 50 + rng.standard_normal(n),
+                         np.where(rng.random(n) < 0.2, 30.0, 0.0), rng.standard_normal(n)])
+    y = (X[:, 1] - 50 + X[:, 3] + rng.standard_normal(n) > 0).astype(int)
+    sw = rng.uniform(0, 2, n)
+    sw[:10] = 0.0
+    assert _weighted_column_means(X, sw)[0] == 7.0
+    assert _weighted_column_means(sp.csc_matrix(X), sw)[0] == 7.0
+    fits = [_fit(Xin, y, sw, penalty=penalty, alpha=0.005, tol=1e-10)
+            for Xin in (X, sp.csc_matrix(X))]
+    for est in fits:
+        assert est.converged_ and est.coef_[0, 0] == 0.0
+    np.testing.assert_allclose(fits[1].coef_, fits[0].coef_, atol=1e-6)
 
 
 def test_solver_centres_csc_like_a_centred_dense_design():

@@ -389,9 +389,7 @@ cdef inline double _logistic_csc_col_grad(const floating* data, const int* indic
                                           int start, int stop, const floating* y,
                                           const floating* sample_weight,
                                           const double* z) noexcept nogil:
-    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j (in double: for a
-    centred column this sum cancels against ``X_mean[j] 1^T g``, which float32
-    arithmetic would not resolve)."""
+    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j (an uncentred one)."""
     cdef double acc = 0.
     cdef int p, i
     for p in range(start, stop):
@@ -401,15 +399,39 @@ cdef inline double _logistic_csc_col_grad(const floating* data, const int* indic
     return acc
 
 
-cdef inline double _logistic_grad_sum(int n_samples, const floating* y,
-                                      const floating* sample_weight,
-                                      const double* z) noexcept nogil:
-    """``sum_i s_i l'(z_i)`` over every sample (the intercept's gradient, times n)."""
-    cdef double acc = 0.
-    cdef int i
+cdef inline double _logistic_centred_col_grad(const floating* data, const int* indices,
+                                             int start, int stop, double mean, int n_samples,
+                                             const floating* y, const floating* sample_weight,
+                                             const double* z) noexcept nogil:
+    """``sum_i s_i (x_ij - mean) l'(z_i)`` over every row, walking column j's sorted
+    non-zeros alongside: each centred entry is formed first (a zero gives ``-mean``), as
+    in a centred dense column, so that a column nearly constant (``x_j - mean`` at the
+    rounding level of ``mean``) gets a gradient at that level too, not the rounding
+    error of ``x_j^T g - mean 1^T g``. Unsorted indices give a wrong sum, never a read
+    out of bounds."""
+    cdef double acc = 0., v
+    cdef int p = start, i
     for i in range(n_samples):
-        acc = acc + (<double> sample_weight[i]) * _logistic_grad_coef(<double> y[i], z[i])
+        if p < stop and indices[p] == i:
+            v = (<double> data[p]) - mean
+            p += 1
+        else:
+            v = -mean
+        acc = acc + (<double> sample_weight[i]) * v * _logistic_grad_coef(<double> y[i], z[i])
     return acc
+
+
+cdef inline void _centred_col_axpy(const floating* data, const int* indices, int start,
+                                   int stop, double mean, int n_samples, double a,
+                                   double* z) noexcept nogil:
+    """``z += a (x_j - mean 1)`` over every row (the walk of ``_logistic_centred_col_grad``)."""
+    cdef int p = start, i
+    for i in range(n_samples):
+        if p < stop and indices[p] == i:
+            z[i] += a * ((<double> data[p]) - mean)
+            p += 1
+        else:
+            z[i] -= a * mean
 
 
 cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssize_t n_indptr,
@@ -462,22 +484,20 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
     ``cd_epochs_sparse`` with ``v = 1``: the sample weights enter the loss, not the
     rows); ``Xw`` holds its margins ``X_c w`` (float64 whatever the data's dtype),
     updated in place. ``lipschitz[j] = sum_i s_i (x_ij - X_mean[j])^2 / (4 n)``.
-    Column j's gradient is ``(x_j^T g - X_mean[j] 1^T g) / n`` with ``g_i = s_i
-    l'(z_i)``: O(nnz_j), plus O(n) for ``1^T g`` when ``X_mean[j] != 0`` and a
-    coefficient moved since it was last summed. A move of an uncentred column updates
-    its non-zeros' margins (O(nnz_j)), one of a centred column every margin (O(n)).
-    Gradients are formed in float64 (see ``_logistic_csc_col_grad``). Every array
-    length is checked before the loop.
+    A column with ``X_mean[j] == 0`` costs O(nnz_j) (gradient over its non-zeros, margins
+    updated on them); a centred one O(n_samples), its centred entries formed on the fly
+    from the non-zeros, as a dense column would give them (see
+    ``_logistic_centred_col_grad``; ``indices`` sorted within each column). Arithmetic
+    in float64. Every array length is checked before the loop.
     """
     _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
                                 X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
                                 Xw.shape[0], lipschitz.shape[0], lam.shape[0],
                                 gamma.shape[0], n_samples, indptr, working_set)
     cdef Py_ssize_t epoch, k, j
-    cdef int p, i
+    cdef int p
     cdef floating w_old, w_new, delta, max_change = 0.
-    cdef double grad, shift, g_sum = 0.
-    cdef bint g_sum_stale = True
+    cdef double grad
     cdef double inv_n = 1. / n_samples
     cdef const floating* data_p = &data[0] if data.shape[0] else NULL
     cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
@@ -488,27 +508,25 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 j = working_set[k]
                 if lipschitz[j] == 0.:
                     continue
-                grad = _logistic_csc_col_grad(data_p, indices_p, indptr[j], indptr[j + 1],
-                                              &y[0], &sample_weight[0], &Xw[0])
                 if X_mean[j] != 0.:
-                    if g_sum_stale:
-                        g_sum = _logistic_grad_sum(n_samples, &y[0], &sample_weight[0],
-                                                   &Xw[0])
-                        g_sum_stale = False
-                    grad = grad - X_mean[j] * g_sum
+                    grad = _logistic_centred_col_grad(
+                        data_p, indices_p, indptr[j], indptr[j + 1], X_mean[j], n_samples,
+                        &y[0], &sample_weight[0], &Xw[0])
+                else:
+                    grad = _logistic_csc_col_grad(data_p, indices_p, indptr[j], indptr[j + 1],
+                                                  &y[0], &sample_weight[0], &Xw[0])
                 grad = grad * inv_n
                 w_old = w[j]
                 w_new = <floating> _prox(kind, w_old - grad / lipschitz[j], 1. / lipschitz[j],
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
-                    for p in range(indptr[j], indptr[j + 1]):  # Xw += delta x_j, in float64
-                        Xw[indices_p[p]] += (<double> delta) * data_p[p]
-                    if X_mean[j] != 0.:  # Xw -= delta X_mean[j] 1
-                        shift = (<double> delta) * X_mean[j]
-                        for i in range(n_samples):
-                            Xw[i] -= shift
-                    g_sum_stale = True
+                    if X_mean[j] != 0.:
+                        _centred_col_axpy(data_p, indices_p, indptr[j], indptr[j + 1],
+                                          X_mean[j], n_samples, delta, &Xw[0])
+                    else:
+                        for p in range(indptr[j], indptr[j + 1]):  # Xw += delta x_j
+                            Xw[indices_p[p]] += (<double> delta) * data_p[p]
                     w[j] = w_new
                     if fabs(delta) > max_change:
                         max_change = fabs(delta)

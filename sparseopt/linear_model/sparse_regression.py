@@ -132,6 +132,33 @@ SPARSE_CENTRING_SHARE = 0.5
 non-zeros carry at least this share of the sample weight (see ``_sparse_centring``)."""
 
 
+def _weighted_column_means(X, sample_weight):
+    """``s^T X / 1^T s`` per column (dense or CSC X), as ``x_ref + s^T (x - x_ref) / 1^T s``
+    with ``x_ref`` the column's first entry (CSC: when the column has no zero entry, else
+    0): a constant column gets exactly its value, so that it centres to exactly 0 (a
+    column then collinear with the intercept, whose coordinate CD leaves at 0) instead of
+    a rounding-level constant whose tiny curvature lets flat penalties (MCP, SCAD, l0)
+    send its coefficient anywhere."""
+    s = np.asarray(sample_weight, dtype=np.float64)
+    total = float(s.sum())
+    if not sp.issparse(X):
+        ref = np.asarray(X[0], dtype=np.float64)
+        dev = np.empty(X.shape[1])
+        step = max(1, 2 ** 20 // max(1, X.shape[0]))  # column blocks: a bounded temporary
+        for start in range(0, X.shape[1], step):
+            block = slice(start, start + step)
+            dev[block] = s @ (X[:, block] - ref[block])
+        return ref + dev / total
+    X = sp.csc_matrix(X)
+    counts = np.diff(X.indptr)
+    full = counts == X.shape[0]
+    ref = np.zeros(X.shape[1])
+    ref[full] = X.data[X.indptr[:-1][full]]
+    cols = np.repeat(np.arange(X.shape[1]), counts)
+    dev = np.bincount(cols, weights=s[X.indices] * (X.data - ref[cols]), minlength=X.shape[1])
+    return ref + dev / total
+
+
 def _sparse_centring(X, sample_weight, mean):
     """The centring ``m`` the solver applies to CSC ``X``: the weighted mean ``mean_j`` of
     the columns whose non-zeros carry at least ``SPARSE_CENTRING_SHARE`` of the weight
@@ -141,10 +168,10 @@ def _sparse_centring(X, sample_weight, mean):
     squared cosine with the column of ones (``s``-weighted) is at most that share, below
     1/2, while a column far off centre with most entries non-zero is nearly parallel to it
     (cosine^2 ``1 - 1e-4`` at mean 100 and unit spread), which makes coordinate descent
-    crawl. Centring costs an O(n_samples) update (every margin moves with ``m^T w``)
-    instead of O(nnz_j): at most twice its cost with unit weights for the centred
-    columns, while centring every column would make each update of a sparse column
-    O(n_samples).
+    crawl. A centred column's coordinate update costs O(n_samples) instead of O(nnz_j)
+    (its centred entries are formed over every row, and a move shifts every margin): at
+    most twice its cost for the columns centred here (with unit weights), while
+    centring every column would make each update of a sparse column O(n_samples).
     """
     X = sp.csc_matrix(X)
     s = np.asarray(sample_weight, dtype=np.float64)
@@ -707,7 +734,7 @@ class SparseLogisticRegression(LinearClassifierMixin, _PenalizedBase):
         # of its mostly non-zero columns (see _sparse_centring).
         shift, X_mean = None, None
         if n_free:
-            mean = np.asarray(s @ X).ravel() / float(s.sum())
+            mean = _weighted_column_means(X, s)
             if not np.all(np.isfinite(mean)):  # the columns' scale overflows: say so
                 _check_column_scale(type(self).__name__, X, column_sq_norms(X))
             if not sp.issparse(X):

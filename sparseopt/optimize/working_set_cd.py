@@ -882,7 +882,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
         (default ones). Logistic datafit: ``X - 1 X_mean^T`` (``row_scale``
         raises ``ValueError``: the datafit's ``sample_weight`` weighs the
         samples); an update of a column with ``X_mean_j != 0`` costs O(n_samples)
-        instead of O(nnz_j) when a coefficient moved since the last such update.
+        instead of O(nnz_j) (its centred entries are formed over every row).
         With an unpenalised constant column (an intercept ``b``), any ``X_mean``
         gives the same problem in ``(w, b + X_mean^T w)``. Dense X: centre it
         yourself (least squares ignores ``X_mean``, the logistic datafit raises
