@@ -16,6 +16,9 @@ densified) on its mostly non-zero columns. Properties tested here:
   (one of them stopping short), converge in a few epochs;
 * the caller's sparse matrix is not modified; the CV estimator on sparse off-centre
   data converges in few epochs;
+* which columns are centred; ``alpha="auto"`` does not depend on the storage; a
+  constant column centres to exactly 0 and keeps a zero coefficient;
+* the solver on CSC X with ``X_mean`` equals the solver on the centred dense X;
 * the solver's centring argument and the kernel's arrays are validated.
 """
 import warnings
