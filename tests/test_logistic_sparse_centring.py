@@ -309,7 +309,7 @@ def test_centring_arguments_are_validated():
 
     def call(**over):
         args = dict(data=data, indices=indices, indptr=indptr, X_mean=vec(p), y=ypm,
-                    sample_weight=np.ones(n), w=vec(p), Xw=vec(n),
+                    sample_weight=np.ones(n), w=vec(p), Xw=vec(n), g_buffer=vec(0),
                     lipschitz=np.ones(p), working_set=np.arange(p, dtype=np.int32),
                     kind=PenaltyKind.L1, lam=np.full(p, 0.01), gamma=vec(p), l2=0.0,
                     positive=False, n_samples=n, n_epochs=1)
@@ -329,3 +329,18 @@ def test_centring_arguments_are_validated():
         call(indices=indices[:-1])
     with pytest.raises(ValueError, match="dtype mismatch"):  # Cython's own check
         call(Xw=vec(n).astype(np.float32))
+    centred = np.zeros(p)
+    centred[0] = 1.0
+    assert call(X_mean=centred, g_buffer=vec(n)) >= 0  # a centred column: a buffer of n
+    with pytest.raises(ValueError, match="g_buffer has length 0"):
+        call(X_mean=centred)
+    out = np.empty(p)
+    _cd_fast.xtr_subset_centred(data, indices, indptr, centred, ypm, np.arange(p, dtype=np.int32),
+                                out)
+    np.testing.assert_allclose(out, (X - centred).T @ ypm, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="cols holds"):
+        _cd_fast.xtr_subset_centred(data, indices, indptr, centred, ypm,
+                                    np.array([p], dtype=np.int32), np.empty(1))
+    with pytest.raises(ValueError, match="inconsistent lengths"):
+        _cd_fast.xtr_subset_centred(data, indices, indptr, centred[:-1], ypm,
+                                    np.arange(p, dtype=np.int32), out)

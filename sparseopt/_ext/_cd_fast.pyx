@@ -399,32 +399,29 @@ cdef inline double _logistic_csc_col_grad(const floating* data, const int* indic
     return acc
 
 
-cdef inline double _logistic_centred_col_grad(const floating* data, const int* indices,
-                                             int start, int stop, double mean, int n_samples,
-                                             const floating* y, const floating* sample_weight,
-                                             const double* z) noexcept nogil:
-    """``sum_i s_i (x_ij - mean) l'(z_i)`` over every row, walking column j's sorted
-    non-zeros alongside: each centred entry is formed first (a zero gives ``-mean``), as
-    in a centred dense column, so that a column nearly constant (``x_j - mean`` at the
-    rounding level of ``mean``) gets a gradient at that level too, not the rounding
-    error of ``x_j^T g - mean 1^T g``. Unsorted indices give a wrong sum, never a read
-    out of bounds."""
-    cdef double acc = 0., v
+cdef inline double _centred_col_dot(const floating* data, const int* indices, int start,
+                                   int stop, double mean, int n_samples,
+                                   const double* r) noexcept nogil:
+    """``(x_j - mean 1)^T r`` over every row, walking column j's sorted non-zeros alongside:
+    each centred entry is formed first (a zero gives ``-mean``), as in a centred dense
+    column, so that a nearly constant column gets a product at its own scale, not the
+    rounding error of ``x_j^T r - mean 1^T r``. Unsorted indices give a wrong sum, never
+    a read out of bounds."""
+    cdef double acc = 0.
     cdef int p = start, i
     for i in range(n_samples):
         if p < stop and indices[p] == i:
-            v = (<double> data[p]) - mean
+            acc = acc + ((<double> data[p]) - mean) * r[i]
             p += 1
         else:
-            v = -mean
-        acc = acc + (<double> sample_weight[i]) * v * _logistic_grad_coef(<double> y[i], z[i])
+            acc = acc - mean * r[i]
     return acc
 
 
 cdef inline void _centred_col_axpy(const floating* data, const int* indices, int start,
                                    int stop, double mean, int n_samples, double a,
                                    double* z) noexcept nogil:
-    """``z += a (x_j - mean 1)`` over every row (the walk of ``_logistic_centred_col_grad``)."""
+    """``z += a (x_j - mean 1)`` over every row (the walk of ``_centred_col_dot``)."""
     cdef int p = start, i
     for i in range(n_samples):
         if p < stop and indices[p] == i:
@@ -437,9 +434,9 @@ cdef inline void _centred_col_axpy(const floating* data, const int* indices, int
 cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssize_t n_indptr,
                                  Py_ssize_t n_mean, Py_ssize_t n_y, Py_ssize_t n_weight,
                                  Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_lipschitz,
-                                 Py_ssize_t n_lam, Py_ssize_t n_gamma, int n_samples,
-                                 const int[::1] indptr,
-                                 const int[::1] working_set):
+                                 Py_ssize_t n_lam, Py_ssize_t n_gamma, Py_ssize_t n_buffer,
+                                 int n_samples, const int[::1] indptr,
+                                 const int[::1] working_set, const floating[::1] X_mean):
     """ValueError before the loop reads past an array (the epochs run unchecked)."""
     cdef Py_ssize_t k, n_cols = n_indptr - 1
     cdef bint ok = n_cols >= 0 and n_data == n_indices
@@ -450,6 +447,7 @@ cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssi
               and n_Xw == n_samples)
         for k in range(working_set.shape[0]):
             ok = ok and 0 <= working_set[k] < n_cols
+            ok = ok and (n_buffer >= n_samples or X_mean[working_set[k]] == 0.)
         if ok:
             return
     if n_cols < 0 or n_data != n_indices or indptr[0] != 0 or indptr[n_cols] > n_data:
@@ -469,12 +467,14 @@ cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssi
         if working_set[k] < 0 or working_set[k] >= n_cols:
             raise ValueError(f"cd_epochs_logistic_sparse: working_set holds {working_set[k]}, "
                              f"outside [0, {n_cols}).")
+    raise ValueError(f"cd_epochs_logistic_sparse: g_buffer has length {n_buffer}; a centred "
+                     f"column (X_mean[j] != 0) needs n_samples={n_samples}.")
 
 
 def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                               const int[::1] indptr, const floating[::1] X_mean,
                               const floating[::1] y, const floating[::1] sample_weight,
-                              floating[::1] w, double[::1] Xw,
+                              floating[::1] w, double[::1] Xw, double[::1] g_buffer,
                               const floating[::1] lipschitz, const int[::1] working_set,
                               PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
@@ -486,19 +486,24 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
     updated in place. ``lipschitz[j] = sum_i s_i (x_ij - X_mean[j])^2 / (4 n)``.
     A column with ``X_mean[j] == 0`` costs O(nnz_j) (gradient over its non-zeros, margins
     updated on them); a centred one O(n_samples), its centred entries formed on the fly
-    from the non-zeros, as a dense column would give them (see
-    ``_logistic_centred_col_grad``; ``indices`` sorted within each column). Arithmetic
-    in float64. Every array length is checked before the loop.
+    from the non-zeros, as a dense column would give them (see ``_centred_col_dot``;
+    ``indices`` sorted within each column), against ``g_i = s_i l'(z_i)`` kept in
+    ``g_buffer`` (length n_samples; any length when no column is centred) until a
+    coefficient moves. Arithmetic in float64. Every array length is checked before the
+    loop.
     """
     _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
                                 X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
                                 Xw.shape[0], lipschitz.shape[0], lam.shape[0],
-                                gamma.shape[0], n_samples, indptr, working_set)
+                                gamma.shape[0], g_buffer.shape[0], n_samples, indptr,
+                                working_set, X_mean)
     cdef Py_ssize_t epoch, k, j
-    cdef int p
+    cdef int p, i
     cdef floating w_old, w_new, delta, max_change = 0.
     cdef double grad
     cdef double inv_n = 1. / n_samples
+    cdef bint g_stale = True
+    cdef double* g = &g_buffer[0] if g_buffer.shape[0] else NULL
     cdef const floating* data_p = &data[0] if data.shape[0] else NULL
     cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
     with nogil:
@@ -509,9 +514,13 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 if lipschitz[j] == 0.:
                     continue
                 if X_mean[j] != 0.:
-                    grad = _logistic_centred_col_grad(
-                        data_p, indices_p, indptr[j], indptr[j + 1], X_mean[j], n_samples,
-                        &y[0], &sample_weight[0], &Xw[0])
+                    if g_stale:  # g_i = s_i l'(z_i), valid until a coefficient moves
+                        for i in range(n_samples):
+                            g[i] = (<double> sample_weight[i]) * _logistic_grad_coef(
+                                <double> y[i], Xw[i])
+                        g_stale = False
+                    grad = _centred_col_dot(data_p, indices_p, indptr[j], indptr[j + 1],
+                                            X_mean[j], n_samples, g)
                 else:
                     grad = _logistic_csc_col_grad(data_p, indices_p, indptr[j], indptr[j + 1],
                                                   &y[0], &sample_weight[0], &Xw[0])
@@ -521,6 +530,7 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
+                    g_stale = True
                     if X_mean[j] != 0.:
                         _centred_col_axpy(data_p, indices_p, indptr[j], indptr[j + 1],
                                           X_mean[j], n_samples, delta, &Xw[0])
@@ -606,3 +616,34 @@ def xtr_subset_sparse(const floating[::1] data, const int[::1] indices,
             j = cols[k]
             xr = _csc_dot(&data[0], &indices[0], indptr[j], indptr[j + 1], &R_s[0])
             out[k] = xr + c * Xv[j] - X_mean[j] * (vR + c * vv)
+
+
+def xtr_subset_centred(const floating[::1] data, const int[::1] indices,
+                       const int[::1] indptr, const floating[::1] X_mean,
+                       const double[::1] r, const int[::1] cols, double[::1] out):
+    """``out[k] = (x_j - X_mean[j] 1)^T r`` for ``j = cols[k]``, in float64 (the logistic
+    CSC design's products): a centred column over every row (``_centred_col_dot``), an
+    uncentred one over its non-zeros. Lengths and ``cols`` are checked first."""
+    cdef Py_ssize_t k, j, n_cols = indptr.shape[0] - 1
+    cdef int p, n_samples = r.shape[0]
+    cdef double acc
+    if n_cols < 0 or X_mean.shape[0] != n_cols or out.shape[0] != cols.shape[0] \
+            or data.shape[0] != indices.shape[0]:
+        raise ValueError("xtr_subset_centred: inconsistent lengths of data, indices, indptr, "
+                         "X_mean, cols and out.")
+    for k in range(cols.shape[0]):
+        if cols[k] < 0 or cols[k] >= n_cols:
+            raise ValueError(f"xtr_subset_centred: cols holds {cols[k]}, outside [0, {n_cols}).")
+    cdef const floating* data_p = &data[0] if data.shape[0] else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
+    with nogil:
+        for k in range(cols.shape[0]):
+            j = cols[k]
+            if X_mean[j] != 0.:
+                out[k] = _centred_col_dot(data_p, indices_p, indptr[j], indptr[j + 1],
+                                          X_mean[j], n_samples, &r[0])
+            else:
+                acc = 0.
+                for p in range(indptr[j], indptr[j + 1]):
+                    acc = acc + (<double> data_p[p]) * r[indices_p[p]]
+                out[k] = acc

@@ -279,12 +279,10 @@ class _SparseDesign:
     Least squares: ``v`` is the row-scaling vector (ones, or sqrt of sample weights
     already applied to the rows of X); state ``(R_s, [c, v^T R_s])`` with the residual
     ``R = R_s + c v`` and ``c = X_mean^T w`` (see the kernel). Logistic loss: ``v = 1``
-    (the sample weights enter the loss); state: the margins ``X_c w``, in float64.
-    ``X_mean = 0`` is no centring. The products
-    ``X_c^T r`` of the certificate run on ``op`` (``XT``, ``data``, ``X_mean``, ``Xv``,
-    ``vv``): X's own arrays, or float64 copies for float32 X centred for the logistic
-    loss, where ``X^T r`` and ``X_mean 1^T r`` cancel (a column far off centre) beyond
-    what float32 sums resolve.
+    (the sample weights enter the loss); state: the margins ``X_c w``, in float64, and
+    the products ``X_c^T r`` are formed in float64 by the compiled kernel, each centred
+    column's entries formed before the product (``X^T r - X_mean 1^T r`` would cancel
+    for a column far off centre). ``X_mean = 0`` is no centring.
     """
 
     kind = "sparse"
@@ -317,20 +315,17 @@ class _SparseDesign:
         X_mean = np.zeros(p, dtype) if X_mean is None else np.asarray(X_mean, dtype)
         Xv = np.asarray(out["XT"] @ v, dtype=dtype)
         vv = dtype.type(v @ v)
-        op = dict(XT=out["XT"], data=out["data"], X_mean=X_mean, Xv=Xv, vv=vv)
         if not quadratic:  # sum_i s_i (x_ij - X_mean_j)^2 (v = 1)
             out["sw"] = datafit.weights(n, dtype)
             col_sq_norms = _sparse_col_sq(X, out["sw"], X_mean).astype(dtype)
-            if dtype != np.float64 and np.any(X_mean):
-                X64 = X.astype(np.float64)
-                op = dict(XT=X64.T, data=np.ascontiguousarray(X64.data), X_mean=X_mean.astype(
-                    np.float64), Xv=np.asarray(X64.T @ np.ones(n)), vv=np.float64(n))
+            out["all_cols"] = np.arange(p, dtype=np.int32)
+            out["g_buffer"] = np.empty(n)  # the kernel's scratch
         else:
             sq = _sparse_col_sq(X)
             col_sq_norms = (sq - 2 * X_mean * Xv + X_mean ** 2 * vv).astype(dtype)
             np.maximum(col_sq_norms, 0, out=col_sq_norms)
-        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms, op=op,
-                   product_dtype=op["data"].dtype)
+        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms,
+                   product_dtype=dtype if quadratic else np.dtype(np.float64))
         return out
 
     def matvec(self, w, cols=None):
@@ -342,13 +337,21 @@ class _SparseDesign:
     def rmatvec(self, r, cols=None):
         """``X_c^T r`` (on ``cols`` when given; ``r`` may be 2-d without ``cols``), in
         ``product_dtype``."""
-        op, dtype = self.op, self.product_dtype
+        if not self.quadratic:  # float64, centred entries formed first (see the class)
+            r = np.asarray(r, dtype=np.float64)
+            if r.ndim == 2:
+                return np.column_stack([self.rmatvec(r[:, k], cols) for k in range(r.shape[1])])
+            cols = self.all_cols if cols is None else cols
+            out = np.empty(cols.size)
+            _cd_fast.xtr_subset_centred(self.data, self.indices, self.indptr, self.X_mean,
+                                        np.ascontiguousarray(r), cols, out)
+            return out
         if cols is None:
-            return op["XT"] @ r - np.multiply.outer(op["X_mean"], self.v @ r)
-        out = np.empty(cols.size, dtype)
-        _cd_fast.xtr_subset_sparse(op["data"], self.indices, self.indptr, op["X_mean"],
-                                   op["Xv"], op["vv"], np.ascontiguousarray(r, dtype),
-                                   np.array([0, self.v @ r], dtype), cols, out)
+            return self.XT @ r - np.multiply.outer(self.X_mean, self.v @ r)
+        out = np.empty(cols.size, self.X.dtype)
+        _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean, self.Xv,
+                                   self.vv, np.ascontiguousarray(r, self.X.dtype),
+                                   np.array([0, self.v @ r], self.X.dtype), cols, out)
         return out
 
     def init_state(self, w, state=None):
@@ -405,7 +408,8 @@ class _SparseDesign:
                 self.n_samples, n_epochs)
         return _cd_fast.cd_epochs_logistic_sparse(
             self.data, self.indices, self.indptr, self.X_mean, self.y, self.sw, w, self.vec,
-            lipschitz, ws, kind, lam, gamma, l2, positive, self.n_samples, n_epochs)
+            self.g_buffer, lipschitz, ws, kind, lam, gamma, l2, positive, self.n_samples,
+            n_epochs)
 
 
 def _combine_states(states, c):
