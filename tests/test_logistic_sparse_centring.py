@@ -309,7 +309,7 @@ def test_centring_arguments_are_validated():
 
     def call(**over):
         args = dict(data=data, indices=indices, indptr=indptr, X_mean=vec(p), y=ypm,
-                    sample_weight=np.ones(n), w=vec(p), Xw=vec(n), g_buffer=vec(0),
+                    sample_weight=np.ones(n), w=vec(p), Xw=vec(n), g_buffer=vec(n),
                     lipschitz=np.ones(p), working_set=np.arange(p, dtype=np.int32),
                     kind=PenaltyKind.L1, lam=np.full(p, 0.01), gamma=vec(p), l2=0.0,
                     positive=False, n_samples=n, n_epochs=1)
@@ -317,6 +317,7 @@ def test_centring_arguments_are_validated():
         return _cd_fast.cd_epochs_logistic_sparse(*args.values())
 
     assert call() >= 0  # well-formed: runs
+    assert call(X_mean=vec(0)) >= 0  # empty X_mean: no centring
     with pytest.raises(ValueError, match="X_mean has length 2"):
         call(X_mean=vec(2))
     with pytest.raises(ValueError, match="Xw has length 3"):
@@ -327,13 +328,17 @@ def test_centring_arguments_are_validated():
         call(working_set=np.array([p], dtype=np.int32))
     with pytest.raises(ValueError, match="not a CSC matrix"):
         call(indices=indices[:-1])
+    bad_indptr = indptr.copy()
+    bad_indptr[-1] += 5
+    with pytest.raises(ValueError, match="not a CSC matrix"):
+        call(indptr=bad_indptr)
     with pytest.raises(ValueError, match="dtype mismatch"):  # Cython's own check
         call(Xw=vec(n).astype(np.float32))
     centred = np.zeros(p)
     centred[0] = 1.0
-    assert call(X_mean=centred, g_buffer=vec(n)) >= 0  # a centred column: a buffer of n
+    assert call(X_mean=centred) >= 0  # a centred column
     with pytest.raises(ValueError, match="g_buffer has length 0"):
-        call(X_mean=centred)
+        call(g_buffer=vec(0))
     out = np.empty(p)
     _cd_fast.xtr_subset_centred(data, indices, indptr, centred, ypm, np.arange(p, dtype=np.int32),
                                 out)

@@ -436,39 +436,43 @@ cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssi
                                  Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_lipschitz,
                                  Py_ssize_t n_lam, Py_ssize_t n_gamma, Py_ssize_t n_buffer,
                                  int n_samples, const int[::1] indptr,
-                                 const int[::1] working_set, const floating[::1] X_mean):
-    """ValueError before the loop reads past an array (the epochs run unchecked)."""
+                                 const int[::1] working_set):
+    """ValueError before the loop reads past an array (the epochs run unchecked): every
+    length, ``indptr``'s ends and the working set's range, in O(1) + a vectorised min / max
+    over the working set per call (every epoch calls this). ``indptr`` non-decreasing and
+    the row indices < n_samples, sorted within each column (O(nnz) to check) are the
+    caller's: the solver's CSC design guarantees them."""
     cdef Py_ssize_t k, n_cols = n_indptr - 1
-    cdef bint ok = n_cols >= 0 and n_data == n_indices
-    if ok:  # the fast path (every epoch calls this): C comparisons only
-        ok = (indptr[0] == 0 and indptr[n_cols] <= n_data and n_mean == n_cols
-              and n_w == n_cols and n_lipschitz == n_cols and n_lam == n_cols
-              and n_gamma == n_cols and n_y == n_samples and n_weight == n_samples
-              and n_Xw == n_samples)
-        for k in range(working_set.shape[0]):
-            ok = ok and 0 <= working_set[k] < n_cols
-            ok = ok and (n_buffer >= n_samples or X_mean[working_set[k]] == 0.)
-        if ok:
-            return
-    if n_cols < 0 or n_data != n_indices or indptr[0] != 0 or indptr[n_cols] > n_data:
+    cdef int lo = 0, hi = 0, v
+    cdef const int* ws = &working_set[0] if working_set.shape[0] else NULL
+    if working_set.shape[0]:
+        lo = hi = ws[0]
+        for k in range(working_set.shape[0]):  # (a plain min / max loop: vectorised)
+            v = ws[k]
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
+    if n_cols >= 0 and n_data == n_indices and indptr[0] == 0 and indptr[n_cols] == n_data \
+            and (n_mean == n_cols or n_mean == 0) and n_w == n_cols and n_lipschitz == n_cols \
+            and n_lam == n_cols and n_gamma == n_cols and n_y == n_samples \
+            and n_weight == n_samples and n_Xw == n_samples and n_buffer == n_samples \
+            and 0 <= lo and hi < n_cols:
+        return
+    if n_cols < 0 or n_data != n_indices or indptr[0] != 0 or indptr[n_cols] != n_data:
         raise ValueError("cd_epochs_logistic_sparse: data, indices and indptr are not a CSC "
                          f"matrix (len(data)={n_data}, len(indices)={n_indices}, "
                          f"len(indptr)={n_indptr}).")
     for name, size in (("X_mean", n_mean), ("w", n_w), ("lipschitz", n_lipschitz),
                        ("lam", n_lam), ("gamma", n_gamma)):
-        if size != n_cols:
+        if size != n_cols and not (name == "X_mean" and size == 0):
             raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
                              f"{n_cols} (one per column).")
-    for name, size in (("y", n_y), ("sample_weight", n_weight), ("Xw", n_Xw)):
+    for name, size in (("y", n_y), ("sample_weight", n_weight), ("Xw", n_Xw),
+                       ("g_buffer", n_buffer)):
         if size != n_samples:
             raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
                              f"n_samples={n_samples}.")
-    for k in range(working_set.shape[0]):
-        if working_set[k] < 0 or working_set[k] >= n_cols:
-            raise ValueError(f"cd_epochs_logistic_sparse: working_set holds {working_set[k]}, "
-                             f"outside [0, {n_cols}).")
-    raise ValueError(f"cd_epochs_logistic_sparse: g_buffer has length {n_buffer}; a centred "
-                     f"column (X_mean[j] != 0) needs n_samples={n_samples}.")
+    raise ValueError(f"cd_epochs_logistic_sparse: working_set holds {lo if lo < 0 else hi}, "
+                     f"outside [0, {n_cols}).")
 
 
 def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
@@ -478,7 +482,7 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                               const floating[::1] lipschitz, const int[::1] working_set,
                               PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
-    """Logistic CD epochs on CSC X, centred implicitly by ``X_mean`` (zeros: no centring).
+    """Logistic CD epochs on CSC X, centred implicitly by ``X_mean`` (empty or zeros: none).
 
     The design seen by the solver is ``X_c = X - 1 X_mean^T`` (the convention of
     ``cd_epochs_sparse`` with ``v = 1``: the sample weights enter the loss, not the
@@ -488,22 +492,23 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
     updated on them); a centred one O(n_samples), its centred entries formed on the fly
     from the non-zeros, as a dense column would give them (see ``_centred_col_dot``;
     ``indices`` sorted within each column), against ``g_i = s_i l'(z_i)`` kept in
-    ``g_buffer`` (length n_samples; any length when no column is centred) until a
-    coefficient moves. Arithmetic in float64. Every array length is checked before the
-    loop.
+    ``g_buffer`` (length n_samples, scratch) until a coefficient moves. Arithmetic in
+    float64. Lengths and the working set are checked before the loop (see
+    ``_check_logistic_sparse_args``).
     """
     _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
                                 X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
                                 Xw.shape[0], lipschitz.shape[0], lam.shape[0],
                                 gamma.shape[0], g_buffer.shape[0], n_samples, indptr,
-                                working_set, X_mean)
+                                working_set)
     cdef Py_ssize_t epoch, k, j
     cdef int p, i
     cdef floating w_old, w_new, delta, max_change = 0.
     cdef double grad
     cdef double inv_n = 1. / n_samples
     cdef bint g_stale = True
-    cdef double* g = &g_buffer[0] if g_buffer.shape[0] else NULL
+    cdef double* g = &g_buffer[0] if n_samples else NULL
+    cdef bint centring = X_mean.shape[0] > 0  # (empty: no column is read as centred)
     cdef const floating* data_p = &data[0] if data.shape[0] else NULL
     cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
     with nogil:
@@ -513,7 +518,7 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 j = working_set[k]
                 if lipschitz[j] == 0.:
                     continue
-                if X_mean[j] != 0.:
+                if centring and X_mean[j] != 0.:
                     if g_stale:  # g_i = s_i l'(z_i), valid until a coefficient moves
                         for i in range(n_samples):
                             g[i] = (<double> sample_weight[i]) * _logistic_grad_coef(
@@ -531,7 +536,7 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 if w_new != w_old:
                     delta = w_new - w_old
                     g_stale = True
-                    if X_mean[j] != 0.:
+                    if centring and X_mean[j] != 0.:
                         _centred_col_axpy(data_p, indices_p, indptr[j], indptr[j + 1],
                                           X_mean[j], n_samples, delta, &Xw[0])
                     else:
@@ -623,17 +628,21 @@ def xtr_subset_centred(const floating[::1] data, const int[::1] indices,
                        const double[::1] r, const int[::1] cols, double[::1] out):
     """``out[k] = (x_j - X_mean[j] 1)^T r`` for ``j = cols[k]``, in float64 (the logistic
     CSC design's products): a centred column over every row (``_centred_col_dot``), an
-    uncentred one over its non-zeros. Lengths and ``cols`` are checked first."""
+    uncentred one over its non-zeros. Lengths, ``indptr``'s ends and ``cols`` are checked
+    first (``indptr`` non-decreasing, row indices < len(r) and sorted within each column:
+    the caller's, as the solver's CSC design guarantees)."""
     cdef Py_ssize_t k, j, n_cols = indptr.shape[0] - 1
     cdef int p, n_samples = r.shape[0]
     cdef double acc
     if n_cols < 0 or X_mean.shape[0] != n_cols or out.shape[0] != cols.shape[0] \
-            or data.shape[0] != indices.shape[0]:
+            or data.shape[0] != indices.shape[0] or indptr[0] != 0 \
+            or indptr[n_cols] != data.shape[0]:
         raise ValueError("xtr_subset_centred: inconsistent lengths of data, indices, indptr, "
                          "X_mean, cols and out.")
     for k in range(cols.shape[0]):
         if cols[k] < 0 or cols[k] >= n_cols:
             raise ValueError(f"xtr_subset_centred: cols holds {cols[k]}, outside [0, {n_cols}).")
+
     cdef const floating* data_p = &data[0] if data.shape[0] else NULL
     cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
     with nogil:

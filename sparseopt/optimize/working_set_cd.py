@@ -320,6 +320,8 @@ class _SparseDesign:
             col_sq_norms = _sparse_col_sq(X, out["sw"], X_mean).astype(dtype)
             out["all_cols"] = np.arange(p, dtype=np.int32)
             out["g_buffer"] = np.empty(n)  # the kernel's scratch
+            # (empty: no centring, the kernel reads no X_mean)
+            out["kernel_mean"] = X_mean if np.any(X_mean) else X_mean[:0]
         else:
             sq = _sparse_col_sq(X)
             col_sq_norms = (sq - 2 * X_mean * Xv + X_mean ** 2 * vv).astype(dtype)
@@ -407,9 +409,9 @@ class _SparseDesign:
                 self.vec, self.cstate, lipschitz, ws, kind, lam, gamma, l2, positive,
                 self.n_samples, n_epochs)
         return _cd_fast.cd_epochs_logistic_sparse(
-            self.data, self.indices, self.indptr, self.X_mean, self.y, self.sw, w, self.vec,
-            self.g_buffer, lipschitz, ws, kind, lam, gamma, l2, positive, self.n_samples,
-            n_epochs)
+            self.data, self.indices, self.indptr, self.kernel_mean, self.y, self.sw, w,
+            self.vec, self.g_buffer, lipschitz, ws, kind, lam, gamma, l2, positive,
+            self.n_samples, n_epochs)
 
 
 def _combine_states(states, c):
