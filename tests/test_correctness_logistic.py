@@ -404,18 +404,12 @@ def test_sublinear_progress_stops_with_stagnation():
     assert est.score(X, y) == 1.0
 
 
-@pytest.mark.parametrize("penalty", ["l1", "mcp", "elasticnet"])
-def test_intercept_fit_is_invariant_to_shifting_the_features(penalty):
-    """With an unpenalised intercept, X + c (any shift) is the same problem in
-    (w, b - c^T w): 12 random problems with features far off centre (mean up to 100,
-    unit spread; sample weights, positive) give the coefficients of the centred data, the
-    shifted intercept and the same objective and certificate. The dense fit is centred
-    internally; before, this off-centre design made coordinate descent crawl
-    (SparseLogisticRegressionCV() took 8 s on 100 x 2). Sparse input is not centred (that
-    would densify it; documented under ``fit_intercept``): 2 of these 12 problems as CSC
-    stop short of tol=1e-10, so it is not part of this test."""
+def shifted_feature_problems(penalty, n_problems=12):
+    """``(Xc, y, shift, sample_weight, estimator kwargs)`` of random problems whose
+    features ``Xc + shift`` are far off centre (mean up to 100, unit spread; sample
+    weights on every third, ``positive`` on every fourth, tol=1e-10)."""
     rng = np.random.default_rng(11)
-    for trial in range(12):
+    for trial in range(n_problems):
         n, p = int(rng.integers(40, 120)), int(rng.integers(2, 8))
         Xc = rng.standard_normal((n, p))
         # noisy labels: not separable, so that MCP (flat beyond gamma alpha) has a minimiser
@@ -424,6 +418,19 @@ def test_intercept_fit_is_invariant_to_shifting_the_features(penalty):
         sw = rng.uniform(0.2, 2.0, n) if trial % 3 == 0 else None
         kw = dict(penalty=penalty, alpha=float(rng.choice([0.003, 0.01, 0.03])), tol=1e-10,
                   positive=bool(trial % 4 == 1))
+        yield Xc, y, shift, sw, kw
+
+
+@pytest.mark.parametrize("penalty", ["l1", "mcp", "elasticnet"])
+def test_intercept_fit_is_invariant_to_shifting_the_features(penalty):
+    """With an unpenalised intercept, X + c (any shift) is the same problem in
+    (w, b - c^T w): 12 random problems with features far off centre (mean up to 100,
+    unit spread; sample weights, positive) give the coefficients of the centred data, the
+    shifted intercept and the same objective and certificate. The dense fit is centred
+    internally; before, this off-centre design made coordinate descent crawl
+    (SparseLogisticRegressionCV() took 8 s on 100 x 2). The same problems as CSC (centred
+    inside the kernel) are in tests/test_logistic_sparse_centring.py."""
+    for trial, (Xc, y, shift, sw, kw) in enumerate(shifted_feature_problems(penalty)):
         ref = SparseLogisticRegression(**kw).fit(Xc, y, sample_weight=sw)
         assert ref.converged_, trial
         est = SparseLogisticRegression(**kw).fit(Xc + shift, y, sample_weight=sw)

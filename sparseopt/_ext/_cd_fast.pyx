@@ -15,7 +15,8 @@ weighted MCP, feature weights) cost nothing extra.
 Residual convention: ``R = y - X w`` for dense X. For CSC X with implicit
 centring (never densified) the residual is stored as ``R = R_s + c * v`` where
 ``v`` is the row-scaling vector (ones, or sqrt(sample_weight)); see
-``cd_epochs_sparse``.
+``cd_epochs_sparse``. The logistic kernel on CSC X keeps the margins of the
+centred design ``X - 1 X_mean^T`` (see ``cd_epochs_logistic_sparse``).
 """
 cimport cython
 from cython cimport floating
@@ -57,6 +58,24 @@ cdef inline void _axpy(int n, floating a, const floating* x, floating* y) noexce
         saxpy(&n, &a, <float*> x, &inc, y, &inc)
     else:
         daxpy(&n, &a, <double*> x, &inc, y, &inc)
+
+
+cdef inline floating _csc_dot(const floating* data, const int* indices, int start,
+                                int stop, const floating* vec) noexcept nogil:
+    """``x_j^T vec`` over the non-zeros ``start:stop`` of a CSC column."""
+    cdef floating acc = 0.
+    cdef int p
+    for p in range(start, stop):
+        acc = acc + data[p] * vec[indices[p]]
+    return acc
+
+
+cdef inline void _csc_axpy(const floating* data, const int* indices, int start, int stop,
+                           floating a, floating* vec) noexcept nogil:
+    """``vec += a x_j`` over the non-zeros ``start:stop`` of a CSC column."""
+    cdef int p
+    for p in range(start, stop):
+        vec[indices[p]] += a * data[p]
 
 
 cdef inline floating soft_threshold(floating z, floating threshold) noexcept nogil:
@@ -294,7 +313,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
     ``R = R_s + c v`` with ``state = [c, v^T R_s]``; an update touches only the
     non-zeros of column j (O(nnz_j)), never the dense column.
     """
-    cdef Py_ssize_t epoch, k, j, p
+    cdef Py_ssize_t epoch, k, j
     cdef floating w_old, w_new, delta, grad, xr, max_change = 0.
     cdef floating c = state[0]
     cdef floating vR = state[1]
@@ -306,9 +325,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
                 j = working_set[k]
                 if lipschitz[j] == 0.:
                     continue
-                xr = 0.
-                for p in range(indptr[j], indptr[j + 1]):
-                    xr = xr + data[p] * R_s[indices[p]]
+                xr = _csc_dot(&data[0], &indices[0], indptr[j], indptr[j + 1], &R_s[0])
                 # x_c^T R = x^T R_s + c x^T v - mean_j (v^T R_s + c v^T v)
                 grad = (xr + c * Xv[j] - X_mean[j] * (vR + c * vv)) * inv_n
                 w_old = w[j]
@@ -316,8 +333,7 @@ def cd_epochs_sparse(const floating[::1] data, const int[::1] indices,
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
-                    for p in range(indptr[j], indptr[j + 1]):
-                        R_s[indices[p]] -= delta * data[p]
+                    _csc_axpy(&data[0], &indices[0], indptr[j], indptr[j + 1], -delta, &R_s[0])
                     vR = vR - delta * Xv[j]
                     c = c + delta * X_mean[j]
                     w[j] = w_new
@@ -369,16 +385,132 @@ def cd_epochs_logistic_dense(const floating[::1, :] X, const floating[::1] y,
     return max_change
 
 
+cdef inline double _logistic_csc_col_grad(const floating* data, const int* indices,
+                                          int start, int stop, const floating* y,
+                                          const floating* sample_weight,
+                                          const double* z) noexcept nogil:
+    """``sum_i s_i x_ij l'(z_i)`` over the non-zeros of column j (an uncentred one)."""
+    cdef double acc = 0.
+    cdef int p, i
+    for p in range(start, stop):
+        i = indices[p]
+        acc = acc + (<double> sample_weight[i]) * (<double> data[p]) * _logistic_grad_coef(
+            <double> y[i], z[i])
+    return acc
+
+
+cdef inline double _centred_col_dot(const floating* data, const int* indices, int start,
+                                   int stop, double mean, int n_samples,
+                                   const double* r) noexcept nogil:
+    """``(x_j - mean 1)^T r`` over every row, walking column j's sorted non-zeros alongside:
+    each centred entry is formed first (a zero gives ``-mean``), as in a centred dense
+    column, so that a nearly constant column gets a product at its own scale, not the
+    rounding error of ``x_j^T r - mean 1^T r``. Unsorted indices give a wrong sum, never
+    a read out of bounds."""
+    cdef double acc = 0.
+    cdef int p = start, i
+    for i in range(n_samples):
+        if p < stop and indices[p] == i:
+            acc = acc + ((<double> data[p]) - mean) * r[i]
+            p += 1
+        else:
+            acc = acc - mean * r[i]
+    return acc
+
+
+cdef inline void _centred_col_axpy(const floating* data, const int* indices, int start,
+                                   int stop, double mean, int n_samples, double a,
+                                   double* z) noexcept nogil:
+    """``z += a (x_j - mean 1)`` over every row (the walk of ``_centred_col_dot``)."""
+    cdef int p = start, i
+    for i in range(n_samples):
+        if p < stop and indices[p] == i:
+            z[i] += a * ((<double> data[p]) - mean)
+            p += 1
+        else:
+            z[i] -= a * mean
+
+
+cdef _check_logistic_sparse_args(Py_ssize_t n_data, Py_ssize_t n_indices, Py_ssize_t n_indptr,
+                                 Py_ssize_t n_mean, Py_ssize_t n_y, Py_ssize_t n_weight,
+                                 Py_ssize_t n_w, Py_ssize_t n_Xw, Py_ssize_t n_lipschitz,
+                                 Py_ssize_t n_lam, Py_ssize_t n_gamma, Py_ssize_t n_buffer,
+                                 int n_samples, const int[::1] indptr,
+                                 const int[::1] working_set):
+    """ValueError before the loop reads past an array (the epochs run unchecked): every
+    length, ``indptr``'s ends and the working set's range, in O(1) + a vectorised min / max
+    over the working set per call (every epoch calls this). ``indptr`` non-decreasing and
+    the row indices < n_samples, sorted within each column (O(nnz) to check) are the
+    caller's: the solver's CSC design guarantees them."""
+    cdef Py_ssize_t k, n_cols = n_indptr - 1
+    cdef int lo = 0, hi = 0, v
+    cdef const int* ws = &working_set[0] if working_set.shape[0] else NULL
+    if working_set.shape[0]:
+        lo = hi = ws[0]
+        for k in range(working_set.shape[0]):  # (a plain min / max loop: vectorised)
+            v = ws[k]
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
+    if n_cols >= 0 and n_data == n_indices and indptr[0] == 0 and indptr[n_cols] == n_data \
+            and (n_mean == n_cols or n_mean == 0) and n_w == n_cols and n_lipschitz == n_cols \
+            and n_lam == n_cols and n_gamma == n_cols and n_y == n_samples \
+            and n_weight == n_samples and n_Xw == n_samples and n_buffer == n_samples \
+            and 0 <= lo and hi < n_cols:
+        return
+    if n_cols < 0 or n_data != n_indices or indptr[0] != 0 or indptr[n_cols] != n_data:
+        raise ValueError("cd_epochs_logistic_sparse: data, indices and indptr are not a CSC "
+                         f"matrix (len(data)={n_data}, len(indices)={n_indices}, "
+                         f"len(indptr)={n_indptr}).")
+    for name, size in (("X_mean", n_mean), ("w", n_w), ("lipschitz", n_lipschitz),
+                       ("lam", n_lam), ("gamma", n_gamma)):
+        if size != n_cols and not (name == "X_mean" and size == 0):
+            raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
+                             f"{n_cols} (one per column).")
+    for name, size in (("y", n_y), ("sample_weight", n_weight), ("Xw", n_Xw),
+                       ("g_buffer", n_buffer)):
+        if size != n_samples:
+            raise ValueError(f"cd_epochs_logistic_sparse: {name} has length {size}, expected "
+                             f"n_samples={n_samples}.")
+    raise ValueError(f"cd_epochs_logistic_sparse: working_set holds {lo if lo < 0 else hi}, "
+                     f"outside [0, {n_cols}).")
+
+
 def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
-                              const int[::1] indptr, const floating[::1] y,
-                              const floating[::1] sample_weight, floating[::1] w, floating[::1] Xw,
+                              const int[::1] indptr, const floating[::1] X_mean,
+                              const floating[::1] y, const floating[::1] sample_weight,
+                              floating[::1] w, double[::1] Xw, double[::1] g_buffer,
                               const floating[::1] lipschitz, const int[::1] working_set,
                               PenaltyKind kind, const floating[::1] lam, const floating[::1] gamma,
                               floating l2, bint positive, int n_samples, int n_epochs):
-    """Logistic CD epochs on CSC X (uncentred; O(nnz_j) per update)."""
-    cdef Py_ssize_t epoch, k, j, p
-    cdef floating w_old, w_new, grad, delta, max_change = 0.
-    cdef floating inv_n = 1. / n_samples
+    """Logistic CD epochs on CSC X, centred implicitly by ``X_mean`` (empty or zeros: none).
+
+    The design seen by the solver is ``X_c = X - 1 X_mean^T`` (the convention of
+    ``cd_epochs_sparse`` with ``v = 1``: the sample weights enter the loss, not the
+    rows); ``Xw`` holds its margins ``X_c w`` (float64 whatever the data's dtype),
+    updated in place. ``lipschitz[j] = sum_i s_i (x_ij - X_mean[j])^2 / (4 n)``.
+    A column with ``X_mean[j] == 0`` costs O(nnz_j) (gradient over its non-zeros, margins
+    updated on them); a centred one O(n_samples), its centred entries formed on the fly
+    from the non-zeros, as a dense column would give them (see ``_centred_col_dot``;
+    ``indices`` sorted within each column), against ``g_i = s_i l'(z_i)`` kept in
+    ``g_buffer`` (length n_samples, scratch) until a coefficient moves. Arithmetic in
+    float64. Lengths and the working set are checked before the loop (see
+    ``_check_logistic_sparse_args``).
+    """
+    _check_logistic_sparse_args(data.shape[0], indices.shape[0], indptr.shape[0],
+                                X_mean.shape[0], y.shape[0], sample_weight.shape[0], w.shape[0],
+                                Xw.shape[0], lipschitz.shape[0], lam.shape[0],
+                                gamma.shape[0], g_buffer.shape[0], n_samples, indptr,
+                                working_set)
+    cdef Py_ssize_t epoch, k, j
+    cdef int p, i
+    cdef floating w_old, w_new, delta, max_change = 0.
+    cdef double grad
+    cdef double inv_n = 1. / n_samples
+    cdef bint g_stale = True
+    cdef double* g = &g_buffer[0] if n_samples else NULL
+    cdef bint centring = X_mean.shape[0] > 0  # (empty: no column is read as centred)
+    cdef const floating* data_p = &data[0] if data.shape[0] else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
     with nogil:
         for epoch in range(n_epochs):
             max_change = 0.
@@ -386,18 +518,30 @@ def cd_epochs_logistic_sparse(const floating[::1] data, const int[::1] indices,
                 j = working_set[k]
                 if lipschitz[j] == 0.:
                     continue
-                grad = 0.
-                for p in range(indptr[j], indptr[j + 1]):
-                    grad = grad + sample_weight[indices[p]] * data[p] * _logistic_grad_coef(
-                        y[indices[p]], Xw[indices[p]])
+                if centring and X_mean[j] != 0.:
+                    if g_stale:  # g_i = s_i l'(z_i), valid until a coefficient moves
+                        for i in range(n_samples):
+                            g[i] = (<double> sample_weight[i]) * _logistic_grad_coef(
+                                <double> y[i], Xw[i])
+                        g_stale = False
+                    grad = _centred_col_dot(data_p, indices_p, indptr[j], indptr[j + 1],
+                                            X_mean[j], n_samples, g)
+                else:
+                    grad = _logistic_csc_col_grad(data_p, indices_p, indptr[j], indptr[j + 1],
+                                                  &y[0], &sample_weight[0], &Xw[0])
                 grad = grad * inv_n
                 w_old = w[j]
                 w_new = <floating> _prox(kind, w_old - grad / lipschitz[j], 1. / lipschitz[j],
                                          lam[j], gamma[j], l2, positive)
                 if w_new != w_old:
                     delta = w_new - w_old
-                    for p in range(indptr[j], indptr[j + 1]):
-                        Xw[indices[p]] += delta * data[p]
+                    g_stale = True
+                    if centring and X_mean[j] != 0.:
+                        _centred_col_axpy(data_p, indices_p, indptr[j], indptr[j + 1],
+                                          X_mean[j], n_samples, delta, &Xw[0])
+                    else:
+                        for p in range(indptr[j], indptr[j + 1]):  # Xw += delta x_j
+                            Xw[indices_p[p]] += (<double> delta) * data_p[p]
                     w[j] = w_new
                     if fabs(delta) > max_change:
                         max_change = fabs(delta)
@@ -470,27 +614,45 @@ def xtr_subset_sparse(const floating[::1] data, const int[::1] indices,
                       const floating[::1] Xv, floating vv, const floating[::1] R_s,
                       const floating[::1] state, const int[::1] cols, floating[::1] out):
     """``out[k] = x_c^T R`` for centred CSC columns, with ``R = R_s + c v`` (see above)."""
-    cdef Py_ssize_t k, j, p
+    cdef Py_ssize_t k, j
     cdef floating xr, c = state[0], vR = state[1]
     with nogil:
         for k in range(cols.shape[0]):
             j = cols[k]
-            xr = 0.
-            for p in range(indptr[j], indptr[j + 1]):
-                xr = xr + data[p] * R_s[indices[p]]
+            xr = _csc_dot(&data[0], &indices[0], indptr[j], indptr[j + 1], &R_s[0])
             out[k] = xr + c * Xv[j] - X_mean[j] * (vR + c * vv)
 
 
-def xtr_subset_sparse_plain(const floating[::1] data, const int[::1] indices,
-                            const int[::1] indptr, const floating[::1] R,
-                            const int[::1] cols, floating[::1] out):
-    """``out[k] = x_{cols[k]}^T R`` for (uncentred) CSC columns."""
-    cdef Py_ssize_t k, j, p
-    cdef floating xr
+def xtr_subset_centred(const floating[::1] data, const int[::1] indices,
+                       const int[::1] indptr, const floating[::1] X_mean,
+                       const double[::1] r, const int[::1] cols, double[::1] out):
+    """``out[k] = (x_j - X_mean[j] 1)^T r`` for ``j = cols[k]``, in float64 (the logistic
+    CSC design's products): a centred column over every row (``_centred_col_dot``), an
+    uncentred one over its non-zeros. Lengths, ``indptr``'s ends and ``cols`` are checked
+    first (``indptr`` non-decreasing, row indices < len(r) and sorted within each column:
+    the caller's, as the solver's CSC design guarantees)."""
+    cdef Py_ssize_t k, j, n_cols = indptr.shape[0] - 1
+    cdef int p, n_samples = r.shape[0]
+    cdef double acc
+    if n_cols < 0 or X_mean.shape[0] != n_cols or out.shape[0] != cols.shape[0] \
+            or data.shape[0] != indices.shape[0] or indptr[0] != 0 \
+            or indptr[n_cols] != data.shape[0]:
+        raise ValueError("xtr_subset_centred: inconsistent lengths of data, indices, indptr, "
+                         "X_mean, cols and out.")
+    for k in range(cols.shape[0]):
+        if cols[k] < 0 or cols[k] >= n_cols:
+            raise ValueError(f"xtr_subset_centred: cols holds {cols[k]}, outside [0, {n_cols}).")
+
+    cdef const floating* data_p = &data[0] if data.shape[0] else NULL
+    cdef const int* indices_p = &indices[0] if indices.shape[0] else NULL
     with nogil:
         for k in range(cols.shape[0]):
             j = cols[k]
-            xr = 0.
-            for p in range(indptr[j], indptr[j + 1]):
-                xr = xr + data[p] * R[indices[p]]
-            out[k] = xr
+            if X_mean[j] != 0.:
+                out[k] = _centred_col_dot(data_p, indices_p, indptr[j], indptr[j + 1],
+                                          X_mean[j], n_samples, &r[0])
+            else:
+                acc = 0.
+                for p in range(indptr[j], indptr[j + 1]):
+                    acc = acc + (<double> data_p[p]) * r[indices_p[p]]
+                out[k] = acc

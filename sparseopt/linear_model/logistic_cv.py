@@ -98,6 +98,8 @@ class SparseLogisticRegressionCV(LinearClassifierMixin, _SplitterRoutingMixin, B
     eps : float, default=1e-2
         ``alpha_min / alpha_max`` of an int ``alphas`` grid.
     fit_intercept : bool, default=True
+        As :class:`SparseLogisticRegression` (features far off centre, dense or
+        sparse, are centred for every fold fit).
     cv : int, CV splitter or iterable, optional
         Stratified 5-fold by default (scikit-learn's ``check_cv`` for classifiers).
     scoring : str, callable or None, default=None

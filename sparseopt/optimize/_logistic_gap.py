@@ -93,23 +93,27 @@ class LogisticGap:
         rho[~self.pos] *= k_neg
         return rho, (k_pos, k_neg) != (1.0, 1.0)
 
-    def neg_grad_and_dual(self, X, z):
-        """``(-grad f(w), X^T theta, rho)`` from one pass over ``X`` (two columns: the
-        classes' parts of ``theta``, so that the balanced dual point costs no second pass)."""
+    def neg_grad_and_dual(self, rmatvec, dtype, z):
+        """``(-grad f(w), X^T theta, rho)`` from one pass over the design (two columns: the
+        classes' parts of ``theta``, so that the balanced dual point costs no second pass).
+
+        ``rmatvec(T)`` is ``X^T T`` for a vector or an (n, 2) array ``T`` of ``dtype`` (the
+        solver's design, implicitly centred for CSC X).
+        """
         rho0 = np.exp(-np.logaddexp(0.0, self.y * np.asarray(z, dtype=np.float64)))
         theta0 = self.theta(rho0)
         k_pos, k_neg = self._class_factors(rho0)
         if (k_pos, k_neg) == (1.0, 1.0):
-            neg_grad = np.asarray(X.T @ theta0.astype(X.dtype)).ravel()
+            neg_grad = np.asarray(rmatvec(theta0.astype(dtype))).ravel()
             return neg_grad, neg_grad, rho0
-        T = np.zeros((theta0.size, 2), dtype=X.dtype)
+        T = np.zeros((theta0.size, 2), dtype=dtype)
         T[self.pos, 0] = theta0[self.pos]
         T[~self.pos, 1] = theta0[~self.pos]
-        U = np.asarray(X.T @ T, dtype=np.float64)
+        U = np.asarray(rmatvec(T), dtype=np.float64)
         rho = rho0.copy()
         rho[self.pos] *= k_pos
         rho[~self.pos] *= k_neg
-        return U.sum(axis=1).astype(X.dtype), U @ np.array([k_pos, k_neg]), rho
+        return U.sum(axis=1).astype(dtype), U @ np.array([k_pos, k_neg]), rho
 
     def theta(self, rho):
         return self.c * self.y * rho

@@ -172,6 +172,7 @@ class _DenseDesign:
 
     def __init__(self, X, y, datafit):
         self.X = np.asfortranarray(X)
+        self.product_dtype = self.X.dtype
         self.y = y
         self.n_samples, self.n_features = X.shape
         self.datafit = datafit
@@ -192,6 +193,10 @@ class _DenseDesign:
 
     def Xw(self):
         return self.y - self.state if self.quadratic else self.state
+
+    def matvec(self, w, cols=None):
+        """``X w`` (``X[:, cols] w[cols]`` when ``cols`` is given)."""
+        return self.X @ w if cols is None else self.X[:, cols] @ w[cols]
 
     def rmatvec(self, v, cols=None):
         if cols is None:
@@ -271,9 +276,13 @@ class _GramDesign(_DenseDesign):
 class _SparseDesign:
     """CSC design centred implicitly: X_c = X - v X_mean^T, never densified.
 
-    ``v`` is the row-scaling vector (ones, or sqrt of sample weights already
-    applied to the rows of X). Residual ``R = R_s + c v`` (see the kernel).
-    Logistic loss: uncentred X, state ``Xw``.
+    Least squares: ``v`` is the row-scaling vector (ones, or sqrt of sample weights
+    already applied to the rows of X); state ``(R_s, [c, v^T R_s])`` with the residual
+    ``R = R_s + c v`` and ``c = X_mean^T w`` (see the kernel). Logistic loss: ``v = 1``
+    (the sample weights enter the loss); state: the margins ``X_c w``, in float64, and
+    the products ``X_c^T r`` are formed in float64 by the compiled kernel, each centred
+    column's entries formed before the product (``X^T r - X_mean 1^T r`` would cancel
+    for a column far off centre). ``X_mean = 0`` is no centring.
     """
 
     kind = "sparse"
@@ -306,22 +315,41 @@ class _SparseDesign:
         X_mean = np.zeros(p, dtype) if X_mean is None else np.asarray(X_mean, dtype)
         Xv = np.asarray(out["XT"] @ v, dtype=dtype)
         vv = dtype.type(v @ v)
-        if not quadratic:
+        if not quadratic:  # sum_i s_i (x_ij - X_mean_j)^2 (v = 1)
             out["sw"] = datafit.weights(n, dtype)
-            sq = _sparse_col_sq(X, out["sw"])
+            col_sq_norms = _sparse_col_sq(X, out["sw"], X_mean).astype(dtype)
+            out["all_cols"] = np.arange(p, dtype=np.int32)
+            out["g_buffer"] = np.empty(n)  # the kernel's scratch
+            # (empty: no centring, the kernel reads no X_mean)
+            out["kernel_mean"] = X_mean if np.any(X_mean) else X_mean[:0]
         else:
             sq = _sparse_col_sq(X)
-        col_sq_norms = (sq - 2 * X_mean * Xv + X_mean ** 2 * vv).astype(dtype)
-        np.maximum(col_sq_norms, 0, out=col_sq_norms)
-        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms)
+            col_sq_norms = (sq - 2 * X_mean * Xv + X_mean ** 2 * vv).astype(dtype)
+            np.maximum(col_sq_norms, 0, out=col_sq_norms)
+        out.update(v=v, X_mean=X_mean, Xv=Xv, vv=vv, col_sq_norms=col_sq_norms,
+                   product_dtype=dtype if quadratic else np.dtype(np.float64))
         return out
 
-    def matvec(self, w):
-        return self.X @ w - self.v * (self.X_mean @ w)
+    def matvec(self, w, cols=None):
+        """``X_c w`` (``w`` restricted to ``cols`` when given: ``X_c[:, cols] w[cols]``)."""
+        if cols is None:
+            return self.X @ w - self.v * (self.X_mean @ w)
+        return self.X[:, cols] @ w[cols] - self.v * (self.X_mean[cols] @ w[cols])
 
     def rmatvec(self, r, cols=None):
+        """``X_c^T r`` (on ``cols`` when given; ``r`` may be 2-d without ``cols``), in
+        ``product_dtype``."""
+        if not self.quadratic:  # float64, centred entries formed first (see the class)
+            r = np.asarray(r, dtype=np.float64)
+            if r.ndim == 2:
+                return np.column_stack([self.rmatvec(r[:, k], cols) for k in range(r.shape[1])])
+            cols = self.all_cols if cols is None else cols
+            out = np.empty(cols.size)
+            _cd_fast.xtr_subset_centred(self.data, self.indices, self.indptr, self.X_mean,
+                                        np.ascontiguousarray(r), cols, out)
+            return out
         if cols is None:
-            return self.XT @ r - self.X_mean * (self.v @ r)
+            return self.XT @ r - np.multiply.outer(self.X_mean, self.v @ r)
         out = np.empty(cols.size, self.X.dtype)
         _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean, self.Xv,
                                    self.vv, np.ascontiguousarray(r, self.X.dtype),
@@ -331,62 +359,59 @@ class _SparseDesign:
     def init_state(self, w, state=None):
         if state is not None:  # the state of the same w on this design (see get_state)
             if self.quadratic:
-                self.R_s, self.cstate = state[0].copy(), state[1].copy()
+                self.vec, self.cstate = state[0].copy(), state[1].copy()
             else:
-                self.Xw_ = state.copy()
+                self.vec = state.copy()
             return
         dtype = self.X.dtype
         if self.quadratic:
-            self.R_s = np.ascontiguousarray(self.y - self.X @ w, dtype=dtype)
-            self.cstate = np.array([self.X_mean @ w, self.v @ self.R_s], dtype=dtype)
-        else:
-            self.Xw_ = np.ascontiguousarray(self.X @ w, dtype=dtype)
+            self.vec = np.ascontiguousarray(self.y - self.X @ w, dtype=dtype)      # R_s
+            self.cstate = np.array([self.X_mean @ w, self.v @ self.vec], dtype=dtype)
+        else:  # the margins X_c w, in float64 (see the kernel)
+            w64 = np.asarray(w, dtype=np.float64)
+            self.vec = np.ascontiguousarray(
+                self.X @ w64 - self.X_mean.astype(np.float64) @ w64, dtype=np.float64)
 
     def residual(self):
-        return self.R_s + self.cstate[0] * self.v
+        return self.vec + self.cstate[0] * self.v
 
     def Xw(self):
-        return self.y - self.residual() if self.quadratic else self.Xw_
+        return self.y - self.residual() if self.quadratic else self.vec
 
     def neg_grad(self, cols=None):
-        n = self.n_samples
         if self.quadratic:
             if cols is None:
-                return self.rmatvec(self.residual()) / n
+                return self.rmatvec(self.residual()) / self.n_samples
             out = np.empty(cols.size, self.X.dtype)
             _cd_fast.xtr_subset_sparse(self.data, self.indices, self.indptr, self.X_mean,
-                                       self.Xv, self.vv, self.R_s, self.cstate, cols, out)
-            return out / n
-        raw = self.datafit.raw_gradient(self.y, self.Xw_).astype(self.X.dtype)
-        if cols is None:
-            return -(self.XT @ raw)
-        out = np.empty(cols.size, self.X.dtype)
-        _cd_fast.xtr_subset_sparse_plain(self.data, self.indices, self.indptr, raw, cols, out)
-        return -out
+                                       self.Xv, self.vv, self.vec, self.cstate, cols, out)
+            return out / self.n_samples
+        return -self.rmatvec(self.datafit.raw_gradient(self.y, self.Xw()), cols)
 
     def datafit_value(self):
         return self.datafit.value(self.y, self.Xw())
 
     def get_state(self):
-        return (self.R_s.copy(), self.cstate.copy()) if self.quadratic else self.Xw_.copy()
+        return (self.vec.copy(), self.cstate.copy()) if self.quadratic else self.vec.copy()
 
     def set_state(self, s):
         if self.quadratic:
-            self.R_s[:] = s[0]
+            self.vec[:] = s[0]
             self.cstate[:] = s[1]
         else:
-            self.Xw_[:] = s
+            self.vec[:] = s
 
     def epochs(self, w, lipschitz, ws, kernel, n_epochs):
         kind, lam, gamma, l2, positive = kernel
         if self.quadratic:
             return _cd_fast.cd_epochs_sparse(
                 self.data, self.indices, self.indptr, self.X_mean, self.Xv, self.vv, w,
-                self.R_s, self.cstate, lipschitz, ws, kind, lam, gamma, l2, positive,
+                self.vec, self.cstate, lipschitz, ws, kind, lam, gamma, l2, positive,
                 self.n_samples, n_epochs)
         return _cd_fast.cd_epochs_logistic_sparse(
-            self.data, self.indices, self.indptr, self.y, self.sw, w, self.Xw_, lipschitz, ws, kind,
-            lam, gamma, l2, positive, self.n_samples, n_epochs)
+            self.data, self.indices, self.indptr, self.kernel_mean, self.y, self.sw, w,
+            self.vec, self.g_buffer, lipschitz, ws, kind, lam, gamma, l2, positive,
+            self.n_samples, n_epochs)
 
 
 def _combine_states(states, c):
@@ -557,14 +582,28 @@ def _enet_penalty(l1, l2):
     return ElasticNetPenalty(alpha, l1_ratio=l1 / alpha)
 
 
-def _sparse_col_sq(X, row_weights=None):
-    """``sum_i w_i X_ij^2`` per column of a sparse X, without forming ``X.multiply(X)``."""
+def _sparse_col_sq(X, row_weights=None, X_mean=None):
+    """``sum_i w_i (X_ij - X_mean_j)^2`` per column of a sparse X (``X_mean`` 0 when None),
+    without forming ``X.multiply(X)`` nor the centred columns: the non-zeros' terms plus
+    ``X_mean_j^2`` times the weight of the rows where column j is zero (no cancellation
+    between ``sum w x^2`` and ``X_mean^2 sum w`` for a column far off centre)."""
     X = sp.csc_matrix(X)
-    vals = X.data.astype(np.float64) ** 2
-    if row_weights is not None:
-        vals *= np.asarray(row_weights, dtype=np.float64)[X.indices]
+    w = None if row_weights is None else np.asarray(row_weights, dtype=np.float64)
     cols = np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
-    return np.bincount(cols, weights=vals, minlength=X.shape[1])
+    vals = X.data.astype(np.float64)
+    if X_mean is not None:
+        m = np.asarray(X_mean, dtype=np.float64)
+        vals = vals - m[cols]
+    vals = vals ** 2
+    if w is not None:
+        vals *= w[X.indices]
+    out = np.bincount(cols, weights=vals, minlength=X.shape[1])
+    if X_mean is not None:
+        total = float(X.shape[0]) if w is None else float(w.sum())
+        covered = np.diff(X.indptr).astype(np.float64) if w is None else np.bincount(
+            cols, weights=w[X.indices], minlength=X.shape[1])
+        out += m ** 2 * np.maximum(total - covered, 0.0)
+    return out
 
 
 def _max_abs(a):
@@ -684,6 +723,13 @@ def _check_solver_inputs(X, y, penalty, datafit, w_init, X_mean, row_scale, gram
     w_init = None if w_init is None else _as_float_vector(w_init, "w_init", p, dtype, owner)
     X_mean = None if X_mean is None else _as_float_vector(X_mean, "X_mean", p, dtype, owner)
     row_scale = None if row_scale is None else _as_float_vector(row_scale, "row_scale", n, dtype, owner)
+    if isinstance(datafit, Logistic):
+        if row_scale is not None:
+            raise ValueError(f"{owner}: row_scale is for the least-squares datafit; the "
+                             "logistic datafit weighs the samples by its sample_weight.")
+        if X_mean is not None and np.any(X_mean) and not sp.issparse(X):
+            raise ValueError(f"{owner}: X_mean (implicit centring) is for CSC X; centre a "
+                             "dense X before the call.")
     alpha = getattr(penalty, "alpha", 0.0)
     if not (np.isfinite(alpha) and alpha >= 0):
         raise ValueError(f"{owner}: the penalty's alpha must be finite and >= 0, got "
@@ -836,7 +882,17 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
     w_init : ndarray, optional
         Warm start (copied).
     X_mean, row_scale : ndarray, optional
-        Sparse X, least squares only: implicit centring ``X - row_scale X_mean^T``.
+        Sparse X: implicit centring, the solver sees ``X - row_scale X_mean^T``
+        (never densified; ``coef`` is the solution of that problem). Least
+        squares: ``row_scale`` is the row weighting already applied to ``X``
+        (default ones). Logistic datafit: ``X - 1 X_mean^T`` (``row_scale``
+        raises ``ValueError``: the datafit's ``sample_weight`` weighs the
+        samples); an update of a column with ``X_mean_j != 0`` costs O(n_samples)
+        instead of O(nnz_j) (its centred entries are formed over every row).
+        With an unpenalised constant column (an intercept ``b``), any ``X_mean``
+        gives the same problem in ``(w, b + X_mean^T w)``. Dense X: centre it
+        yourself (least squares ignores ``X_mean``, the logistic datafit raises
+        ``ValueError``).
     positive : bool
         Constrain ``w >= 0``.
     max_iter : int
@@ -925,7 +981,7 @@ def working_set_cd(X, y, penalty, datafit=None, *, w_init=None, X_mean=None, row
                                  gram=gram, gram_matrix=gram_matrix, cache=cache,
                                  verbose=verbose)
     elif route == "prox_gradient":
-        if sp.issparse(X) and X_mean is not None and quadratic and np.any(X_mean):
+        if sp.issparse(X) and X_mean is not None and np.any(X_mean):
             X = _centred_operator(X, X_mean, row_scale)
         result = prox_gradient(X, y, penalty, datafit, w_init=w_init, positive=positive,
                                max_iter=max_iter * 100, tol=tol, verbose=verbose)
@@ -978,8 +1034,8 @@ def _make_design(X, y, datafit, penalty, X_mean, row_scale, gram, gram_matrix, c
     n, p = X.shape
     y = np.ascontiguousarray(y, dtype=X.dtype)
     if sp.issparse(X):
-        return _SparseDesign(X, y, datafit, X_mean if quadratic else None,
-                             row_scale if quadratic else None, cache=cache)
+        return _SparseDesign(X, y, datafit, X_mean, row_scale if quadratic else None,
+                             cache=cache)
     use_gram = (gram is True or (gram == "auto" and n > 2 * p and p <= 2000
                                  and X.dtype == np.float64)) and quadratic \
         and not penalty.grouped
@@ -1223,7 +1279,8 @@ class _WorkingSetCD:
         if self.reuse_grad is not None:
             self.neg_grad, self.reuse_grad = self.reuse_grad, None
         elif logit_gap is not None:  # -grad f and the dual point's X^T theta in one pass
-            self.neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(design.X, design.Xw())
+            self.neg_grad, v_gap, rho_gap = logit_gap.neg_grad_and_dual(
+                design.rmatvec, design.product_dtype, design.Xw())
         else:
             self.neg_grad = design.neg_grad()  # X^T R / n for least squares
         self.grad_at = self.w.copy() if self.cache is not None else None
@@ -1248,7 +1305,7 @@ class _WorkingSetCD:
             z = design.Xw()
             if v_gap is None:
                 rho_gap, changed = logit_gap.dual_rho(z)
-                v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(self.dtype)) \
+                v_gap = design.rmatvec(logit_gap.theta(rho_gap).astype(design.product_dtype)) \
                     if changed else self.neg_grad
             cert.crit, cert.primal, _ = logit_gap.gap(z, self.w, v_gap, rho_gap)
             cert.certificate = cert.crit
@@ -1469,7 +1526,7 @@ def _unbounded_ray(design, w, penalty):
     idx = np.flatnonzero(flat)
     if idx.size == 0:
         return False
-    Xd = np.asarray(design.X[:, idx] @ w64[idx].astype(design.X.dtype), dtype=np.float64).ravel()
+    Xd = np.asarray(design.matvec(w.astype(design.X.dtype), idx), dtype=np.float64).ravel()
     margins = (design.y * Xd)[design.sw > 0]
     return bool(np.all(margins >= 0) and np.any(margins > 0))
 
