@@ -827,6 +827,16 @@ def _run_batch(ids, timeout):
     ``"hang"`` or ``"crash (...)"``.
     """
     proc = _spawn(ids)
+    try:
+        return _read_batch(proc, timeout)
+    finally:
+        if proc.poll() is None:   # an exception while reading: do not leave the child
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()       # no ResourceWarning for the pipe
+
+
+def _read_batch(proc, timeout):
     records, current, started = {}, None, time.monotonic()
     import_grace = 30.0
     while True:
