@@ -26,6 +26,7 @@ from sparseopt.cluster._sdp_solvers import (
     sdp_cvxpy,
     squared_distances,
 )
+from sparseopt.cluster._point_moves import point_moves
 from sparseopt.cluster.ila_sdp import _covariance_step, _covariances_from_labels, la_sdp_costs
 from sparseopt.datasets import make_heterogeneous_mixture
 from sparseopt.metrics import misclustering_error
@@ -205,7 +206,8 @@ def test_predict_is_nearest_centre():
 
 # --------------------------------------------------------------------------- LA-SDP / iLA-SDP
 def test_la_sdp_costs_give_profiled_likelihood_on_partitions():
-    """On a hard partition sum_k <B_k, Z_k> is -2 log L profiled over the means (+ const)."""
+    """On a hard partition sum_k <B_k, Z_k> is -2 log L profiled over the means (+ const),
+    and the cost of ``point_moves``."""
     X, y, _, _ = make_heterogeneous_mixture(30, 3, 3, separation=4, random_state=0)
     reg = 0.05
     covs = _covariances_from_labels(npx, X, y, 3, reg, "full")
@@ -224,6 +226,9 @@ def test_la_sdp_costs_give_profiled_likelihood_on_partitions():
         brute += np.einsum("ij,jk,ik->", R, P, R)
         brute += Xk.shape[0] * (np.linalg.slogdet(covs[k])[1] + reg * np.trace(P))
     np.testing.assert_allclose(value, brute, rtol=1e-10)
+    # the hard-partition cost the point moves lower is the same value
+    _, _, cost = point_moves(npx, X, y, 3, reg=reg, max_sweeps=0)
+    np.testing.assert_allclose(cost, value, rtol=1e-10)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -642,14 +642,15 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
 
     This implementation follows the model and the abstract of the paper: the
     regulariser ``eps``, the shrinkage, the label rule ``argmax_k (Z_k 1)_i``,
-    the starting partitions and the LA-SDP solvers are this library's
-    choices. The alternation is a local method, like EM: with one start it
-    can stop at a partition of much lower likelihood than the true one. In
-    our benchmark (user guide), with the defaults (four starts, Ledoit-Wolf
-    shrinkage) it has a lower mean mis-clustering error than EM
-    (:class:`sklearn.mixture.GaussianMixture` with as many starts) on
+    the starting partitions, the point moves and the LA-SDP solvers are this
+    library's choices. The alternation is a local method, like EM: with one
+    start it can stop at a partition of much lower likelihood than the true
+    one, hence the starts and the point moves. In our benchmark (user guide),
+    with the defaults (four starts, Ledoit-Wolf shrinkage, point moves) it
+    has a lower mean mis-clustering error than EM
+    (:class:`sklearn.mixture.GaussianMixture`, even with more starts) on
     mixtures of differently shaped clusters, most clearly when ``p`` nears
-    the cluster sizes, at several times EM's cost (see the table's timings).
+    the cluster sizes, at many times EM's cost (see the table's timings).
 
     References
     ----------
