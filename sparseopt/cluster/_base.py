@@ -219,7 +219,8 @@ def shape_covariances(xp, covs, reg, covariance_type, shrinkage=None):
         covs = (xp.linalg.trace(covs) / p)[:, None, None] * eye[None, :, :]
     if shrinkage is not None:
         # Sigma <- (1 - a) Sigma + a tr(Sigma)/p I  (Ledoit & Wolf 2004's target)
-        alpha = xp.asarray(shrinkage, dtype=covs.dtype, device=array_api_compat.device(covs))[:, None, None]
+        alpha = xp.asarray(shrinkage, dtype=covs.dtype, device=array_api_compat.device(covs))
+        alpha = alpha[:, None, None]
         target = (xp.linalg.trace(covs) / p)[:, None, None] * eye[None, :, :]
         covs = (1.0 - alpha) * covs + alpha * target
     return covs + reg * eye[None, :, :]
