@@ -59,7 +59,8 @@ def _case(seed):
 @pytest.mark.parametrize("seed", range(12))
 def test_point_moves_end_at_a_single_move_local_minimum(seed):
     """The returned cost is the brute-force cost of the labels, it is below the start's,
-    and no single move (keeping every cluster at >= min_size points) lowers it."""
+    and no single move (keeping every cluster at >= min_size points, into a cluster of
+    >= min_size points) lowers it."""
     X, _, labels, K, reg, covariance_type, shrinkage = _case(seed)
     min_size = 3
     labels = np.where(np.bincount(labels, minlength=K)[labels] < min_size, 0, labels)
@@ -76,7 +77,7 @@ def test_point_moves_end_at_a_single_move_local_minimum(seed):
         if counts[out[i]] <= min_size:
             continue
         for k in range(K):
-            if k == out[i]:
+            if k == out[i] or counts[k] < min_size:
                 continue
             trial = out.copy()
             trial[i] = k
@@ -105,6 +106,17 @@ def test_point_moves_respect_min_size_and_leave_input_alone():
     out, _, _ = point_moves(npx, X, labels, 2, reg=1e-2, min_size=15)
     np.testing.assert_array_equal(labels, before)
     assert np.bincount(out, minlength=2).min() >= 15
+
+
+def test_point_moves_leave_small_and_empty_clusters_alone():
+    """A cluster below min_size (here one of 2 points, and an empty one) neither loses
+    nor gains points: joining it would be scored with a degenerate covariance."""
+    X, y, _, _ = make_heterogeneous_mixture(60, 3, 2, separation=2, random_state=1)
+    labels = y.copy()
+    labels[:2] = 2                      # a 2-point cluster; cluster 3 is empty
+    out, n_moves, _ = point_moves(npx, X, labels, 4, reg=1e-3, min_size=4)
+    np.testing.assert_array_equal(np.flatnonzero(out == 2), [0, 1])
+    assert not np.any(out == 3)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -106,6 +106,9 @@ class _Partition:
         total = self.change + leave[:, None]
         total[rows, self.labels] = np.inf
         total[counts[self.labels] <= min_size, :] = np.inf   # never shrink below min_size
+        # clusters below min_size (e.g. emptied by the rounds) are left alone: joining one
+        # would score a degenerate covariance (a single point's cost is p (log eps + 1))
+        total[:, counts < min_size] = np.inf
         dest = np.argmin(total, axis=1)
         gain = total[rows, dest]
         order = np.argsort(gain, kind="stable")
@@ -132,9 +135,10 @@ def point_moves(xp, X, labels, n_clusters, *, reg, covariance_type="full", shrin
     shrinkage : None or sequence of float
         Shrinkage intensity of every cluster, held fixed during the search.
     min_size : int, optional
-        No move takes a cluster below this many points (default
-        ``n_features + 1``: below it the covariance estimate degenerates and
-        the cost rewards tiny clusters).
+        No move takes a cluster below this many points, and clusters already
+        below it neither lose nor gain points (default ``n_features + 1``:
+        below it the covariance estimate degenerates and the cost rewards
+        tiny clusters).
     max_sweeps : int
         Each sweep evaluates every move exactly, applies the best ones that
         still lower the cost together (halving their number until they do;
