@@ -30,10 +30,10 @@ _CHUNK_NUMBERS = 1 << 22
 
 
 def _costs(xp, scatters, counts, shrink, reg, covariance_type):
-    """``f_k`` of a batch: ``tr(Sigma^-1 W) + n (log|Sigma| + reg tr Sigma^-1)``."""
+    """``f_k`` of a batch: ``tr(Sigma^-1 W) + n (log|Sigma| + reg tr Sigma^-1)``
+    (``shrink``: None or one intensity per matrix)."""
     covs = scatters / counts[:, None, None]
-    covs = shape_covariances(xp, covs, reg, covariance_type,
-                              None if shrink is None else [shrink] * covs.shape[0])
+    covs = shape_covariances(xp, covs, reg, covariance_type, shrink)
     L = xp.linalg.cholesky(covs)
     L_inv = xp.linalg.inv(L)
     precision = xp.permute_dims(L_inv, (0, 2, 1)) @ L_inv
@@ -43,36 +43,51 @@ def _costs(xp, scatters, counts, shrink, reg, covariance_type):
     return fit + counts * (logdet + reg * inv_trace)
 
 
+def _cluster_stats(xp, X, labels, n_clusters):
+    """Counts (host), means ``(K, p)`` and scatter matrices ``(K, p, p)`` of a partition."""
+    onehot = one_hot(xp, labels, n_clusters, X)
+    counts = np.bincount(labels, minlength=n_clusters)
+    means = (onehot.T @ X) / xp.asarray(np.maximum(counts, 1)[:, None].astype(float),
+                                        dtype=X.dtype, device=_device(X))
+    scatters = []
+    for k in range(n_clusters):
+        centred = (X - means[k, :][None, :]) * onehot[:, k][:, None]   # non-members: 0
+        scatters.append(centred.T @ centred)
+    return counts, means, xp.stack(scatters)
+
+
+def _partition_cost(xp, X, labels, n_clusters, stats, shrink, reg, covariance_type):
+    """``(f_1, ..., f_K)`` (host) of a partition from its ``_cluster_stats``; an empty
+    cluster costs nothing."""
+    counts, _, scatters = stats
+    divisor = xp.asarray(np.maximum(counts, 1).astype(float), dtype=X.dtype, device=_device(X))
+    cost = np.asarray(to_numpy(_costs(xp, scatters, divisor, shrink, reg, covariance_type)))
+    return np.where(counts > 0, cost, 0.0)
+
+
 class _Partition:
     """Scatter matrices, means and counts of a hard partition, and its move costs."""
 
-    def __init__(self, xp, X, labels, n_clusters, shrink, reg, covariance_type):
+    def __init__(self, xp, X, labels, n_clusters, shrink, reg, covariance_type, min_size):
         self.xp, self.X, self.labels = xp, X, labels.copy()
         self.K, self.shrink, self.reg, self.cov_type = n_clusters, shrink, reg, covariance_type
-        self.cost = np.zeros(n_clusters)
-        # change[i, k]: change of f_k when point i joins (i not in G_k) or leaves G_k
-        self.change = np.zeros((X.shape[0], n_clusters))
+        self.stats = _cluster_stats(xp, X, self.labels, n_clusters)
+        self.cost = _partition_cost(xp, X, self.labels, n_clusters, self.stats, shrink, reg,
+                                    covariance_type)
+        # change[i, k]: change of f_k when point i joins (i not in G_k) or leaves G_k;
+        # clusters below min_size neither lose nor gain points (see ``proposals``)
+        self.change = np.full((X.shape[0], n_clusters), np.inf)
         for k in range(n_clusters):
-            self._refresh(k)
-
-    def _stats(self, k):
-        xp, X = self.xp, self.X
-        members = self.labels == k
-        n_k = int(np.sum(members))
-        w = one_hot(xp, members.astype(np.int64), 2, X)[:, 1]   # indicator of G_k
-        mean = (w @ X) / max(n_k, 1)
-        centred = (X - mean[None, :]) * w[:, None]
-        return n_k, mean, centred.T @ centred
+            if self.stats[0][k] >= min_size:
+                self._refresh(k)
 
     def _refresh(self, k):
-        """``f_k`` and the change of ``f_k`` for every candidate join / leave."""
+        """The change of ``f_k`` for every candidate join / leave."""
         xp, X = self.xp, self.X
         n, p = X.shape
-        n_k, mean, scatter = self._stats(k)
+        n_k = int(self.stats[0][k])
+        mean, scatter = self.stats[1][k, :], self.stats[2][k, ...]
         dtype = X.dtype
-        counts1 = xp.asarray([float(max(n_k, 1))], dtype=dtype, device=_device(X))
-        self.cost[k] = float(_costs(xp, scatter[None, ...], counts1, self._shrink(k), self.reg,
-                                    self.cov_type)[0]) if n_k else 0.0
         inside = self.labels == k
         # rank-one change of the scatter: +n/(n+1) d d^T on joining, -n/(n-1) d d^T on leaving
         coef = np.where(inside, -n_k / max(n_k - 1, 1), n_k / (n_k + 1.0))
@@ -87,15 +102,13 @@ class _Partition:
             W = scatter[None, :, :] + c[:, None, None] * (dc[:, :, None] * dc[:, None, :])
             counts = xp.asarray(np.maximum(new_counts[start:stop], 1.0), dtype=dtype,
                                 device=_device(X))
-            out.append(np.asarray(to_numpy(_costs(xp, W, counts, self._shrink(k), self.reg,
+            shrink = None if self.shrink is None else [float(self.shrink[k])] * (stop - start)
+            out.append(np.asarray(to_numpy(_costs(xp, W, counts, shrink, self.reg,
                                                   self.cov_type))))
         after = np.concatenate(out)
         # an emptied cluster costs nothing
         after[inside & (n_k == 1)] = 0.0
         self.change[:, k] = after - self.cost[k]
-
-    def _shrink(self, k):
-        return None if self.shrink is None else float(self.shrink[k])
 
     def proposals(self, min_size):
         """Improving moves ``(gain, i, k)``, best first, at most one per point."""
@@ -153,7 +166,7 @@ def point_moves(xp, X, labels, n_clusters, *, reg, covariance_type="full", shrin
     """
     labels = np.asarray(labels, dtype=np.int64)
     min_size = X.shape[1] + 1 if min_size is None else int(min_size)
-    state = _Partition(xp, X, labels, n_clusters, shrinkage, reg, covariance_type)
+    state = _Partition(xp, X, labels, n_clusters, shrinkage, reg, covariance_type, min_size)
     n_moves = 0
     for _ in range(max_sweeps):
         moves = state.proposals(min_size)
@@ -169,12 +182,15 @@ def point_moves(xp, X, labels, n_clusters, *, reg, covariance_type="full", shrin
                 counts[trial[i]] -= 1
                 counts[k] += 1
                 trial[i] = k
-            candidate = _Partition(xp, X, trial, n_clusters, shrinkage, reg, covariance_type)
-            if candidate.total() < before - 1e-9 * max(1.0, abs(before)) or take == 1:
+            # the trial's cost alone (K matrices) before the moves of every point (K n)
+            cost = float(np.sum(_partition_cost(
+                xp, X, trial, n_clusters, _cluster_stats(xp, X, trial, n_clusters), shrinkage,
+                reg, covariance_type)))
+            if cost < before - 1e-9 * max(1.0, abs(before)) or take == 1:
                 break
             take //= 2
-        if not candidate.total() < before:
+        if not cost < before:
             break   # rounding: the single best move no longer lowers the cost
-        n_moves += int(np.sum(candidate.labels != state.labels))
-        state = candidate
+        n_moves += int(np.sum(trial != state.labels))
+        state = _Partition(xp, X, trial, n_clusters, shrinkage, reg, covariance_type, min_size)
     return state.labels, n_moves, state.total()

@@ -129,7 +129,7 @@ def ledoit_wolf_intensities(xp, X, labels, n_clusters):
     and ``b2 = sum_i ||x_i x_i^T - S||_F^2 / n_k^2
     = (sum_i ||x_i||^4 - n_k ||S||_F^2) / n_k^2`` (Ledoit & Wolf 2004).
     """
-    return _intensities(xp, X, labels, n_clusters, "ledoit-wolf")
+    return _shrinkage_intensity_values(xp, X, labels, n_clusters, "ledoit-wolf")
 
 
 def oas_intensities(xp, X, labels, n_clusters):
@@ -139,10 +139,10 @@ def oas_intensities(xp, X, labels, n_clusters):
     (Chen, Wiesel, Eldar & Hero 2010, eq. 23 without its ``2/p`` terms, as
     :func:`sklearn.covariance.oas`), derived for Gaussian data.
     """
-    return _intensities(xp, X, labels, n_clusters, "oas")
+    return _shrinkage_intensity_values(xp, X, labels, n_clusters, "oas")
 
 
-def _intensities(xp, X, labels, n_clusters, method):
+def _shrinkage_intensity_values(xp, X, labels, n_clusters, method):
     p = X.shape[1]
     onehot = one_hot(xp, labels, n_clusters, X)
     out = []
@@ -813,15 +813,15 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
         solver = self._resolved_solver()
         return _DEFAULT_SDP_MAX_ITER[solver] if self.sdp_max_iter is None else self.sdp_max_iter
 
-    def _intensities(self, xp, X, labels):
+    def _shrinkage_intensities(self, xp, X, labels):
         """Shrinkage intensity of every cluster of ``labels`` (None: no shrinkage)."""
         if self.shrinkage in ("ledoit-wolf", "oas"):
-            return _intensities(xp, X, labels, self.n_clusters, self.shrinkage)
+            return _shrinkage_intensity_values(xp, X, labels, self.n_clusters, self.shrinkage)
         return None if self.shrinkage is None else [float(self.shrinkage)] * self.n_clusters
 
     def _covariances(self, xp, X, labels, Z_blocks, reg):
         """Covariance step: from the ``Z_k`` (soft) or the labels (hard), shrunk if asked."""
-        shrinkage = self._intensities(xp, X, labels)
+        shrinkage = self._shrinkage_intensities(xp, X, labels)
         if Z_blocks is not None and self.covariance_update == "soft":
             return _covariance_step(xp, X, Z_blocks, reg, self.covariance_type, shrinkage)
         return _covariances_from_labels(xp, X, labels, self.n_clusters, reg,
@@ -885,7 +885,7 @@ class ILASDPClustering(ClusterMixin, BaseEstimator):
             labels = np.asarray(run["labels"], dtype=np.int64)
             moved, n_moves, _ = _point_moves(
                 xp, X, labels, self.n_clusters, reg=reg, covariance_type=self.covariance_type,
-                shrinkage=self._intensities(xp, X, labels))
+                shrinkage=self._shrinkage_intensities(xp, X, labels))
             if self.verbose:
                 print(f"[{type(self).__name__}] point moves: {n_moves} points moved")
             if not n_moves:
